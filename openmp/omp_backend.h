@@ -1,0 +1,51 @@
+/*
+ * The OpenMP backend's internals: one function per workload, each holding only its parallel
+ * structure, and a span that times a parallel region's phases from inside it.
+ */
+#ifndef GF_OMP_BACKEND_H
+#define GF_OMP_BACKEND_H
+
+#include <stddef.h>
+
+#include "gf_driver.h"
+
+/*
+ * The timestamps of one parallel region: when it was entered by the master, when each
+ * thread arrived and finished, and when the region ended. Lets a run split its time into
+ * start (team start-up), compute and stop (join), which omp_get_wtime alone cannot.
+ */
+struct gf_omp_span {
+	int workers;
+	int team;         /* the team size actually granted */
+	double begin;
+	double end;
+	double *arrived;  /* [workers] */
+	double *finished; /* [workers] */
+};
+
+/* Allocates a span for workers threads and stamps its beginning. Returns 0 or -ENOMEM. */
+int gf_omp_span_begin(struct gf_omp_span *s, int workers);
+
+/* Called by thread id inside the region: once on arrival, once when its work is done. */
+void gf_omp_span_arrive(struct gf_omp_span *s, int id);
+void gf_omp_span_finish(struct gf_omp_span *s, int id);
+
+/*
+ * Stamps the end, adds the start, compute and stop phases to rep, notes a team smaller than
+ * requested (OMP_THREAD_LIMIT, a nested region), frees the span and returns the team size.
+ */
+int gf_omp_span_end(struct gf_omp_span *s, struct gf_rep *rep);
+
+/* Example 25.1: a parallel region; the thread number is the worker id and the result slot. */
+int gf_omp_sum(const struct gf_options *o, const struct gf_task *tasks, size_t n,
+	       struct gf_result *results, struct gf_rep *rep);
+
+/* Example 25.2: the task queue as a dynamically scheduled loop, one limit at a time. */
+int gf_omp_primes(const struct gf_options *o, const struct gf_task *tasks, size_t n,
+		  struct gf_result *results, struct gf_rep *rep);
+
+/* Example 25.3: Pool.map as a parallel for over the images. */
+int gf_omp_resize(const struct gf_options *o, const struct gf_task *tasks, size_t n,
+		  struct gf_result *results, struct gf_rep *rep);
+
+#endif

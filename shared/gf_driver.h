@@ -1,0 +1,59 @@
+/*
+ * The main() of every backend. It parses the command line, builds the tasks, times the
+ * sequential baseline with the shared kernels, runs the backend's parallel version after a
+ * warm-up, checks every repetition's results against the baseline, and prints one report.
+ * A backend supplies only its orchestration, through struct gf_backend.
+ */
+#ifndef GF_DRIVER_H
+#define GF_DRIVER_H
+
+#include <stddef.h>
+
+#include "gf_options.h"
+#include "gf_report.h"
+#include "gf_workload.h"
+
+/* What one parallel repetition hands back besides its results. */
+struct gf_rep {
+	struct gf_phases phases; /* the parts of this repetition's time, if separable */
+	double seconds;          /* the parallel time, if the backend measured it itself (MPI:
+				    the maximum over ranks); left negative, the driver's wall
+				    clock around run() is used */
+	char *notes;             /* the report's notes (GF_NOTES_MAX bytes): append remarks */
+};
+
+struct gf_backend {
+	const char *name;   /* "omp", "posix", "mpi" */
+	struct gf_cli cli;  /* program name, extra options, worker variable */
+	int root;           /* 1 where the baseline runs and the report prints (MPI: rank 0) */
+
+	/*
+	 * Optional: checks or completes the parsed options (MPI: --workers against the world
+	 * size). Returns 0, or -EINVAL with a one-line message in err: a user error, exit 2.
+	 */
+	int (*check)(void *ctx, struct gf_options *opts, char *err, size_t errlen);
+
+	/*
+	 * Optional: starts what lives across repetitions (the posix pool), recording its one-time
+	 * costs in setup. Returns 0, or nonzero after printing why (exit 1; teardown still runs).
+	 */
+	int (*setup)(void *ctx, const struct gf_options *opts, struct gf_phases *setup);
+
+	/*
+	 * Runs tasks[0..ntasks) in parallel and fills results[0..ntasks), in any order, one per
+	 * task. Returns 0, or nonzero after printing why (exit 1).
+	 */
+	int (*run)(void *ctx, const struct gf_options *opts, const struct gf_task *tasks,
+		   size_t ntasks, struct gf_result *results, struct gf_rep *rep);
+
+	/* Optional: releases what setup made, on every path. */
+	void (*teardown)(void *ctx);
+};
+
+/*
+ * Runs the whole flow and returns the exit status: 0 verified, 1 a failure or a result that
+ * differs from the baseline, 2 bad input (one line on stderr naming it; nothing ran).
+ */
+int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx);
+
+#endif

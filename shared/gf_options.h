@@ -1,0 +1,98 @@
+/*
+ * The one command line of every gilfree binary:
+ *   gilfree-<backend> <sum|primes|resize> [options]
+ * Parsed with getopt_long and strict number parsing. A bad value is never guessed at: the
+ * parser fails with a one-line message naming it, and the driver exits 2 before anything runs.
+ */
+#ifndef GF_OPTIONS_H
+#define GF_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gf_workload.h"
+
+enum gf_format { GF_FORMAT_TEXT, GF_FORMAT_JSON, GF_FORMAT_CSV };
+enum gf_start { GF_START_FORK, GF_START_SPAWN };
+enum gf_schedule { GF_SCHEDULE_STATIC, GF_SCHEDULE_DYNAMIC };
+
+/* The options a backend accepts beyond the common ones. */
+enum gf_opt_flags {
+	GF_OPT_START = 1 << 0,     /* --start fork|spawn (posix) */
+	GF_OPT_CHUNKSIZE = 1 << 1, /* --chunksize N (posix pool) */
+	GF_OPT_SCHEDULE = 1 << 2,  /* --schedule static|dynamic (mpi) */
+};
+
+/* Limits past which a size is refused up front rather than discovered by a crash or a hang. */
+#define GF_MAX_WORKERS   1024
+#define GF_MAX_REPS      100000
+#define GF_MAX_N         INT64_C(1000000000000) /* 1e12 keeps n * weight and the total in range */
+#define GF_MAX_LIMIT     INT64_C(1000000000)    /* 1e9: trial division to it takes hours */
+#define GF_MAX_LIST      100000
+#define GF_MAX_IMAGES    1000000
+#define GF_MAX_DIMENSION 1000000
+#define GF_MAX_CHUNKSIZE 1000000
+
+#define GF_DEFAULT_WORKERS 4
+#define GF_DEFAULT_REPS    5
+
+/* Plain data: the effective parameters of one run, after class defaults and overrides. */
+struct gf_options {
+	enum gf_workload workload;
+	char cls;           /* 'S', 'W', 'A' or 'B' */
+	int workers;        /* worker count */
+	int workers_given;  /* 1 when --workers or the backend's environment variable set it */
+	int reps;           /* timed repetitions, after one untimed warm-up */
+	enum gf_format format;
+	int64_t n;          /* sum: iterations per worker */
+	int64_t *limits;    /* primes: the task list, in submission order (owned) */
+	size_t nlimits;
+	int64_t images;     /* resize: number of images */
+	int64_t width;      /* resize: image width */
+	int64_t height;     /* resize: image height */
+	enum gf_start start;
+	enum gf_schedule schedule;
+	int64_t chunksize;  /* 0: the backend chooses */
+	int help;           /* --help was given: print gf_options_usage and exit 0 */
+	int version;        /* --version was given */
+};
+
+/* What a backend tells the parser about itself. */
+struct gf_cli {
+	const char *prog;        /* "gilfree-omp" */
+	unsigned flags;          /* enum gf_opt_flags */
+	const char *workers_env; /* variable read when --workers is absent (OMP_NUM_THREADS), or NULL */
+};
+
+/*
+ * Parses argv into *opts (which it initialises). On a user error returns -EINVAL and writes
+ * one line, without the program name or a newline, into err (errlen bytes), e.g.
+ * "invalid --workers '0': must be at least 1". Returns -ENOMEM if allocation fails.
+ * On success returns 0; opts->limits is owned by opts (gf_options_release). Not thread-safe
+ * (getopt_long keeps global state); resets optind itself, so it may be called repeatedly.
+ */
+int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_options *opts,
+		     char *err, size_t errlen);
+
+/* Frees what gf_options_parse allocated. Safe on a zeroed or already released struct. */
+void gf_options_release(struct gf_options *opts);
+
+/* Prints the full --help text for this backend to stdout. */
+void gf_options_usage(const struct gf_cli *cli);
+
+/*
+ * Strict integer parsing: all of s must be a base-10 integer in [min, max]. Returns 0, or
+ * -EINVAL with a reason in err ("not a number", "must be at least 1", "too large (at most N)").
+ */
+int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *err, size_t errlen);
+
+/*
+ * Builds the task list of opts: one sum per worker, one count per limit, one resize per
+ * image. Returns 0 and a malloc'ed array in *tasks (caller frees), or -ENOMEM.
+ */
+int gf_tasks_build(const struct gf_options *opts, struct gf_task **tasks, size_t *ntasks);
+
+/* The version string, "gilfree X.Y.Z". */
+extern const char gf_version[];
+
+#endif

@@ -1,0 +1,210 @@
+#include "gf_report.h"
+
+#include <string.h>
+#include <unistd.h>
+
+void gf_phases_add(struct gf_phases *p, const char *name, double seconds)
+{
+	for (int i = 0; i < p->n; i++) {
+		if (strcmp(p->name[i], name) == 0) {
+			p->seconds[i] += seconds;
+			return;
+		}
+	}
+	if (p->n == GF_PHASES_MAX)
+		return;
+	p->name[p->n] = name;
+	p->seconds[p->n] = seconds;
+	p->n++;
+}
+
+char *gf_format_round2(double total, char *buf, size_t len)
+{
+	size_t n;
+
+	snprintf(buf, len, "%.2f", total);
+	n = strlen(buf);
+	if (n >= 2 && buf[n - 1] == '0' && buf[n - 2] != '.')
+		buf[--n] = '\0';
+	return buf;
+}
+
+static long cores(void)
+{
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+/* One result in the lecture's tuple notation. */
+static void print_tuple(FILE *f, enum gf_workload w, const struct gf_result *r)
+{
+	char buf[64];
+
+	switch (w) {
+	case GF_SUM:
+		fprintf(f, "(%lld, %s)", (long long)r->key, gf_u128_format(r->sum, buf));
+		break;
+	case GF_PRIMES:
+		fprintf(f, "(%lld, %lld)", (long long)r->key, (long long)r->v[0]);
+		break;
+	case GF_RESIZE:
+		fprintf(f, "(%lld, %lld, %lld, %s)", (long long)r->key, (long long)r->v[0],
+			(long long)r->v[1], gf_format_round2(r->total, buf, sizeof(buf)));
+		break;
+	}
+}
+
+static void print_text(FILE *f, const struct gf_report *r)
+{
+	const struct gf_options *o = r->opts;
+
+	fprintf(f, "gilfree-%s %s: class %c, %d workers, %d reps after a warm-up, %ld cores\n",
+		r->backend, gf_workload_name(o->workload), o->cls, o->workers, o->reps, cores());
+	if (r->notes[0])
+		fprintf(f, "Note: %s\n", r->notes);
+	fprintf(f, "Results: [");
+	for (size_t i = 0; i < r->nresults; i++) {
+		fputs(i ? ", " : "", f);
+		print_tuple(f, o->workload, &r->results[i]);
+	}
+	fprintf(f, "]\n");
+	if (o->workload == GF_RESIZE && r->nresults > 0) {
+		fprintf(f, "Sample result: ");
+		print_tuple(f, o->workload, &r->results[0]);
+		fprintf(f, "\n");
+	}
+	fprintf(f, "Verification: %s", r->verified ? "SUCCESSFUL" : "FAILED");
+	if (!r->verified && r->failure)
+		fprintf(f, " (%s)", r->failure);
+	fprintf(f, "\n");
+	fprintf(f, "Sequential: median %.6f s (min %.6f, max %.6f)\n", r->seq.median, r->seq.min,
+		r->seq.max);
+	fprintf(f, "Parallel:   median %.6f s (min %.6f, max %.6f)\n", r->par.median, r->par.min,
+		r->par.max);
+	for (int i = 0; i < r->setup.n; i++)
+		fprintf(f, "  %-10s %.6f s (once)\n", r->setup.name[i], r->setup.seconds[i]);
+	for (int i = 0; i < r->nphases; i++)
+		fprintf(f, "  %-10s median %.6f s\n", r->phase_name[i], r->phase[i].median);
+	fprintf(f, "Speedup:    %.2fx (median sequential / median parallel)\n",
+		r->par.median > 0 ? r->seq.median / r->par.median : 0.0);
+}
+
+static void json_stats(FILE *f, const struct gf_stats *s)
+{
+	fprintf(f, "{\"min\":%.9g,\"median\":%.9g,\"max\":%.9g}", s->min, s->median, s->max);
+}
+
+/* Backend remarks are our own text, but escape them anyway so the line stays valid json. */
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void print_json(FILE *f, const struct gf_report *r)
+{
+	const struct gf_options *o = r->opts;
+	char buf[64];
+
+	fprintf(f, "{\"backend\":\"%s\",\"workload\":\"%s\",\"class\":\"%c\",\"workers\":%d,",
+		r->backend, gf_workload_name(o->workload), o->cls, o->workers);
+	fprintf(f, "\"cores\":%ld,\"version\":\"%s\",\"params\":{", cores(), GF_VERSION);
+	switch (o->workload) {
+	case GF_SUM:
+		fprintf(f, "\"n\":%lld", (long long)o->n);
+		break;
+	case GF_PRIMES:
+		fprintf(f, "\"limits\":[");
+		for (size_t i = 0; i < o->nlimits; i++)
+			fprintf(f, "%s%lld", i ? "," : "", (long long)o->limits[i]);
+		fprintf(f, "]");
+		break;
+	case GF_RESIZE:
+		fprintf(f, "\"images\":%lld,\"width\":%lld,\"height\":%lld", (long long)o->images,
+			(long long)o->width, (long long)o->height);
+		break;
+	}
+	if (r->flags & GF_OPT_START)
+		fprintf(f, ",\"start\":\"%s\"", o->start == GF_START_SPAWN ? "spawn" : "fork");
+	if (r->flags & GF_OPT_CHUNKSIZE)
+		fprintf(f, ",\"chunksize\":%lld", (long long)o->chunksize);
+	if (r->flags & GF_OPT_SCHEDULE)
+		fprintf(f, ",\"schedule\":\"%s\"",
+			o->schedule == GF_SCHEDULE_DYNAMIC ? "dynamic" : "static");
+	fprintf(f, "},\"results\":[");
+	for (size_t i = 0; i < r->nresults; i++) {
+		const struct gf_result *x = &r->results[i];
+
+		fputs(i ? "," : "", f);
+		switch (o->workload) {
+		case GF_SUM:
+			fprintf(f, "[%lld,%s]", (long long)x->key, gf_u128_format(x->sum, buf));
+			break;
+		case GF_PRIMES:
+			fprintf(f, "[%lld,%lld]", (long long)x->key, (long long)x->v[0]);
+			break;
+		case GF_RESIZE:
+			/* 17 significant digits: the exact double comes back when parsed */
+			fprintf(f, "[%lld,%lld,%lld,%.17g]", (long long)x->key, (long long)x->v[0],
+				(long long)x->v[1], x->total);
+			break;
+		}
+	}
+	fprintf(f, "],\"verified\":%s,\"seq_s\":", r->verified ? "true" : "false");
+	json_stats(f, &r->seq);
+	fprintf(f, ",\"par_s\":");
+	json_stats(f, &r->par);
+	fprintf(f, ",\"speedup\":%.6g,\"phases\":{",
+		r->par.median > 0 ? r->seq.median / r->par.median : 0.0);
+	for (int i = 0; i < r->nphases; i++) {
+		fprintf(f, "%s\"%s\":", i ? "," : "", r->phase_name[i]);
+		json_stats(f, &r->phase[i]);
+	}
+	fprintf(f, "},\"setup_s\":{");
+	for (int i = 0; i < r->setup.n; i++)
+		fprintf(f, "%s\"%s\":%.9g", i ? "," : "", r->setup.name[i], r->setup.seconds[i]);
+	fprintf(f, "},\"task_s\":[");
+	for (size_t i = 0; r->task_seconds && i < r->nresults; i++)
+		fprintf(f, "%s%.9g", i ? "," : "", r->task_seconds[i]);
+	fprintf(f, "],\"busy_s\":[");
+	for (int i = 0; r->busy_seconds && i < o->workers; i++)
+		fprintf(f, "%s%.9g", i ? "," : "", r->busy_seconds[i]);
+	fprintf(f, "],\"reps\":%d,\"notes\":", o->reps);
+	json_string(f, r->notes);
+	fprintf(f, "}\n");
+}
+
+static void print_csv(FILE *f, const struct gf_report *r)
+{
+	const struct gf_options *o = r->opts;
+
+	fprintf(f, "backend,workload,class,workers,cores,reps,verified,seq_min_s,seq_median_s,"
+		   "seq_max_s,par_min_s,par_median_s,par_max_s,speedup\n");
+	fprintf(f, "%s,%s,%c,%d,%ld,%d,%s,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g\n", r->backend,
+		gf_workload_name(o->workload), o->cls, o->workers, cores(), o->reps,
+		r->verified ? "true" : "false", r->seq.min, r->seq.median, r->seq.max, r->par.min,
+		r->par.median, r->par.max, r->par.median > 0 ? r->seq.median / r->par.median : 0.0);
+}
+
+void gf_report_print(FILE *f, const struct gf_report *r)
+{
+	switch (r->opts->format) {
+	case GF_FORMAT_TEXT:
+		print_text(f, r);
+		break;
+	case GF_FORMAT_JSON:
+		print_json(f, r);
+		break;
+	case GF_FORMAT_CSV:
+		print_csv(f, r);
+		break;
+	}
+	fflush(f);
+}

@@ -1,0 +1,60 @@
+/*
+ * The one report of every backend: text in the lecture's own notation, json (one object per
+ * run on one line) or csv (a header and one row). Only the process that ran the sequential
+ * baseline prints it.
+ */
+#ifndef GF_REPORT_H
+#define GF_REPORT_H
+
+#include <stdio.h>
+
+#include "gf_clock.h"
+#include "gf_options.h"
+#include "gf_workload.h"
+
+#define GF_PHASES_MAX 8
+#define GF_NOTES_MAX  512
+
+/*
+ * Named durations of one run, in the order first added: the parts of the parallel time a
+ * backend can separate ("start", "distribute", "compute", "collect", "stop"), or the one-time
+ * set-up costs ("pool_start", "mpi_init"). Names must be string literals.
+ */
+struct gf_phases {
+	int n;
+	const char *name[GF_PHASES_MAX];
+	double seconds[GF_PHASES_MAX];
+};
+
+/* Adds seconds to the phase called name, creating it if new. Ignores a ninth name. */
+void gf_phases_add(struct gf_phases *p, const char *name, double seconds);
+
+struct gf_report {
+	const char *backend;           /* "omp", "posix", "mpi" */
+	const struct gf_options *opts; /* the effective parameters */
+	unsigned flags;                /* the backend's enum gf_opt_flags, to print its options */
+	const struct gf_result *results; /* sorted by key */
+	size_t nresults;
+	int verified;
+	const char *failure;           /* why not verified, or NULL */
+	struct gf_stats seq;           /* sequential baseline, over the reps */
+	struct gf_stats par;           /* parallel run, over the reps */
+	const double *task_seconds;    /* median sequential time per task, in task order */
+	const double *busy_seconds;    /* median busy time per worker (sum of its kernel times) */
+	int nphases;                   /* per-run phases, as statistics over the reps */
+	const char *phase_name[GF_PHASES_MAX];
+	struct gf_stats phase[GF_PHASES_MAX];
+	struct gf_phases setup;        /* one-time costs */
+	char notes[GF_NOTES_MAX];      /* backend remarks ("team of 3 threads, not 4"), or "" */
+};
+
+/* Prints r to f in r->opts->format. */
+void gf_report_print(FILE *f, const struct gf_report *r);
+
+/*
+ * Formats a resize total as Python prints round(total, 2): two decimals, trailing zeros
+ * dropped but one kept ("12.5", "3.0"). buf needs 64 bytes. Returns buf.
+ */
+char *gf_format_round2(double total, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,71 @@
+#include "gf_workload.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gf_clock.h"
+
+const char *gf_workload_name(enum gf_workload w)
+{
+	switch (w) {
+	case GF_SUM:
+		return "sum";
+	case GF_PRIMES:
+		return "primes";
+	case GF_RESIZE:
+		return "resize";
+	}
+	return "?";
+}
+
+void gf_task_run(const struct gf_task *task, int worker, struct gf_result *out)
+{
+	double t0 = gf_clock_now();
+
+	memset(out, 0, sizeof(*out));
+	out->index = task->index;
+	out->worker = worker;
+	out->key = task->key;
+	switch ((enum gf_workload)task->workload) {
+	case GF_SUM:
+		out->sum = gf_kernel_sum(task->a, task->b);
+		break;
+	case GF_PRIMES:
+		out->v[0] = gf_kernel_primes(task->key);
+		break;
+	case GF_RESIZE:
+		out->v[0] = task->a / 2;
+		out->v[1] = task->b / 2;
+		out->total = gf_kernel_resize(task->a, task->b);
+		break;
+	}
+	out->seconds = gf_clock_now() - t0;
+}
+
+static int cmp_result(const void *pa, const void *pb)
+{
+	const struct gf_result *a = pa, *b = pb;
+
+	if (a->key != b->key)
+		return (a->key > b->key) - (a->key < b->key);
+	return (a->index > b->index) - (a->index < b->index);
+}
+
+void gf_results_sort(struct gf_result *results, size_t n)
+{
+	qsort(results, n, sizeof(*results), cmp_result);
+}
+
+long gf_results_compare(const struct gf_result *got, const struct gf_result *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct gf_result *g = &got[i], *w = &want[i];
+
+		/* memcmp on the double: the same bits, not merely a close value. */
+		if (g->index != w->index || g->key != w->key || g->v[0] != w->v[0] ||
+		    g->v[1] != w->v[1] || g->sum != w->sum ||
+		    memcmp(&g->total, &w->total, sizeof(g->total)) != 0)
+			return (long)i;
+	}
+	return -1;
+}

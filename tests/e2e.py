@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""End-to-end checks of one gilfree binary, the same for every backend.
+
+For each workload, worker count and class: the run exits 0, prints
+"Verification: SUCCESSFUL", and its results equal values computed here independently
+(closed forms, a sieve, Python's own float sums, which are IEEE doubles added in the same
+order and so must match the C totals bit for bit). The json record parses and has every
+key. Bad input exits 2 with one line on stderr naming the bad value, and prints nothing.
+
+  e2e.py --binary build/bin/gilfree-omp --backend omp [--workers 1,2,4,7] [--classes S,W]
+         [--launcher 'mpirun -np {workers}'] [--extra '--start spawn'] [--only results|bad]
+"""
+import argparse
+import json
+import math
+import os
+import shlex
+import subprocess
+import sys
+
+LECTURE_LIMITS = [20000, 30000, 25000, 35000, 40000, 15000]
+JSON_KEYS = ["backend", "workload", "class", "workers", "params", "results", "verified",
+             "seq_s", "par_s", "speedup", "phases", "reps"]
+failures = []
+passed = []
+
+
+def ok(msg):
+    passed.append(msg)
+    print("ok " + msg, flush=True)
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL: " + msg, flush=True)
+
+
+def primes_below(limits):
+    """Prime counts below each limit, by one sieve up to the largest."""
+    top = max(limits)
+    sieve = bytearray([1]) * max(top, 2)
+    sieve[0:2] = b"\0\0"
+    for i in range(2, math.isqrt(max(top - 1, 0)) + 1):
+        if sieve[i]:
+            sieve[i * i::i] = bytearray(len(range(i * i, top, i)))
+    counts, prefix = {}, 0
+    marks = sorted(set(limits))
+    j = 0
+    for n in range(top + 1):
+        while j < len(marks) and marks[j] == n:
+            counts[n] = prefix
+            j += 1
+        if n < top and sieve[n]:
+            prefix += 1
+    return counts
+
+
+_resize_cache = {}
+
+
+def resize_total(width, height):
+    key = (width, height)
+    if key not in _resize_cache:
+        total = 0.0
+        for p in range(width * height // 100):
+            total += math.sqrt(p + 1)
+        _resize_cache[key] = total
+    return _resize_cache[key]
+
+
+def expected(record):
+    """The results a record should hold, from its own params, computed independently."""
+    params, workload = record["params"], record["workload"]
+    if workload == "sum":
+        n = params["n"]
+        return [[w, (w + 1) * n * (n - 1) // 2] for w in range(record["workers"])]
+    if workload == "primes":
+        counts = primes_below(params["limits"])
+        return sorted([lim, counts[lim]] for lim in params["limits"])
+    w, h = params["width"], params["height"]
+    return [[i, w // 2, h // 2, resize_total(w, h)] for i in range(params["images"])]
+
+
+def command(args, workers, extra):
+    cmd = []
+    if args.launcher:
+        cmd += shlex.split(args.launcher.format(workers=workers))
+    cmd.append(args.binary)
+    cmd += extra
+    if not args.launcher:
+        cmd += ["--workers", str(workers)]
+    return cmd + shlex.split(args.extra)
+
+
+def run(cmd, timeout=120):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def check_results(args):
+    lecture = {
+        "sum": [[0, 1999999000000], [1, 3999998000000], [2, 5999997000000], [3, 7999996000000]],
+        "primes": [[15000, 1754], [20000, 2262], [25000, 2762], [30000, 3245], [35000, 3732],
+                   [40000, 4203]],
+    }
+    for cls in args.classes.split(","):
+        for workers in [int(w) for w in args.workers.split(",")]:
+            for workload in ("sum", "primes", "resize"):
+                what = f"{workload} class {cls} workers {workers}"
+                base = [workload, "--class", cls, "--reps", "2"]
+                text = run(command(args, workers, base))
+                if text.returncode != 0 or "Verification: SUCCESSFUL" not in text.stdout:
+                    fail(f"{what}: exit {text.returncode}, stdout {text.stdout!r}, "
+                         f"stderr {text.stderr!r}")
+                    continue
+                out = run(command(args, workers, base + ["--format", "json"]))
+                lines = [l for l in out.stdout.splitlines() if l.strip()]
+                if out.returncode != 0 or len(lines) != 1:
+                    fail(f"{what} json: exit {out.returncode}, {len(lines)} lines")
+                    continue
+                try:
+                    rec = json.loads(lines[0])
+                except ValueError as e:
+                    fail(f"{what} json does not parse: {e}: {lines[0]!r}")
+                    continue
+                missing = [k for k in JSON_KEYS if k not in rec]
+                if missing:
+                    fail(f"{what} json lacks {missing}")
+                    continue
+                if rec["backend"] != args.backend or rec["workers"] != workers or \
+                        rec["workload"] != workload or rec["class"] != cls or not rec["verified"]:
+                    fail(f"{what} json header wrong: {lines[0]}")
+                want = expected(rec)
+                if rec["results"] != want:
+                    fail(f"{what}: results {rec['results']} != expected {want}")
+                if cls == "S" and workload in lecture and workers == 4 and \
+                        rec["results"] != lecture[workload]:
+                    fail(f"{what}: not the lecture's results")
+                if cls == "S" and workload == "resize" and \
+                        "Sample result: (0, 960, 540, 1990727.79)" not in text.stdout:
+                    fail(f"{what}: no lecture sample result in {text.stdout!r}")
+                ok(f"{what}")
+
+
+def check_overrides(args):
+    """Parameters other than the classes' give correct results too."""
+    cases = [["sum", "--n", "12345"], ["sum", "--n", "1"],
+             ["primes", "--limits", "1,2,3,100000,97,10"],
+             ["resize", "--images", "3", "--width", "640", "--height", "481"],
+             ["resize", "--images", "1", "--width", "9", "--height", "9"]]
+    for extra in cases:
+        out = run(command(args, 2, extra + ["--reps", "1", "--format", "json"]))
+        try:
+            rec = json.loads(out.stdout)
+        except ValueError:
+            fail(f"{extra}: exit {out.returncode}, stdout {out.stdout!r} stderr {out.stderr!r}")
+            continue
+        if rec["results"] != expected(rec) or not rec["verified"]:
+            fail(f"{extra}: results {rec['results']} != {expected(rec)}")
+        else:
+            ok(f"override {' '.join(extra)}")
+
+
+BAD = [
+    (["sum", "--workers", "abc"], "abc"),
+    (["sum", "--workers", "0"], "0"),
+    (["sum", "--workers", "-3"], "-3"),
+    (["sum", "--workers", "99999999999999999999999"], "99999999999999999999999"),
+    (["sum", "--workers", "4x"], "4x"),
+    (["sum", "--workers", ""], "--workers"),
+    (["sum", "--reps", "0"], "0"),
+    (["sum", "--n", "1e6"], "1e6"),
+    (["sum", "--n", "-1"], "-1"),
+    (["sum", "--n", "10000000000000"], "10000000000000"),
+    (["primes", "--limits", ""], "--limits"),
+    (["primes", "--limits", "10,,20"], "10,,20"),
+    (["primes", "--limits", "10,x"], "x"),
+    (["primes", "--limits", "10,"], "10,"),
+    (["primes", "--limits", "5000000000"], "5000000000"),
+    (["resize", "--images", "0"], "0"),
+    (["resize", "--width", "2.5"], "2.5"),
+    (["resize", "--height", "10000001"], "10000001"),
+    (["sum", "--class", "Q"], "Q"),
+    (["sum", "--format", "xml"], "xml"),
+    (["sum", "--bogus"], "--bogus"),
+    (["sum", "--workers"], "--workers"),
+    (["fft"], "fft"),
+    ([], "workload"),
+    (["sum", "primes"], "primes"),
+]
+
+
+def check_bad_input(args):
+    bad = list(BAD) + [(b.split(), b.split()[-1]) for b in args.bad_extra]
+    for extra, needle in bad:
+        cmd = command(args, 2, extra) if extra else command(args, 2, [])
+        if not extra and not args.launcher:
+            cmd = cmd[:1]  # no workload at all
+        out = run(cmd, timeout=60)
+        lines = out.stderr.strip().splitlines()
+        if out.returncode != 2:
+            fail(f"bad input {extra}: exit {out.returncode}, stderr {out.stderr!r}")
+        elif needle not in out.stderr:
+            fail(f"bad input {extra}: message does not name {needle!r}: {out.stderr!r}")
+        elif len(lines) != 1 and not args.launcher:
+            fail(f"bad input {extra}: {len(lines)} lines on stderr: {out.stderr!r}")
+        elif out.stdout.strip():
+            fail(f"bad input {extra}: printed {out.stdout!r}")
+        else:
+            ok(f"bad input {extra}")
+    for flag in ("--help", "--version"):
+        out = run([args.binary, flag])
+        if out.returncode != 0 or not out.stdout:
+            fail(f"{flag}: exit {out.returncode}")
+        else:
+            ok(f"{flag}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--backend", required=True)
+    ap.add_argument("--workers", default="1,2,4,7")
+    ap.add_argument("--classes", default="S,W")
+    ap.add_argument("--launcher", default="")
+    ap.add_argument("--extra", default="")
+    ap.add_argument("--bad-extra", action="append", default=[],
+                    help="another bad command line, whose last word the message must name")
+    ap.add_argument("--only", choices=["results", "bad", "all"], default="all")
+    args = ap.parse_args()
+    if args.only in ("results", "all"):
+        check_results(args)
+        check_overrides(args)
+    if args.only in ("bad", "all"):
+        check_bad_input(args)
+    print(f"{len(passed)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+/*
+ * The CUnit runner every test program shares: register the suites a program lists, run them
+ * with the basic interface, and return the number of failures as the exit status.
+ */
+#ifndef GF_TEST_H
+#define GF_TEST_H
+
+#include <stdio.h>
+
+#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
+
+struct gf_test {
+	const char *name;
+	CU_TestFunc fn;
+};
+
+#define GF_TEST(fn) {#fn, fn}
+
+/* Runs one suite of tests (NULL-terminated) and returns the failure count, or -1. */
+static inline int gf_test_main(const char *suite_name, const struct gf_test *tests)
+{
+	CU_pSuite suite;
+	int failures;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return -1;
+	suite = CU_add_suite(suite_name, NULL, NULL);
+	if (!suite) {
+		CU_cleanup_registry();
+		return -1;
+	}
+	for (; tests->name; tests++) {
+		if (!CU_add_test(suite, tests->name, tests->fn)) {
+			CU_cleanup_registry();
+			return -1;
+		}
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failures = (int)CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failures;
+}
+
+#endif

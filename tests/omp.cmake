@@ -1,0 +1,8 @@
+# gilfree-omp end to end: every workload with 1, 2, 4 and 7 threads at classes S and W.
+gf_e2e_test(e2e_omp gilfree-omp omp --workers 1,2,4,7 --classes S,W)
+
+# OMP_NUM_THREADS is honoured when --workers is absent, and a bad value is refused.
+add_test(NAME omp_env_workers
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/omp_env.py
+                 $<TARGET_FILE:gilfree-omp>)
+set_tests_properties(omp_env_workers PROPERTIES PROCESSORS 2 LABELS e2e TIMEOUT 120)

@@ -1,0 +1,284 @@
+/* The option parser: defaults, classes, overrides, and every kind of bad input. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gf_options.h"
+#include "gf_test.h"
+
+static const struct gf_cli omp_cli = {"gilfree-omp", 0, "OMP_NUM_THREADS"};
+static const struct gf_cli all_cli = {"gilfree-x", GF_OPT_START | GF_OPT_CHUNKSIZE |
+						       GF_OPT_SCHEDULE, NULL};
+
+/* Parses a NULL-terminated argument list (without argv[0]). */
+static int parse(const struct gf_cli *cli, struct gf_options *o, char *err,
+		 const char *const *args)
+{
+	char *argv[32] = {"prog"};
+	int argc = 1;
+
+	for (; *args; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	return gf_options_parse(argc, argv, cli, o, err, 256);
+}
+
+#define PARSE(cli, o, err, ...) parse(cli, o, err, (const char *[]){__VA_ARGS__, NULL})
+
+static void test_defaults(void)
+{
+	struct gf_options o;
+	char err[256];
+
+	unsetenv("OMP_NUM_THREADS");
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "primes"), 0);
+	CU_ASSERT_EQUAL(o.workload, GF_PRIMES);
+	CU_ASSERT_EQUAL(o.cls, 'S');
+	CU_ASSERT_EQUAL(o.workers, 4);
+	CU_ASSERT_EQUAL(o.workers_given, 0);
+	CU_ASSERT_EQUAL(o.reps, GF_DEFAULT_REPS);
+	CU_ASSERT_EQUAL(o.format, GF_FORMAT_TEXT);
+	CU_ASSERT_EQUAL(o.nlimits, 6);
+	CU_ASSERT_EQUAL(o.limits[0], 20000);
+	CU_ASSERT_EQUAL(o.limits[5], 15000);
+	CU_ASSERT_EQUAL(o.n, 2000000);
+	CU_ASSERT_EQUAL(o.images, 8);
+	CU_ASSERT_EQUAL(o.width, 1920);
+	CU_ASSERT_EQUAL(o.height, 1080);
+	gf_options_release(&o);
+}
+
+static void test_classes_keep_shape(void)
+{
+	static const char *names[] = {"S", "W", "A", "B"};
+	int64_t prev_n = 0, prev_w = 0;
+	struct gf_options o;
+	char err[256];
+
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL_FATAL(PARSE(&omp_cli, &o, err, "primes", "--class", names[i]), 0);
+		CU_ASSERT_EQUAL(o.cls, names[i][0]);
+		CU_ASSERT_EQUAL(o.nlimits, 6);
+		/* the lecture's ratios: 20000:30000:...:15000 */
+		CU_ASSERT_EQUAL(o.limits[0] * 3, o.limits[1] * 2);
+		CU_ASSERT_EQUAL(o.limits[5] * 4, o.limits[0] * 3);
+		CU_ASSERT_EQUAL(o.images, 8);
+		CU_ASSERT_EQUAL(o.width * 1080, o.height * 1920);
+		CU_ASSERT(o.n > prev_n);
+		CU_ASSERT(o.width > prev_w);
+		prev_n = o.n;
+		prev_w = o.width;
+		gf_options_release(&o);
+	}
+}
+
+static void test_overrides_after_class(void)
+{
+	struct gf_options o;
+	char err[256];
+
+	/* an override wins whatever its place relative to --class */
+	CU_ASSERT_EQUAL_FATAL(PARSE(&all_cli, &o, err, "--n", "77", "sum", "--class", "A", "-w",
+				    "7", "--limits", "5,3,1000000000", "--images", "2", "--width",
+				    "10", "--height", "20", "-r", "9", "-f", "csv", "--start",
+				    "spawn", "--chunksize", "3", "--schedule", "dynamic"),
+			      0);
+	CU_ASSERT_EQUAL(o.workload, GF_SUM);
+	CU_ASSERT_EQUAL(o.cls, 'A');
+	CU_ASSERT_EQUAL(o.n, 77);
+	CU_ASSERT_EQUAL(o.workers, 7);
+	CU_ASSERT_EQUAL(o.nlimits, 3);
+	CU_ASSERT_EQUAL(o.limits[2], 1000000000);
+	CU_ASSERT_EQUAL(o.images, 2);
+	CU_ASSERT_EQUAL(o.width, 10);
+	CU_ASSERT_EQUAL(o.height, 20);
+	CU_ASSERT_EQUAL(o.reps, 9);
+	CU_ASSERT_EQUAL(o.format, GF_FORMAT_CSV);
+	CU_ASSERT_EQUAL(o.start, GF_START_SPAWN);
+	CU_ASSERT_EQUAL(o.chunksize, 3);
+	CU_ASSERT_EQUAL(o.schedule, GF_SCHEDULE_DYNAMIC);
+	gf_options_release(&o);
+	CU_ASSERT_EQUAL(PARSE(&all_cli, &o, err, "resize", "--workers=3", "--format=json"), 0);
+	CU_ASSERT_EQUAL(o.workers, 3);
+	CU_ASSERT_EQUAL(o.format, GF_FORMAT_JSON);
+	gf_options_release(&o);
+}
+
+static void test_environment_workers(void)
+{
+	struct gf_options o;
+	char err[256];
+
+	setenv("OMP_NUM_THREADS", "3", 1);
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "sum"), 0);
+	CU_ASSERT_EQUAL(o.workers, 3);
+	gf_options_release(&o);
+	/* --workers wins over the variable */
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "sum", "-w", "2"), 0);
+	CU_ASSERT_EQUAL(o.workers, 2);
+	gf_options_release(&o);
+	/* a nested-level list: the outer level counts */
+	setenv("OMP_NUM_THREADS", "5,2", 1);
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "sum"), 0);
+	CU_ASSERT_EQUAL(o.workers, 5);
+	gf_options_release(&o);
+	/* a backend without a variable ignores it */
+	CU_ASSERT_EQUAL(PARSE(&all_cli, &o, err, "sum"), 0);
+	CU_ASSERT_EQUAL(o.workers, GF_DEFAULT_WORKERS);
+	gf_options_release(&o);
+	setenv("OMP_NUM_THREADS", "zero", 1);
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "sum"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "OMP_NUM_THREADS 'zero'"));
+	setenv("OMP_NUM_THREADS", "0", 1);
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "sum"), -EINVAL);
+	unsetenv("OMP_NUM_THREADS");
+}
+
+/* Each bad command line fails with -EINVAL and a message naming the bad value. */
+static void test_bad_input(void)
+{
+	static const struct {
+		const char *args[6];
+		const char *needle;
+	} bad[] = {
+		{{"sum", "--workers", "abc"}, "'abc'"},
+		{{"sum", "--workers", "0"}, "'0'"},
+		{{"sum", "--workers", "-1"}, "'-1'"},
+		{{"sum", "--workers", "1025"}, "'1025'"},
+		{{"sum", "--workers", "+"}, "'+'"},
+		{{"sum", "--workers", " 4"}, "' 4'"},
+		{{"sum", "--workers", "0x10"}, "'0x10'"},
+		{{"sum", "--workers", "9223372036854775808"}, "'9223372036854775808'"},
+		{{"sum", "--workers", "-9223372036854775809"}, "'-9223372036854775809'"},
+		{{"sum", "--reps", "0"}, "--reps '0'"},
+		{{"sum", "--n", "0"}, "--n '0'"},
+		{{"sum", "--n", "1000000000001"}, "'1000000000001'"},
+		{{"primes", "--limits", ""}, "--limits ''"},
+		{{"primes", "--limits", ","}, "--limits ','"},
+		{{"primes", "--limits", "1,,2"}, "'1,,2'"},
+		{{"primes", "--limits", "7,"}, "'7,'"},
+		{{"primes", "--limits", "7,-8"}, "'-8'"},
+		{{"primes", "--limits", "7, 8"}, "' 8'"},
+		{{"primes", "--limits", "1000000001"}, "'1000000001'"},
+		{{"primes", "--limits", "123456789012345678901234567890123"}, "too long"},
+		{{"resize", "--images", "0"}, "--images '0'"},
+		{{"resize", "--width", "1e3"}, "'1e3'"},
+		{{"resize", "--height", "1000001"}, "'1000001'"},
+		{{"sum", "--class", "s"}, "'s'"},
+		{{"sum", "--class", "SW"}, "'SW'"},
+		{{"sum", "--format", "JSON"}, "'JSON'"},
+		{{"sum", "--start", "fork"}, "'--start'"}, /* not this backend's option */
+		{{"sum", "--schedule", "static"}, "'--schedule'"},
+		{{"sum", "--chunksize", "2"}, "'--chunksize'"},
+		{{"sum", "--frobnicate"}, "'--frobnicate'"},
+		{{"sum", "-x"}, "'-x'"},
+		{{"sum", "--workers"}, "'--workers'"},
+		{{"matmul"}, "'matmul'"},
+		{{"sum", "extra"}, "'extra'"},
+		{{"--reps", "2"}, "missing workload"},
+	};
+	struct gf_options o;
+	char err[256];
+
+	unsetenv("OMP_NUM_THREADS");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = parse(&omp_cli, &o, err, bad[i].args);
+
+		CU_ASSERT_EQUAL(rc, -EINVAL);
+		CU_ASSERT_PTR_NULL(o.limits); /* nothing left allocated */
+		CU_ASSERT_PTR_NULL(strchr(err, '\n'));
+		if (!strstr(err, bad[i].needle)) {
+			fprintf(stderr, "\n  '%s' does not name %s\n", err, bad[i].needle);
+			CU_FAIL("message does not name the bad value");
+		}
+	}
+}
+
+static void test_backend_options(void)
+{
+	struct gf_options o;
+	char err[256];
+
+	CU_ASSERT_EQUAL(PARSE(&all_cli, &o, err, "sum", "--start", "exec"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'exec'"));
+	CU_ASSERT_EQUAL(PARSE(&all_cli, &o, err, "sum", "--schedule", "guided"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'guided'"));
+	CU_ASSERT_EQUAL(PARSE(&all_cli, &o, err, "sum", "--chunksize", "0"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'0'"));
+}
+
+static void test_help_version(void)
+{
+	struct gf_options o;
+	char err[256];
+
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "--help"), 0);
+	CU_ASSERT(o.help);
+	gf_options_release(&o);
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "-V"), 0);
+	CU_ASSERT(o.version);
+	gf_options_release(&o);
+}
+
+static void test_parse_int(void)
+{
+	int64_t v;
+	char err[96];
+
+	CU_ASSERT_EQUAL(gf_parse_int("42", 1, 100, &v, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(v, 42);
+	CU_ASSERT_EQUAL(gf_parse_int("-5", -10, 10, &v, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(v, -5);
+	CU_ASSERT_EQUAL(gf_parse_int("9223372036854775807", 0, INT64_MAX, &v, err, sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(v, INT64_MAX);
+	CU_ASSERT_EQUAL(gf_parse_int("", 0, 10, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(gf_parse_int("-", 0, 10, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(gf_parse_int("1.0", 0, 10, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(gf_parse_int("11", 0, 10, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "at most 10"));
+}
+
+static void test_tasks_build(void)
+{
+	struct gf_options o;
+	struct gf_task *t;
+	size_t n;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(PARSE(&all_cli, &o, err, "sum", "-w", "3", "--n", "10"), 0);
+	CU_ASSERT_EQUAL_FATAL(gf_tasks_build(&o, &t, &n), 0);
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT_EQUAL(t[2].key, 2);
+	CU_ASSERT_EQUAL(t[2].a, 10);
+	CU_ASSERT_EQUAL(t[2].b, 3); /* worker w has weight w + 1 */
+	free(t);
+	gf_options_release(&o);
+	CU_ASSERT_EQUAL_FATAL(PARSE(&all_cli, &o, err, "primes", "--limits", "9,8"), 0);
+	CU_ASSERT_EQUAL_FATAL(gf_tasks_build(&o, &t, &n), 0);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(t[0].key, 9);
+	CU_ASSERT_EQUAL(t[1].index, 1);
+	free(t);
+	gf_options_release(&o);
+	CU_ASSERT_EQUAL_FATAL(PARSE(&all_cli, &o, err, "resize", "--images", "5"), 0);
+	CU_ASSERT_EQUAL_FATAL(gf_tasks_build(&o, &t, &n), 0);
+	CU_ASSERT_EQUAL(n, 5);
+	CU_ASSERT_EQUAL(t[4].a, 1920);
+	CU_ASSERT_EQUAL(t[4].b, 1080);
+	free(t);
+	gf_options_release(&o);
+}
+
+int main(void)
+{
+	static const struct gf_test tests[] = {
+		GF_TEST(test_defaults),          GF_TEST(test_classes_keep_shape),
+		GF_TEST(test_overrides_after_class), GF_TEST(test_environment_workers),
+		GF_TEST(test_bad_input),         GF_TEST(test_backend_options),
+		GF_TEST(test_help_version),      GF_TEST(test_parse_int),
+		GF_TEST(test_tasks_build),       {NULL, NULL},
+	};
+
+	return gf_test_main("options", tests);
+}

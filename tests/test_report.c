@@ -1,0 +1,133 @@
+/* The statistics and the report's formats. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gf_clock.h"
+#include "gf_report.h"
+#include "gf_test.h"
+
+static void test_stats(void)
+{
+	double odd[] = {5, 1, 3}, even[] = {4, 1, 3, 2};
+	struct gf_stats s;
+
+	CU_ASSERT_EQUAL(gf_stats_compute(odd, 3, &s), 0);
+	CU_ASSERT_DOUBLE_EQUAL(s.min, 1, 0);
+	CU_ASSERT_DOUBLE_EQUAL(s.median, 3, 0);
+	CU_ASSERT_DOUBLE_EQUAL(s.max, 5, 0);
+	CU_ASSERT_DOUBLE_EQUAL(odd[0], 5, 0); /* input untouched */
+	CU_ASSERT_EQUAL(gf_stats_compute(even, 4, &s), 0);
+	CU_ASSERT_DOUBLE_EQUAL(s.median, 2.5, 0);
+	CU_ASSERT_EQUAL(gf_stats_compute(even, 0, &s), 0);
+	CU_ASSERT_DOUBLE_EQUAL(s.max, 0, 0);
+}
+
+static void test_clock(void)
+{
+	double a = gf_clock_now(), b = gf_clock_now();
+
+	CU_ASSERT(b >= a);
+	CU_ASSERT(a > 0);
+}
+
+static void test_round2(void)
+{
+	char buf[64];
+
+	/* Python: round(1990727.7912, 2) prints 1990727.79, round(12.5, 2) 12.5, 3.0 3.0 */
+	CU_ASSERT_STRING_EQUAL(gf_format_round2(1990727.7912, buf, sizeof(buf)), "1990727.79");
+	CU_ASSERT_STRING_EQUAL(gf_format_round2(12.5, buf, sizeof(buf)), "12.5");
+	CU_ASSERT_STRING_EQUAL(gf_format_round2(3.0, buf, sizeof(buf)), "3.0");
+	CU_ASSERT_STRING_EQUAL(gf_format_round2(0.0, buf, sizeof(buf)), "0.0");
+	CU_ASSERT_STRING_EQUAL(gf_format_round2(1.05, buf, sizeof(buf)), "1.05");
+}
+
+static void test_phases(void)
+{
+	struct gf_phases p = {0};
+
+	gf_phases_add(&p, "start", 1.0);
+	gf_phases_add(&p, "compute", 2.0);
+	gf_phases_add(&p, "start", 0.5);
+	CU_ASSERT_EQUAL(p.n, 2);
+	CU_ASSERT_STRING_EQUAL(p.name[0], "start");
+	CU_ASSERT_DOUBLE_EQUAL(p.seconds[0], 1.5, 0);
+	for (int i = 0; i < 20; i++)
+		gf_phases_add(&p, i % 2 ? "x" : "y", 1.0);
+	CU_ASSERT(p.n <= GF_PHASES_MAX);
+}
+
+/* Prints a report into memory in the given format. */
+static char *render(enum gf_format fmt, enum gf_workload w)
+{
+	static int64_t limits[] = {10, 5};
+	struct gf_options o = {.workload = w, .cls = 'S', .workers = 2, .reps = 3,
+			       .format = fmt, .limits = limits, .nlimits = 2, .n = 3,
+			       .images = 1, .width = 20, .height = 10};
+	struct gf_result res[2] = {{.key = 5, .v = {2}, .sum = 3, .total = 1.0 / 3.0},
+				   {.key = 10, .v = {4, 5}, .sum = (gf_u128)1 << 70}};
+	double busy[2] = {0.1, 0.2}, task[2] = {0.3, 0.4};
+	struct gf_report r = {.backend = "omp", .opts = &o, .results = res, .nresults = 2,
+			      .verified = 1, .seq = {1, 2, 3}, .par = {0.5, 1, 1.5},
+			      .task_seconds = task, .busy_seconds = busy, .nphases = 1,
+			      .phase_name = {"compute"}, .notes = "a \"quoted\" note"};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	gf_report_print(f, &r);
+	fclose(f);
+	return buf;
+}
+
+static void test_text(void)
+{
+	char *s = render(GF_FORMAT_TEXT, GF_PRIMES);
+
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Results: [(5, 2), (10, 4)]\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Verification: SUCCESSFUL\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Speedup:    2.00x"));
+	free(s);
+	s = render(GF_FORMAT_TEXT, GF_SUM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Results: [(5, 3), (10, 1180591620717411303424)]"));
+	free(s);
+	s = render(GF_FORMAT_TEXT, GF_RESIZE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "(5, 2, 0, 0.33), (10, 4, 5, 0.0)]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Sample result: (5, 2, 0, 0.33)\n"));
+	free(s);
+}
+
+static void test_json(void)
+{
+	char *s = render(GF_FORMAT_JSON, GF_RESIZE);
+
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "{\"backend\":\"omp\",\"workload\":\"resize\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"results\":[[5,2,0,0.33333333333333331],[10,4,5,0]]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"verified\":true"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"par_s\":{\"min\":0.5,\"median\":1,\"max\":1.5}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"notes\":\"a \\\"quoted\\\" note\""));
+	CU_ASSERT_EQUAL(strchr(s, '\n'), s + strlen(s) - 1); /* one line */
+	free(s);
+}
+
+static void test_csv(void)
+{
+	char *s = render(GF_FORMAT_CSV, GF_SUM);
+	char *nl = strchr(s, '\n');
+
+	CU_ASSERT_EQUAL(strncmp(s, "backend,workload,class,workers,", 31), 0);
+	CU_ASSERT_PTR_NOT_NULL(nl);
+	CU_ASSERT_EQUAL(strncmp(nl + 1, "omp,sum,S,2,", 12), 0);
+	free(s);
+}
+
+int main(void)
+{
+	static const struct gf_test tests[] = {
+		GF_TEST(test_stats),  GF_TEST(test_clock), GF_TEST(test_round2),
+		GF_TEST(test_phases), GF_TEST(test_text),  GF_TEST(test_json),
+		GF_TEST(test_csv),    {NULL, NULL},
+	};
+
+	return gf_test_main("report", tests);
+}
