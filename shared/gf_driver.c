@@ -110,6 +110,8 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 	const char *phase_name[GF_PHASES_MAX] = {0};
 	int nphases = 0, rc, status = 1, verified = 1, set_up = 0;
 
+	if (argc > 1 && be->bench && strcmp(argv[1], "bench") == 0)
+		return be->bench(ctx, argc - 1, argv + 1);
 	rc = gf_options_parse(argc, argv, &be->cli, &o, err, sizeof(err));
 	if (rc == 0 && !o.help && !o.version && be->check)
 		rc = be->check(ctx, &o, err, sizeof(err));

@@ -48,11 +48,18 @@ struct gf_backend {
 
 	/* Optional: releases what setup made, on every path. */
 	void (*teardown)(void *ctx);
+
+	/*
+	 * Optional: the micro-benchmarks, "<prog> bench <experiment> [options]". Called with
+	 * argv[0] == "bench"; returns the exit status (0, 1 failure, 2 bad input).
+	 */
+	int (*bench)(void *ctx, int argc, char **argv);
 };
 
 /*
  * Runs the whole flow and returns the exit status: 0 verified, 1 a failure or a result that
  * differs from the baseline, 2 bad input (one line on stderr naming it; nothing ran).
+ * "<prog> bench ..." goes to be->bench instead, where the backend has one.
  */
 int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx);
 
