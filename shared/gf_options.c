@@ -173,6 +173,26 @@ static int workers_from_env(const char *var, struct gf_options *opts, char *err,
 	return 0;
 }
 
+/*
+ * Each size is in range, but the driver keeps one timing per task (and per worker) and
+ * repetition: refuse up front what would exhaust memory, rather than fail in calloc.
+ */
+static int check_samples(const struct gf_options *opts, char *err, size_t errlen)
+{
+	int64_t tasks = opts->workers;
+
+	if (opts->workload == GF_PRIMES && (int64_t)opts->nlimits > tasks)
+		tasks = (int64_t)opts->nlimits;
+	if (opts->workload == GF_RESIZE && opts->images > tasks)
+		tasks = opts->images;
+	if (tasks * opts->reps <= GF_MAX_SAMPLES)
+		return 0;
+	errf(err, errlen,
+	     "invalid --reps '%d': %lld tasks times %d repetitions is more than %lld timings",
+	     opts->reps, (long long)tasks, opts->reps, (long long)GF_MAX_SAMPLES);
+	return -EINVAL;
+}
+
 /* An option of another backend is unknown here: gilfree-omp has no --start. */
 static int not_here(const char *name, char *err, size_t errlen)
 {
@@ -240,7 +260,7 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 		     char *err, size_t errlen)
 {
 	/* Overrides are kept aside and applied after the class, whatever their order. */
-	int64_t n = 0, images = 0, width = 0, height = 0, v;
+	int64_t n = 0, images = 0, width = 0, height = 0, v = 0;
 	const struct gf_class *cls = &classes[0];
 	const char *limits = NULL;
 	int rc, c;
@@ -397,6 +417,8 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 	if (limits && (rc = parse_limits(limits, opts, err, errlen)) != 0)
 		goto fail;
 	if (!opts->workers_given && (rc = workers_from_env(cli->workers_env, opts, err, errlen)))
+		goto fail;
+	if ((rc = check_samples(opts, err, errlen)) != 0)
 		goto fail;
 	return 0;
 fail:

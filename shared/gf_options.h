@@ -32,6 +32,8 @@ enum gf_opt_flags {
 #define GF_MAX_IMAGES    1000000
 #define GF_MAX_DIMENSION 1000000
 #define GF_MAX_CHUNKSIZE 1000000
+/* Timings kept per run: repetitions times tasks (or workers), one double each (80 MB). */
+#define GF_MAX_SAMPLES   INT64_C(10000000)
 
 #define GF_DEFAULT_WORKERS 4
 #define GF_DEFAULT_REPS    5

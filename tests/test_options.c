@@ -194,6 +194,44 @@ static void test_bad_input(void)
 	}
 }
 
+/* Sizes each in range whose product would exhaust memory, and lists past the longest. */
+static void test_absurd_sizes(void)
+{
+	size_t len = 2 * (GF_MAX_LIST + 1);
+	char *list = malloc(len), err[256];
+	struct gf_options o;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(list);
+	for (size_t i = 0; i < len; i += 2) {
+		list[i] = '7';
+		list[i + 1] = ',';
+	}
+	list[len - 1] = '\0'; /* GF_MAX_LIST + 1 items */
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "primes", "--limits", list), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "100001 items"));
+	CU_ASSERT_PTR_NULL(o.limits);
+	list[len - 3] = '\0'; /* GF_MAX_LIST items: accepted */
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "primes", "--limits", list), 0);
+	CU_ASSERT_EQUAL(o.nlimits, GF_MAX_LIST);
+	gf_options_release(&o);
+	free(list);
+
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "resize", "--images", "1000000", "--reps",
+			      "100000"),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--reps '100000'"));
+	CU_ASSERT_PTR_NULL(o.limits);
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "sum", "--workers", "1024", "--reps", "10000"),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "1024 tasks"));
+	/* the largest products accepted */
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "resize", "--images", "1000000", "--reps", "10"),
+			0);
+	gf_options_release(&o);
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "sum", "--workers", "1024", "--reps", "9765"), 0);
+	gf_options_release(&o);
+}
+
 static void test_backend_options(void)
 {
 	struct gf_options o;
@@ -275,7 +313,8 @@ int main(void)
 	static const struct gf_test tests[] = {
 		GF_TEST(test_defaults),          GF_TEST(test_classes_keep_shape),
 		GF_TEST(test_overrides_after_class), GF_TEST(test_environment_workers),
-		GF_TEST(test_bad_input),         GF_TEST(test_backend_options),
+		GF_TEST(test_bad_input),         GF_TEST(test_absurd_sizes),
+		GF_TEST(test_backend_options),
 		GF_TEST(test_help_version),      GF_TEST(test_parse_int),
 		GF_TEST(test_tasks_build),       {NULL, NULL},
 	};

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""The bad input of the README's table that tests/e2e.py's list does not already try, on
+every built binary: sizes one past each limit, sizes whose product would exhaust memory,
+numbers that overflow, empty values, the longest list accepted and one item more, the most
+workers accepted, more workers than the machine lets a user start, and a thread limit.
+
+A refused input must exit 2 with one line on stderr naming the bad value and print nothing.
+Every run, refused or not, must leave no process behind (it runs in a session of its own,
+searched afterwards) and no file in its TMPDIR.
+
+  bad_input.py --binary omp=build/bin/gilfree-omp [--binary posix=...] [--mpiexec mpirun]
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+failures = []
+passed = 0
+
+
+def report(cond, what, detail=""):
+    global passed
+    if cond:
+        passed += 1
+        print(f"ok   {what}", flush=True)
+    else:
+        failures.append(what)
+        print(f"FAIL {what}: {detail}", flush=True)
+
+
+def session_members(sid):
+    """Processes still in session sid (the run's own session), apart from zombies."""
+    left = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[3]) == sid and fields[0] != "Z":
+            left.append(int(pid))
+    return left
+
+
+def run(cmd, env_extra=None, timeout=240, wrap=None):
+    """Runs cmd in its own session with an empty TMPDIR; returns (proc, leftovers)."""
+    tmp = tempfile.mkdtemp(prefix="gf-bad-")
+    os.chmod(tmp, 0o777)  # a run under another user (wrap) may write there too
+    env = dict(os.environ, TMPDIR=tmp)
+    env.update(env_extra or {})
+    full = (wrap or []) + cmd
+    proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+    left = session_members(proc.pid)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    files = os.listdir(tmp)
+    shutil.rmtree(tmp, ignore_errors=True)
+    res = subprocess.CompletedProcess(full, proc.returncode, out, err)
+    return res, left, files
+
+
+class Binary:
+    def __init__(self, backend, path, mpiexec, np_flag):
+        self.backend, self.path = backend, path
+        self.mpiexec, self.np_flag = mpiexec, np_flag
+
+    def cmd(self, args, workers=2):
+        if self.backend == "mpi":
+            return [self.mpiexec, self.np_flag, str(workers), self.path] + args
+        return [self.path] + args + ["--workers", str(workers)]
+
+
+def refused(b, args, needle, what, workers=2):
+    """args must be refused: exit 2, one line naming needle, nothing on stdout."""
+    res, left, files = run(b.cmd(args, workers))
+    lines = res.stderr.strip().splitlines()
+    # mpirun adds its own lines after a rank's exit 2; gilfree's line is the first.
+    one_line = len(lines) == 1 or (b.backend == "mpi" and lines)
+    report(res.returncode == 2 and one_line and lines and needle in lines[0]
+           and not res.stdout.strip() and not left and not files,
+           f"{b.backend}: {what} refused",
+           f"exit {res.returncode}, stderr {res.stderr!r}, stdout {res.stdout[:200]!r}, "
+           f"processes left {left}, files left {files}")
+
+
+def verified(b, args, what, workers=2, env_extra=None, check=None):
+    """args must run and verify, in json, leaving nothing behind."""
+    res, left, files = run(b.cmd(args + ["--reps", "1", "--format", "json"], workers),
+                           env_extra)
+    try:
+        rec = json.loads(res.stdout)
+    except ValueError:
+        rec = {}
+    good = res.returncode == 0 and rec.get("verified") is True and not left and not files
+    if good and check:
+        good = check(rec)
+    report(good, f"{b.backend}: {what} runs and verifies",
+           f"exit {res.returncode}, stderr {res.stderr[-500:]!r}, stdout {res.stdout[:300]!r}, "
+           f"processes left {left}, files left {files}")
+
+
+def cannot_start(b, what):
+    """More workers than the user may start (RLIMIT_NPROC): a run-time failure, exit 1, with
+    a message on stderr, nothing on stdout and no process left behind. root is exempt from
+    RLIMIT_NPROC, so as root the run is made as nobody."""
+    wrap = []
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            report(False, f"{b.backend}: {what}", "setpriv not found")
+            return
+        wrap = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    wrap += ["prlimit", "--nproc=16", "--"]
+    # LeakSanitizer needs one more task to stop the world at exit, which this limit forbids.
+    env = {}
+    if "ASAN_OPTIONS" in os.environ:
+        env["ASAN_OPTIONS"] = os.environ["ASAN_OPTIONS"] + ":detect_leaks=0"
+    res, left, files = run(b.cmd(["sum", "--n", "1000", "--reps", "1"], 64), env, wrap=wrap)
+    report(res.returncode == 1 and res.stderr.strip() and not res.stdout.strip() and not left
+           and not files, f"{b.backend}: {what} fails cleanly",
+           f"exit {res.returncode}, stderr {res.stderr[-500:]!r}, stdout {res.stdout[:200]!r}, "
+           f"processes left {left}, files left {files}")
+
+
+def check_binary(b):
+    # One past each limit: refused up front, before anything runs.
+    past = [(["sum", "--workers", "1025"], "1025"),
+            (["sum", "--reps", "100001"], "100001"),
+            (["sum", "--n", "1000000000001"], "1000000000001"),
+            (["primes", "--limits", "7,1000000001"], "1000000001"),
+            (["resize", "--images", "1000001"], "1000001"),
+            (["resize", "--width", "1000001"], "1000001"),
+            (["resize", "--height", "1000001"], "1000001")]
+    if b.backend == "posix":
+        past.append((["primes", "--chunksize", "1000001"], "1000001"))
+    for args, needle in past:
+        refused(b, args, needle, f"size past its limit {' '.join(args)}")
+    # Each size allowed, but together more samples than memory should hold.
+    refused(b, ["resize", "--images", "1000000", "--reps", "100000", "--width", "10",
+                "--height", "10"], "100000", "1000000 images times 100000 repetitions")
+    refused(b, ["primes", "--limits", ",".join(["97"] * 1000), "--reps", "100000"], "100000",
+            "1000 limits times 100000 repetitions")
+    if b.backend != "mpi":
+        refused(b, ["sum", "--reps", "100000", "--n", "10"], "100000",
+                "1024 workers times 100000 repetitions", workers=1024)
+    # Numbers that overflow 64 bits, and empty values.
+    for opt in ("--workers", "--reps", "--n", "--images", "--width", "--height"):
+        refused(b, ["resize", opt, "9223372036854775808"], "9223372036854775808",
+                f"{opt} past 2^63")
+    refused(b, ["primes", "--limits", "18446744073709551617"], "18446744073709551617",
+            "a limit past 2^64")
+    for opt in ("--workers", "--reps", "--n", "--class", "--format", "--limits", "--images"):
+        refused(b, ["primes", opt, ""], opt, f"empty {opt}")
+    # Lists: empty, of empty items, one item more than the longest accepted.
+    refused(b, ["primes", "--limits", ",,,"], ",,,", "a list of empty items")
+    # Linux refuses one argument over 128 KiB (MAX_ARG_STRLEN) before any program starts, so
+    # the parser's own limit (100000 items) is tried by test_options; here the longest list
+    # a command line can carry must run.
+    verified(b, ["primes", "--limits", ",".join(["97"] * 40000)], "a list of 40000 limits",
+             check=lambda r: len(r["results"]) == 40000 and r["results"][0] == [97, 24])
+    if b.backend != "mpi":
+        # The most workers accepted, far beyond 2 cores; and more than may be started.
+        verified(b, ["sum", "--n", "1000"], "--workers 1024", workers=1024,
+                 check=lambda r: len(r["results"]) == 1024)
+        cannot_start(b, "--workers 64 with at most 16 processes per user")
+    if b.backend == "omp":
+        verified(b, ["sum", "--n", "1000"], "OMP_THREAD_LIMIT=2 with --workers 8", workers=8,
+                 env_extra={"OMP_THREAD_LIMIT": "2"},
+                 check=lambda r: len(r["results"]) == 8 and "team of 2" in r["notes"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", action="append", default=[], help="backend=path")
+    ap.add_argument("--mpiexec", default="mpirun")
+    ap.add_argument("--np-flag", default="-np")
+    args = ap.parse_args()
+    for spec in args.binary:
+        name, path = spec.split("=", 1)
+        check_binary(Binary(name.replace("gilfree-", ""), path, args.mpiexec, args.np_flag))
+    print(f"{passed} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

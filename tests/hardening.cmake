@@ -1,0 +1,101 @@
+# Hardening: the checks this field trusts, over every binary that is built.
+#   - a sanitizer build (GF_SANITIZE) runs the whole suite with its findings fatal;
+#   - valgrind memcheck runs each binary's workloads at class S;
+#   - ThreadSanitizer with LLVM's OpenMP runtime and its Archer tool checks the OpenMP code;
+#   - libFuzzer fuzzes the option parser;
+#   - clang-tidy and cppcheck read every source;
+#   - bad_input tries the bad input of the README's table on every binary.
+# Every part is included last (tests/CMakeLists.txt), so it sees every other part's tests.
+
+find_program(GF_VALGRIND valgrind)
+find_program(GF_CLANG NAMES clang clang-14)
+find_program(GF_CLANG_TIDY NAMES clang-tidy clang-tidy-14)
+find_program(GF_CPPCHECK cppcheck)
+
+# The backends' binaries that exist in this build, and how each is launched.
+set(gf_binaries)
+foreach(binary gilfree-omp gilfree-posix gilfree-mpi)
+  if(TARGET ${binary})
+    list(APPEND gf_binaries ${binary})
+  endif()
+endforeach()
+
+set(gf_hardening_env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    OMPI_MCA_rmaps_base_oversubscribe=1)
+
+# Bad input of every class in the README's table, on every binary (and under the sanitizers).
+set(gf_bad_input_args)
+foreach(binary IN LISTS gf_binaries)
+  list(APPEND gf_bad_input_args --binary ${binary}=$<TARGET_FILE:${binary}>)
+endforeach()
+if(MPIEXEC_EXECUTABLE)
+  list(APPEND gf_bad_input_args --mpiexec ${MPIEXEC_EXECUTABLE} --np-flag ${MPIEXEC_NUMPROC_FLAG})
+endif()
+add_test(NAME bad_input
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/bad_input.py ${gf_bad_input_args})
+set_tests_properties(bad_input PROPERTIES PROCESSORS 2 LABELS "e2e;hardening" TIMEOUT 300
+                     ENVIRONMENT "${gf_hardening_env}")
+
+if(GF_SANITIZE)
+  # The sanitizer build runs the whole suite with every finding fatal. The skip list, each
+  # with why it cannot or need not run here:
+  #   - no_fold_check: it compiles its own probes, without sanitizers, and counts their
+  #     instructions under callgrind; here it would only repeat the normal build's run.
+  #   - valgrind, ThreadSanitizer, libFuzzer and static analysis (label hardening-tool):
+  #     valgrind cannot run a binary built with AddressSanitizer (both replace malloc and
+  #     claim the same shadow memory), and the others build their own instrumented copies
+  #     or read the sources, so they too would only repeat the normal build's runs.
+  set(gf_sanitize_env
+      "ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_string_checks=1"
+      "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/sanitize/lsan.supp:print_suppressions=0"
+      "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1")
+  get_property(gf_all_tests DIRECTORY PROPERTY TESTS)
+  foreach(t IN LISTS gf_all_tests)
+    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT ${gf_sanitize_env})
+  endforeach()
+  if(TEST no_fold_check)
+    set_tests_properties(no_fold_check PROPERTIES DISABLED TRUE)
+  endif()
+  return()
+endif()
+
+# valgrind memcheck: no error and no definite leak, each workload at class S. Only definite
+# leaks count: libgomp keeps its thread pool (and posix children their inherited buffers)
+# until exit, which memcheck rightly calls "still reachable", not lost. Children are traced:
+# a forked worker is checked by the same valgrind, and --start spawn execs it again.
+# OMP_WAIT_POLICY=passive: valgrind runs one thread at a time, and a spinning libgomp thread
+# would only burn its time slice.
+if(GF_VALGRIND)
+  foreach(binary IN LISTS gf_binaries)
+    if(binary STREQUAL gilfree-mpi)
+      continue() # see the README: Open MPI under valgrind
+    endif()
+    set(starts default)
+    if(binary STREQUAL gilfree-posix)
+      set(starts fork spawn)
+    endif()
+    foreach(start IN LISTS starts)
+      set(start_args)
+      set(suffix)
+      if(NOT start STREQUAL default)
+        set(start_args --start ${start})
+        set(suffix _${start})
+      endif()
+      foreach(workload sum primes resize)
+        set(name memcheck_${binary}_${workload}${suffix})
+        string(REPLACE "gilfree-" "" name ${name})
+        add_test(NAME ${name}
+                 COMMAND ${GF_VALGRIND} --tool=memcheck --error-exitcode=99 --leak-check=full
+                         --errors-for-leak-kinds=definite --show-leak-kinds=definite
+                         --trace-children=yes --child-silent-after-fork=no -q
+                         $<TARGET_FILE:${binary}> ${workload} --class S
+                         ${start_args})
+        set_tests_properties(${name} PROPERTIES PROCESSORS 1 TIMEOUT 300
+                             LABELS "hardening;hardening-tool;valgrind"
+                             ENVIRONMENT "OMP_WAIT_POLICY=passive")
+      endforeach()
+    endforeach()
+  endforeach()
+else()
+  message(STATUS "valgrind not found: no memcheck tests (scripts/setup.sh installs it)")
+endif()
