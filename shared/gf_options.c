@@ -41,12 +41,17 @@ static void errf(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	/* The message quotes user input: a control character in it must not break the line. */
+	for (char *p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 }
 
 int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *err, size_t errlen)
 {
 	const char *p = s;
-	int64_t v = 0;
+	uint64_t v = 0, cap;
+	int64_t r;
 	int neg = 0;
 
 	if (*p == '-' || *p == '+')
@@ -55,11 +60,15 @@ int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *er
 		errf(err, errlen, "not a number");
 		return -EINVAL;
 	}
-	/* By hand rather than strtoll: no leading blanks, no hex, and overflow caught exactly. */
+	/*
+	 * By hand rather than strtoll: no leading blanks, no hex, and overflow caught exactly.
+	 * The magnitude is unsigned, so that INT64_MIN, one more than INT64_MAX, is read too.
+	 */
+	cap = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
 	for (; *p >= '0' && *p <= '9'; p++) {
-		int d = *p - '0';
+		unsigned d = (unsigned)(*p - '0');
 
-		if (v > (INT64_MAX - d) / 10) {
+		if (v > (cap - d) / 10) {
 			if (neg)
 				errf(err, errlen, "must be at least %lld", (long long)min);
 			else
@@ -72,17 +81,21 @@ int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *er
 		errf(err, errlen, "not a number");
 		return -EINVAL;
 	}
-	if (neg)
-		v = -v;
-	if (v < min) {
+	if (!neg)
+		r = (int64_t)v;
+	else if (v > (uint64_t)INT64_MAX)
+		r = INT64_MIN;
+	else
+		r = -(int64_t)v;
+	if (r < min) {
 		errf(err, errlen, "must be at least %lld", (long long)min);
 		return -EINVAL;
 	}
-	if (v > max) {
+	if (r > max) {
 		errf(err, errlen, "too large (at most %lld)", (long long)max);
 		return -EINVAL;
 	}
-	*out = v;
+	*out = r;
 	return 0;
 }
 

@@ -99,3 +99,14 @@ if(GF_VALGRIND)
 else()
   message(STATUS "valgrind not found: no memcheck tests (scripts/setup.sh installs it)")
 endif()
+
+# libFuzzer on the option parser, the integers and the --limits list, for 30 s.
+if(GF_CLANG)
+  add_test(NAME fuzz_options
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run_fuzz.sh ${PROJECT_SOURCE_DIR}
+                   ${CMAKE_CURRENT_BINARY_DIR}/fuzz 30 ${GF_CLANG})
+  set_tests_properties(fuzz_options PROPERTIES PROCESSORS 1 TIMEOUT 180
+                       LABELS "hardening;hardening-tool;fuzz")
+else()
+  message(STATUS "clang not found: no fuzzing test (scripts/setup.sh installs it)")
+endif()

@@ -147,6 +147,7 @@ static void test_bad_input(void)
 		{{"sum", "--workers", "1025"}, "'1025'"},
 		{{"sum", "--workers", "+"}, "'+'"},
 		{{"sum", "--workers", " 4"}, "' 4'"},
+		{{"sum", "--workers", "4\n5"}, "'4?5'"}, /* one line, whatever the input */
 		{{"sum", "--workers", "0x10"}, "'0x10'"},
 		{{"sum", "--workers", "9223372036854775808"}, "'9223372036854775808'"},
 		{{"sum", "--workers", "-9223372036854775809"}, "'-9223372036854775809'"},
@@ -270,6 +271,14 @@ static void test_parse_int(void)
 	CU_ASSERT_EQUAL(gf_parse_int("9223372036854775807", 0, INT64_MAX, &v, err, sizeof(err)),
 			0);
 	CU_ASSERT_EQUAL(v, INT64_MAX);
+	/* found by the fuzzer: the most negative integer was refused as too small for itself */
+	CU_ASSERT_EQUAL(gf_parse_int("-9223372036854775808", INT64_MIN, 0, &v, err, sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(v, INT64_MIN);
+	CU_ASSERT_EQUAL(gf_parse_int("-9223372036854775809", INT64_MIN, 0, &v, err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_EQUAL(gf_parse_int("-0", 0, 0, &v, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(v, 0);
 	CU_ASSERT_EQUAL(gf_parse_int("", 0, 10, &v, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_EQUAL(gf_parse_int("-", 0, 10, &v, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_EQUAL(gf_parse_int("1.0", 0, 10, &v, err, sizeof(err)), -EINVAL);
