@@ -24,11 +24,16 @@ gf_u128 gf_kernel_sum(int64_t n, int64_t weight)
 
 int64_t gf_isqrt(int64_t n)
 {
-	int64_t r = (int64_t)sqrt((double)n);
+	int64_t r;
 
+	if (n < 1)
+		return 0; /* and no NaN from sqrt to convert, were n negative */
+	r = (int64_t)sqrt((double)n);
 	/* The double rounds above 2^53; step to the exact floor without overflowing r * r. */
 	while (r > 0 && r > n / r)
 		r--;
+	/* r >= 1 here, as sqrt(n) is for n >= 1, which the analyzer cannot see. */
+	/* NOLINTNEXTLINE(clang-analyzer-core.DivideZero) */
 	while (r + 1 <= n / (r + 1))
 		r++;
 	return r;

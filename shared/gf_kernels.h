@@ -32,7 +32,7 @@ int64_t gf_kernel_primes(int64_t limit);
  */
 double gf_kernel_resize(int64_t width, int64_t height);
 
-/* Floor of the square root of n >= 0, exact for every int64_t. */
+/* Floor of the square root of n >= 0, exact for every int64_t (0 for n < 0). */
 int64_t gf_isqrt(int64_t n);
 
 /*

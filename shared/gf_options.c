@@ -523,8 +523,8 @@ void gf_options_usage(const struct gf_cli *cli)
 	printf("Classes (sum n; primes limits; resize image size, 8 images):\n");
 	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
 		printf("  %c  n=%lld  limits=%lld..%lld  %lldx%lld\n", classes[i].name,
-		       (long long)classes[i].n, (long long)(15000 * classes[i].limit_scale),
-		       (long long)(40000 * classes[i].limit_scale), (long long)classes[i].width,
+		       (long long)classes[i].n, 15000LL * classes[i].limit_scale,
+		       40000LL * classes[i].limit_scale, (long long)classes[i].width,
 		       (long long)classes[i].height);
 	printf("\nExit status: 0 verified, 1 verification or run-time failure, 2 bad input.\n");
 }

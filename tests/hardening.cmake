@@ -110,3 +110,15 @@ if(GF_CLANG)
 else()
   message(STATUS "clang not found: no fuzzing test (scripts/setup.sh installs it)")
 endif()
+
+# clang-tidy and cppcheck over every source, with the build's own flags: no finding.
+if(GF_CLANG_TIDY AND GF_CPPCHECK)
+  add_test(NAME static_analysis
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/static_analysis.sh ${PROJECT_SOURCE_DIR}
+                   ${PROJECT_BINARY_DIR} ${GF_CLANG_TIDY} ${GF_CPPCHECK})
+  set_tests_properties(static_analysis PROPERTIES PROCESSORS 2 TIMEOUT 600
+                       LABELS "hardening;hardening-tool;static")
+else()
+  message(STATUS "clang-tidy or cppcheck not found: no static analysis test "
+                 "(scripts/setup.sh installs them)")
+endif()

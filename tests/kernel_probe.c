@@ -24,15 +24,21 @@ __attribute__((noinline)) unsigned long long naive_sum(long long n, long long we
 
 int main(int argc, char **argv)
 {
-	char buf[GF_U128_DIGITS];
 	long long size;
+	char *end;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: kernel_probe sum|naive-sum|primes|resize|divisions SIZE\n");
 		return 2;
 	}
-	size = atoll(argv[2]);
+	size = strtoll(argv[2], &end, 10);
+	if (*end != '\0' || size < 1) {
+		fprintf(stderr, "kernel_probe: invalid size '%s'\n", argv[2]);
+		return 2;
+	}
 	if (strcmp(argv[1], "sum") == 0) {
+		char buf[GF_U128_DIGITS];
+
 		printf("%s\n", gf_u128_format(gf_kernel_sum(size, 3), buf));
 	} else if (strcmp(argv[1], "naive-sum") == 0) {
 		printf("%llu\n", naive_sum(size, 3));

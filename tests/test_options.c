@@ -203,6 +203,8 @@ static void test_absurd_sizes(void)
 	struct gf_options o;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(list);
+	if (!list)
+		return;
 	for (size_t i = 0; i < len; i += 2) {
 		list[i] = '7';
 		list[i + 1] = ',';
