@@ -100,6 +100,15 @@ else()
   message(STATUS "valgrind not found: no memcheck tests (scripts/setup.sh installs it)")
 endif()
 
+# Races in the OpenMP backend: ThreadSanitizer with LLVM's libomp and Archer, with controls.
+if(GF_CLANG AND TARGET gilfree-omp)
+  add_test(NAME race_omp
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/race_check.sh ${PROJECT_SOURCE_DIR}
+                   ${CMAKE_CURRENT_BINARY_DIR}/race ${GF_CLANG})
+  set_tests_properties(race_omp PROPERTIES PROCESSORS 2 TIMEOUT 600
+                       LABELS "hardening;hardening-tool;race")
+endif()
+
 # libFuzzer on the option parser, the integers and the --limits list, for 30 s.
 if(GF_CLANG)
   add_test(NAME fuzz_options
