@@ -48,8 +48,11 @@ CC="$cc" cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DGF_SANITIZE=thread -DGF_BACKENDS=omp -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$work/build" --target gilfree-omp -j"$(nproc)" >/dev/null
 bin=$work/build/bin/gilfree-omp
-if ! ldd "$bin" | grep -q 'libomp'; then
-	result 1 "gilfree-omp is linked against libomp: $(ldd "$bin" | grep -i omp)"
+libs=$(ldd "$bin")
+if [[ $libs == *libomp* ]]; then
+	result 0 "gilfree-omp is linked against LLVM's libomp"
+else
+	result 1 "gilfree-omp is linked against LLVM's libomp: $libs"
 fi
 for workload in sum primes resize; do
 	for workers in 1 2 4 7; do
