@@ -29,7 +29,7 @@ foreach(binary IN LISTS gf_binaries)
   list(APPEND gf_bad_input_args --binary ${binary}=$<TARGET_FILE:${binary}>)
 endforeach()
 if(MPIEXEC_EXECUTABLE)
-  list(APPEND gf_bad_input_args --mpiexec ${MPIEXEC_EXECUTABLE} --np-flag ${MPIEXEC_NUMPROC_FLAG})
+  list(APPEND gf_bad_input_args --mpiexec=${MPIEXEC_EXECUTABLE} --np-flag=${MPIEXEC_NUMPROC_FLAG})
 endif()
 add_test(NAME bad_input
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/bad_input.py ${gf_bad_input_args})
