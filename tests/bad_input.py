@@ -55,6 +55,9 @@ def run(cmd, env_extra=None, timeout=240, wrap=None):
     tmp = tempfile.mkdtemp(prefix="gf-bad-")
     os.chmod(tmp, 0o777)  # a run under another user (wrap) may write there too
     env = dict(os.environ, TMPDIR=tmp)
+    if "ASAN_OPTIONS" in env and any("gilfree-mpi" in c for c in cmd):
+        # Open MPI's own allocations would be reported as leaks (tests/hardening.cmake)
+        env["ASAN_OPTIONS"] += ":detect_leaks=0"
     env.update(env_extra or {})
     full = (wrap or []) + cmd
     proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -139,6 +142,9 @@ def cannot_start(b, what):
 
 
 def check_binary(b):
+    # The parser is shared: every row runs on every binary, but an MPI start costs seconds,
+    # so gilfree-mpi (which must refuse on every rank and exit together) gets one of each kind.
+    few = (lambda rows: rows[:2]) if b.backend == "mpi" else (lambda rows: rows)
     # One past each limit: refused up front, before anything runs.
     past = [(["sum", "--workers", "1025"], "1025"),
             (["sum", "--reps", "100001"], "100001"),
@@ -149,7 +155,7 @@ def check_binary(b):
             (["resize", "--height", "1000001"], "1000001")]
     if b.backend == "posix":
         past.append((["primes", "--chunksize", "1000001"], "1000001"))
-    for args, needle in past:
+    for args, needle in few(past):
         refused(b, args, needle, f"size past its limit {' '.join(args)}")
     # Each size allowed, but together more samples than memory should hold.
     refused(b, ["resize", "--images", "1000000", "--reps", "100000", "--width", "10",
@@ -160,12 +166,12 @@ def check_binary(b):
         refused(b, ["sum", "--reps", "100000", "--n", "10"], "100000",
                 "1024 workers times 100000 repetitions", workers=1024)
     # Numbers that overflow 64 bits, and empty values.
-    for opt in ("--workers", "--reps", "--n", "--images", "--width", "--height"):
+    for opt in few(["--workers", "--reps", "--n", "--images", "--width", "--height"]):
         refused(b, ["resize", opt, "9223372036854775808"], "9223372036854775808",
                 f"{opt} past 2^63")
     refused(b, ["primes", "--limits", "18446744073709551617"], "18446744073709551617",
             "a limit past 2^64")
-    for opt in ("--workers", "--reps", "--n", "--class", "--format", "--limits", "--images"):
+    for opt in few(["--workers", "--reps", "--n", "--class", "--format", "--limits", "--images"]):
         refused(b, ["primes", opt, ""], opt, f"empty {opt}")
     # Lists: empty, of empty items, one item more than the longest accepted.
     refused(b, ["primes", "--limits", ",,,"], ",,,", "a list of empty items")
