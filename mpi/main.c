@@ -25,8 +25,8 @@ static int mpi_check(void *ctx, struct gf_options *opts, char *err, size_t errle
 	/* The world size is the worker count: --workers may only repeat it. */
 	if (opts->workers_given && opts->workers != m->size) {
 		snprintf(err, errlen,
-			 "invalid --workers '%d': the MPI world has %d ranks (mpirun -np sets it)",
-			 opts->workers, m->size);
+			 "invalid --workers '%d': the MPI world has %d rank%s (mpirun -np sets it)",
+			 opts->workers, m->size, m->size == 1 ? "" : "s");
 		return -EINVAL;
 	}
 	opts->workers = m->size;
