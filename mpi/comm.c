@@ -12,7 +12,7 @@
  * collective that completes at once, a task handed out at once) as fast as MPI_Wait; the nap
  * hands the core back during a long one, at the cost of up to one nap of extra latency.
  */
-#define SPIN_SECONDS	100e-6
+#define SPIN_SECONDS    100e-6
 #define NAP_NANOSECONDS 50000L
 
 int gf__mpi_types_init(struct gf_mpi *m)
@@ -48,7 +48,7 @@ void gf__mpi_die(const struct gf_mpi *m, const char *what)
 
 void gf__mpi_wait(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status)
 {
-	const struct timespec nap = {0, NAP_NANOSECONDS};
+	const struct timespec nap = { 0, NAP_NANOSECONDS };
 	double spin_until = gf_clock_now() + SPIN_SECONDS;
 	int done = 0;
 
@@ -92,7 +92,7 @@ void gf__mpi_span_mark(struct gf_mpi_span *s, const char *name)
 
 void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_rep *rep)
 {
-	double worst[GF_MPI_MARKS] = {0}, prev = 0.0;
+	double worst[GF_MPI_MARKS] = { 0 }, prev = 0.0;
 	MPI_Request req;
 
 	/* Durations, not timestamps: the ranks' clocks need not agree across machines. */

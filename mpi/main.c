@@ -81,15 +81,15 @@ static int mpi_run(void *ctx, const struct gf_options *o, const struct gf_task *
 
 int main(int argc, char **argv)
 {
-	struct gf_mpi m = {.task_type = MPI_DATATYPE_NULL, .result_type = MPI_DATATYPE_NULL};
+	struct gf_mpi m = { .task_type = MPI_DATATYPE_NULL, .result_type = MPI_DATATYPE_NULL };
 	struct gf_backend backend = {
-	    .name = "mpi",
-	    .cli = {.prog = "gilfree-mpi", .flags = GF_OPT_SCHEDULE, .workers_env = NULL},
-	    .check = mpi_check,
-	    .setup = mpi_setup,
-	    .run = mpi_run,
+		.name = "mpi",
+		.cli = { .prog = "gilfree-mpi", .flags = GF_OPT_SCHEDULE, .workers_env = NULL },
+		.check = mpi_check,
+		.setup = mpi_setup,
+		.run = mpi_run,
 #ifdef GF_HAVE_BENCH
-	    .bench = gf_mpi_bench,
+		.bench = gf_mpi_bench,
 #endif
 	};
 	double t0 = gf_clock_now();

@@ -17,11 +17,11 @@
 /* One process's state, made in main() and handed to every callback as ctx. */
 struct gf_mpi {
 	int rank;
-	int size;		  /* the world size: the worker count */
-	double init_seconds;	  /* this rank's MPI_Init, by the shared clock */
-	MPI_Datatype task_type;	  /* one struct gf_task, as bytes */
+	int size;                 /* the world size: the worker count */
+	double init_seconds;      /* this rank's MPI_Init, by the shared clock */
+	MPI_Datatype task_type;   /* one struct gf_task, as bytes */
 	MPI_Datatype result_type; /* one struct gf_result, as bytes */
-	int runs_expected;	  /* the warm-up and the timed repetitions */
+	int runs_expected;        /* the warm-up and the timed repetitions */
 	int runs_done;
 	int finished; /* every run completed on this rank: no collective pending */
 };
