@@ -42,7 +42,11 @@ struct gf_mpi_span {
 	double at[GF_MPI_MARKS];
 };
 
-/* The micro-benchmarks, where mpi/bench.c is present: "gilfree-mpi bench ...". */
+/*
+ * The micro-benchmarks, where mpi/bench.c is present: "gilfree-mpi bench ...", with argv[0]
+ * "bench" and ctx the struct gf_mpi. Returns the exit status (0, 1 failure, 2 bad input) on
+ * every rank together; a failure of one rank alone ends the job with gf__mpi_die.
+ */
 int gf_mpi_bench(void *ctx, int argc, char **argv);
 
 /* Makes the record types. Returns 0, or the MPI error code. Not collective. */
