@@ -11,9 +11,9 @@
  * A waiting rank spins for SPIN seconds, then naps between tests: a tenth of the time waited
  * so far, between NAP_MIN and NAP_MAX. The spin keeps a short wait (a collective that
  * completes at once, a task handed out at once) as fast as MPI_Wait; the naps hand the core
- * back during a long one (rank 0's baseline, a producer between long tasks) at the cost of at
- * most a tenth of the wait, or NAP_MIN, or NAP_MAX, of extra latency, and of one MPI_Test
- * per nap.
+ * back during a long one (rank 0's baseline, a producer between long tasks). The price is
+ * one MPI_Test per nap and a late return of at most one nap: a tenth of the wait, bounded by
+ * NAP_MIN and NAP_MAX.
  */
 #define SPIN    100e-6
 #define NAP_MIN 50e-6
