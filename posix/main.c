@@ -1,0 +1,57 @@
+/* gilfree-posix: the lecture's workloads as processes made with fork() and joined by pipes. */
+#include "gf_driver.h"
+#include "posix_backend.h"
+#include "proc.h"
+
+static int posix_setup(void *ctx, const struct gf_options *o, struct gf_phases *setup)
+{
+	if (o->workload == GF_RESIZE)
+		return gf_posix_resize_setup(ctx, o, setup);
+	return 0;
+}
+
+static int posix_run(void *ctx, const struct gf_options *o, const struct gf_task *tasks, size_t n,
+		     struct gf_result *results, struct gf_rep *rep)
+{
+	switch (o->workload) {
+	case GF_SUM:
+		return gf_posix_sum(ctx, o, tasks, n, results, rep);
+	case GF_PRIMES:
+		return gf_posix_primes(ctx, o, tasks, n, results, rep);
+	case GF_RESIZE:
+		return gf_posix_resize(ctx, o, tasks, n, results, rep);
+	}
+	return -1;
+}
+
+static void posix_teardown(void *ctx)
+{
+	gf_posix_resize_teardown(ctx);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct gf_backend backend = {
+	    .name = "posix",
+	    .cli = {.prog = "gilfree-posix",
+		    .flags = GF_OPT_START | GF_OPT_CHUNKSIZE,
+		    .workers_env = NULL},
+	    .root = 1,
+	    .setup = posix_setup,
+	    .run = posix_run,
+	    .teardown = posix_teardown,
+#ifdef GF_HAVE_BENCH
+	    .bench = gf_posix_bench,
+#endif
+	};
+	struct gf_posix px = {.prog = "gilfree-posix"};
+	int rc = gf_proc_worker_main(argc, argv), sig;
+
+	if (rc >= 0)
+		return rc; /* this process was a spawned worker */
+	gf_proc_set_prog(px.prog);
+	gf_proc_signals_install();
+	rc = gf_driver_main(argc, argv, &backend, &px);
+	sig = gf_proc_interrupted();
+	return sig ? 128 + sig : rc;
+}
