@@ -3,6 +3,17 @@
 #include "posix_backend.h"
 #include "proc.h"
 
+static int posix_check(void *ctx, struct gf_options *o, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)err;
+	(void)errlen;
+	/* The report shows the chunksize the pool really uses, as Pool.map would pick it. */
+	if (o->workload == GF_RESIZE && o->chunksize == 0)
+		o->chunksize = (int64_t)gf_pool_default_chunksize((size_t)o->images, o->workers);
+	return 0;
+}
+
 static int posix_setup(void *ctx, const struct gf_options *o, struct gf_phases *setup)
 {
 	if (o->workload == GF_RESIZE)
@@ -37,6 +48,7 @@ int main(int argc, char **argv)
 		    .flags = GF_OPT_START | GF_OPT_CHUNKSIZE,
 		    .workers_env = NULL},
 	    .root = 1,
+	    .check = posix_check,
 	    .setup = posix_setup,
 	    .run = posix_run,
 	    .teardown = posix_teardown,

@@ -170,7 +170,7 @@ int gf_fd_count(pid_t pid)
 	while ((e = readdir(d)))
 		if (e->d_name[0] != '.')
 			n++;
-	if (!pid)
+	if (!pid || pid == getpid())
 		n--; /* the directory stream's own fd */
 	closedir(d);
 	return n;
