@@ -57,7 +57,8 @@ int gf_fd_close_others(const int *keep, size_t n);
 
 /*
  * Counts the open fds of process pid (0: this process) by listing /proc/PID/fd, not counting
- * the one used for the listing when pid is this process. Returns the count or a negative errno. Not async-signal-safe.
+ * the one the listing itself opens when pid is this process. Returns the count or a negative
+ * errno. Not async-signal-safe.
  */
 int gf_fd_count(pid_t pid);
 
