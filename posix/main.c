@@ -1,4 +1,6 @@
 /* gilfree-posix: the lecture's workloads as processes made with fork() and joined by pipes. */
+#include <sys/resource.h>
+
 #include "gf_driver.h"
 #include "posix_backend.h"
 #include "proc.h"
@@ -40,6 +42,17 @@ static void posix_teardown(void *ctx)
 	gf_posix_resize_teardown(ctx);
 }
 
+/* The parent holds two pipe ends per worker: let it have the descriptors the hard limit allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct gf_backend backend = {
@@ -63,6 +76,7 @@ int main(int argc, char **argv)
 		return rc; /* this process was a spawned worker */
 	gf_proc_set_prog(px.prog);
 	gf_proc_signals_install();
+	raise_fd_limit();
 	rc = gf_driver_main(argc, argv, &backend, &px);
 	sig = gf_proc_interrupted();
 	return sig ? 128 + sig : rc;
