@@ -154,8 +154,27 @@ int gf_proc_worker_main(int argc, char **argv)
 	return gf_proc_worker_loop(3, 4, (int)id);
 }
 
+/*
+ * The file this process runs, for the spawn start method: readlink of /proc/self/exe, resolved
+ * in the parent (a tool such as valgrind answers it with its client's path, where exec of
+ * /proc/self/exe itself would start the tool); /proc/self/exe itself when the file has been
+ * replaced or removed since, which exec can still run.
+ */
+static const char *self_exe(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	if (n <= 0 || (size_t)n >= sizeof(path) - 1)
+		return "/proc/self/exe";
+	path[n] = '\0';
+	if (access(path, X_OK) != 0 || strstr(path, " (deleted)"))
+		return "/proc/self/exe";
+	return path;
+}
+
 /* In the child of a spawn: put the pipes on fds 3 and 4 and exec this binary as a worker. */
-static void exec_worker(int task_rd, int result_wr, char *const argv[])
+static void exec_worker(const char *exe, int task_rd, int result_wr, char *const argv[])
 {
 	int in = fcntl(task_rd, F_DUPFD_CLOEXEC, 5), out = fcntl(result_wr, F_DUPFD_CLOEXEC, 5);
 	int keep[2] = {3, 4};
@@ -165,9 +184,9 @@ static void exec_worker(int task_rd, int result_wr, char *const argv[])
 	if (in < 0 || out < 0 || dup2(in, 3) < 0 || dup2(out, 4) < 0)
 		_exit(126);
 	gf_fd_close_others(keep, 2);
-	execv("/proc/self/exe", argv);
-	len = snprintf(msg, sizeof(msg), "%s: cannot exec /proc/self/exe: %s\n", prog_name,
-		       strerror(errno));
+	execv(exe, argv);
+	len =
+	    snprintf(msg, sizeof(msg), "%s: cannot exec %s: %s\n", prog_name, exe, strerror(errno));
 	if (len > 0)
 		(void)!write(2, msg, (size_t)len);
 	_exit(127);
@@ -178,6 +197,7 @@ int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int
 {
 	char idbuf[16], *argv[] = {(char *)prog_name, GF_WORKER_FLAG, idbuf, NULL};
 	pid_t parent = getpid(), pid;
+	const char *exe = how == GF_START_SPAWN ? self_exe() : NULL;
 	int e;
 
 	memset(p, 0, sizeof(p[0]));
@@ -198,7 +218,7 @@ int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int
 
 		child_signals(parent);
 		if (how == GF_START_SPAWN)
-			exec_worker(task_rd, result_wr, argv);
+			exec_worker(exe, task_rd, result_wr, argv);
 		if (gf_fd_close_others(keep, 2))
 			_exit(126);
 		_exit(gf_proc_worker_loop(task_rd, result_wr, id));

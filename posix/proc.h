@@ -63,7 +63,7 @@ int gf_proc_worker_main(int argc, char **argv);
  * Starts worker id: flushes stdio, forks, and in the child keeps only fds 0-2, task_rd and
  * result_wr (every other fd is closed), ignores SIGINT (the parent decides), dies with the
  * parent (PR_SET_PDEATHSIG), and either runs the worker loop and leaves with _exit (fork) or
- * execs /proc/self/exe in worker mode with the two fds as 3 and 4 (spawn). The parent keeps
+ * execs this binary (the file /proc/self/exe names) in worker mode with the two fds as 3 and 4 (spawn). The parent keeps
  * its own copies of task_rd and result_wr: the caller closes them once every worker that
  * shares them has started. Returns 0, or a negative errno with a message in err
  * ("cannot start worker 2: fork: Resource temporarily unavailable"). Not thread-safe.

@@ -2,9 +2,11 @@
  * The process pool (posix/pool.h) with real worker processes, started by fork and by spawn
  * (this program re-executes itself as a worker, so main() hands the hidden worker mode on).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -192,6 +194,29 @@ static void test_close_join_terminate(void)
 	free(t);
 }
 
+/*
+ * The fds of process pid below 1000. Every fd the pool opens is a low number, so a leaked
+ * sibling pipe end would be counted; tools such as valgrind keep their own at the top of the
+ * range, where the child cannot close them.
+ */
+static int low_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) < 1000)
+			n++;
+	closedir(d);
+	return n;
+}
+
 static void test_worker_fds(void)
 {
 	struct gf_pool *p = make_pool(4);
@@ -201,7 +226,7 @@ static void test_worker_fds(void)
 		std += fcntl(fd, F_GETFD) >= 0;
 	/* Each worker holds its standard fds and its own two pipe ends, nothing of its siblings. */
 	for (int i = 0; i < 4; i++)
-		CU_ASSERT_EQUAL(gf_fd_count(gf_pool_worker_pid(p, i)), std + 2);
+		CU_ASSERT_EQUAL(low_fds(gf_pool_worker_pid(p, i)), std + 2);
 	finish(p);
 }
 
