@@ -63,10 +63,11 @@ int gf_proc_worker_main(int argc, char **argv);
  * Starts worker id: flushes stdio, forks, and in the child keeps only fds 0-2, task_rd and
  * result_wr (every other fd is closed), ignores SIGINT (the parent decides), dies with the
  * parent (PR_SET_PDEATHSIG), and either runs the worker loop and leaves with _exit (fork) or
- * execs this binary (the file /proc/self/exe names) in worker mode with the two fds as 3 and 4 (spawn). The parent keeps
- * its own copies of task_rd and result_wr: the caller closes them once every worker that
- * shares them has started. Returns 0, or a negative errno with a message in err
- * ("cannot start worker 2: fork: Resource temporarily unavailable"). Not thread-safe.
+ * execs this binary (the file /proc/self/exe names) in worker mode with the two fds as 3 and
+ * 4 (spawn). The parent keeps its own copies of task_rd and result_wr: the caller closes them
+ * once every worker that shares them has started. Returns 0, or a negative errno with a
+ * message in err ("cannot start worker 2: fork: Resource temporarily unavailable").
+ * Not thread-safe.
  */
 int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int result_wr,
 		  char *err, size_t errlen);
