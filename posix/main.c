@@ -1,4 +1,6 @@
 /* gilfree-posix: the lecture's workloads as processes made with fork() and joined by pipes. */
+#include <errno.h>
+#include <stdio.h>
 #include <sys/resource.h>
 
 #include "gf_driver.h"
@@ -8,8 +10,11 @@
 static int posix_check(void *ctx, struct gf_options *o, char *err, size_t errlen)
 {
 	(void)ctx;
-	(void)err;
-	(void)errlen;
+	if (o->workload != GF_RESIZE && o->chunksize) {
+		snprintf(err, errlen, "invalid --chunksize '%lld': only resize's pool sends chunks",
+			 (long long)o->chunksize);
+		return -EINVAL;
+	}
 	/* The report shows the chunksize the pool really uses, as Pool.map would pick it. */
 	if (o->workload == GF_RESIZE && o->chunksize == 0)
 		o->chunksize = (int64_t)gf_pool_default_chunksize((size_t)o->images, o->workers);
