@@ -70,7 +70,9 @@ if(GF_SANITIZE)
   return()
 endif()
 
-# valgrind memcheck: no error and no definite leak, each workload at class S. Only definite
+# valgrind memcheck: no error and no definite leak, each workload at class S (its warm-up
+# and one timed repetition, which take every path of a run; each posix repetition starts
+# its workers under valgrind, which costs seconds). Only definite
 # leaks count: libgomp keeps its thread pool (and posix children their inherited buffers)
 # until exit, which memcheck rightly calls "still reachable", not lost. Children are traced:
 # a forked worker is checked by the same valgrind, and a spawned one (--start spawn execs
@@ -100,7 +102,7 @@ if(GF_VALGRIND)
                  COMMAND ${GF_VALGRIND} --tool=memcheck --error-exitcode=99 --leak-check=full
                          --errors-for-leak-kinds=definite --show-leak-kinds=definite
                          --trace-children=yes --child-silent-after-fork=no -q
-                         $<TARGET_FILE:${binary}> ${workload} --class S ${start_args})
+                         $<TARGET_FILE:${binary}> ${workload} --class S --reps 1 ${start_args})
         set_tests_properties(${name} PROPERTIES PROCESSORS 1 TIMEOUT 300
                              LABELS "hardening;hardening-tool;valgrind"
                              ENVIRONMENT "OMP_WAIT_POLICY=passive")
