@@ -2,13 +2,15 @@
 """The bad input of the README's table that tests/e2e.py's list does not already try, on
 every built binary: sizes one past each limit, sizes whose product would exhaust memory,
 numbers that overflow, empty values, the longest list accepted and one item more, the most
-workers accepted, more workers than the machine lets a user start, and a thread limit.
+workers accepted, more workers than the machine lets a user start, a thread limit, and output
+paths the comparison script cannot write.
 
 A refused input must exit 2 with one line on stderr naming the bad value and print nothing.
 Every run, refused or not, must leave no process behind (it runs in a session of its own,
 searched afterwards) and no file in its TMPDIR.
 
   bad_input.py --binary omp=build/bin/gilfree-omp [--binary posix=...] [--mpiexec mpirun]
+               [--compare scripts/compare.py --build build]
 """
 import argparse
 import json
@@ -191,12 +193,33 @@ def check_binary(b):
                  check=lambda r: len(r["results"]) == 8 and "team of 2" in r["notes"])
 
 
+def check_compare(compare, build):
+    """scripts/compare.py given an output folder it cannot create, or records it cannot read:
+    exit 2 with one line naming the path, before it runs anything or creates anything."""
+    base = [sys.executable, compare, "--build", build, "--classes", "S", "--workers", "1",
+            "--reps", "1", "--python-classes", "none", "--quiet"]
+    cases = [(["--out", "/proc/gilfree-results"], "/proc/gilfree-results",
+              "an output folder that cannot be created (under /proc)"),
+             (["--out", "/dev/null/results"], "/dev/null/results",
+              "an output folder under a file")]
+    for args, needle, what in cases:
+        res, left, files = run(base + args, timeout=600)
+        lines = res.stderr.strip().splitlines()
+        report(res.returncode == 2 and len(lines) == 1 and needle in lines[0] and not left
+               and not files, f"compare.py: {what} refused",
+               f"exit {res.returncode}, stderr {res.stderr[-600:]!r}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", action="append", default=[], help="backend=path")
     ap.add_argument("--mpiexec", default="mpirun")
     ap.add_argument("--np-flag", default="-np")
+    ap.add_argument("--compare", help="scripts/compare.py, to try its output paths")
+    ap.add_argument("--build", help="the build folder compare.py reads")
     args = ap.parse_args()
+    if args.compare:
+        check_compare(args.compare, args.build)
     for spec in args.binary:
         name, path = spec.split("=", 1)
         check_binary(Binary(name.replace("gilfree-", ""), path, args.mpiexec, args.np_flag))

@@ -31,6 +31,10 @@ endforeach()
 if(MPIEXEC_EXECUTABLE)
   list(APPEND gf_bad_input_args --mpiexec=${MPIEXEC_EXECUTABLE} --np-flag=${MPIEXEC_NUMPROC_FLAG})
 endif()
+if(EXISTS ${PROJECT_SOURCE_DIR}/scripts/compare.py)
+  list(APPEND gf_bad_input_args --compare=${PROJECT_SOURCE_DIR}/scripts/compare.py
+       --build=${PROJECT_BINARY_DIR})
+endif()
 add_test(NAME bad_input
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/bad_input.py ${gf_bad_input_args})
 set_tests_properties(bad_input PROPERTIES PROCESSORS 2 LABELS "e2e;hardening" TIMEOUT 300
