@@ -54,7 +54,8 @@ static int reference_int(const char *s, int64_t *out)
 static void fuzz_int(const char *s)
 {
 	static const int64_t ranges[][2] = {
-		{1, GF_MAX_WORKERS}, {INT64_MIN, INT64_MAX}, {-10, 10}, {1, GF_MAX_N}};
+		{ 1, GF_MAX_WORKERS }, { INT64_MIN, INT64_MAX }, { -10, 10 }, { 1, GF_MAX_N }
+	};
 	char err[96];
 	int64_t v = 0, want = 0;
 	int ref = reference_int(s, &want);
@@ -106,9 +107,10 @@ static void check_accepted(const struct gf_options *o)
 static void fuzz_args(char *text, size_t len, int all_flags)
 {
 	static const struct gf_cli clis[] = {
-		{"gilfree-fuzz", 0, "GF_FUZZ_WORKERS"},
-		{"gilfree-fuzz", GF_OPT_START | GF_OPT_CHUNKSIZE | GF_OPT_SCHEDULE, NULL}};
-	char *argv[MAX_ARGS + 2] = {"gilfree-fuzz"};
+		{ "gilfree-fuzz", 0, "GF_FUZZ_WORKERS" },
+		{ "gilfree-fuzz", GF_OPT_START | GF_OPT_CHUNKSIZE | GF_OPT_SCHEDULE, NULL }
+	};
+	char *argv[MAX_ARGS + 2] = { "gilfree-fuzz" };
 	struct gf_options o;
 	char err[512];
 	int argc = 1, rc;
@@ -134,8 +136,8 @@ static void fuzz_args(char *text, size_t len, int all_flags)
 
 static void fuzz_limits(char *list)
 {
-	char *argv[] = {"gilfree-fuzz", "primes", "--limits", list, NULL};
-	static const struct gf_cli cli = {"gilfree-fuzz", 0, NULL};
+	char *argv[] = { "gilfree-fuzz", "primes", "--limits", list, NULL };
+	static const struct gf_cli cli = { "gilfree-fuzz", 0, NULL };
 	struct gf_options o;
 	char err[512];
 	size_t items = 1;

@@ -7,7 +7,7 @@
 #include <stdio.h>
 int main(void)
 {
-	int slot[2] = {0, 0}, sum = 0;
+	int slot[2] = { 0, 0 }, sum = 0;
 #pragma omp parallel num_threads(2) shared(slot, sum)
 	{
 		int id = omp_get_thread_num();
