@@ -402,6 +402,9 @@ def main(argv):
         print(f"# {line}")
     print()
     print(gfreport.terminal_text(records), end="")
+    lecture = gfreport.lecture_pool(records)
+    if lecture:
+        print(lecture + "\n")
     if problems:
         print("FAILED:")
         for line in problems:

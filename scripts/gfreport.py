@@ -148,20 +148,30 @@ def pool_map_chunksize(ntasks, workers):
     return chunk + 1 if extra else max(chunk, 1)
 
 
+def cyclic_makespan(tasks, workers):
+    """A static round-robin deal (task i to worker i mod P, schedule(static, 1)): the longest
+    share."""
+    return max(sum(tasks[w::workers]) for w in range(workers))
+
+
 def schedule(rec):
-    """How a run hands out its tasks, where known: ("block",), ("queue", chunk) or None."""
-    lab, wl, params = label(rec), rec["workload"], rec.get("params", {})
+    """How a run hands out its tasks, where known: ("block",), ("cyclic",), ("queue", chunk,
+    workers taking tasks) or None. From each backend's documented distribution."""
+    lab, wl, params, p = label(rec), rec["workload"], rec.get("params", {}), rec["workers"]
     if wl == "sum":
         return ("block",)  # one task per worker in every backend
     if lab.startswith("python"):
         if wl == "primes":
-            return ("queue", 1)
-        return ("queue", pool_map_chunksize(len(rec["task_s"]), rec["workers"]))
+            return ("queue", 1, p)
+        return ("queue", pool_map_chunksize(len(rec["task_s"]), p), p)
     if lab == "omp":
-        return ("queue", 1) if wl == "primes" else ("block",)
+        return ("queue", 1, p) if wl == "primes" else ("block",)
     if lab == "mpi":
-        if wl == "primes" and params.get("schedule") == "dynamic":
-            return ("queue", 1)
+        if wl == "primes":
+            # the dynamic queue's rank 0 only hands out tasks; a single rank runs them all
+            if params.get("schedule") == "dynamic" and p > 1:
+                return ("queue", 1, p - 1)
+            return ("cyclic",)
         return ("block",)
     return None
 
@@ -180,9 +190,13 @@ def bounds(rec):
         return lower, lower, "lower bound"
     if sched[0] == "block":
         split, name = block_makespan(tasks, rec["workers"]), "static split"
+    elif sched[0] == "cyclic":
+        split, name = cyclic_makespan(tasks, rec["workers"]), "round-robin split"
     else:
-        split = queue_makespan(tasks, rec["workers"], sched[1])
+        split = queue_makespan(tasks, sched[2], sched[1])
         name = "queue" if sched[1] == 1 else f"queue, chunks of {sched[1]}"
+        if sched[2] != rec["workers"]:
+            name += f", {sched[2]} taking tasks"
     return lower, max(split, sum(tasks) / usable), name
 
 
@@ -385,19 +399,56 @@ def slow_pool_section(records):
                    f"the other {fmt_s(over)} s ({fmt_pct(over / par if par else None)}) were "
                    f"start-up, communication and joining.")
     # The same cost for every backend, so C's small start-up is seen beside Python's.
-    rows = []
+    rows, once = [], []
     for rec in runs:
         if rec["workers"] != min(max(r["workers"] for r in runs), rec["cores"]):
             continue
         par, busy, over = overheads(rec)
+        setup = sum(rec.get("setup_s", {}).values())
         rows.append([f"{label(rec)} {rec['workload']}", rec["workers"], fmt_s(par), fmt_s(busy),
-                     fmt_s(over), fmt_ratio(rec["speedup"])])
+                     fmt_s(over), fmt_ratio(rec["speedup"]), fmt_s(setup) if setup else "-"])
+        if setup:
+            once.append((label(rec), rec["workload"], rec["setup_s"], setup,
+                         rec["seq_s"]["median"]))
     if rows:
         out.append("")
         out.append(Table("Overhead per run at class S, at the core count", [
-            "run", "P", "parallel s", "busiest worker s", "overhead s", "speedup"], rows)
-            .markdown())
+            "run", "P", "parallel s", "busiest worker s", "overhead s", "speedup",
+            "once s"], rows).markdown())
+    if once:
+        out.append("Workers that live across the repetitions (an MPI job, a process pool, a "
+                   "Manager) are started once, before the timed repetitions, so their start-up "
+                   "is not in the parallel times above but in 'once': for a single short job it "
+                   "must be added to the time, and it dwarfs class S's work:")
+        out.append("")
+        for lab, wl, parts, total, seq in once:
+            what = ", ".join(f"{k} {fmt_s(v)} s" for k, v in parts.items())
+            out.append(f"- {lab} {wl}: {what}, {fmt_ratio(total / seq if seq else None)} "
+                       f"its sequential loop ({fmt_s(seq)} s).")
+    lecture = lecture_pool(records)
+    if lecture:
+        out += ["", lecture]
     return "\n".join(out) + "\n"
+
+
+def lecture_pool(records):
+    """The lecture's own Pool example (Example 25.3, class S) as measured here, in a sentence."""
+    runs = [r for r in records if kind(r) == "run" and r["class"] == "S" and
+            r["workload"] == "resize" and label(r) == "python-mp"]
+    if not runs:
+        return ""
+    fit = [r for r in runs if r["workers"] <= r["cores"]] or runs
+    rec = max(fit, key=lambda r: r["workers"])
+    ph = {k: v["median"] for k, v in rec["phases"].items()}
+    par, busy, over = overheads(rec)
+    return (f"The lecture's Pool.map example (resize, class S) with {rec['workers']} processes: "
+            f"{fmt_s(par)} s against the loop's {fmt_s(rec['seq_s']['median'])} s, a speedup "
+            f"of {fmt_ratio(rec['speedup'])}. Until the last worker began its first image "
+            f"(creating the pool, forking, sending the first chunks) {fmt_s(ph.get('start'))} s "
+            f"passed, {fmt_s(ph.get('compute'))} s of computing followed, and "
+            f"{fmt_s(ph.get('stop'))} s to bring the results back and close the pool; the "
+            f"busiest worker computed for {fmt_s(busy)} s. The work per image is too small for "
+            f"the pool's start-up and messages.")
 
 
 # ---- plots ----------------------------------------------------------------------------------

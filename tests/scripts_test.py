@@ -230,6 +230,11 @@ def test_bounds():
     check(gfreport.queue_makespan([1.0] * 8, 2, chunk=3) == 5.0, "queue with chunks of 3")
     check(gfreport.pool_map_chunksize(8, 4) == 1 and gfreport.pool_map_chunksize(8, 1) == 2
           and gfreport.pool_map_chunksize(100, 4) == 7, "Pool.map's chunksize")
+    check(gfreport.cyclic_makespan(t, 2) == 85.0, "round-robin split on 2 workers")
+    mpi = {"backend": "mpi", "workload": "primes", "workers": 3, "cores": 4, "task_s": t,
+           "params": {"schedule": "dynamic"}}
+    check(gfreport.bounds(mpi)[1:] == (85.0, "queue, 2 taking tasks"),
+          f"mpi's dynamic queue: rank 0 hands out, 2 ranks compute {gfreport.bounds(mpi)}")
     rec = {"backend": "omp", "workload": "primes", "workers": 2, "cores": 2, "task_s": t,
            "params": {}}
     lower, bound, name = gfreport.bounds(rec)
