@@ -16,6 +16,7 @@ import os
 import platform
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -201,6 +202,32 @@ class Progress:
             sys.stderr.flush()
 
 
+def run_child(argv, env, timeout):
+    """Runs one binary in its own process group and returns its CompletedProcess, or None when
+    it ran past timeout. On a timeout or an interrupt the whole group goes (mpirun's ranks
+    too), so no run outlives the comparison."""
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=env, cwd=ROOT, start_new_session=True)
+    try:
+        out, err = child.communicate(timeout=timeout)
+    except BaseException as e:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(child.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                child.wait(timeout=5)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        child.communicate()
+        if isinstance(e, subprocess.TimeoutExpired):
+            return None
+        raise
+    return subprocess.CompletedProcess(argv, child.returncode, out, err)
+
+
 def run_matrix(opts, runs, out_dir, progress):
     """Runs each planned run, appending its record to records.jsonl as it comes. Returns
     (records, failures)."""
@@ -217,10 +244,8 @@ def run_matrix(opts, runs, out_dir, progress):
                 what += f" (oversubscribed: {p} workers on {cores()} cores)"
             progress.say(what)
             t0 = time.monotonic()
-            try:
-                done = subprocess.run(argv, capture_output=True, text=True, timeout=opts.timeout,
-                                      env={**env_base, **env_add}, cwd=ROOT)
-            except subprocess.TimeoutExpired:
+            done = run_child(argv, {**env_base, **env_add}, opts.timeout)
+            if done is None:
                 failures.append(f"{what}: no result within {opts.timeout} s: "
                                 f"{shlex.join(argv)}")
                 continue

@@ -156,7 +156,8 @@ def cyclic_makespan(tasks, workers):
 
 def schedule(rec):
     """How a run hands out its tasks, where known: ("block",), ("cyclic",), ("queue", chunk,
-    workers taking tasks) or None. From each backend's documented distribution."""
+    workers taking tasks) or None (an unknown backend: the lower bound only). From each
+    backend's documented distribution."""
     lab, wl, params, p = label(rec), rec["workload"], rec.get("params", {}), rec["workers"]
     if wl == "sum":
         return ("block",)  # one task per worker in every backend
@@ -166,6 +167,12 @@ def schedule(rec):
         return ("queue", pool_map_chunksize(len(rec["task_s"]), p), p)
     if lab == "omp":
         return ("queue", 1, p) if wl == "primes" else ("block",)
+    if lab.startswith("posix"):
+        if wl == "primes":
+            return ("queue", 1, p)  # one shared task pipe
+        # the pool's map: --chunksize, or Python's default when 0
+        chunk = params.get("chunksize") or pool_map_chunksize(len(rec["task_s"]), p)
+        return ("queue", chunk, p)
     if lab == "mpi":
         if wl == "primes":
             # the dynamic queue's rank 0 only hands out tasks; a single rank runs them all
