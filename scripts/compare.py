@@ -98,8 +98,9 @@ def parse_args(argv):
                    "must not exist or be empty")
     p.add_argument("-b", "--build", default=os.path.join(ROOT, "build"),
                    help="the CMake build folder with bin/ (default build/)")
-    p.add_argument("--records", metavar="FILE", help="do not run: check and report the "
-                   "records of FILE (a records.jsonl)")
+    p.add_argument("--records", metavar="FILE", action="append", help="do not run: check "
+                   "and report the records of FILE (a records.jsonl; repeatable, to join runs "
+                   "and other kinds of records such as benchmarks)")
     p.add_argument("--timeout", type=int_in("--timeout", 1, 86400), default=900,
                    help="seconds one run may take (default 900)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -365,9 +366,9 @@ def main(argv):
     started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     notes = []
     if opts.records:
-        records = load_records(opts.records)
+        records = [rec for path in opts.records for rec in load_records(path)]
         runs, found = [], {}
-        notes.append(f"records read from {opts.records}, not run")
+        notes.append(f"records read from {', '.join(opts.records)}, not run")
     else:
         if not os.path.isdir(opts.build):
             usage_error(f"invalid --build '{opts.build}': no such folder")
@@ -414,8 +415,8 @@ def main(argv):
         if images is None:
             notes.append("gnuplot is not installed: no plots")
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
-        images = []
-        problems.append(f"plots: {e}")
+        images = []  # a plot that cannot be drawn is said, but the results stand
+        notes.append(f"plots incomplete: {e}")
     ctx = {"machine": info, "notes": notes, "problems": problems, "groups": groups,
            "images": images, "out_dir": out_dir, "started": started,
            "command": shlex.join(["scripts/compare.py"] + argv)}

@@ -211,7 +211,7 @@ def bounds(rec):
 
 def row_figures(rec):
     par, seq = rec["par_s"], rec["seq_s"]
-    speedup = seq["median"] / par["median"] if par["median"] > 0 else 0.0
+    speedup = ratio(seq["median"], par["median"]) or 0.0
     lower, bound, bound_kind = bounds(rec)
     return {
         "label": label(rec), "workload": rec["workload"], "class": rec["class"],
@@ -222,6 +222,10 @@ def row_figures(rec):
         "lower_bound_s": lower, "bound_s": bound, "bound_kind": bound_kind,
         "of_bound": bound / par["median"] if bound and par["median"] > 0 else None,
     }
+
+
+def ratio(a, b):
+    return a / b if b > 0 else None
 
 
 def fmt_s(x):
@@ -515,8 +519,8 @@ def write_plots(out_dir, records):
         labs = sorted({label(r) for r in recs}, key=order_key)
         workers = sorted({r["workers"] for r in recs})
         get = {(label(r), r["workers"]): r for r in recs}
-        rows = [[p] + [get[(lab, p)]["seq_s"]["median"] / get[(lab, p)]["par_s"]["median"]
-                       if (lab, p) in get else None for lab in labs] for p in workers]
+        rows = [[p] + [row_figures(get[(lab, p)])["speedup"] if (lab, p) in get else None
+                       for lab in labs] for p in workers]
         name = f"speedup_{wl}_{cls}"
         _dat(out_dir, name + ".dat", ["workers"] + labs, rows)
         cores = recs[0]["cores"]
@@ -570,8 +574,8 @@ def write_plots(out_dir, records):
     for (wl, cls), recs in cells.items():
         for rec in recs:
             if label(rec) == "python-mp":
-                ratios = {label(r): rec["par_s"]["median"] / r["par_s"]["median"] for r in recs
-                          if is_c(r) and r["workers"] == rec["workers"]}
+                ratios = {label(r): ratio(rec["par_s"]["median"], r["par_s"]["median"])
+                          for r in recs if is_c(r) and r["workers"] == rec["workers"]}
                 c_labs |= set(ratios)
                 rows.append((f"{wl}-{cls}-P{rec['workers']}", ratios))
     if rows:
