@@ -104,7 +104,10 @@ def parse_args(argv):
     p.add_argument("--timeout", type=int_in("--timeout", 1, 86400), default=900,
                    help="seconds one run may take (default 900)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    return p.parse_args(argv)
+    opts = p.parse_args(argv)
+    if len(set(opts.workers)) != len(opts.workers):
+        p.error(f"invalid --workers '{','.join(map(str, opts.workers))}': a count twice")
+    return opts
 
 
 def usage_error(msg):
@@ -379,8 +382,9 @@ def main(argv):
         if not runs:
             usage_error("nothing to run: --only, --classes and --python-classes leave no run")
         skipped = [c for c in opts.classes if c not in opts.python_classes]
+        ran = [c for c in opts.classes if c in opts.python_classes]
         if skipped:
-            notes.append(f"Python ran at class {', '.join(opts.python_classes) or 'none'} only "
+            notes.append(f"Python ran at class {', '.join(ran) or 'none'} only "
                          f"(--python-classes), not at {', '.join(skipped)}: its loops take "
                          "seconds per repetition there")
         notes.append(f"{opts.reps} timed repetitions per run after one warm-up; worker counts "

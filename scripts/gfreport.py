@@ -667,6 +667,12 @@ def report_markdown(records, ctx):
         recs = [r for r in records if kind(r) == kind_name]
         if recs:
             out += [f"## {title}", "", fn(recs, ctx), ""]
+    known = {"run"} | {k for k, _, _ in SECTIONS}
+    other = sorted({kind(r) for r in records} - known)
+    if other:
+        out += ["## Other records", ""]
+        out += [f"- {sum(1 for r in records if kind(r) == k)} records of kind `{k}`: no report "
+                "section for them (gfreport.register_section)" for k in other]
     return "\n".join(out)
 
 

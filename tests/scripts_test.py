@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks of scripts/compare.py and scripts/py_baseline.py.
 
-  scripts_test.py --build BUILD_DIR --only matrix|mismatch|bad|python|bounds
+  scripts_test.py --build BUILD_DIR --only matrix|mismatch|bad|python|units
 
 matrix:   a small matrix end to end (class S, 1 and 2 workers, one repetition) writes every
           file of the results folder, with the right columns, every record verified, and the
@@ -11,7 +11,8 @@ mismatch: records whose results differ (a changed prime count, a resize total on
 bad:      bad arguments exit 2 with one line on stderr, and create no results folder.
 python:   the Python baseline's results equal values computed here independently, and its bad
           arguments exit 2.
-bounds:   the achievable-time bounds on the lecture's task list.
+units:    the achievable-time bounds on the lecture's task list; report sections for other
+          kinds of records.
 """
 import argparse
 import csv
@@ -162,7 +163,7 @@ def test_mismatch(build):
 
 def test_bad(build):
     bad = [["--workers", "0"], ["--workers", "1,,2"], ["--workers", "x"], ["--classes", "Q"],
-           ["--classes", "S,S"], ["--reps", "0"], ["--reps", "1e3"], ["--only", "backend=nope"],
+           ["--classes", "S,S"], ["--workers", "2,2"], ["--reps", "0"], ["--reps", "1e3"], ["--only", "backend=nope"],
            ["--only", "colour=red"], ["--only", "workload"], ["--python-classes", "Z"],
            ["--posix-start", "vfork"], ["--frobnicate"], ["extra"], ["--build", "/nonexistent"],
            ["--records", "/nonexistent/records.jsonl"], ["--timeout", "-1"], ["--workers"]]
@@ -246,14 +247,29 @@ def test_bounds():
     check(lower == 82.5 and bound == 82.5, "4 workers on 2 cores: bound by total / cores")
 
 
+def test_sections():
+    """Records of another kind get their registered section, or a line saying none is."""
+    bench = {"kind": "bench", "experiment": "startup", "backend": "posix"}
+    text = gfreport.report_markdown([bench], {})
+    check("1 records of kind `bench`: no report section" in text, "an unregistered kind is said")
+    gfreport.register_section("bench", "Micro-benchmarks",
+                              lambda recs, ctx: f"{len(recs)} bench records")
+    text = gfreport.report_markdown([bench, dict(bench)], {})
+    check("## Micro-benchmarks\n\n2 bench records" in text and "Other records" not in text,
+          "a registered section reports its records")
+    problems, _ = gfreport.cross_check([bench])
+    check(problems == [], "other kinds are not cross-checked as runs")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
-    ap.add_argument("--only", choices=["matrix", "mismatch", "bad", "python", "bounds"])
+    ap.add_argument("--only", choices=["matrix", "mismatch", "bad", "python", "units"])
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     tests = {"matrix": lambda: test_matrix(build), "mismatch": lambda: test_mismatch(build),
-             "bad": lambda: test_bad(build), "python": test_python, "bounds": test_bounds}
+             "bad": lambda: test_bad(build), "python": test_python,
+             "units": lambda: (test_bounds(), test_sections())}
     for name, fn in tests.items():
         if args.only in (None, name):
             fn()
