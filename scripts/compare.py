@@ -449,4 +449,11 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BrokenPipeError:  # the tables piped into head: not an error of the comparison
+        sys.stderr.close()
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.stderr.write("compare.py: interrupted; the records so far are in records.jsonl\n")
+        sys.exit(130)

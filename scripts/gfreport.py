@@ -361,6 +361,12 @@ def python_tables(records):
 
 # ---- why a pool can be slower than the loop ----------------------------------------------------
 
+def setup_total(rec):
+    """The one-time start-up of a run: its setup phases, less those that are means over
+    workers (posix's worker_start_mean), which are part of the total, not beside it."""
+    return sum(v for k, v in rec.get("setup_s", {}).items() if not k.endswith("_mean"))
+
+
 def overheads(rec):
     """(parallel median, busiest worker's kernel time, overhead) of one record."""
     par = rec["par_s"]["median"]
@@ -415,7 +421,7 @@ def slow_pool_section(records):
         if rec["workers"] != min(max(r["workers"] for r in runs), rec["cores"]):
             continue
         par, busy, over = overheads(rec)
-        setup = sum(rec.get("setup_s", {}).values())
+        setup = setup_total(rec)
         rows.append([f"{label(rec)} {rec['workload']}", rec["workers"], fmt_s(par), fmt_s(busy),
                      fmt_s(over), fmt_ratio(rec["speedup"]), fmt_s(setup) if setup else "-"])
         if setup:
