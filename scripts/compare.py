@@ -80,28 +80,29 @@ def parse_args(argv):
                           "Backends: omp, posix, posix-spawn (with --posix-start spawn), mpi, "
                           "python-mp, python-threads.\nPython runs at --python-classes only "
                           "(default S): a class W run of the Python\nbaseline takes seconds per "
-                          "repetition, so the default matrix stays under 2 minutes."))
+                          "repetition."))
     p.add_argument("-w", "--workers", type=int_list("--workers", 1, 1024), default=[1, 2, 4],
-                   help="worker counts (default 1,2,4)")
+                   metavar="L", help="worker counts (default 1,2,4)")
     p.add_argument("-c", "--classes", type=class_list("--classes"), default=["S", "W"],
-                   help="size classes, of S, W, A, B (default S,W)")
-    p.add_argument("-r", "--reps", type=int_in("--reps", 1, 100000), default=5,
+                   metavar="L", help="size classes, of S, W, A, B (default S,W)")
+    p.add_argument("-r", "--reps", type=int_in("--reps", 1, 100000), default=5, metavar="R",
                    help="timed repetitions per run, median reported (default 5)")
     p.add_argument("--only", type=only_filter, action="append", default=[],
                    metavar="KEY=V[,KEY=V...]", help="run only these backends/workloads, e.g. "
                    "backend=omp,backend=mpi,workload=primes (repeatable)")
     p.add_argument("--python-classes", type=class_list("--python-classes", True),
-                   default=["S"], help="classes at which Python runs (default S; 'none')")
-    p.add_argument("--posix-start", type=start_list, default=["fork"],
+                   default=["S"], metavar="L",
+                   help="classes at which Python runs (default S; 'none')")
+    p.add_argument("--posix-start", type=start_list, default=["fork"], metavar="L",
                    help="gilfree-posix start methods: fork, spawn or fork,spawn (default fork)")
-    p.add_argument("-o", "--out", help="results folder (default results/<date-time>/); "
-                   "must not exist or be empty")
-    p.add_argument("-b", "--build", default=os.path.join(ROOT, "build"),
+    p.add_argument("-o", "--out", metavar="DIR", help="results folder (default "
+                   "results/<date-time>/); must not exist or be empty")
+    p.add_argument("-b", "--build", default=os.path.join(ROOT, "build"), metavar="DIR",
                    help="the CMake build folder with bin/ (default build/)")
     p.add_argument("--records", metavar="FILE", action="append", help="do not run: check "
                    "and report the records of FILE (a records.jsonl; repeatable, to join runs "
                    "and other kinds of records such as benchmarks)")
-    p.add_argument("--timeout", type=int_in("--timeout", 1, 86400), default=900,
+    p.add_argument("--timeout", type=int_in("--timeout", 1, 86400), default=900, metavar="S",
                    help="seconds one run may take (default 900)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     opts = p.parse_args(argv)
