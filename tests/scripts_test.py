@@ -162,11 +162,12 @@ def test_mismatch(build):
 
 
 def test_bad(build):
-    bad = [["--workers", "0"], ["--workers", "1,,2"], ["--workers", "x"], ["--classes", "Q"],
-           ["--classes", "S,S"], ["--workers", "2,2"], ["--reps", "0"], ["--reps", "1e3"],
-           ["--only", "backend=nope"], ["--only", "colour=red"], ["--only", "workload"],
-           ["--python-classes", "Z"], ["--posix-start", "vfork"], ["--frobnicate"], ["extra"], ["--build", "/nonexistent"],
-           ["--records", "/nonexistent/records.jsonl"], ["--timeout", "-1"], ["--workers"]]
+    bad = [["--workers", "0"], ["--workers", "1,,2"], ["--workers", "x"], ["--workers"],
+           ["--workers", "2,2"], ["--classes", "Q"], ["--classes", "S,S"], ["--reps", "0"],
+           ["--reps", "1e3"], ["--only", "backend=nope"], ["--only", "colour=red"],
+           ["--only", "workload"], ["--python-classes", "Z"], ["--posix-start", "vfork"],
+           ["--frobnicate"], ["extra"], ["--build", "/nonexistent"], ["--timeout", "-1"],
+           ["--records", "/nonexistent/records.jsonl"]]
     if "mpi" not in built(build):
         bad.append(["--only", "backend=mpi"])
     results = os.path.join(ROOT, "results")
