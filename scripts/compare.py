@@ -25,6 +25,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gfreport  # noqa: E402
 from gfutil import ROOT, OneLineParser, int_in, int_list, version  # noqa: E402
 
+try:  # the micro-benchmarks, where this tree has them
+    import bench_report  # noqa: E402
+    EXPERIMENTS = tuple(bench_report.EXPERIMENTS)
+except ImportError:
+    bench_report, EXPERIMENTS = None, ()
+
 WORKLOADS = gfreport.WORKLOADS
 ALL_LABELS = gfreport.ORDER
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
@@ -102,13 +108,38 @@ def parse_args(argv):
     p.add_argument("--records", metavar="FILE", action="append", help="do not run: check "
                    "and report the records of FILE (a records.jsonl; repeatable, to join runs "
                    "and other kinds of records such as benchmarks)")
+    p.add_argument("--experiments", nargs="?", const="all", metavar="L",
+                   help="after the matrix, the micro-benchmarks of the lecture's costs (all, or "
+                   "of " + (", ".join(EXPERIMENTS) or "none: not in this tree") +
+                   "), as sections of the report")
+    p.add_argument("--bench-quick", action="store_true",
+                   help="with --experiments: tiny sizes, a check rather than a measurement")
     p.add_argument("--timeout", type=int_in("--timeout", 1, 86400), default=900, metavar="S",
                    help="seconds one run may take (default 900)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     opts = p.parse_args(argv)
     if len(set(opts.workers)) != len(opts.workers):
         p.error(f"invalid --workers '{','.join(map(str, opts.workers))}': a count twice")
+    if opts.experiments is not None:
+        if bench_report is None:
+            p.error("invalid --experiments: the micro-benchmarks are not in this tree "
+                    "(scripts/bench_report.py)")
+        names = EXPERIMENTS if opts.experiments == "all" else opts.experiments.split(",")
+        for name in names:
+            if name not in EXPERIMENTS:
+                p.error(f"invalid --experiments '{opts.experiments}': unknown experiment "
+                        f"'{name}' (all, or of {', '.join(EXPERIMENTS)})")
+        opts.experiments = list(dict.fromkeys(names))
+    elif opts.bench_quick:
+        p.error("--bench-quick needs --experiments")
     return opts
+
+
+def register_bench():
+    """The micro-benchmarks' records (kind "bench") get their sections in the report."""
+    if bench_report is not None:
+        gfreport.register_section(
+            "bench", None, lambda recs, ctx: bench_report.bench_sections(recs, ctx["out_dir"]))
 
 
 def usage_error(msg):
@@ -384,10 +415,11 @@ def main(argv):
             usage_error("nothing to run: --only, --classes and --python-classes leave no run")
         skipped = [c for c in opts.classes if c not in opts.python_classes]
         ran = [c for c in opts.classes if c in opts.python_classes]
-        if skipped:
-            notes.append(f"Python ran at class {', '.join(ran) or 'none'} only "
-                         f"(--python-classes), not at {', '.join(skipped)}: its loops take "
-                         "seconds per repetition there")
+        if skipped and not ran:
+            notes.append("Python did not run (--python-classes)")
+        elif skipped:
+            notes.append(f"Python ran at class {', '.join(ran)} only (--python-classes), not "
+                         f"at {', '.join(skipped)}: its loops take seconds per repetition there")
         notes.append(f"{opts.reps} timed repetitions per run after one warm-up; worker counts "
                      f"{','.join(map(str, opts.workers))}; {cores()} cores: runs with more "
                      "workers than cores are oversubscribed (marked *); MPI runs bind each rank "
@@ -396,9 +428,20 @@ def main(argv):
     os.makedirs(out_dir, exist_ok=True)
     progress = Progress(len(runs), opts.quiet)
     failures = []
+    register_bench()
     if not opts.records:
         progress.say(f"{len(runs)} runs into {out_dir}")
         records, failures = run_matrix(opts, runs, out_dir, progress)
+        if opts.experiments:
+            progress.say(f"micro-benchmarks: {', '.join(opts.experiments)}")
+            bench, bench_failures = bench_report.collect(
+                opts.build, out_dir, quick=opts.bench_quick, workers=min(2, cores()),
+                progress=progress.say, experiments=opts.experiments)
+            records += bench
+            failures += bench_failures
+            with open(os.path.join(out_dir, "records.jsonl"), "a", encoding="utf-8") as f:
+                for rec in bench:
+                    f.write(json.dumps(rec, separators=(",", ":")) + "\n")
     else:
         with open(os.path.join(out_dir, "records.jsonl"), "w", encoding="utf-8") as f:
             for rec in records:
@@ -428,7 +471,10 @@ def main(argv):
     with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as f:
         f.write(gfreport.report_markdown(records, ctx))
 
-    print(f"# {info['cpu']}, {info['cores']} cores; {len(records)} runs; results in {out_dir}")
+    runs_checked = sum(1 for r in records if gfreport.kind(r) == "run")
+    others = len(records) - runs_checked
+    print(f"# {info['cpu']}, {info['cores']} cores; {runs_checked} runs"
+          f"{f' and {others} other records' if others else ''}; results in {out_dir}")
     for line in notes:
         print(f"# {line}")
     print()
@@ -441,7 +487,6 @@ def main(argv):
         for line in problems:
             print(line)
         return 1
-    runs_checked = sum(1 for r in records if gfreport.kind(r) == "run")
     print(f"All {runs_checked} runs verified; results identical across backends "
           f"({len(groups)} parameter groups). Report: {os.path.join(out_dir, 'report.md')}")
     if images is None:

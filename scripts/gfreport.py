@@ -606,7 +606,9 @@ SECTIONS = []
 
 def register_section(kind_name, title, fn):
     """Adds a report section made by fn(records of that kind, ctx) -> markdown, after the
-    built-in ones. ctx holds out_dir, machine and images."""
+    built-in ones, under "## title" (none when title is None: fn writes its own headings).
+    ctx holds out_dir, machine and images. A kind registered again replaces the first."""
+    SECTIONS[:] = [s for s in SECTIONS if s[0] != kind_name]
     SECTIONS.append((kind_name, title, fn))
 
 
@@ -672,7 +674,7 @@ def report_markdown(records, ctx):
     for kind_name, title, fn in SECTIONS:
         recs = [r for r in records if kind(r) == kind_name]
         if recs:
-            out += [f"## {title}", "", fn(recs, ctx), ""]
+            out += ([f"## {title}", ""] if title else []) + [fn(recs, ctx), ""]
     known = {"run"} | {k for k, _, _ in SECTIONS}
     other = sorted({kind(r) for r in records} - known)
     if other:

@@ -167,7 +167,8 @@ def test_bad(build):
            ["--reps", "1e3"], ["--only", "backend=nope"], ["--only", "colour=red"],
            ["--only", "workload"], ["--python-classes", "Z"], ["--posix-start", "vfork"],
            ["--frobnicate"], ["extra"], ["--build", "/nonexistent"], ["--timeout", "-1"],
-           ["--records", "/nonexistent/records.jsonl"]]
+           ["--records", "/nonexistent/records.jsonl"], ["--experiments", "nope"],
+           ["--bench-quick"]]
     if "mpi" not in built(build):
         bad.append(["--only", "backend=mpi"])
     results = os.path.join(ROOT, "results")
