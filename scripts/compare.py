@@ -53,13 +53,15 @@ def class_list(name, allow_none=False):
     return parse
 
 
-def start_list(s):
-    items = s.split(",")
-    for c in items:
-        if c not in ("fork", "spawn"):
-            raise argparse.ArgumentTypeError(f"invalid --posix-start '{s}': '{c}' is not fork "
-                                             "or spawn")
-    return list(dict.fromkeys(items))
+def start_list(name):
+    def parse(s):
+        items = s.split(",")
+        for c in items:
+            if c not in ("fork", "spawn"):
+                raise argparse.ArgumentTypeError(f"invalid {name} '{s}': '{c}' is not fork "
+                                                 "or spawn")
+        return list(dict.fromkeys(items))
+    return parse
 
 
 def only_filter(s):
@@ -84,7 +86,8 @@ def parse_args(argv):
     p = OneLineParser(prog="compare.py", description=__doc__.split("\n\n", 1)[1],
                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
                           "Backends: omp, posix, posix-spawn (with --posix-start spawn), mpi, "
-                          "python-mp, python-threads.\nPython runs at --python-classes only "
+                          "python-mp, python-mp-spawn (with --python-start spawn),\n"
+                          "python-threads. Python runs at --python-classes only "
                           "(default S): a class W run of the Python\nbaseline takes seconds per "
                           "repetition."))
     p.add_argument("-w", "--workers", type=int_list("--workers", 1, 1024), default=[1, 2, 4],
@@ -99,8 +102,12 @@ def parse_args(argv):
     p.add_argument("--python-classes", type=class_list("--python-classes", True),
                    default=["S"], metavar="L",
                    help="classes at which Python runs (default S; 'none')")
-    p.add_argument("--posix-start", type=start_list, default=["fork"], metavar="L",
-                   help="gilfree-posix start methods: fork, spawn or fork,spawn (default fork)")
+    p.add_argument("--posix-start", type=start_list("--posix-start"), default=["fork"],
+                   metavar="L", help="gilfree-posix start methods: fork, spawn or fork,spawn "
+                   "(default fork; spawn rows are posix-spawn)")
+    p.add_argument("--python-start", type=start_list("--python-start"), default=["fork"],
+                   metavar="L", help="multiprocessing start methods, the same way (spawn rows "
+                   "are python-mp-spawn)")
     p.add_argument("-o", "--out", metavar="DIR", help="results folder (default "
                    "results/<date-time>/); must not exist or be empty")
     p.add_argument("-b", "--build", default=os.path.join(ROOT, "build"), metavar="DIR",
@@ -174,11 +181,13 @@ def command(lab, exe, workload, cls, workers, reps):
     common = [workload, "--class", cls, "--workers", str(workers), "--reps", str(reps),
               "--format", "json"]
     over = workers > cores()
-    if lab.startswith("python"):
-        return ([sys.executable, PY_BASELINE] + common +
-                ["--backend", lab.split("-", 1)[1]], {}, over)
+    start = ["--start", "spawn" if lab.endswith("-spawn") else "fork"]
+    if lab == "python-threads":
+        return [sys.executable, PY_BASELINE] + common + ["--backend", "threads"], {}, over
+    if lab.startswith("python-mp"):
+        return [sys.executable, PY_BASELINE] + common + ["--backend", "mp"] + start, {}, over
     if lab.startswith("posix"):
-        return [exe] + common + ["--start", "spawn" if lab == "posix-spawn" else "fork"], {}, over
+        return [exe] + common + start, {}, over
     if lab == "mpi":
         # Bound to a core each when they fit; oversubscribed ranks must yield, or a rank
         # spinning in a receive starves the one it waits for.
@@ -198,14 +207,20 @@ def selected(lab, wl, only):
                            for f in only)
 
 
+def variants(name, starts, only):
+    """The rows of a backend with start methods: name (fork) and name-spawn, as --posix-start
+    or --python-start ask, and any that --only names."""
+    asked = list(starts) + [lab.rsplit("-", 1)[1] for f in only for lab in f.get("backend", ())
+                            if lab == name + "-spawn"]
+    return [name if s == "fork" else f"{name}-{s}" for s in dict.fromkeys(asked)]
+
+
 def plan(opts, found):
     labels = [lab for lab in ("omp", "posix", "mpi") if lab in found]
     if "posix" in labels:
-        starts = opts.posix_start + (["spawn"] if any(
-            "posix-spawn" in f.get("backend", ()) for f in opts.only) else [])
-        posix = [{"fork": "posix", "spawn": "posix-spawn"}[s] for s in dict.fromkeys(starts)]
         i = labels.index("posix")
-        labels[i:i + 1] = posix
+        labels[i:i + 1] = variants("posix", opts.posix_start, opts.only)
+    labels += variants("python-mp", opts.python_start, opts.only) + ["python-threads"]
     for f in opts.only:
         if "backend" in f:
             for lab in f["backend"]:
@@ -216,7 +231,7 @@ def plan(opts, found):
     runs = []
     for cls in opts.classes:
         for wl in WORKLOADS:
-            for lab in labels + gfreport.PY_LABELS:
+            for lab in labels:
                 if lab.startswith("python") and cls not in opts.python_classes:
                     continue
                 if not selected(lab, wl, opts.only):

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 
 C_LABELS = ["omp", "posix", "posix-spawn", "mpi"]
-PY_LABELS = ["python-mp", "python-threads"]
+PY_LABELS = ["python-mp", "python-mp-spawn", "python-threads"]
 ORDER = C_LABELS + PY_LABELS
 WORKLOADS = ["sum", "primes", "resize"]
 CLASS_ORDER = "SWAB"
@@ -27,11 +27,13 @@ def kind(rec):
 
 
 def label(rec):
-    """The row a record sits in: the backend, and posix's start method when it is spawn."""
+    """The row a record sits in: the backend, and the start method when it is spawn (posix,
+    python-mp); fork, the default, is the plain name."""
     if "label" in rec:
         return rec["label"]
-    if rec["backend"] == "posix" and rec.get("params", {}).get("start") == "spawn":
-        return "posix-spawn"
+    if rec["backend"] in ("posix", "python-mp") and \
+            rec.get("params", {}).get("start") == "spawn":
+        return rec["backend"] + "-spawn"
     return rec["backend"]
 
 

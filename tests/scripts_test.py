@@ -168,7 +168,7 @@ def test_bad(build):
            ["--only", "workload"], ["--python-classes", "Z"], ["--posix-start", "vfork"],
            ["--frobnicate"], ["extra"], ["--build", "/nonexistent"], ["--timeout", "-1"],
            ["--records", "/nonexistent/records.jsonl"], ["--experiments", "nope"],
-           ["--bench-quick"]]
+           ["--bench-quick"], ["--python-start", "forkserver"]]
     if "mpi" not in built(build):
         bad.append(["--only", "backend=mpi"])
     results = os.path.join(ROOT, "results")
