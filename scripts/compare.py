@@ -418,7 +418,9 @@ def main(argv):
     if opts.records:
         records = [rec for path in opts.records for rec in load_records(path)]
         runs, found = [], {}
-        notes.append(f"records read from {', '.join(opts.records)}, not run")
+        notes.append(f"records read from {', '.join(opts.records)}, not run; machine.txt "
+                     "describes the machine that made this report, the records' cores column "
+                     "the one that ran them")
     else:
         if not os.path.isdir(opts.build):
             usage_error(f"invalid --build '{opts.build}': no such folder")
