@@ -198,7 +198,8 @@ def bounds(rec):
     if sched is None:
         return lower, lower, "lower bound"
     if sched[0] == "block":
-        split, name = block_makespan(tasks, rec["workers"]), "static split"
+        split = block_makespan(tasks, rec["workers"])
+        name = "one sum per worker" if rec["workload"] == "sum" else "static split"
     elif sched[0] == "cyclic":
         split, name = cyclic_makespan(tasks, rec["workers"]), "round-robin split"
     else:
@@ -292,8 +293,8 @@ class Table:
                  "|" + "|".join("---" if i == 0 else "---:" for i in range(len(self.headers)))
                  + "|"]
         lines += ["| " + " | ".join(str(x) for x in r) + " |" for r in self.rows]
-        if self.notes:
-            lines += [""] + [n + "  " for n in self.notes]
+        if self.notes:  # a leading * is a footnote mark, not a list
+            lines += [""] + [("\\" + n if n.startswith("*") else n) + "  " for n in self.notes]
         return "\n".join(lines) + "\n"
 
 
