@@ -536,7 +536,7 @@ def write_plots(out_dir, records):
         plots = [f"'{name}.dat' using 1:{i + 2} with linespoints title '{lab}'"
                  for i, lab in enumerate(labs)]
         plots += ["x with lines dashtype 2 lc 'black' title 'ideal'",
-                  f"(x < {cores} ? x : {cores}) with lines dashtype 3 lc 'gray' "
+                  f"(x < {cores} ? x : {cores}) with lines dashtype 3 lw 2 lc rgb '#606060' "
                   f"title '{cores} cores'"]
         body = (f"set title 'Speedup over sequential: {wl}, class {cls} ({cores} cores)'\n"
                 f"set xlabel 'workers'\nset ylabel 'speedup (median sequential / median "
