@@ -19,6 +19,7 @@ import csv
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -69,6 +70,9 @@ def test_matrix(build):
         check(len(recs) == len(want) * 3 * 2, f"one record per backend, workload and worker "
               f"count: {len(recs)}")
         check(all(x["verified"] and x["kind"] == "run" for x in recs), "every record verified")
+        progress = re.findall(r"^\[ *(\d+)/(\d+) +\d+s\] (\S+) (\S+) class S", r.stderr, re.M)
+        check(len(progress) == len(recs) and progress[-1][0] == progress[-1][1],
+              f"progress on stderr, n of m: {len(progress)} lines")
         check(all(x["workers"] in (1, 2) and x["class"] == "S" and x["reps"] == 1
                   for x in recs), "records carry the matrix's parameters")
         with open(os.path.join(out, "summary.csv"), encoding="utf-8") as f:
@@ -125,6 +129,7 @@ def test_mismatch(build):
         r = plant(recs, tmp, "clean", lambda x: None)
         check(r.returncode == 0, "unchanged records pass" if r.returncode == 0 else
               f"unchanged records pass ({r.stdout[-1500:]} {r.stderr})")
+        check(r.stderr == "", f"--quiet: nothing on stderr ({r.stderr!r})")
 
         def count(x):
             x[3]["results"][2][1] += 1  # python primes: a count one too many
