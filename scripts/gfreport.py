@@ -651,8 +651,8 @@ def report_markdown(records, ctx):
             "known split of the tasks (a static split, a queue in submission order) the "
             "longest share that split gives a worker. 'of bound' is bound / median: how close "
             "the run came to what its task list allows (above 100% only when the sequential "
-            "per-task times themselves ran slow, on a busy machine). `sum` is weak scaling (one sum per "
-            "worker, so its sequential time grows with P).", ""]
+            "per-task times themselves ran slow, on a busy machine). `sum` is weak scaling "
+            "(one sum per worker, so its sequential time grows with P).", ""]
     out += [t.markdown() for t in workload_tables(records)]
     py = python_tables(records)
     out += ["## C against Python's multiprocessing", ""]
