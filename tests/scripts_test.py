@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks of scripts/compare.py and scripts/py_baseline.py.
 
-  scripts_test.py --build BUILD_DIR --only matrix|mismatch|bad|python|units
+  scripts_test.py --build BUILD_DIR --only matrix|mismatch|bad|python|units|experiments
 
 matrix:   a small matrix end to end (class S, 1 and 2 workers, one repetition) writes every
           file of the results folder, with the right columns, every record verified, and the
@@ -13,6 +13,8 @@ python:   the Python baseline's results equal values computed here independently
           arguments exit 2.
 units:    the achievable-time bounds on the lecture's task list; report sections for other
           kinds of records.
+experiments: --experiments joins the micro-benchmarks' records and sections, where the tree
+          has them (scripts/bench_report.py), and is refused where it does not.
 """
 import argparse
 import csv
@@ -103,6 +105,30 @@ def test_matrix(build):
                     check(os.path.getsize(os.path.join(out, name)) > 0, f"{name} written")
             check(os.path.isfile(os.path.join(out, "c_vs_python.png")), "C vs Python plot")
             check(os.path.isfile(os.path.join(out, "time_primes.svg")), "time plot")
+
+
+def test_experiments(build):
+    """--experiments: the micro-benchmarks' records join the comparison's, with their own
+    report section, where the tree has them; otherwise the option is refused."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "res")
+        r = run([COMPARE, "--build", build, "--experiments", "startup", "--bench-quick", "--only",
+                 "workload=sum", "--classes", "S", "--workers", "1", "--reps", "1",
+                 "--python-classes", "none", "--out", out, "--quiet"])
+        if not os.path.isfile(os.path.join(ROOT, "scripts", "bench_report.py")):
+            check(r.returncode == 2 and "not in this tree" in r.stderr and
+                  not os.path.exists(out), "--experiments without the benchmarks: exit 2")
+            return
+        check(r.returncode == 0, "--experiments startup runs" if r.returncode == 0 else
+              f"--experiments startup runs ({r.stdout[-1500:]} {r.stderr[-1500:]})")
+        with open(os.path.join(out, "records.jsonl"), encoding="utf-8") as f:
+            recs = [json.loads(line) for line in f]
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+            report = f.read()
+        check(any(x.get("kind") == "bench" for x in recs) and
+              any(x.get("kind") == "run" for x in recs), "bench and run records together")
+        check("Other records" not in report and "## Times" in report,
+              "the benchmarks have their section in the report")
 
 
 def plant(recs, tmp, name, change):
@@ -271,12 +297,14 @@ def test_sections():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
-    ap.add_argument("--only", choices=["matrix", "mismatch", "bad", "python", "units"])
+    ap.add_argument("--only", choices=["matrix", "mismatch", "bad", "python", "units",
+                                       "experiments"])
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     tests = {"matrix": lambda: test_matrix(build), "mismatch": lambda: test_mismatch(build),
              "bad": lambda: test_bad(build), "python": test_python,
-             "units": lambda: (test_bounds(), test_sections())}
+             "units": lambda: (test_bounds(), test_sections()),
+             "experiments": lambda: test_experiments(build)}
     for name, fn in tests.items():
         if args.only in (None, name):
             fn()
