@@ -157,6 +157,23 @@ def test_mismatch(build):
               f"unchanged records pass ({r.stdout[-1500:]} {r.stderr})")
         check(r.stderr == "", f"--quiet: nothing on stderr ({r.stderr!r})")
 
+        # Without gnuplot on the PATH: the plots are skipped and said to be, not a failure.
+        path = os.path.join(tmp, "plain.jsonl")
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(x) + "\n" for x in recs)
+        empty = os.path.join(tmp, "empty-path")
+        os.mkdir(empty)
+        out = os.path.join(tmp, "noplots")
+        r = subprocess.run([sys.executable, COMPARE, "--records", path, "--out", out],
+                           capture_output=True, text=True, timeout=120, cwd=ROOT,
+                           env=dict(os.environ, PATH=empty))
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+            report = f.read()
+        check(r.returncode == 0 and "gnuplot is not installed" in r.stdout and
+              "gnuplot is not installed" in report and
+              not any(n.endswith(".png") for n in os.listdir(out)),
+              f"no gnuplot: plots skipped and said ({r.returncode}: {r.stderr[-300:]})")
+
         def count(x):
             x[3]["results"][2][1] += 1  # python primes: a count one too many
 
