@@ -7,7 +7,8 @@ matrix:   a small matrix end to end (class S, 1 and 2 workers, one repetition) w
           file of the results folder, with the right columns, every record verified, and the
           tables on stdout.
 mismatch: records whose results differ (a changed prime count, a resize total one ulp off,
-          a sum total changed) or which are not verified fail the check with exit 1 and a diff.
+          a sum total changed) or which are not verified fail the check with exit 1 and a diff;
+          without gnuplot the plots are skipped and said to be, and the check passes.
 bad:      bad arguments exit 2 with one line on stderr, and create no results folder.
 python:   the Python baseline's results equal values computed here independently, and its bad
           arguments exit 2.
