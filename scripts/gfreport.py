@@ -11,6 +11,7 @@ import io
 import json
 import os
 import shutil
+import statistics
 import subprocess
 
 C_LABELS = ["omp", "posix", "posix-spawn", "mpi"]
@@ -312,6 +313,7 @@ def workload_tables(records):
         cores = sorted({r["cores"] for r in recs})
         ntasks = len(recs[0]["results"]) if wl != "sum" else None
         seq_c = [r["seq_s"]["median"] for r in recs if is_c(r)]
+        seq_py = [r["seq_s"]["median"] for r in recs if not is_c(r)]
         what = f"{ntasks} tasks" if ntasks else "one sum per worker (weak scaling)"
         title = (f"{wl}, class {cls}: {what}; {'/'.join(map(str, cores))} cores")
         rows, over = [], False
@@ -325,9 +327,10 @@ def workload_tables(records):
                          fmt_pct(f["efficiency"]), fmt_s(f["bound_s"]),
                          fmt_pct(f["of_bound"]), f["bound_kind"]])
         notes = []
-        if seq_c and ntasks:
-            notes.append(f"sequential (C, median of the runs' own baselines): "
-                         f"{fmt_s(sorted(seq_c)[len(seq_c) // 2])} s")
+        if ntasks and (seq_c or seq_py):
+            notes.append("sequential, the median of the runs' own loops: " + ", ".join(
+                f"{lang} {fmt_s(statistics.median(v))} s"
+                for lang, v in (("C", seq_c), ("Python", seq_py)) if v))
         if over:
             notes.append("* oversubscribed: more workers than cores")
         tables.append(Table(title, ["backend", "P", "median s", "min-max s", "seq s",
