@@ -53,15 +53,20 @@ def class_list(name, allow_none=False):
     return parse
 
 
-def start_list(name):
+def word_list(name, words):
+    """An argparse type: a comma-separated list of some of words."""
     def parse(s):
         items = s.split(",")
         for c in items:
-            if c not in ("fork", "spawn"):
-                raise argparse.ArgumentTypeError(f"invalid {name} '{s}': '{c}' is not fork "
-                                                 "or spawn")
+            if c not in words:
+                raise argparse.ArgumentTypeError(f"invalid {name} '{s}': '{c}' is not "
+                                                 f"{' or '.join(words)}")
         return list(dict.fromkeys(items))
     return parse
+
+
+def start_list(name):
+    return word_list(name, ("fork", "spawn"))
 
 
 def only_filter(s):
@@ -85,11 +90,10 @@ def only_filter(s):
 def parse_args(argv):
     p = OneLineParser(prog="compare.py", description=__doc__.split("\n\n", 1)[1],
                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
-                          "Backends: omp, posix, posix-spawn (with --posix-start spawn), mpi, "
-                          "python-mp, python-mp-spawn (with --python-start spawn),\n"
-                          "python-threads. Python runs at --python-classes only "
-                          "(default S): a class W run of the Python\nbaseline takes seconds per "
-                          "repetition."))
+        "Backends: omp, posix, posix-spawn (with --posix-start spawn), mpi, mpi-dynamic (with\n"
+        "--mpi-schedule dynamic), python-mp, python-mp-spawn (with --python-start spawn),\n"
+        "python-threads. Python runs at --python-classes only (default S): at class W its\n"
+        "loops take seconds per repetition."))
     p.add_argument("-w", "--workers", type=int_list("--workers", 1, 1024), default=[1, 2, 4],
                    metavar="L", help="worker counts (default 1,2,4)")
     p.add_argument("-c", "--classes", type=class_list("--classes"), default=["S", "W"],
@@ -108,6 +112,10 @@ def parse_args(argv):
     p.add_argument("--python-start", type=start_list("--python-start"), default=["fork"],
                    metavar="L", help="multiprocessing start methods, the same way (spawn rows "
                    "are python-mp-spawn)")
+    p.add_argument("--mpi-schedule", type=word_list("--mpi-schedule", ("static", "dynamic")),
+                   default=["static"], metavar="L", help="gilfree-mpi primes: static (scatter), "
+                   "dynamic (rank 0 hands out a queue) or both (default static; dynamic rows "
+                   "are mpi-dynamic)")
     p.add_argument("-o", "--out", metavar="DIR", help="results folder (default "
                    "results/<date-time>/); must not exist or be empty")
     p.add_argument("-b", "--build", default=os.path.join(ROOT, "build"), metavar="DIR",
@@ -188,7 +196,9 @@ def command(lab, exe, workload, cls, workers, reps):
         return [sys.executable, PY_BASELINE] + common + ["--backend", "mp"] + start, {}, over
     if lab.startswith("posix"):
         return [exe] + common + start, {}, over
-    if lab == "mpi":
+    if lab.startswith("mpi"):
+        if lab == "mpi-dynamic":
+            common += ["--schedule", "dynamic"]
         # Bound to a core each when they fit; oversubscribed ranks must yield, or a rank
         # spinning in a receive starves the one it waits for.
         launch = ["mpirun", "-np", str(workers)]
@@ -207,24 +217,32 @@ def selected(lab, wl, only):
                            for f in only)
 
 
-def variants(name, starts, only):
-    """The rows of a backend with start methods: name (fork) and name-spawn, as --posix-start
-    or --python-start ask, and any that --only names."""
-    asked = list(starts) + [lab.rsplit("-", 1)[1] for f in only for lab in f.get("backend", ())
-                            if lab == name + "-spawn"]
-    return [name if s == "fork" else f"{name}-{s}" for s in dict.fromkeys(asked)]
+def variants(name, chosen, plain, only):
+    """The rows of a backend run more than one way: name for the plain way (fork, static) and
+    name-<way> for the others (posix-spawn, python-mp-spawn, mpi-dynamic), as --posix-start,
+    --python-start and --mpi-schedule ask, and any that --only names."""
+    named = [lab[len(name) + 1:] for f in only for lab in f.get("backend", ())
+             if lab.startswith(name + "-")]
+    return [name if v == plain else f"{name}-{v}" for v in dict.fromkeys(list(chosen) + named)]
+
+
+def base_of(lab):
+    """The binary a C row runs: posix-spawn runs gilfree-posix."""
+    return lab.split("-", 1)[0]
 
 
 def plan(opts, found):
     labels = [lab for lab in ("omp", "posix", "mpi") if lab in found]
-    if "posix" in labels:
-        i = labels.index("posix")
-        labels[i:i + 1] = variants("posix", opts.posix_start, opts.only)
-    labels += variants("python-mp", opts.python_start, opts.only) + ["python-threads"]
+    for name, chosen, plain in (("posix", opts.posix_start, "fork"),
+                                ("mpi", opts.mpi_schedule, "static")):
+        if name in labels:
+            i = labels.index(name)
+            labels[i:i + 1] = variants(name, chosen, plain, opts.only)
+    labels += variants("python-mp", opts.python_start, "fork", opts.only) + ["python-threads"]
     for f in opts.only:
         if "backend" in f:
             for lab in f["backend"]:
-                base = "posix" if lab == "posix-spawn" else lab
+                base = base_of(lab)
                 if not lab.startswith("python") and base not in found:
                     usage_error(f"invalid --only: backend '{lab}' is not built "
                                 f"(no {os.path.join(opts.build, 'bin', 'gilfree-' + base)})")
@@ -236,9 +254,10 @@ def plan(opts, found):
                     continue
                 if not selected(lab, wl, opts.only):
                     continue
+                if lab == "mpi-dynamic" and wl != "primes":
+                    continue  # only primes has a queue; the others always scatter
                 for p in opts.workers:
-                    exe = found.get("posix" if lab.startswith("posix") else lab)
-                    runs.append((lab, exe, wl, cls, p))
+                    runs.append((lab, found.get(base_of(lab)), wl, cls, p))
     return runs
 
 

@@ -14,7 +14,7 @@ import shutil
 import statistics
 import subprocess
 
-C_LABELS = ["omp", "posix", "posix-spawn", "mpi"]
+C_LABELS = ["omp", "posix", "posix-spawn", "mpi", "mpi-dynamic"]
 PY_LABELS = ["python-mp", "python-mp-spawn", "python-threads"]
 ORDER = C_LABELS + PY_LABELS
 WORKLOADS = ["sum", "primes", "resize"]
@@ -28,13 +28,16 @@ def kind(rec):
 
 
 def label(rec):
-    """The row a record sits in: the backend, and the start method when it is spawn (posix,
-    python-mp); fork, the default, is the plain name."""
+    """The row a record sits in: the backend, and how it ran when not the default way: the
+    spawn start method (posix-spawn, python-mp-spawn), MPI's queue for primes (mpi-dynamic)."""
     if "label" in rec:
         return rec["label"]
-    if rec["backend"] in ("posix", "python-mp") and \
-            rec.get("params", {}).get("start") == "spawn":
+    params = rec.get("params", {})
+    if rec["backend"] in ("posix", "python-mp") and params.get("start") == "spawn":
         return rec["backend"] + "-spawn"
+    if rec["backend"] == "mpi" and rec["workload"] == "primes" and \
+            params.get("schedule") == "dynamic":
+        return "mpi-dynamic"
     return rec["backend"]
 
 
@@ -176,7 +179,7 @@ def schedule(rec):
         # the pool's map: --chunksize, or Python's default when 0
         chunk = params.get("chunksize") or pool_map_chunksize(len(rec["task_s"]), p)
         return ("queue", chunk, p)
-    if lab == "mpi":
+    if lab.startswith("mpi"):
         if wl == "primes":
             # the dynamic queue's rank 0 only hands out tasks; a single rank runs them all
             if params.get("schedule") == "dynamic" and p > 1:

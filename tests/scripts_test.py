@@ -217,7 +217,7 @@ def test_bad(build):
            ["--only", "workload"], ["--python-classes", "Z"], ["--posix-start", "vfork"],
            ["--frobnicate"], ["extra"], ["--build", "/nonexistent"], ["--timeout", "-1"],
            ["--records", "/nonexistent/records.jsonl"], ["--experiments", "nope"],
-           ["--bench-quick"], ["--python-start", "forkserver"]]
+           ["--bench-quick"], ["--python-start", "forkserver"], ["--mpi-schedule", "guided"]]
     if "mpi" not in built(build):
         bad.append(["--only", "backend=mpi"])
     results = os.path.join(ROOT, "results")
@@ -285,6 +285,13 @@ def test_bounds():
     check(gfreport.pool_map_chunksize(8, 4) == 1 and gfreport.pool_map_chunksize(8, 1) == 2
           and gfreport.pool_map_chunksize(100, 4) == 7, "Pool.map's chunksize")
     check(gfreport.cyclic_makespan(t, 2) == 85.0, "round-robin split on 2 workers")
+    rows = [("posix", {"start": "spawn"}, "primes", "posix-spawn"),
+            ("python-mp", {"start": "spawn"}, "sum", "python-mp-spawn"),
+            ("python-mp", {"start": "fork"}, "sum", "python-mp"),
+            ("mpi", {"schedule": "dynamic"}, "primes", "mpi-dynamic"),
+            ("mpi", {"schedule": "static"}, "primes", "mpi"), ("omp", {}, "resize", "omp")]
+    check(all(gfreport.label({"backend": b, "params": p, "workload": w}) == lab
+              for b, p, w, lab in rows), "each record's row from its backend and parameters")
     mpi = {"backend": "mpi", "workload": "primes", "workers": 3, "cores": 4, "task_s": t,
            "params": {"schedule": "dynamic"}}
     check(gfreport.bounds(mpi)[1:] == (85.0, "queue, 2 taking tasks"),
