@@ -105,6 +105,25 @@ def simulate_image_resize(task):
     return (who,) + run_task("resize", task)
 
 
+def collect(result_queue, n, workers):
+    """n results from the queue, as the lecture's loop of get() takes them, but a worker that
+    died (a signal, an exception) fails the run instead of leaving it waiting forever."""
+    out = []
+    while len(out) < n:
+        try:
+            out.append(result_queue.get(timeout=0.5))
+        except queue.Empty:
+            dead = [w for w in workers if not w.is_alive()]
+            if any(getattr(w, "exitcode", 0) for w in dead) or len(dead) == len(workers):
+                try:  # a last result may have been written just before its writer ended
+                    out.append(result_queue.get(timeout=0.5))
+                    continue
+                except queue.Empty:
+                    raise RuntimeError(f"a worker ended with {n - len(out)} results "
+                                       "still to come") from None
+    return out
+
+
 class Runner:
     """The parallel version on processes (mp) or threads (threads)."""
 
@@ -155,7 +174,7 @@ class Runner:
                 task_queue.put(task)
             for _ in range(workers):
                 task_queue.put(None)
-            out = [result_queue.get() for _ in tasks]
+            out = collect(result_queue, len(tasks), procs)
             for p in procs:
                 p.join()
         else:
