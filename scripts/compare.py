@@ -131,6 +131,8 @@ def parse_args(argv):
                    help="with --experiments: tiny sizes, a check rather than a measurement")
     p.add_argument("--timeout", type=int_in("--timeout", 1, 86400), default=900, metavar="S",
                    help="seconds one run may take (default 900)")
+    p.add_argument("-n", "--dry-run", action="store_true",
+                   help="print the runs' commands and stop: nothing is run or written")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     opts = p.parse_args(argv)
     if len(set(opts.workers)) != len(opts.workers):
@@ -461,6 +463,17 @@ def main(argv):
                      "workers than cores are oversubscribed (marked *); MPI runs bind each rank "
                      "to a core when they fit, and yield when idle when they do not")
     out_dir = make_out_dir(opts)
+    if opts.dry_run:
+        for lab, exe, wl, cls, p in runs:
+            argv, env, over = command(lab, exe, wl, cls, p, opts.reps)
+            env_text = " ".join(f"{k}={v}" for k, v in env.items())
+            print((env_text + " " if env_text else "") + shlex.join(argv) +
+                  ("  # oversubscribed" if over else ""))
+        if opts.records:
+            print(f"# would check and report {len(records)} records into {out_dir}")
+        elif opts.experiments:
+            print(f"# then the micro-benchmarks: {', '.join(opts.experiments)}")
+        return 0
     os.makedirs(out_dir, exist_ok=True)
     progress = Progress(len(runs), opts.quiet)
     failures = []

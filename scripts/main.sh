@@ -6,6 +6,17 @@
 # compare.py (e.g. --classes S --reps 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in
+-h | --help)
+	echo "usage: scripts/main.sh [compare.py options]"
+	echo
+	echo "Prints the lecture's three examples (class S, 4 workers) on every built backend, then"
+	echo "runs scripts/compare.py with the options given (scripts/compare.py --help)."
+	exit 0
+	;;
+esac
+# Bad options are refused before anything runs.
+python3 scripts/compare.py --dry-run "$@" >/dev/null
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
 	OMPI_MCA_rmaps_base_oversubscribe=1
 echo "# $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"

@@ -244,6 +244,22 @@ def test_bad(build):
     check(before == after, "no results folder created by bad arguments")
     r = run([COMPARE, "--help"])
     check(r.returncode == 0 and "--workers" in r.stdout and "--only" in r.stdout, "--help")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out")
+        r = run([COMPARE, "--build", build, "--dry-run", "--classes", "S", "--workers", "1,2",
+                 "--out", out])
+        lines = r.stdout.strip().splitlines()
+        want = (len(built(build)) + 2) * 3 * 2
+        check(r.returncode == 0 and len(lines) == want and not os.path.exists(out),
+              f"--dry-run: {want} commands, nothing written ({len(lines)} lines)")
+        main_sh = os.path.join(ROOT, "scripts", "main.sh")
+        r = subprocess.run([main_sh, "--workers", "0", "--out", out], capture_output=True,
+                           text=True, timeout=60)
+        check(r.returncode == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
+              and not os.path.exists(out), f"main.sh with a bad option: exit 2 before anything "
+              f"runs ({r.returncode}: {r.stderr.strip()!r})")
+        r = subprocess.run([main_sh, "--help"], capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0 and "usage" in r.stdout, "main.sh --help")
 
 
 def test_python():
