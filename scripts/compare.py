@@ -474,7 +474,10 @@ def main(argv):
         elif opts.experiments:
             print(f"# then the micro-benchmarks: {', '.join(opts.experiments)}")
         return 0
-    os.makedirs(out_dir, exist_ok=True)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as e:  # before anything runs: bad input, not a failure
+        usage_error(f"invalid --out '{opts.out or out_dir}': {e.strerror}")
     progress = Progress(len(runs), opts.quiet)
     failures = []
     register_bench()
