@@ -57,9 +57,6 @@ def run(cmd, env_extra=None, timeout=240, wrap=None):
     tmp = tempfile.mkdtemp(prefix="gf-bad-")
     os.chmod(tmp, 0o777)  # a run under another user (wrap) may write there too
     env = dict(os.environ, TMPDIR=tmp)
-    if "ASAN_OPTIONS" in env and any("gilfree-mpi" in c for c in cmd):
-        # Open MPI's own allocations would be reported as leaks (tests/hardening.cmake)
-        env["ASAN_OPTIONS"] += ":detect_leaks=0"
     env.update(env_extra or {})
     full = (wrap or []) + cmd
     proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
