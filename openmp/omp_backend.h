@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include <omp.h>
+
 #include "gf_driver.h"
 
 /*
@@ -16,7 +18,7 @@
  */
 struct gf_omp_span {
 	int workers;
-	int team;         /* the team size actually granted */
+	int team; /* the team size actually granted */
 	double begin;
 	double end;
 	double *arrived;  /* [workers] */
@@ -35,6 +37,14 @@ void gf_omp_span_finish(struct gf_omp_span *s, int id);
  * requested (OMP_THREAD_LIMIT, a nested region), frees the span and returns the team size.
  */
 int gf_omp_span_end(struct gf_omp_span *s, struct gf_rep *rep);
+
+/*
+ * A parallel for over tasks[0..n) on o->workers threads with the given schedule, each result
+ * in its task's slot (so the output keeps submission order), timed by a span. The workloads
+ * that are a loop over a task list differ only in how the loop is scheduled.
+ */
+int gf_omp_loop(const struct gf_options *o, const struct gf_task *tasks, size_t n,
+		struct gf_result *results, struct gf_rep *rep, omp_sched_t kind, int chunk);
 
 /* Example 25.1: a parallel region; the thread number is the worker id and the result slot. */
 int gf_omp_sum(const struct gf_options *o, const struct gf_task *tasks, size_t n,

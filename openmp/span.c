@@ -59,3 +59,26 @@ int gf_omp_span_end(struct gf_omp_span *s, struct gf_rep *rep)
 	free(s->finished);
 	return s->team;
 }
+
+int gf_omp_loop(const struct gf_options *o, const struct gf_task *tasks, size_t n,
+		struct gf_result *results, struct gf_rep *rep, omp_sched_t kind, int chunk)
+{
+	struct gf_omp_span span;
+
+	if (gf_omp_span_begin(&span, o->workers))
+		return -1;
+	/* schedule(runtime) takes the kind set here; the team inherits it from this thread. */
+	omp_set_schedule(kind, chunk);
+#pragma omp parallel num_threads(o->workers) default(none) shared(span, tasks, n, results)
+	{
+		int id = omp_get_thread_num();
+
+		gf_omp_span_arrive(&span, id);
+#pragma omp for schedule(runtime) nowait
+		for (size_t i = 0; i < n; i++)
+			gf_task_run(&tasks[i], id, &results[i]);
+		gf_omp_span_finish(&span, id);
+	}
+	gf_omp_span_end(&span, rep);
+	return 0;
+}
