@@ -16,6 +16,12 @@
 
 #include "gf_bench.h"
 
+static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o);
+static int ipc(struct gf_bench_out *b, const struct gf_bench_opts *o);
+static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o);
+static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o);
+static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o);
+
 static const struct gf_bench_cli cli = {
     .prog = "gilfree-omp",
     .backend = "omp",
@@ -29,6 +35,7 @@ static const struct gf_bench_cli cli = {
 	    [GF_BENCH_PATHS] = "each image copied into a message buffer, against "
 			       "threads mapping their slice of a file",
 	},
+    .run = {startup, ipc, counter, grain, paths},
 };
 
 /* An empty region: the cost of starting and joining a team, nothing else. */
@@ -101,7 +108,7 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 static int handoff(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t size)
 {
 	unsigned char *buf = calloc((size_t)size, 1);
-	_Atomic(unsigned char *) slot[2] = {NULL, NULL};
+	_Atomic(unsigned char *) slot[2] = { NULL, NULL };
 	int iters, warmup, bad = 0, team = 0;
 	double *t;
 
@@ -376,49 +383,8 @@ out:
 
 int gf_omp_bench(void *ctx, int argc, char **argv)
 {
-	struct gf_bench_opts o;
-	struct gf_bench_out b;
-	char err[256];
-	int rc;
-
 	(void)ctx;
-	if (gf_bench_parse(argc, argv, &cli, &o, err, sizeof(err))) {
-		fprintf(stderr, "%s: %s\n", cli.prog, err);
-		return 2;
-	}
-	if (o.help) {
-		gf_bench_usage(&cli);
-		return 0;
-	}
+	/* the team must be the size asked for */
 	omp_set_dynamic(0);
-	gf_bench_out_init(&b, stdout, &cli, &o);
-	switch (o.exp) {
-	case GF_BENCH_STARTUP:
-		rc = startup(&b, &o);
-		break;
-	case GF_BENCH_IPC:
-		rc = ipc(&b, &o);
-		break;
-	case GF_BENCH_COUNTER:
-		rc = counter(&b, &o);
-		break;
-	case GF_BENCH_GRAIN:
-		rc = grain(&b, &o);
-		break;
-	case GF_BENCH_PATHS:
-		rc = paths(&b, &o);
-		break;
-	default:
-		rc = -EINVAL;
-		break;
-	}
-	if (rc) {
-		fprintf(stderr, "%s: bench %s failed: %s\n", cli.prog, gf_bench_exp_name(o.exp),
-			strerror(-rc));
-		return 1;
-	}
-	if (b.failed)
-		fprintf(stderr, "%s: bench %s: a checked quantity is wrong\n", cli.prog,
-			gf_bench_exp_name(o.exp));
-	return b.failed ? 1 : 0;
+	return gf_bench_main(argc, argv, &cli, 1);
 }

@@ -11,7 +11,8 @@
 
 #include "gf_kernels.h"
 
-static const char *const exp_names[GF_BENCH_NEXP] = {"startup", "ipc", "counter", "grain", "paths"};
+static const char *const exp_names[GF_BENCH_NEXP] = { "startup", "ipc", "counter", "grain",
+						      "paths" };
 
 const char *gf_bench_exp_name(enum gf_bench_exp e)
 {
@@ -19,7 +20,7 @@ const char *gf_bench_exp_name(enum gf_bench_exp e)
 }
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 static void errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -87,22 +88,22 @@ enum {
 };
 
 static const struct option long_options[] = {
-    {"min-size", required_argument, NULL, OPT_MIN_SIZE},
-    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
-    {"step", required_argument, NULL, OPT_STEP},
-    {"iters", required_argument, NULL, OPT_ITERS},
-    {"warmup", required_argument, NULL, OPT_WARMUP},
-    {"workers", required_argument, NULL, 'w'},
-    {"count", required_argument, NULL, OPT_COUNT},
-    {"min-grain", required_argument, NULL, OPT_MIN_GRAIN},
-    {"max-grain", required_argument, NULL, OPT_MAX_GRAIN},
-    {"reps", required_argument, NULL, 'r'},
-    {"images", required_argument, NULL, OPT_IMAGES},
-    {"width", required_argument, NULL, OPT_WIDTH},
-    {"height", required_argument, NULL, OPT_HEIGHT},
-    {"format", required_argument, NULL, 'f'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
+	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+	{ "step", required_argument, NULL, OPT_STEP },
+	{ "iters", required_argument, NULL, OPT_ITERS },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "min-grain", required_argument, NULL, OPT_MIN_GRAIN },
+	{ "max-grain", required_argument, NULL, OPT_MAX_GRAIN },
+	{ "reps", required_argument, NULL, 'r' },
+	{ "images", required_argument, NULL, OPT_IMAGES },
+	{ "width", required_argument, NULL, OPT_WIDTH },
+	{ "height", required_argument, NULL, OPT_HEIGHT },
+	{ "format", required_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
 };
 
 /* An integer option, with its name and value in the message. */
@@ -153,7 +154,7 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 	/* The experiment comes first, so that "bench ipc --max-size 1k" reads naturally. */
 	if (argc > 1 && argv[1][0] != '-') {
 		for (int i = 0; i < GF_BENCH_NEXP; i++)
-			if (strcmp(argv[1], exp_names[i]) == 0 && cli->methods[i])
+			if (strcmp(argv[1], exp_names[i]) == 0 && cli->run[i])
 				exp = i;
 		if (exp < 0) {
 			errf(err, errlen, "unknown experiment '%s': expected %s", argv[1],
@@ -287,25 +288,25 @@ void gf_bench_usage(const struct gf_bench_cli *cli)
 	       "experiments and what each measures here:\n",
 	       cli->prog, cli->backend);
 	for (int i = 0; i < GF_BENCH_NEXP; i++)
-		if (cli->methods[i])
+		if (cli->run[i])
 			printf("  %-9s %s\n", exp_names[i], cli->methods[i]);
-	printf(
-	    "\noptions:\n"
-	    "  --min-size S, --max-size S  ipc payload sizes, bytes, suffix k, m or g allowed\n"
-	    "                              (default 8 to 128m)\n"
-	    "  --step N                    each size is the previous times N (default 4)\n"
-	    "  --iters N, --warmup N       timed and untimed iterations per point, up to 8 KiB;\n"
-	    "                              a tenth above, as OSU (default 1000 and 100)\n"
-	    "  -w, --workers N             workers for counter, grain and paths (default 2)\n"
-	    "  --count K                   counter: total increments (default 100000)\n"
-	    "  --min-grain US, --max-grain US  grain sweep in microseconds, by tens\n"
-	    "                              (default 1 to 100000)\n"
-	    "  -r, --reps R                repetitions of startup, grain and paths (default 5)\n"
-	    "  --images N, --width W, --height H  paths: the images (default 8 of 1920x1080)\n"
-	    "  -f, --format F              text (default) or json\n"
-	    "  -h, --help\n\n"
-	    "Exit status: 0 every checked quantity right, 1 a wrong one or a failure, 2 bad "
-	    "input.\n");
+	printf("\noptions:\n"
+	       "  --min-size S, --max-size S  ipc payload sizes, bytes, suffix k, m or g allowed\n"
+	       "                              (default 8 to 128m)\n"
+	       "  --step N                    each size is the previous times N (default 4)\n"
+	       "  --iters N, --warmup N       timed and untimed iterations per point, up to 8 "
+	       "KiB;\n"
+	       "                              a tenth above, as OSU (default 1000 and 100)\n"
+	       "  -w, --workers N             workers for counter, grain and paths (default 2)\n"
+	       "  --count K                   counter: total increments (default 100000)\n"
+	       "  --min-grain US, --max-grain US  grain sweep in microseconds, by tens\n"
+	       "                              (default 1 to 100000)\n"
+	       "  -r, --reps R                repetitions of startup, grain and paths (default 5)\n"
+	       "  --images N, --width W, --height H  paths: the images (default 8 of 1920x1080)\n"
+	       "  -f, --format F              text (default) or json\n"
+	       "  -h, --help\n\n"
+	       "Exit status: 0 every checked quantity right, 1 a wrong one or a failure, 2 bad "
+	       "input.\n");
 }
 
 int64_t gf_bench_next_size(const struct gf_bench_opts *o, int64_t size)
@@ -475,6 +476,8 @@ void gf_bench_end(struct gf_bench_out *b)
 {
 	FILE *f = b->f;
 
+	if (!f)
+		return;
 	if (b->format == GF_FORMAT_JSON) {
 		fprintf(f,
 			"{\"kind\":\"bench\",\"backend\":\"%s\",\"experiment\":\"%s\",\"method\":",
@@ -538,7 +541,7 @@ void gf_bench_note(struct gf_bench_out *b, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (b->format == GF_FORMAT_JSON)
+	if (b->format == GF_FORMAT_JSON || !b->f)
 		return;
 	fputs("# ", b->f);
 	va_start(ap, fmt);
@@ -671,7 +674,7 @@ int64_t gf_bench_next_grain(const struct gf_bench_opts *o, int64_t grain_us)
 
 int64_t gf_bench_grain_tasks(const struct gf_bench_opts *o, int64_t grain_us)
 {
-	int64_t t = 100000 / grain_us, least = 4 * (int64_t)o->workers;
+	int64_t t = 100000 / grain_us, least = 2 * (int64_t)o->workers;
 
 	if (t < least)
 		t = least;
@@ -866,4 +869,35 @@ void gf_bench_grain_row(struct gf_bench_out *b, int64_t grain_us, int64_t tasks,
 	gf_bench_num(b, "speedup", p.median > 0 ? s.median / p.median : 0);
 	gf_bench_check(b, ok);
 	gf_bench_end(b);
+}
+
+int gf_bench_main(int argc, char **argv, const struct gf_bench_cli *cli, int root)
+{
+	struct gf_bench_opts o;
+	struct gf_bench_out b;
+	char err[256];
+	int rc;
+
+	if (gf_bench_parse(argc, argv, cli, &o, err, sizeof(err))) {
+		if (root)
+			fprintf(stderr, "%s: %s\n", cli->prog, err);
+		return 2;
+	}
+	if (o.help) {
+		if (root)
+			gf_bench_usage(cli);
+		return 0;
+	}
+	gf_bench_out_init(&b, root ? stdout : NULL, cli, &o);
+	rc = cli->run[o.exp](&b, &o);
+	if (rc) {
+		if (root)
+			fprintf(stderr, "%s: bench %s failed: %s\n", cli->prog,
+				gf_bench_exp_name(o.exp), strerror(-rc));
+		return 1;
+	}
+	if (b.failed && root)
+		fprintf(stderr, "%s: bench %s: a checked quantity is wrong\n", cli->prog,
+			gf_bench_exp_name(o.exp));
+	return b.failed ? 1 : 0;
 }

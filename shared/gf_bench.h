@@ -20,10 +20,10 @@
 
 enum gf_bench_exp {
 	GF_BENCH_STARTUP, /* create and join one worker; memory per worker */
-	GF_BENCH_IPC,	  /* latency and bandwidth by payload size */
+	GF_BENCH_IPC,     /* latency and bandwidth by payload size */
 	GF_BENCH_COUNTER, /* a shared counter incremented K times by N workers */
-	GF_BENCH_GRAIN,	  /* speedup over sequential by task grain */
-	GF_BENCH_PATHS,	  /* pixels through a channel against offsets into a mapped file */
+	GF_BENCH_GRAIN,   /* speedup over sequential by task grain */
+	GF_BENCH_PATHS,   /* pixels through a channel against offsets into a mapped file */
 	GF_BENCH_NEXP
 };
 
@@ -41,27 +41,40 @@ struct gf_bench_opts {
 	enum gf_format format; /* text or json */
 	int64_t min_size;      /* ipc: the first payload size, bytes (8) */
 	int64_t max_size;      /* ipc: the last payload size, bytes (128 MiB) */
-	int step;	       /* ipc: each size is the previous one times step (4; 2 as OSU) */
-	int iters;	       /* timed iterations per point, small sizes (1000) */
-	int warmup;	       /* untimed iterations before them (100) */
-	int workers;	       /* counter, grain, paths: worker count (2, the core count here) */
-	int64_t count;	       /* counter: total increments K (1,000,000) */
+	int step;              /* ipc: each size is the previous one times step (4; 2 as OSU) */
+	int iters;             /* timed iterations per point, small sizes (1000) */
+	int warmup;            /* untimed iterations before them (100) */
+	int workers;           /* counter, grain, paths: worker count (2, the core count here) */
+	int64_t count;         /* counter: total increments K (1,000,000) */
 	int64_t min_grain_us;  /* grain: the first grain, microseconds (1) */
 	int64_t max_grain_us;  /* grain: the last grain, microseconds (100,000) */
-	int reps;	       /* grain, paths, startup: timed repetitions (5) */
-	int64_t images;	       /* paths: number of images (8) */
-	int64_t width;	       /* paths: image width in pixels, one byte each (1920) */
-	int64_t height;	       /* paths: image height (1080) */
+	int reps;              /* grain, paths, startup: timed repetitions (5) */
+	int64_t images;        /* paths: number of images (8) */
+	int64_t width;         /* paths: image width in pixels, one byte each (1920) */
+	int64_t height;        /* paths: image height (1080) */
 	int help;
 };
 
+struct gf_bench_out;
+struct gf_bench_opts;
+
+/* One experiment of a backend: prints its rows to b; returns 0 or a negative errno. */
+typedef int (*gf_bench_fn)(struct gf_bench_out *b, const struct gf_bench_opts *o);
+
 /* What a backend tells the parser about itself. */
 struct gf_bench_cli {
-	const char *prog;		    /* "gilfree-posix" */
-	const char *backend;		    /* "posix" */
-	const char *methods[GF_BENCH_NEXP]; /* per experiment, the methods it measures (for
-					       --help); NULL: the experiment is not offered */
+	const char *prog;                   /* "gilfree-posix" */
+	const char *backend;                /* "posix" */
+	const char *methods[GF_BENCH_NEXP]; /* per experiment, what it measures (for --help) */
+	gf_bench_fn run[GF_BENCH_NEXP];     /* NULL: the experiment is not offered */
 };
+
+/*
+ * The whole bench subcommand: parses argv (argv[0] == "bench"), runs the experiment and
+ * returns the exit status: 0, 1 (a failure or a wrong checked quantity), 2 (bad input, one
+ * line on stderr, nothing run). Only root prints (MPI: rank 0); every process runs.
+ */
+int gf_bench_main(int argc, char **argv, const struct gf_bench_cli *cli, int root);
 
 /*
  * Parses argv (argv[0] == "bench", argv[1] the experiment) into *o, which it initialises.
@@ -117,9 +130,10 @@ struct gf_bench_out {
 	} field[GF_BENCH_FIELDS];
 	char header[512];     /* the columns of the last header printed */
 	char last_method[64]; /* and its method */
-	int failed;	      /* a checked quantity was wrong in some row */
+	int failed;           /* a checked quantity was wrong in some row */
 };
 
+/* f NULL: print nothing (the ranks that are not root). */
 void gf_bench_out_init(struct gf_bench_out *b, FILE *f, const struct gf_bench_cli *cli,
 		       const struct gf_bench_opts *o);
 
@@ -128,7 +142,7 @@ void gf_bench_out_init(struct gf_bench_out *b, FILE *f, const struct gf_bench_cl
  * method or the columns differ from the previous row's.
  */
 void gf_bench_row(struct gf_bench_out *b, const char *method, const char *title, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 void gf_bench_int(struct gf_bench_out *b, const char *name, int64_t v);
 void gf_bench_num(struct gf_bench_out *b, const char *name, double v);
 void gf_bench_str(struct gf_bench_out *b, const char *name, const char *s);
@@ -142,7 +156,7 @@ void gf_bench_end(struct gf_bench_out *b);
 
 /* A '# note' line in text (nothing in json, where the records say it all). */
 void gf_bench_note(struct gf_bench_out *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 /* Statistics of samples[0..n) scaled by nothing; all zero on failure to allocate. */
 struct gf_stats gf_bench_stats_of(const double *samples, size_t n);
@@ -172,8 +186,8 @@ uint64_t gf_bench_work_expect(int64_t units);
 int64_t gf_bench_next_grain(const struct gf_bench_opts *o, int64_t grain_us);
 
 /*
- * Tasks per grain point: enough that the sequential sweep point takes about 0.2 s, at least
- * 4 per worker and at most 20000.
+ * Tasks per grain point: enough that the sequential run takes about 0.1 s, at least
+ * 2 per worker and at most 20000.
  */
 int64_t gf_bench_grain_tasks(const struct gf_bench_opts *o, int64_t grain_us);
 
