@@ -1,0 +1,22 @@
+# The micro-benchmarks (bench subcommand, scripts/py_bench.py): every experiment at a tiny
+# size, records checked for shape and for their checked quantities; never a time.
+function(gf_bench_test name backend)
+  add_test(NAME ${name}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/bench_check.py
+                   --backend ${backend} ${ARGN})
+  set_tests_properties(${name} PROPERTIES PROCESSORS 2 LABELS bench TIMEOUT 180)
+endfunction()
+
+if(TARGET gilfree-omp)
+  gf_bench_test(bench_omp omp --binary $<TARGET_FILE:gilfree-omp>)
+endif()
+if(TARGET gilfree-posix AND EXISTS ${PROJECT_SOURCE_DIR}/posix/bench.c)
+  gf_bench_test(bench_posix posix --binary $<TARGET_FILE:gilfree-posix>)
+endif()
+if(TARGET gilfree-mpi AND EXISTS ${PROJECT_SOURCE_DIR}/mpi/bench.c)
+  gf_bench_test(bench_mpi mpi --binary $<TARGET_FILE:gilfree-mpi>
+                --launcher "${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 2")
+  set_tests_properties(bench_mpi PROPERTIES ENVIRONMENT
+    "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endif()
+gf_bench_test(bench_python python --binary ${PROJECT_SOURCE_DIR}/scripts/py_bench.py)
