@@ -9,6 +9,7 @@ key. Bad input exits 2 with one line on stderr naming the bad value, and prints 
 
   e2e.py --binary build/bin/gilfree-omp --backend omp [--workers 1,2,4,7] [--classes S,W]
          [--launcher 'mpirun -np {workers}'] [--extra '--start spawn'] [--only results|bad]
+         [--workloads sum,primes,resize]
 """
 import argparse
 import json
@@ -104,7 +105,7 @@ def check_results(args):
     }
     for cls in args.classes.split(","):
         for workers in [int(w) for w in args.workers.split(",")]:
-            for workload in ("sum", "primes", "resize"):
+            for workload in args.workloads.split(","):
                 what = f"{workload} class {cls} workers {workers}"
                 base = [workload, "--class", cls, "--reps", "2"]
                 text = run(command(args, workers, base))
@@ -148,6 +149,8 @@ def check_overrides(args):
              ["resize", "--images", "3", "--width", "640", "--height", "481"],
              ["resize", "--images", "1", "--width", "9", "--height", "9"]]
     for extra in cases:
+        if extra[0] not in args.workloads.split(","):
+            continue
         out = run(command(args, 2, extra + ["--reps", "1", "--format", "json"]))
         try:
             rec = json.loads(out.stdout)
@@ -225,6 +228,8 @@ def main():
     ap.add_argument("--extra", default="")
     ap.add_argument("--bad-extra", action="append", default=[],
                     help="another bad command line, whose last word the message must name")
+    ap.add_argument("--workloads", default="sum,primes,resize",
+                    help="the workloads whose results to check")
     ap.add_argument("--only", choices=["results", "bad", "all"], default="all")
     args = ap.parse_args()
     if args.only in ("results", "all"):

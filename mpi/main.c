@@ -1,0 +1,121 @@
+/*
+ * gilfree-mpi: the lecture's workloads as MPI ranks, run by mpirun. Every rank runs the same
+ * driver on the same command line, so every rank parses and validates it the same way and
+ * they all leave together; rank 0 alone prints, runs the sequential baseline and checks the
+ * results.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include <mpi.h>
+
+#include "gf_clock.h"
+#include "gf_driver.h"
+#include "mpi_backend.h"
+
+static int mpi_check(void *ctx, struct gf_options *opts, char *err, size_t errlen)
+{
+	struct gf_mpi *m = ctx;
+
+	if (m->size > GF_MAX_WORKERS) {
+		snprintf(err, errlen, "the MPI world has %d ranks, at most %d", m->size,
+			 GF_MAX_WORKERS);
+		return -EINVAL;
+	}
+	/* The world size is the worker count: --workers may only repeat it. */
+	if (opts->workers_given && opts->workers != m->size) {
+		snprintf(err, errlen,
+			 "invalid --workers '%d': the MPI world has %d rank%s (mpirun -np sets it)",
+			 opts->workers, m->size, m->size == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	opts->workers = m->size;
+	opts->workers_given = 1;
+	m->runs_expected = opts->reps + 1;
+	return 0;
+}
+
+static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases *setup)
+{
+	struct gf_mpi *m = ctx;
+	double worst = 0.0;
+	MPI_Request req;
+
+	(void)opts;
+	/* Rank 0 arrives here after the sequential baseline; the others wait for it asleep, so
+	   they do not take cores from the baseline on an oversubscribed machine. */
+	gf__mpi_barrier(m);
+	MPI_Ireduce(&m->init_seconds, &worst, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD, &req);
+	gf__mpi_wait(m, &req, NULL);
+	gf_phases_add(setup, "mpi_init", worst);
+	return 0;
+}
+
+static int mpi_run(void *ctx, const struct gf_options *o, const struct gf_task *tasks, size_t n,
+		   struct gf_result *results, struct gf_rep *rep)
+{
+	struct gf_mpi *m = ctx;
+
+	switch (o->workload) {
+	case GF_SUM:
+		gf_mpi_sum(m, tasks, n, results, rep);
+		break;
+	case GF_PRIMES:
+		gf_mpi_primes(m, o, tasks, n, results, rep);
+		if (o->schedule == GF_SCHEDULE_DYNAMIC && m->size > 1)
+			snprintf(rep->notes, GF_NOTES_MAX,
+				 "dynamic: rank 0 hands out the tasks and computes none, %d ranks "
+				 "compute",
+				 m->size - 1);
+		break;
+	case GF_RESIZE:
+		gf_mpi_resize(m, tasks, n, results, rep);
+		break;
+	}
+	if (o->schedule == GF_SCHEDULE_DYNAMIC && o->workload != GF_PRIMES)
+		snprintf(rep->notes, GF_NOTES_MAX, "--schedule applies to primes only");
+	if (++m->runs_done == m->runs_expected)
+		m->finished = 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct gf_mpi m = {.task_type = MPI_DATATYPE_NULL, .result_type = MPI_DATATYPE_NULL};
+	struct gf_backend backend = {
+	    .name = "mpi",
+	    .cli = {.prog = "gilfree-mpi", .flags = GF_OPT_SCHEDULE, .workers_env = NULL},
+	    .check = mpi_check,
+	    .setup = mpi_setup,
+	    .run = mpi_run,
+#ifdef GF_HAVE_BENCH
+	    .bench = gf_mpi_bench,
+#endif
+	};
+	double t0 = gf_clock_now();
+	int status;
+
+	/* The cost of MPI_Init inside this process; mpirun's own start is before it. */
+	if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
+		fprintf(stderr, "gilfree-mpi: MPI_Init failed\n");
+		return 1;
+	}
+	m.init_seconds = gf_clock_now() - t0;
+	MPI_Comm_rank(MPI_COMM_WORLD, &m.rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &m.size);
+	if (gf__mpi_types_init(&m) != MPI_SUCCESS)
+		gf__mpi_die(&m, "cannot make the MPI record types");
+	backend.root = m.rank == 0;
+
+	status = gf_driver_main(argc, argv, &backend, &m);
+	/*
+	 * Bad input (2), --help and a finished run reach here on every rank at the same point,
+	 * with no collective pending. A failure before the runs ended (out of memory) may be
+	 * this rank's alone, while the others wait for it in a collective: end them all.
+	 */
+	if (status == 1 && !m.finished)
+		gf__mpi_die(&m, "failed before the run ended; stopping every rank");
+	gf__mpi_types_free(&m);
+	MPI_Finalize();
+	return status;
+}

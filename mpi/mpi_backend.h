@@ -1,0 +1,104 @@
+/*
+ * The MPI backend's internals: the per-process state, the waits and the timing every workload
+ * shares, and one function per workload holding only how its tasks are split, moved and
+ * collected. Rank 0 is the root: it builds the reference results, gathers every result and
+ * prints the report. All ranks call every function here together (they are collective over
+ * MPI_COMM_WORLD) unless said otherwise.
+ */
+#ifndef GF_MPI_BACKEND_H
+#define GF_MPI_BACKEND_H
+
+#include <stddef.h>
+
+#include <mpi.h>
+
+#include "gf_driver.h"
+
+/* One process's state, made in main() and handed to every callback as ctx. */
+struct gf_mpi {
+	int rank;
+	int size;		  /* the world size: the worker count */
+	double init_seconds;	  /* this rank's MPI_Init, by the shared clock */
+	MPI_Datatype task_type;	  /* one struct gf_task, as bytes */
+	MPI_Datatype result_type; /* one struct gf_result, as bytes */
+	int runs_expected;	  /* the warm-up and the timed repetitions */
+	int runs_done;
+	int finished; /* every run completed on this rank: no collective pending */
+};
+
+/*
+ * How a static split deals the tasks out: contiguous blocks (Pool.map's chunks), or cyclic
+ * (task i to rank i mod P, as schedule(static, 1)), which balances tasks whose cost grows
+ * along the list. Either way each rank's share is one block of the scattered buffer.
+ */
+enum gf_mpi_deal { GF_MPI_BLOCK, GF_MPI_CYCLIC };
+
+/* The marks of one timed repetition: elapsed times since the start, one per phase. */
+#define GF_MPI_MARKS 4
+struct gf_mpi_span {
+	double t0;
+	int n;
+	const char *name[GF_MPI_MARKS];
+	double at[GF_MPI_MARKS];
+};
+
+/* The micro-benchmarks, where mpi/bench.c is present: "gilfree-mpi bench ...". */
+int gf_mpi_bench(void *ctx, int argc, char **argv);
+
+/* Makes the record types. Returns 0, or the MPI error code. Not collective. */
+int gf__mpi_types_init(struct gf_mpi *m);
+void gf__mpi_types_free(struct gf_mpi *m);
+
+/*
+ * Prints "gilfree-mpi: rank R: what" on stderr and ends the whole job with MPI_Abort (exit
+ * status 1): for a failure this rank cannot share with the others. Does not return.
+ */
+void gf__mpi_die(const struct gf_mpi *m, const char *what);
+
+/*
+ * Completes req like MPI_Wait, but after a short spin it sleeps between tests, so that a rank
+ * with nothing to do leaves its core to the ranks that compute (oversubscribed runs, rank 0's
+ * sequential baseline, the dynamic producer). Not collective. Aborts the job on an MPI error.
+ */
+void gf__mpi_wait(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status);
+
+/* A barrier whose waiting sleeps (MPI_Ibarrier and gf__mpi_wait). */
+void gf__mpi_barrier(const struct gf_mpi *m);
+
+/*
+ * Starts a timed repetition: a sleeping barrier for the long wait, then MPI_Barrier so that
+ * every rank starts the clock together, then the shared clock.
+ */
+void gf__mpi_span_begin(const struct gf_mpi *m, struct gf_mpi_span *s);
+
+/* Marks the end of the phase called name (a string literal) on this rank. */
+void gf__mpi_span_mark(struct gf_mpi_span *s, const char *name);
+
+/*
+ * Ends a repetition: the maximum over ranks of each mark (MPI_Reduce with MPI_MAX, waited for
+ * asleep) becomes on rank 0 rep->seconds (the last mark) and the phases, each the time from
+ * the previous phase's last rank to this one's. Every rank must have made the same marks.
+ */
+void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_rep *rep);
+
+/*
+ * Static distribution: rank 0 scatters tasks[0..n) with MPI_Scatterv, dealt as deal says,
+ * every rank runs its share, and MPI_Gatherv brings the results to rank 0's results[0..n).
+ * Phases: scatter, compute, gather. tasks and results matter on rank 0 only.
+ */
+void gf__mpi_static(struct gf_mpi *m, const struct gf_task *tasks, size_t n, enum gf_mpi_deal deal,
+		    struct gf_result *results, struct gf_rep *rep);
+
+/* Example 25.1: rank r computes worker r's sum; MPI_Gather collects them on rank 0. */
+void gf_mpi_sum(struct gf_mpi *m, const struct gf_task *tasks, size_t n, struct gf_result *results,
+		struct gf_rep *rep);
+
+/* Example 25.2: static (MPI_Scatterv, cyclic) or dynamic (rank 0 produces, stop sentinels). */
+void gf_mpi_primes(struct gf_mpi *m, const struct gf_options *o, const struct gf_task *tasks,
+		   size_t n, struct gf_result *results, struct gf_rep *rep);
+
+/* Example 25.3: Pool.map as MPI_Scatterv of contiguous chunks and MPI_Gatherv. */
+void gf_mpi_resize(struct gf_mpi *m, const struct gf_task *tasks, size_t n,
+		   struct gf_result *results, struct gf_rep *rep);
+
+#endif

@@ -1,0 +1,33 @@
+# gilfree-mpi end to end, every run through mpiexec. We run as root on 2 cores: the
+# environment allows root and oversubscription (7 ranks on 2 cores), and makes idle ranks
+# yield their core so that oversubscribed runs do not crawl.
+set(GF_MPI_ENV
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1)
+string(JOIN " " GF_MPI_LAUNCHER ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} "{workers}"
+       ${MPIEXEC_PREFLAGS})
+
+# Results equal to independent values, every workload, 1 to 7 ranks, classes S and W.
+gf_e2e_test(e2e_mpi_static gilfree-mpi mpi --only results --workers 1,2,3,4,7 --classes S,W
+            --launcher ${GF_MPI_LAUNCHER} --extra "--schedule static")
+# --schedule chooses between two distributions of primes only.
+gf_e2e_test(e2e_mpi_dynamic gilfree-mpi mpi --only results --workers 1,2,3,4,7 --classes S,W
+            --workloads primes --launcher ${GF_MPI_LAUNCHER} --extra "--schedule dynamic")
+set_tests_properties(e2e_mpi_static e2e_mpi_dynamic PROPERTIES ENVIRONMENT "${GF_MPI_ENV}"
+                     TIMEOUT 300 LABELS "e2e;mpi")
+
+# Bad input: exit 2 and one line from rank 0 on every world size, never a hang. mpirun's own
+# banner for a non-zero exit is switched off, so the line count is the program's.
+add_test(NAME mpi_bad_input
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/mpi_bad.py
+                 --binary $<TARGET_FILE:gilfree-mpi> --launcher ${GF_MPI_LAUNCHER})
+set_tests_properties(mpi_bad_input PROPERTIES ENVIRONMENT
+                     "${GF_MPI_ENV};OMPI_MCA_orte_execute_quiet=1"
+                     PROCESSORS 2 LABELS "e2e;mpi" TIMEOUT 300)
+
+# The report: per-rank busy time, the phases, MPI_Init's cost.
+add_test(NAME mpi_report
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/mpi_report.py
+                 --binary $<TARGET_FILE:gilfree-mpi> --launcher ${GF_MPI_LAUNCHER})
+set_tests_properties(mpi_report PROPERTIES ENVIRONMENT "${GF_MPI_ENV}" PROCESSORS 2
+                     LABELS "e2e;mpi" TIMEOUT 120)
