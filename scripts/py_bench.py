@@ -272,7 +272,7 @@ def mpi_startup(a, out):
                            capture_output=True, text=True, env=env, timeout=120)
         total.append(time.monotonic() - t0)
         recs = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
-        done = [x["init_done_s"] for x in recs if "init_done_s" in x]
+        done = [x["ready_us"] * 1e-6 for x in recs if "ready_us" in x]
         if r.returncode != 0 or not done:
             ok = False
             sys.stderr.write(f"py_bench.py: {a.mpi} bench startup failed "

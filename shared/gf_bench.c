@@ -698,32 +698,32 @@ uint64_t gf_bench_checksum(const uint8_t *buf, size_t n)
 	return s;
 }
 
-int gf_bench_image_file(const struct gf_bench_opts *o)
+int gf_bench_image_file(const struct gf_bench_opts *o, char *path, size_t len)
 {
 	size_t n = (size_t)(o->width * o->height);
 	const char *dir = getenv("TMPDIR");
-	char path[4096];
+	char name[4096];
 	uint8_t *buf;
 	int fd, rc = 0;
 
-	snprintf(path, sizeof(path), "%s/gilfree-images-XXXXXX", dir && *dir ? dir : "/tmp");
-	fd = mkstemp(path);
+	snprintf(name, sizeof(name), "%s/gilfree-images-XXXXXX", dir && *dir ? dir : "/tmp");
+	fd = mkstemp(name);
 	if (fd < 0)
 		return -errno;
-	unlink(path);
 	buf = malloc(n);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
+	if (!buf)
+		rc = -ENOMEM;
 	for (int64_t id = 0; id < o->images && rc == 0; id++) {
 		gf_bench_pixels(buf, n, id);
 		rc = gf_bench_write_full(fd, buf, n);
 	}
 	free(buf);
-	if (rc) {
-		close(fd);
-		return rc;
+	if (rc || !path || snprintf(path, len, "%s", name) >= (int)len) {
+		unlink(name);
+		if (rc || path) {
+			close(fd);
+			return rc ? rc : -ENAMETOOLONG;
+		}
 	}
 	return fd;
 }
@@ -890,6 +890,8 @@ int gf_bench_main(int argc, char **argv, const struct gf_bench_cli *cli, int roo
 	}
 	gf_bench_out_init(&b, root ? stdout : NULL, cli, &o);
 	rc = cli->run[o.exp](&b, &o);
+	if (rc == -EINVAL)
+		return 2; /* the experiment refused its setting (MPI: too few ranks) and said why */
 	if (rc) {
 		if (root)
 			fprintf(stderr, "%s: bench %s failed: %s\n", cli->prog,

@@ -58,7 +58,10 @@ struct gf_bench_opts {
 struct gf_bench_out;
 struct gf_bench_opts;
 
-/* One experiment of a backend: prints its rows to b; returns 0 or a negative errno. */
+/*
+ * One experiment of a backend: prints its rows to b; returns 0, -EINVAL after printing why
+ * the setting cannot run (exit 2), or another negative errno (exit 1).
+ */
 typedef int (*gf_bench_fn)(struct gf_bench_out *b, const struct gf_bench_opts *o);
 
 /* What a backend tells the parser about itself. */
@@ -200,10 +203,11 @@ uint64_t gf_bench_checksum(const uint8_t *buf, size_t n);
 
 /*
  * Writes o->images images of o->width * o->height bytes one after the other into a new
- * unlinked temporary file and returns its fd (the caller closes it), or a negative errno.
- * The file is never visible by name after this returns, so nothing is left behind.
+ * temporary file and returns its fd (the caller closes it), or a negative errno. With path
+ * NULL the file is unlinked at once, so nothing is left behind. Otherwise its name is written
+ * into path (len bytes) for other processes to open, and the caller unlinks it.
  */
-int gf_bench_image_file(const struct gf_bench_opts *o);
+int gf_bench_image_file(const struct gf_bench_opts *o, char *path, size_t len);
 
 /*
  * Maps the n bytes at offset of fd (any offset: the mapping starts at the page below it),

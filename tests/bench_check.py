@@ -31,10 +31,10 @@ METHODS = {
         "paths": ["pipe_frames", "mmap_paths"],
     },
     "mpi": {
-        "startup": ["mpi_init", "mpi_barrier"],
+        "startup": ["mpi_init"],
         "ipc": ["mpi_pingpong", "mpi_bw", "mpi_scatter", "mpi_gather", "mpi_win_shared",
                 "memcpy"],
-        "counter": ["mpi_fetch_and_op", "mpi_accumulate"],
+        "counter": ["mpi_fetch_and_op", "mpi_accumulate", "mpi_reduce"],
         "grain": ["mpi_ranks"],
         "paths": ["mpi_frames", "mmap_paths"],
     },
@@ -117,8 +117,6 @@ def check_records(backend, exp, recs):
                 fail(f"{where}: speedup {r.get('speedup')}")
     if exp == "ipc":
         for m in want:
-            if m in ("mpi_scatter", "mpi_gather"):
-                continue
             sizes = [r["size"] for r in recs if r["method"] == m]
             if sizes != IPC_SIZES:
                 fail(f"ipc {m}: sizes {sizes}, expected {IPC_SIZES}")
@@ -171,7 +169,11 @@ def main():
     p.add_argument("--backend", required=True, choices=sorted(METHODS))
     p.add_argument("--launcher", default="", help="e.g. 'mpiexec -n 2'")
     p.add_argument("--only", default=",".join(TINY), help="experiments, comma-separated")
+    p.add_argument("--mpi", help="python: also time mpiexec to MPI_Init with this gilfree-mpi")
     a = p.parse_args()
+    if a.mpi:
+        TINY["startup"] += ["--mpi", a.mpi, "--workers", "2"]
+        METHODS["python"]["startup"].append("mpirun_to_init")
     if a.backend == "python":
         prefix = [sys.executable, a.binary]
     else:
