@@ -28,3 +28,10 @@ if(TARGET gilfree-mpi AND EXISTS ${PROJECT_SOURCE_DIR}/mpi/bench.c)
 else()
   gf_bench_test(bench_python python --binary ${PROJECT_SOURCE_DIR}/scripts/py_bench.py)
 endif()
+
+# The report's five sections and plots from a quick run of everything built.
+add_test(NAME bench_report
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/bench_check.py
+                 --report ${PROJECT_SOURCE_DIR}/scripts/bench_report.py ${CMAKE_BINARY_DIR})
+set_tests_properties(bench_report PROPERTIES PROCESSORS 2 LABELS bench TIMEOUT 300
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")

@@ -163,14 +163,57 @@ def check_bad(prefix, args, what):
         fail(f"bad input {args}: stderr does not name '{what}': {r.stderr!r}")
 
 
+def check_report(build):
+    """bench_report.py --quick: the five sections, their tables and the plots' data files."""
+    import shutil
+    import tempfile
+    out = tempfile.mkdtemp(prefix="gilfree-bench-report-")
+    try:
+        r = run([sys.executable, build["script"], "--quick", "--build", build["dir"],
+                 "--out", out], timeout=300)
+        if r.returncode != 0:
+            fail(f"bench_report.py: exit {r.returncode}: {r.stdout[-800:]} {r.stderr[-800:]}")
+            return
+        with open(f"{out}/bench.md", encoding="utf-8") as f:
+            md = f.read()
+        for title in ("### Start-up", "### IPC by payload size", "### Shared state",
+                      "### Grain size", "### Paths, not frames"):
+            if title not in md:
+                fail(f"bench.md has no section '{title}'")
+        if md.count("| lecture claim |") != 5:
+            fail(f"bench.md: {md.count('| lecture claim |')} claim tables, expected 5")
+        import os
+        files = os.listdir(out)
+        for stem in ("bench_ipc_latency", "bench_ipc_bandwidth", "bench_grain_speedup"):
+            if f"{stem}.gp" not in files or f"{stem}_0.dat" not in files:
+                fail(f"bench_report.py wrote no {stem}.gp and data")
+            if shutil.which("gnuplot") and f"{stem}.png" not in files:
+                fail(f"bench_report.py drew no {stem}.png")
+        if "bench_records.jsonl" not in files:
+            fail("bench_report.py wrote no bench_records.jsonl")
+        bad = run([sys.executable, build["script"], "--build", "/nonexistent"])
+        if bad.returncode != 2 or "/nonexistent" not in bad.stderr:
+            fail(f"bench_report.py --build /nonexistent: exit {bad.returncode}")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--binary", required=True)
-    p.add_argument("--backend", required=True, choices=sorted(METHODS))
+    p.add_argument("--binary")
+    p.add_argument("--backend", choices=sorted(METHODS))
+    p.add_argument("--report", nargs=2, metavar=("SCRIPT", "BUILD"),
+                   help="check bench_report.py --quick against a build folder instead")
     p.add_argument("--launcher", default="", help="e.g. 'mpiexec -n 2'")
     p.add_argument("--only", default=",".join(TINY), help="experiments, comma-separated")
     p.add_argument("--mpi", help="python: also time mpiexec to MPI_Init with this gilfree-mpi")
     a = p.parse_args()
+    if a.report:
+        check_report({"script": a.report[0], "dir": a.report[1]})
+        print(f"{len(failures)} failure(s)" if failures else "bench report checked")
+        return 1 if failures else 0
+    if not a.binary or not a.backend:
+        p.error("--binary and --backend are needed")
     if a.mpi:
         TINY["startup"] += ["--mpi", a.mpi, "--workers", "2"]
         METHODS["python"]["startup"].append("mpirun_to_init")
