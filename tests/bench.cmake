@@ -1,5 +1,8 @@
 # The micro-benchmarks (bench subcommand, scripts/py_bench.py): every experiment at a tiny
 # size, records checked for shape and for their checked quantities; never a time.
+# The shared harness: options, sizes, output, helpers.
+gf_cunit_test(test_bench test_bench.c)
+
 function(gf_bench_test name backend)
   add_test(NAME ${name}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/bench_check.py
