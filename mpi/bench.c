@@ -153,18 +153,6 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 
 /* ---- IPC ---- */
 
-static void stamp(unsigned char *p, int64_t size, int round)
-{
-	p[0] = p[size / 2] = p[size - 1] = (unsigned char)round;
-}
-
-static int stamped(const unsigned char *p, int64_t size, int round)
-{
-	unsigned char r = (unsigned char)round;
-
-	return p[0] == r && p[size / 2] == r && p[size - 1] == r;
-}
-
 /* osu_latency: rank 0 sends, rank 1 sends the same message back; half the round trip. */
 static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t size,
 		     unsigned char *buf, double *t)
@@ -178,17 +166,17 @@ static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int6
 		if (mpi->rank == 0) {
 			double t0 = gf_clock_now();
 
-			stamp(buf, size, i);
+			gf_bench_stamp(buf, size, i);
 			MPI_Send(buf, n, MPI_BYTE, 1, 1, WORLD);
 			MPI_Recv(buf, n, MPI_BYTE, 1, 1, WORLD, MPI_STATUS_IGNORE);
 			if (i >= 0) {
 				t[i] = (gf_clock_now() - t0) / 2;
 				total += t[i];
 			}
-			ok = ok && stamped(buf, size, i);
+			ok = ok && gf_bench_stamped(buf, size, i);
 		} else if (mpi->rank == 1) {
 			MPI_Recv(buf, n, MPI_BYTE, 0, 1, WORLD, MPI_STATUS_IGNORE);
-			ok = ok && stamped(buf, size, i);
+			ok = ok && gf_bench_stamped(buf, size, i);
 			MPI_Send(buf, n, MPI_BYTE, 0, 1, WORLD);
 		}
 	}
@@ -236,7 +224,7 @@ static void bandwidth(struct gf_bench_out *b, const struct gf_bench_opts *o, int
 			double t0 = gf_clock_now();
 			int64_t ack = 0;
 
-			stamp(buf, size, i);
+			gf_bench_stamp(buf, size, i);
 			for (int w = 0; w < window; w++)
 				MPI_Isend(buf, n, MPI_BYTE, 1, 100, WORLD, &req[w]);
 			MPI_Waitall((int)window, req, MPI_STATUSES_IGNORE);
@@ -260,7 +248,7 @@ static void bandwidth(struct gf_bench_out *b, const struct gf_bench_opts *o, int
 				MPI_Get_count(&st[w], MPI_BYTE, &c);
 				got += c;
 			}
-			ok = ok && stamped(buf, size, i);
+			ok = ok && gf_bench_stamped(buf, size, i);
 			MPI_Send(&got, 1, MPI_INT64_T, 0, 101, WORLD);
 		}
 	}
@@ -296,10 +284,10 @@ static void collective(struct gf_bench_out *b, const struct gf_bench_opts *o, in
 		double t0, dt;
 
 		if (gather)
-			stamp(mine, size, i + mpi->rank);
+			gf_bench_stamp(mine, size, i + mpi->rank);
 		else if (is_root())
 			for (int r = 0; r < p; r++)
-				stamp(all + (size_t)r * (size_t)size, size, i + r);
+				gf_bench_stamp(all + (size_t)r * (size_t)size, size, i + r);
 		MPI_Barrier(WORLD);
 		t0 = gf_clock_now();
 		if (gather)
@@ -310,10 +298,11 @@ static void collective(struct gf_bench_out *b, const struct gf_bench_opts *o, in
 		if (i >= 0)
 			t[i] = dt;
 		if (!gather)
-			ok = ok && stamped(mine, size, i + mpi->rank);
+			ok = ok && gf_bench_stamped(mine, size, i + mpi->rank);
 		else if (is_root())
 			for (int r = 0; r < p; r++)
-				ok = ok && stamped(all + (size_t)r * (size_t)size, size, i + r);
+				ok = ok &&
+				     gf_bench_stamped(all + (size_t)r * (size_t)size, size, i + r);
 	}
 	ok = all_ok(ok);
 	if (is_root()) {
@@ -360,21 +349,21 @@ static void win_shared(struct gf_bench_out *b, const struct gf_bench_opts *o, un
 			double t0 = gf_clock_now();
 
 			if (node_rank == 0) {
-				stamp(buf, size, i);
+				gf_bench_stamp(buf, size, i);
 				memcpy(base, buf, (size_t)size);
 			}
 			MPI_Win_sync(win);
 			MPI_Barrier(node);
 			MPI_Win_sync(win);
 			if (node_rank == 1) {
-				ok = ok && stamped(base, size, i);
-				stamp(base, size, i + 1);
+				ok = ok && gf_bench_stamped(base, size, i);
+				gf_bench_stamp(base, size, i + 1);
 			}
 			MPI_Win_sync(win);
 			MPI_Barrier(node);
 			MPI_Win_sync(win);
 			if (node_rank == 0) {
-				ok = ok && stamped(base, size, i + 1);
+				ok = ok && gf_bench_stamped(base, size, i + 1);
 				if (i >= 0)
 					t[i] = (gf_clock_now() - t0) / 2;
 			}
@@ -428,11 +417,6 @@ static int ipc(struct gf_bench_out *b, const struct gf_bench_opts *o)
 
 /* ---- shared state: a counter on rank 0 ---- */
 
-static int64_t share(int64_t k, int workers, int w)
-{
-	return k / workers + (w < k % workers);
-}
-
 enum counter_kind { COUNT_FETCH, COUNT_ACC, COUNT_REDUCE };
 
 static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
@@ -443,7 +427,7 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		"a counter in an MPI window on rank 0, MPI_Accumulate and MPI_Win_flush each",
 		"a private count per rank, MPI_Reduce at the end",
 	};
-	int64_t *base = NULL, mine = share(o->count, mpi->size, mpi->rank);
+	int64_t *base = NULL, mine = gf_bench_share(o->count, mpi->size, mpi->rank);
 	double *t = must_alloc((size_t)o->reps * sizeof(double));
 	MPI_Win win;
 

@@ -166,12 +166,6 @@ static int ipc(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	return gf_bench_memcpy_table(b, o);
 }
 
-/* K increments split between the workers; the first K % N workers do one more. */
-static int64_t share(int64_t k, int workers, int w)
-{
-	return k / workers + (w < k % workers);
-}
-
 static void counter_row(struct gf_bench_out *b, const struct gf_bench_opts *o, const char *method,
 			const char *title, const double *t, int64_t last)
 {
@@ -201,7 +195,7 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		c = 0;
 #pragma omp parallel num_threads(w)
 		{
-			int64_t mine = share(o->count, w, omp_get_thread_num());
+			int64_t mine = gf_bench_share(o->count, w, omp_get_thread_num());
 
 			for (int64_t i = 0; i < mine; i++) {
 #pragma omp atomic
@@ -221,7 +215,7 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		c = 0;
 #pragma omp parallel num_threads(w)
 		{
-			int64_t mine = share(o->count, w, omp_get_thread_num());
+			int64_t mine = gf_bench_share(o->count, w, omp_get_thread_num());
 
 			for (int64_t i = 0; i < mine; i++) {
 #pragma omp critical
@@ -241,7 +235,7 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		c = 0;
 #pragma omp parallel num_threads(w) reduction(+ : c)
 		{
-			int64_t mine = share(o->count, w, omp_get_thread_num());
+			int64_t mine = gf_bench_share(o->count, w, omp_get_thread_num());
 			volatile int64_t local = 0;
 
 			/* a private counter per thread, added once at the end */
@@ -342,7 +336,7 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	gf_bench_check(b, ok);
 	gf_bench_end(b);
 
-	fd = gf_bench_image_file(o);
+	fd = gf_bench_image_file(o, NULL, 0);
 	if (fd < 0) {
 		err = fd;
 		goto out;

@@ -295,24 +295,12 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	return 0;
 }
 
-/* ---- IPC by payload size ---- */
-
 /*
+ * ---- IPC by payload size ----
  * The same plan runs in both processes: for every size, warm-up plus timed round trips of
- * size bytes each way. The first, middle and last bytes carry the round number, and the echo
- * must bring them back: a short or a stale message fails the check.
+ * size bytes each way, every message stamped with its round (gf_bench_stamp), so that a short
+ * or a stale message fails the check.
  */
-static void stamp(unsigned char *p, int64_t size, int round)
-{
-	p[0] = p[size / 2] = p[size - 1] = (unsigned char)round;
-}
-
-static int stamped(const unsigned char *p, int64_t size, int round)
-{
-	unsigned char r = (unsigned char)round;
-
-	return p[0] == r && p[size / 2] == r && p[size - 1] == r;
-}
 
 /* The shared-memory channel: one buffer, a semaphore for each direction. */
 struct shm_chan {
@@ -450,9 +438,9 @@ static int echo(struct chan *c, const struct gf_bench_opts *o, unsigned char *bu
 
 			if (chan_recv(c, buf, s, &v))
 				return 1;
-			bad |= !stamped(v, s, i);
+			bad |= !gf_bench_stamped(v, s, i);
 			if (v != buf)
-				stamp(buf, s, i);
+				gf_bench_stamp(buf, s, i);
 			if (chan_send(c, buf, s))
 				return 1;
 		}
@@ -504,13 +492,13 @@ static int ipc_method(struct gf_bench_out *b, const struct gf_bench_opts *o, enu
 			double t0 = gf_clock_now();
 			unsigned char *v = buf;
 
-			stamp(buf, s, i);
+			gf_bench_stamp(buf, s, i);
 			rc = chan_send(&c, buf, s);
 			if (rc == 0)
 				rc = chan_recv(&c, buf, s, &v);
 			if (i >= warmup)
 				t[i - warmup] = (gf_clock_now() - t0) / 2;
-			ok = ok && rc == 0 && stamped(v, s, i);
+			ok = ok && rc == 0 && gf_bench_stamped(v, s, i);
 		}
 		if (rc == 0)
 			gf_bench_latency_row(b, names[kind], titles[kind], s, t, (size_t)iters, ok);
@@ -699,11 +687,6 @@ struct counter_arg {
 	int *reply;  /* manager: each worker's reply pipe, read end */
 };
 
-static int64_t share(int64_t k, int workers, int w)
-{
-	return k / workers + (w < k % workers);
-}
-
 /* A manager request: which worker asks, and what (1 increment, 0 read). */
 struct request {
 	int32_t worker;
@@ -713,7 +696,7 @@ struct request {
 static int counter_worker(int w, int in, int out, void *arg)
 {
 	struct counter_arg *a = arg;
-	int64_t mine = share(a->o->count, a->o->workers, w);
+	int64_t mine = gf_bench_share(a->o->count, a->o->workers, w);
 	char go;
 
 	while (gf_bench_read_full(in, &go, 1) == 0) {
@@ -1099,7 +1082,7 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	}
 	for (int64_t id = 0; id < o->images; id++)
 		gf_bench_pixels(images + (size_t)id * n, n, id);
-	a.fd = gf_bench_image_file(o);
+	a.fd = gf_bench_image_file(o, NULL, 0);
 	if (a.fd < 0) {
 		rc = a.fd;
 		goto out;

@@ -757,6 +757,23 @@ int gf_bench_smaps(pid_t pid, struct gf_mem *m)
 	return m->rss_kb > 0 ? 0 : -ENODATA;
 }
 
+void gf_bench_stamp(unsigned char *p, int64_t size, int round)
+{
+	p[0] = p[size / 2] = p[size - 1] = (unsigned char)round;
+}
+
+int gf_bench_stamped(const unsigned char *p, int64_t size, int round)
+{
+	unsigned char r = (unsigned char)round;
+
+	return p[0] == r && p[size / 2] == r && p[size - 1] == r;
+}
+
+int64_t gf_bench_share(int64_t k, int workers, int w)
+{
+	return k / workers + (w < k % workers);
+}
+
 /* ---- checked I/O ---- */
 
 int gf_bench_read_full(int fd, void *buf, size_t n)

@@ -249,6 +249,16 @@ struct gf_mem {
 int gf_bench_smaps(pid_t pid, struct gf_mem *m);
 
 /*
+ * A message's stamp: round's low byte in its first, middle and last bytes, so that a short,
+ * stale or misplaced message is seen at any size (size >= 1). Thread-safe.
+ */
+void gf_bench_stamp(unsigned char *p, int64_t size, int round);
+int gf_bench_stamped(const unsigned char *p, int64_t size, int round);
+
+/* Worker w's share of k increments or tasks: k / workers, the first k % workers one more. */
+int64_t gf_bench_share(int64_t k, int workers, int w);
+
+/*
  * Read or write exactly n bytes, looping over short counts and EINTR. Return 0, -EPIPE on EOF
  * in the middle (read) or a closed reader (write), or another negative errno.
  */
