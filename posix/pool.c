@@ -1,0 +1,594 @@
+#include "pool.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gf_clock.h"
+#include "gf_io.h"
+#include "proc.h"
+
+#define MAX_TRIES 3  /* a task that loses its worker this often fails its job */
+#define RECORDS	  16 /* results read from a pipe at once */
+
+struct range {
+	size_t start, len;
+};
+
+struct gf_pool_job {
+	struct gf_pool *pool;
+	struct gf_task *tasks; /* a copy, so the caller's array may go */
+	struct gf_result *results;
+	unsigned char *done;  /* results[i] has arrived */
+	unsigned char *tries; /* times tasks[i] was sent */
+	size_t n, chunksize;
+	size_t ndone;	    /* results arrived */
+	size_t next;	    /* first task never sent */
+	size_t yielded;	    /* imap: results handed out */
+	struct range *redo; /* chunk tails lost with their worker, to send again */
+	size_t nredo, capredo;
+	int holders; /* workers holding one of its chunks */
+	int error;   /* 0, or why the job failed */
+	struct gf_pool_job *prev, *next_job;
+};
+
+/* One worker slot: the process in it changes when a worker dies; its id does not. */
+struct slot {
+	int tfd, rfd;		 /* the parent's ends: tasks (non-blocking), results */
+	int ready;		 /* its ready record has arrived */
+	struct gf_pool_job *job; /* the chunk it holds: job->tasks[start .. start + len) */
+	size_t start, len;
+	size_t answered; /* results of the chunk received (they arrive in order) */
+	size_t sent;	 /* bytes of the chunk written */
+	unsigned char in[RECORDS * sizeof(struct gf_result)];
+	size_t have;
+};
+
+struct gf_pool {
+	int n;
+	enum gf_start how;
+	struct gf_proc *procs; /* [n], an array so gf_procs_stop can take them */
+	struct slot *s;	       /* [n] */
+	struct pollfd *pfd;    /* [2n]: slot i's result fd at 2i, task fd at 2i + 1 */
+	struct gf_pool_job *head, *tail;
+	int closed;   /* no more submissions */
+	int finished; /* joined or terminated: no workers left */
+	int error;    /* the pool itself failed: every waiting call fails */
+	struct gf_pool_stats st;
+	char err[256];
+};
+
+size_t gf_pool_default_chunksize(size_t n, int workers)
+{
+	size_t w = (size_t)(workers > 0 ? workers : 1) * 4, c = (n + w - 1) / w;
+
+	return c ? c : 1;
+}
+
+static void fail_jobs(struct gf_pool *p, int rc)
+{
+	for (struct gf_pool_job *j = p->head; j; j = j->next_job)
+		if (!j->error && j->ndone < j->n)
+			j->error = rc;
+}
+
+static void pool_fail(struct gf_pool *p, int rc)
+{
+	if (!p->error)
+		p->error = rc;
+	fail_jobs(p, rc);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Starts a worker in slot i, with two fresh pipes. */
+static int slot_start(struct gf_pool *p, int i)
+{
+	struct slot *s = &p->s[i];
+	int t[2] = {-1, -1}, r[2] = {-1, -1}, rc;
+
+	memset(s, 0, sizeof(*s));
+	s->tfd = s->rfd = -1;
+	rc = gf_pipe_cloexec(t);
+	if (!rc)
+		rc = gf_pipe_cloexec(r);
+	if (rc) {
+		snprintf(p->err, sizeof(p->err), "cannot start worker %d: pipe: %s", i,
+			 strerror(-rc));
+	} else {
+		rc = gf_proc_start(&p->procs[i], i, p->how, t[0], r[1], p->err, sizeof(p->err));
+	}
+	/* The child's ends are the child's alone: the parent lets go of them at once. */
+	close_fd(&t[0]);
+	close_fd(&r[1]);
+	if (rc) {
+		close_fd(&t[1]);
+		close_fd(&r[0]);
+		return rc;
+	}
+	s->tfd = t[1];
+	s->rfd = r[0];
+	return gf_fd_set_nonblock(s->tfd, 1);
+}
+
+/*
+ * Slot i's worker has gone (its result pipe ended, its task pipe broke, or it broke the
+ * protocol): reap it, name it, give its unanswered tasks back to their job, and start a
+ * replacement in the same slot.
+ */
+static int slot_lost(struct gf_pool *p, int i, int kill_it)
+{
+	struct slot *s = &p->s[i];
+	struct gf_proc *pr = &p->procs[i];
+	int was_ready = s->ready, rc;
+
+	close_fd(&s->tfd);
+	close_fd(&s->rfd);
+	if (kill_it && !pr->reaped)
+		kill(pr->pid, SIGKILL);
+	gf_proc_reap(pr, 1);
+	gf_proc_describe(pr, p->st.last_death, sizeof(p->st.last_death));
+	if (s->job) {
+		struct gf_pool_job *j = s->job;
+		size_t left = s->len - s->answered;
+
+		if (left) {
+			if (j->nredo == j->capredo) {
+				size_t cap = j->capredo ? 2 * j->capredo : 4;
+				struct range *r = realloc(j->redo, cap * sizeof(*r));
+
+				if (!r) {
+					pool_fail(p, -ENOMEM);
+					return -ENOMEM;
+				}
+				j->redo = r;
+				j->capredo = cap;
+			}
+			j->redo[j->nredo++] = (struct range){s->start + s->answered, left};
+			p->st.rerun += (long)left;
+		}
+		j->holders--;
+		s->job = NULL;
+	}
+	if (!was_ready) {
+		/* Dying before the first word (exec failing, say) would only repeat: give up. */
+		snprintf(p->err, sizeof(p->err), "%s before it was ready", p->st.last_death);
+		pool_fail(p, -ECHILD);
+		return -ECHILD;
+	}
+	p->st.replaced++;
+	rc = slot_start(p, i);
+	if (rc) {
+		pool_fail(p, -ECHILD);
+		return -ECHILD;
+	}
+	return 0;
+}
+
+/* Hands idle, ready workers the next chunk: lost tails first, then new tasks, job by job. */
+static void dispatch(struct gf_pool *p)
+{
+	for (int i = 0; i < p->n; i++) {
+		struct slot *s = &p->s[i];
+		struct gf_pool_job *j;
+
+		if (s->job || !s->ready || s->tfd < 0)
+			continue;
+		for (j = p->head; j; j = j->next_job)
+			if (!j->error && (j->nredo || j->next < j->n))
+				break;
+		if (!j)
+			return;
+		if (j->nredo) {
+			struct range r = j->redo[--j->nredo];
+
+			s->start = r.start;
+			s->len = r.len;
+		} else {
+			s->start = j->next;
+			s->len = j->n - j->next < j->chunksize ? j->n - j->next : j->chunksize;
+			j->next += s->len;
+		}
+		for (size_t k = s->start; k < s->start + s->len; k++) {
+			if (++j->tries[k] > MAX_TRIES) {
+				snprintf(p->err, sizeof(p->err),
+					 "task %zu lost its worker %d times (last: %s)", k,
+					 MAX_TRIES, p->st.last_death);
+				j->error = -ECHILD;
+			}
+		}
+		if (j->error) {
+			i--; /* this worker is still idle: try the next job */
+			continue;
+		}
+		s->job = j;
+		s->answered = 0;
+		s->sent = 0;
+		j->holders++;
+	}
+}
+
+/* One result or ready record from slot i. Returns 0, or -EPROTO when it makes no sense. */
+static int slot_record(struct gf_pool *p, int i, const struct gf_result *rec)
+{
+	struct slot *s = &p->s[i];
+	struct gf_pool_job *j = s->job;
+	size_t k;
+
+	if (rec->index == GF_READY && !s->ready) {
+		s->ready = 1;
+		p->procs[i].ready = rec->total;
+		return 0;
+	}
+	if (!j || s->answered >= s->len)
+		return -EPROTO;
+	k = s->start + s->answered;
+	if (rec->index != j->tasks[k].index || rec->key != j->tasks[k].key || j->done[k])
+		return -EPROTO;
+	j->results[k] = *rec;
+	j->done[k] = 1;
+	j->ndone++;
+	if (++s->answered == s->len) {
+		j->holders--;
+		s->job = NULL;
+	}
+	return 0;
+}
+
+/* Reads what slot i's result pipe holds. Returns 0, or -EPIPE when the worker is gone. */
+static int slot_read(struct gf_pool *p, int i)
+{
+	struct slot *s = &p->s[i];
+	ssize_t r = gf_read_some(s->rfd, s->in + s->have, sizeof(s->in) - s->have);
+	size_t used = 0;
+
+	if (r == -EAGAIN)
+		return 0;
+	if (r <= 0)
+		return -EPIPE; /* end of file (a torn record with it is lost too) or an error */
+	s->have += (size_t)r;
+	while (s->have - used >= sizeof(struct gf_result)) {
+		struct gf_result rec;
+
+		memcpy(&rec, s->in + used, sizeof(rec));
+		used += sizeof(rec);
+		if (slot_record(p, i, &rec))
+			return -EPROTO;
+	}
+	memmove(s->in, s->in + used, s->have - used);
+	s->have -= used;
+	return 0;
+}
+
+/* Writes what slot i's pipe takes of its chunk. Returns 0, or -EPIPE when the worker is gone. */
+static int slot_write(struct gf_pool *p, int i)
+{
+	struct slot *s = &p->s[i];
+	size_t bytes = s->len * sizeof(struct gf_task);
+	ssize_t w = gf_write_some(s->tfd, (const char *)&s->job->tasks[s->start] + s->sent,
+				  bytes - s->sent);
+
+	if (w < 0)
+		return -EPIPE;
+	s->sent += (size_t)w;
+	return 0;
+}
+
+/* One round of the event loop: dispatch, poll, read and write. Returns 0 or a negative errno. */
+static int step(struct gf_pool *p)
+{
+	int r;
+
+	if (p->error)
+		return p->error;
+	if (p->finished) {
+		snprintf(p->err, sizeof(p->err), "the pool has no workers left");
+		return -EINVAL;
+	}
+	dispatch(p);
+	for (int i = 0; i < p->n; i++) {
+		struct slot *s = &p->s[i];
+		int writing = s->job && s->sent < s->len * sizeof(struct gf_task);
+
+		p->pfd[2 * i] = (struct pollfd){.fd = s->rfd, .events = POLLIN};
+		p->pfd[2 * i + 1] = (struct pollfd){.fd = writing ? s->tfd : -1, .events = POLLOUT};
+	}
+	r = gf_proc_poll(p->pfd, (nfds_t)(2 * p->n), 100);
+	if (r == -EINTR) {
+		snprintf(p->err, sizeof(p->err), "interrupted by signal %d", gf_proc_interrupted());
+		return r;
+	}
+	if (r < 0) {
+		snprintf(p->err, sizeof(p->err), "poll: %s", strerror(-r));
+		return r;
+	}
+	/* Slot by slot, reading before writing, so a replaced slot's new fds are not confused
+	   with the old ones' events. */
+	for (int i = 0; i < p->n && r > 0; i++) {
+		int rc = 0;
+
+		if (p->pfd[2 * i].revents)
+			rc = slot_read(p, i);
+		if (!rc && p->pfd[2 * i + 1].revents && p->s[i].job)
+			rc = slot_write(p, i);
+		if (rc && (rc = slot_lost(p, i, rc == -EPROTO)))
+			return rc;
+	}
+	return p->error;
+}
+
+int gf_pool_create(int workers, enum gf_start how, struct gf_pool **out, char *err, size_t errlen)
+{
+	struct gf_pool *p = calloc(1, sizeof(*p));
+	double t0 = gf_clock_now();
+	int rc = -ENOMEM, all;
+
+	*out = NULL;
+	if (workers < 1) {
+		snprintf(err, errlen, "a pool needs at least one worker, not %d", workers);
+		free(p);
+		return -EINVAL;
+	}
+	if (!p || !(p->procs = calloc((size_t)workers, sizeof(*p->procs))) ||
+	    !(p->s = calloc((size_t)workers, sizeof(*p->s))) ||
+	    !(p->pfd = calloc(2 * (size_t)workers, sizeof(*p->pfd)))) {
+		snprintf(err, errlen, "out of memory");
+		gf_pool_free(p);
+		return -ENOMEM;
+	}
+	p->n = workers;
+	p->how = how;
+	p->st.workers = workers;
+	for (int i = 0; i < workers; i++)
+		p->s[i].tfd = p->s[i].rfd = -1;
+	for (int i = 0; i < workers; i++) {
+		rc = slot_start(p, i);
+		if (rc)
+			goto fail;
+	}
+	/* The ready handshake: the pool is started when every worker has said so. */
+	do {
+		rc = step(p);
+		all = 1;
+		for (int i = 0; i < workers; i++)
+			all &= p->s[i].ready;
+	} while (!rc && !all);
+	if (rc)
+		goto fail;
+	p->st.start_seconds = gf_clock_now() - t0;
+	p->st.worker_start_mean = gf_procs_start_mean(p->procs, workers);
+	*out = p;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s", p->err);
+	gf_pool_free(p);
+	return rc;
+}
+
+static int submit(struct gf_pool *p, const struct gf_task *tasks, size_t n, size_t chunksize,
+		  struct gf_pool_job **out)
+{
+	struct gf_pool_job *j;
+	size_t m = n ? n : 1;
+
+	*out = NULL;
+	if (p->closed || p->finished) {
+		snprintf(p->err, sizeof(p->err), "the pool is closed");
+		return -EINVAL;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->tasks = malloc(m * sizeof(*j->tasks));
+	j->results = calloc(m, sizeof(*j->results));
+	j->done = calloc(m, 1);
+	j->tries = calloc(m, 1);
+	if (!j->tasks || !j->results || !j->done || !j->tries) {
+		free(j->tasks);
+		free(j->results);
+		free(j->done);
+		free(j->tries);
+		free(j);
+		return -ENOMEM;
+	}
+	if (n)
+		memcpy(j->tasks, tasks, n * sizeof(*tasks));
+	j->n = n;
+	j->chunksize = chunksize ? chunksize : gf_pool_default_chunksize(n, p->n);
+	j->pool = p;
+	j->prev = p->tail;
+	if (p->tail)
+		p->tail->next_job = j;
+	else
+		p->head = j;
+	p->tail = j;
+	*out = j;
+	return 0;
+}
+
+int gf_pool_imap(struct gf_pool *p, const struct gf_task *tasks, size_t n, size_t chunksize,
+		 struct gf_pool_job **out)
+{
+	return submit(p, tasks, n, chunksize, out);
+}
+
+int gf_pool_apply_async(struct gf_pool *p, const struct gf_task *task, struct gf_pool_job **out)
+{
+	return submit(p, task, 1, 1, out);
+}
+
+int gf_pool_next(struct gf_pool_job *j, struct gf_result *out)
+{
+	if (j->yielded == j->n)
+		return 0;
+	while (!j->done[j->yielded]) {
+		int rc = j->error ? j->error : step(j->pool);
+
+		if (rc)
+			return rc;
+	}
+	*out = j->results[j->yielded++];
+	return 1;
+}
+
+int gf_pool_get(struct gf_pool_job *j, struct gf_result *out)
+{
+	while (!j->done[0]) {
+		int rc = j->error ? j->error : step(j->pool);
+
+		if (rc)
+			return rc;
+	}
+	*out = j->results[0];
+	return 0;
+}
+
+void gf_pool_job_free(struct gf_pool_job *j)
+{
+	struct gf_pool *p;
+
+	if (!j)
+		return;
+	p = j->pool;
+	/* Workers still hold chunks that point into this job: let them finish first. */
+	while (j->holders > 0 && !p->finished && step(p) == 0)
+		;
+	if (j->holders > 0)
+		gf_pool_terminate(p);
+	if (j->prev)
+		j->prev->next_job = j->next_job;
+	else
+		p->head = j->next_job;
+	if (j->next_job)
+		j->next_job->prev = j->prev;
+	else
+		p->tail = j->prev;
+	free(j->tasks);
+	free(j->results);
+	free(j->done);
+	free(j->tries);
+	free(j->redo);
+	free(j);
+}
+
+int gf_pool_map(struct gf_pool *p, const struct gf_task *tasks, size_t n, size_t chunksize,
+		struct gf_result *results)
+{
+	struct gf_pool_job *j;
+	int rc = submit(p, tasks, n, chunksize, &j);
+
+	if (rc)
+		return rc;
+	while (!rc && !j->error && j->ndone < j->n)
+		rc = step(p);
+	if (!rc)
+		rc = j->error;
+	if (!rc && n)
+		memcpy(results, j->results, n * sizeof(*results));
+	/* A failed map leaves the pool unusable only if the pool itself failed. */
+	if (rc)
+		j->error = j->error ? j->error : rc;
+	gf_pool_job_free(j);
+	return rc;
+}
+
+void gf_pool_close(struct gf_pool *p)
+{
+	p->closed = 1;
+}
+
+static int pending(const struct gf_pool *p)
+{
+	for (const struct gf_pool_job *j = p->head; j; j = j->next_job)
+		if (j->holders > 0 || (!j->error && j->ndone < j->n))
+			return 1;
+	return 0;
+}
+
+int gf_pool_join(struct gf_pool *p)
+{
+	int rc = 0;
+
+	if (!p->closed) {
+		snprintf(p->err, sizeof(p->err), "join before close");
+		return -EINVAL;
+	}
+	if (p->finished)
+		return 0;
+	while (!rc && pending(p))
+		rc = step(p);
+	if (rc) {
+		gf_pool_terminate(p);
+		return rc;
+	}
+	/* End of file on each task pipe is the workers' signal to leave. */
+	for (int i = 0; i < p->n; i++)
+		close_fd(&p->s[i].tfd);
+	for (int i = 0; i < p->n; i++) {
+		if (p->procs[i].pid && gf_proc_reap(&p->procs[i], 1) == 1 &&
+		    !gf_proc_ok(&p->procs[i]) && !rc) {
+			gf_proc_describe(&p->procs[i], p->err, sizeof(p->err));
+			rc = -ECHILD;
+		}
+		close_fd(&p->s[i].rfd);
+	}
+	p->finished = 1;
+	return rc;
+}
+
+void gf_pool_terminate(struct gf_pool *p)
+{
+	for (int i = 0; i < p->n; i++)
+		close_fd(&p->s[i].tfd);
+	gf_procs_stop(p->procs, p->n);
+	for (int i = 0; i < p->n; i++) {
+		close_fd(&p->s[i].rfd);
+		p->s[i].job = NULL;
+	}
+	for (struct gf_pool_job *j = p->head; j; j = j->next_job) {
+		j->holders = 0;
+		if (!j->error && j->ndone < j->n)
+			j->error = -ECANCELED;
+	}
+	p->closed = 1;
+	p->finished = 1;
+}
+
+void gf_pool_free(struct gf_pool *p)
+{
+	if (!p)
+		return;
+	if (p->n && !p->finished)
+		gf_pool_terminate(p);
+	while (p->head)
+		gf_pool_job_free(p->head);
+	free(p->procs);
+	free(p->s);
+	free(p->pfd);
+	free(p);
+}
+
+pid_t gf_pool_worker_pid(const struct gf_pool *p, int i)
+{
+	if (i < 0 || i >= p->n || p->procs[i].reaped)
+		return 0;
+	return p->procs[i].pid;
+}
+
+void gf_pool_get_stats(const struct gf_pool *p, struct gf_pool_stats *s)
+{
+	*s = p->st;
+}
+
+const char *gf_pool_error(const struct gf_pool *p)
+{
+	return p->err;
+}

@@ -1,0 +1,37 @@
+/*
+ * The posix backend's internals: one function per workload, each holding only its process
+ * structure (proc.h starts, feeds and reaps the workers; pool.h is the pool), and the context
+ * that lives across repetitions.
+ */
+#ifndef GF_POSIX_BACKEND_H
+#define GF_POSIX_BACKEND_H
+
+#include <stddef.h>
+
+#include "gf_driver.h"
+#include "pool.h"
+
+struct gf_posix {
+	const char *prog;     /* "gilfree-posix" */
+	struct gf_pool *pool; /* resize: created by setup, reused by every repetition */
+	int replaced_seen;    /* pool replacements already reported */
+};
+
+/* Example 25.1: one child per worker, each with its own task and result pipes. */
+int gf_posix_sum(struct gf_posix *px, const struct gf_options *o, const struct gf_task *tasks,
+		 size_t n, struct gf_result *results, struct gf_rep *rep);
+
+/* Example 25.2: one task pipe shared by every worker, one result pipe, one sentinel each. */
+int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struct gf_task *tasks,
+		    size_t n, struct gf_result *results, struct gf_rep *rep);
+
+/* Example 25.3: Pool.map on the pool that setup started. */
+int gf_posix_resize_setup(struct gf_posix *px, const struct gf_options *o, struct gf_phases *setup);
+int gf_posix_resize(struct gf_posix *px, const struct gf_options *o, const struct gf_task *tasks,
+		    size_t n, struct gf_result *results, struct gf_rep *rep);
+void gf_posix_resize_teardown(struct gf_posix *px);
+
+/* The micro-benchmarks, "gilfree-posix bench ...", where bench.c is built in. */
+int gf_posix_bench(void *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,509 @@
+#define _GNU_SOURCE /* prctl, strsignal */
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gf_clock.h"
+#include "gf_io.h"
+
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t live_children;
+static const char *prog_name = "gilfree";
+
+void gf_proc_set_prog(const char *prog)
+{
+	prog_name = prog;
+}
+
+void gf_proc_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog_name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void on_stop(int sig)
+{
+	/* With no child alive there is nothing to clean up: leave now, as the shell expects. */
+	if (!live_children)
+		_exit(128 + sig);
+	stop_signal = sig;
+}
+
+static void on_child(int sig)
+{
+	(void)sig; /* only to interrupt poll */
+}
+
+void gf_proc_signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	/* No SA_RESTART: the signals must interrupt poll so that the loops look at them. */
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+int gf_proc_interrupted(void)
+{
+	return stop_signal;
+}
+
+int gf_proc_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+	int r;
+
+	if (stop_signal)
+		return -EINTR;
+	r = poll(fds, n, timeout_ms);
+	if (r >= 0)
+		return r;
+	if (errno != EINTR)
+		return -errno;
+	return stop_signal ? -EINTR : 0;
+}
+
+int gf_proc_worker_loop(int task_rd, int result_wr, int id)
+{
+	struct gf_result r;
+	struct gf_task t;
+
+	memset(&r, 0, sizeof(r));
+	r.index = GF_READY;
+	r.worker = id;
+	r.key = (int64_t)getpid();
+	r.total = gf_clock_now();
+	if (gf_write_full(result_wr, &r, sizeof(r)))
+		return 1;
+	for (;;) {
+		ssize_t got = gf_read_full(task_rd, &t, sizeof(t));
+
+		if (got == 0 || (got > 0 && t.workload == GF_SENTINEL))
+			return 0;
+		if (got < 0)
+			return 3; /* a torn record or a read error: never a silent success */
+		gf_task_run(&t, id, &r);
+		if (gf_write_full(result_wr, &r, sizeof(r)))
+			return 1; /* -EPIPE: the parent is gone */
+	}
+}
+
+/* The child's signal state: the parent alone decides when a run stops. */
+static void child_signals(pid_t parent)
+{
+	struct sigaction sa;
+	sigset_t none;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL); /* a terminal's Ctrl-C reaches the parent, which stops us */
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* If the parent dies without stopping us (SIGKILL), go too rather than linger. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+}
+
+int gf_proc_worker_main(int argc, char **argv)
+{
+	struct stat in, out;
+	int64_t id;
+	char err[128];
+
+	if (argc != 3 || strcmp(argv[1], GF_WORKER_FLAG) != 0)
+		return -1;
+	if (gf_parse_int(argv[2], 0, GF_MAX_WORKERS - 1, &id, err, sizeof(err))) {
+		fprintf(stderr, "%s: invalid worker id '%s': %s\n", argv[0], argv[2], err);
+		return 2;
+	}
+	if (fstat(3, &in) || fstat(4, &out) || !S_ISFIFO(in.st_mode) || !S_ISFIFO(out.st_mode)) {
+		fprintf(stderr, "%s: %s is internal: fds 3 and 4 must be pipes\n", argv[0],
+			GF_WORKER_FLAG);
+		return 2;
+	}
+	return gf_proc_worker_loop(3, 4, (int)id);
+}
+
+/*
+ * The file this process runs, for the spawn start method: readlink of /proc/self/exe, resolved
+ * in the parent (a tool such as valgrind answers it with its client's path, where exec of
+ * /proc/self/exe itself would start the tool); /proc/self/exe itself when the file has been
+ * replaced or removed since, which exec can still run.
+ */
+static const char *self_exe(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	if (n <= 0 || (size_t)n >= sizeof(path) - 1)
+		return "/proc/self/exe";
+	path[n] = '\0';
+	if (access(path, X_OK) != 0 || strstr(path, " (deleted)"))
+		return "/proc/self/exe";
+	return path;
+}
+
+/* In the child of a spawn: put the pipes on fds 3 and 4 and exec this binary as a worker. */
+static void exec_worker(const char *exe, int task_rd, int result_wr, char *const argv[])
+{
+	int in = fcntl(task_rd, F_DUPFD_CLOEXEC, 5), out = fcntl(result_wr, F_DUPFD_CLOEXEC, 5);
+	int keep[2] = {3, 4};
+	char msg[256];
+	int len;
+
+	if (in < 0 || out < 0 || dup2(in, 3) < 0 || dup2(out, 4) < 0)
+		_exit(126);
+	gf_fd_close_others(keep, 2);
+	execv(exe, argv);
+	len =
+	    snprintf(msg, sizeof(msg), "%s: cannot exec %s: %s\n", prog_name, exe, strerror(errno));
+	if (len > 0)
+		(void)!write(2, msg, (size_t)len);
+	_exit(127);
+}
+
+int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int result_wr,
+		  char *err, size_t errlen)
+{
+	char idbuf[16], *argv[] = {(char *)prog_name, GF_WORKER_FLAG, idbuf, NULL};
+	pid_t parent = getpid(), pid;
+	const char *exe = how == GF_START_SPAWN ? self_exe() : NULL;
+	int e;
+
+	memset(p, 0, sizeof(p[0]));
+	p->id = id;
+	snprintf(idbuf, sizeof(idbuf), "%d", id);
+	fflush(NULL); /* nothing buffered may be printed twice */
+	live_children++;
+	p->forked = gf_clock_now();
+	pid = fork();
+	if (pid < 0) {
+		e = errno;
+		live_children--;
+		snprintf(err, errlen, "cannot start worker %d: fork: %s", id, strerror(e));
+		return -e;
+	}
+	if (pid == 0) {
+		int keep[2] = {task_rd, result_wr};
+
+		child_signals(parent);
+		if (how == GF_START_SPAWN)
+			exec_worker(exe, task_rd, result_wr, argv);
+		if (gf_fd_close_others(keep, 2))
+			_exit(126);
+		_exit(gf_proc_worker_loop(task_rd, result_wr, id));
+	}
+	p->pid = pid;
+	return 0;
+}
+
+int gf_proc_reap(struct gf_proc *p, int block)
+{
+	int status;
+	pid_t r;
+
+	if (p->reaped)
+		return 1;
+	if (!p->pid)
+		return -ECHILD;
+	do
+		r = waitpid(p->pid, &status, block ? 0 : WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return 0;
+	p->status = status;
+	p->reaped = 1;
+	live_children--;
+	return 1;
+}
+
+int gf_proc_ok(const struct gf_proc *p)
+{
+	return p->reaped && WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0;
+}
+
+void gf_proc_describe(const struct gf_proc *p, char *buf, size_t len)
+{
+	if (!p->reaped)
+		snprintf(buf, len, "worker %d (pid %ld) is still running", p->id, (long)p->pid);
+	else if (WIFSIGNALED(p->status))
+		snprintf(buf, len, "worker %d (pid %ld) was killed by signal %d (%s)", p->id,
+			 (long)p->pid, WTERMSIG(p->status), strsignal(WTERMSIG(p->status)));
+	else
+		snprintf(buf, len, "worker %d (pid %ld) exited with status %d", p->id, (long)p->pid,
+			 WEXITSTATUS(p->status));
+}
+
+void gf_procs_stop(struct gf_proc *procs, int n)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+	int left = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (procs[i].pid && !procs[i].reaped && gf_proc_reap(&procs[i], 0) == 0) {
+			kill(procs[i].pid, SIGTERM);
+			left++;
+		}
+	}
+	for (int t = 0; left && t < 100; t++) {
+		nanosleep(&tick, NULL);
+		left = 0;
+		for (int i = 0; i < n; i++)
+			if (procs[i].pid && gf_proc_reap(&procs[i], 0) == 0)
+				left++;
+	}
+	for (int i = 0; i < n; i++) {
+		if (procs[i].pid && !procs[i].reaped) {
+			kill(procs[i].pid, SIGKILL);
+			gf_proc_reap(&procs[i], 1);
+		}
+	}
+}
+
+/* Which worker a result fd belongs to, or -1 when it is shared. */
+static int owner(const struct gf_gather *g, int n, int fd_index)
+{
+	return g->nr == n && n > 1 ? fd_index : (n == 1 ? 0 : -1);
+}
+
+/* A worker has gone (or a pipe ended early): wait for it and say how it ended. */
+static int fail_dead(struct gf_proc *procs, int n, int who, size_t missing, char *err,
+		     size_t errlen)
+{
+	char what[160];
+
+	if (who < 0) {
+		/* A shared pipe: its end means every worker has gone; name the first bad one. */
+		for (int i = 0; i < n; i++)
+			gf_proc_reap(&procs[i], 1);
+		for (int i = 0; i < n; i++)
+			if (!gf_proc_ok(&procs[i])) {
+				who = i;
+				break;
+			}
+		if (who < 0) {
+			snprintf(err, errlen, "every worker exited with %zu results missing",
+				 missing);
+			return -EPIPE;
+		}
+	}
+	gf_proc_reap(&procs[who], 1);
+	gf_proc_describe(&procs[who], what, sizeof(what));
+	if (gf_proc_ok(&procs[who]))
+		snprintf(err, errlen, "%s before sending all its results", what);
+	else
+		snprintf(err, errlen, "%s", what);
+	return -EPIPE;
+}
+
+static int take_record(struct gf_proc *procs, int n, const struct gf_result *rec,
+		       struct gf_result *results, size_t nresults, unsigned char *seen, char *err,
+		       size_t errlen)
+{
+	if (rec->worker < 0 || rec->worker >= n) {
+		snprintf(err, errlen, "malformed record from a worker (worker %d)", rec->worker);
+		return -EPROTO;
+	}
+	if (rec->index == GF_READY) {
+		procs[rec->worker].ready = rec->total;
+		return 0;
+	}
+	if (rec->index < 0 || (size_t)rec->index >= nresults || seen[rec->index]) {
+		snprintf(err, errlen, "malformed or repeated result %d from worker %d", rec->index,
+			 rec->worker);
+		return -EPROTO;
+	}
+	seen[rec->index] = 1;
+	results[rec->index] = *rec;
+	return 1;
+}
+
+int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g, struct gf_result *results,
+		    size_t nresults, char *err, size_t errlen)
+{
+	struct pollfd *pfd = calloc((size_t)g->nr + 1, sizeof(*pfd));
+	unsigned char *seen = calloc(nresults + 1, 1);
+	size_t got = 0, sent = 0,
+	       step = (PIPE_BUF / sizeof(struct gf_task)) * sizeof(struct gf_task);
+	int rc = 0, nopen = g->nr, *open_fd = calloc((size_t)g->nr, sizeof(int));
+
+	if (!pfd || !seen || !open_fd) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < g->nr; i++)
+		open_fd[i] = 1;
+	while ((got < nresults || (g->out_fd >= 0 && sent < g->outlen)) && rc == 0) {
+		nfds_t np = 0;
+		int r;
+
+		for (int i = 0; i < g->nr; i++)
+			if (open_fd[i])
+				pfd[np++] = (struct pollfd){.fd = g->rfds[i], .events = POLLIN};
+		if (g->out_fd >= 0 && sent < g->outlen)
+			pfd[np++] = (struct pollfd){.fd = g->out_fd, .events = POLLOUT};
+		r = gf_proc_poll(pfd, np, 100);
+		if (r < 0) {
+			if (r == -EINTR)
+				snprintf(err, errlen, "interrupted by signal %d",
+					 gf_proc_interrupted());
+			else
+				snprintf(err, errlen, "poll: %s", strerror(-r));
+			rc = r;
+			break;
+		}
+		/* A worker that died is named at once, even while its siblings hold the pipes. */
+		for (int i = 0; i < n && rc == 0; i++)
+			if (gf_proc_reap(&procs[i], 0) == 1 && !gf_proc_ok(&procs[i]))
+				rc = fail_dead(procs, n, i, nresults - got, err, errlen);
+		for (nfds_t k = 0; k < np && rc == 0; k++) {
+			if (!pfd[k].revents)
+				continue;
+			if (pfd[k].fd == g->out_fd && g->out_fd >= 0 && (pfd[k].events & POLLOUT)) {
+				size_t len = g->outlen - sent < step ? g->outlen - sent : step;
+				ssize_t w =
+				    gf_write_some(g->out_fd, (const char *)g->out + sent, len);
+
+				if (w == -EPIPE)
+					rc = fail_dead(procs, n, -1, nresults - got, err, errlen);
+				else if (w < 0) {
+					snprintf(err, errlen, "write to workers: %s",
+						 strerror((int)-w));
+					rc = (int)w;
+				} else
+					sent += (size_t)w;
+				continue;
+			}
+			for (int i = 0; i < g->nr && rc == 0; i++) {
+				struct gf_result rec;
+				ssize_t rd;
+
+				if (!open_fd[i] || g->rfds[i] != pfd[k].fd)
+					continue;
+				/* Records are written whole and atomically: this read cannot block.
+				 */
+				rd = gf_read_full(g->rfds[i], &rec, sizeof(rec));
+				if (rd == 0) {
+					/* Its writers have gone: fine for a worker that sent its
+					   results and exited 0, a failure named at once otherwise.
+					 */
+					int who = owner(g, n, i);
+
+					open_fd[i] = 0;
+					nopen--;
+					if (who < 0 || gf_proc_reap(&procs[who], 1) != 1 ||
+					    !gf_proc_ok(&procs[who]))
+						rc = fail_dead(procs, n, who, nresults - got, err,
+							       errlen);
+				} else if (rd < 0) {
+					snprintf(err, errlen, "reading results: %s",
+						 rd == -EIO ? "a record was cut short"
+							    : strerror((int)-rd));
+					rc = (int)rd;
+				} else {
+					r = take_record(procs, n, &rec, results, nresults, seen,
+							err, errlen);
+					if (r < 0)
+						rc = r;
+					else
+						got += (size_t)r;
+				}
+			}
+		}
+		if (rc == 0 && nopen == 0 && got < nresults) {
+			snprintf(err, errlen, "every worker exited with %zu results missing",
+				 nresults - got);
+			rc = -EPIPE;
+		}
+		if (got == nresults && !g->last_result)
+			g->last_result = gf_clock_now();
+	}
+	if (!g->last_result)
+		g->last_result = gf_clock_now();
+out:
+	free(pfd);
+	free(seen);
+	free(open_fd);
+	return rc;
+}
+
+int gf_procs_join(struct gf_proc *procs, int n, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	for (int i = 0; i < n; i++) {
+		int r = gf_proc_reap(&procs[i], 1);
+
+		if (r < 0 && rc == 0) {
+			snprintf(err, errlen, "waitpid: %s", strerror(-r));
+			rc = r;
+		} else if (r == 1 && !gf_proc_ok(&procs[i]) && rc == 0) {
+			gf_proc_describe(&procs[i], err, errlen);
+			rc = -ECHILD;
+		}
+	}
+	return rc;
+}
+
+double gf_procs_start_mean(const struct gf_proc *procs, int n)
+{
+	double sum = 0;
+	int k = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (procs[i].ready > 0) {
+			sum += procs[i].ready - procs[i].forked;
+			k++;
+		}
+	}
+	return k ? sum / k : 0;
+}
+
+void gf_procs_phases(const struct gf_proc *procs, int n, double t0, double last_result,
+		     double t_end, struct gf_phases *ph)
+{
+	double ready = t0;
+
+	for (int i = 0; i < n; i++)
+		if (procs[i].ready > ready)
+			ready = procs[i].ready;
+	if (ready > last_result)
+		ready = last_result; /* a worker can finish before the last one has started */
+	gf_phases_add(ph, "start", ready - t0);
+	gf_phases_add(ph, "compute", last_result - ready);
+	gf_phases_add(ph, "stop", t_end - last_result);
+	gf_phases_add(ph, "worker_start_mean", gf_procs_start_mean(procs, n));
+}

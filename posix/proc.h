@@ -1,0 +1,154 @@
+/*
+ * Worker processes for gilfree-posix: starting one by fork (or fork plus exec of this very
+ * binary, the spawn start method), the loop every worker runs, reaping and naming how a
+ * worker ended, stopping a set of workers, and the signal handling of a run.
+ *
+ * The worker protocol, the same for sum, primes and the pool: a worker reads fixed 32-byte
+ * struct gf_task records from its task fd and writes one struct gf_result per task to its
+ * result fd, each in one write() no larger than PIPE_BUF (so workers may share a result pipe
+ * without interleaving). Its first record is a ready record (index GF_READY, total = the
+ * shared clock when it began its loop). It leaves with status 0 at a sentinel task (workload
+ * GF_SENTINEL, the lecture's None) or at end of file between records; end of file in the
+ * middle of a record, or a failed write, ends it with a nonzero status.
+ */
+#ifndef GF_PROC_H
+#define GF_PROC_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "gf_options.h"
+#include "gf_report.h"
+#include "gf_workload.h"
+
+#define GF_READY    (-1) /* gf_result.index of the ready record */
+#define GF_SENTINEL (-1) /* gf_task.workload of the stop record */
+
+_Static_assert(sizeof(struct gf_result) <= 512, "a result must be one atomic pipe write");
+
+/* The flag a spawned worker is started with, as argv[1]: "<exe> --gf-worker <id>". */
+#define GF_WORKER_FLAG "--gf-worker"
+
+/* One worker process, from the parent's side. Plain data. */
+struct gf_proc {
+	pid_t pid;     /* 0 when not started, or already reaped */
+	int id;	       /* the worker's number, 0-based (the lecture's worker id) */
+	double forked; /* shared clock just before fork */
+	double ready;  /* shared clock from its ready record, 0 until then */
+	int status;    /* wait status, valid once reaped */
+	int reaped;
+};
+
+/*
+ * Installs the run's signal handling, once, in the parent: SIGPIPE ignored (a gone reader is
+ * -EPIPE), SIGCHLD interrupts poll (a dead worker is seen at once), SIGINT and SIGTERM set the
+ * flag gf_proc_interrupted reads, or, while no child is alive, end the process at once with
+ * status 128 + signal. Not thread-safe.
+ */
+void gf_proc_signals_install(void);
+
+/* The signal (SIGINT or SIGTERM) that asked the run to stop, or 0. Async-signal-safe. */
+int gf_proc_interrupted(void);
+
+/*
+ * The hidden worker mode. Returns -1 when argv is not "<exe> --gf-worker <id>" (the caller
+ * goes on as itself); otherwise runs the worker loop on fds 3 (tasks) and 4 (results) and
+ * returns its exit status (2 when fds 3 and 4 are not pipes, with one line on stderr).
+ * Every main() whose pool or workers may use the spawn start method calls it first.
+ */
+int gf_proc_worker_main(int argc, char **argv);
+
+/*
+ * Starts worker id: flushes stdio, forks, and in the child keeps only fds 0-2, task_rd and
+ * result_wr (every other fd is closed), ignores SIGINT (the parent decides), dies with the
+ * parent (PR_SET_PDEATHSIG), and either runs the worker loop and leaves with _exit (fork) or
+ * execs this binary (the file /proc/self/exe names) in worker mode with the two fds as 3 and
+ * 4 (spawn). The parent keeps its own copies of task_rd and result_wr: the caller closes them
+ * once every worker that shares them has started. Returns 0, or a negative errno with a
+ * message in err ("cannot start worker 2: fork: Resource temporarily unavailable").
+ * Not thread-safe.
+ */
+int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int result_wr,
+		  char *err, size_t errlen);
+
+/*
+ * Reaps p if it has ended (block: waits for it). Returns 1 once reaped (p->status holds the
+ * wait status; calling again returns 1), 0 while it runs, or a negative errno.
+ */
+int gf_proc_reap(struct gf_proc *p, int block);
+
+/* 1 when p was reaped and exited with status 0. */
+int gf_proc_ok(const struct gf_proc *p);
+
+/*
+ * Writes how p ended: "worker 1 (pid 4242) was killed by signal 9 (Killed)", "... exited
+ * with status 3", or "... is still running".
+ */
+void gf_proc_describe(const struct gf_proc *p, char *buf, size_t len);
+
+/*
+ * Stops and reaps every started, unreaped worker in procs[0..n): SIGTERM, up to one second's
+ * grace, then SIGKILL. Returns when none is left. Safe to call on any path.
+ */
+void gf_procs_stop(struct gf_proc *procs, int n);
+
+/*
+ * poll() for the run loops: returns poll's count, or 0 on a timeout or a harmless signal
+ * (SIGCHLD: the caller checks its workers), -EINTR when SIGINT or SIGTERM asked the run to
+ * stop, or another negative errno.
+ */
+int gf_proc_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+
+/*
+ * The loop every worker runs (see the protocol above). Returns the worker's exit status.
+ */
+int gf_proc_worker_loop(int task_rd, int result_wr, int id);
+
+/* Prints "<prog>: <message>" on stderr. prog is set by gf_proc_set_prog (default "gilfree"). */
+void gf_proc_set_prog(const char *prog);
+void gf_proc_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * What gf_procs_gather moves: the result fds to read (one per worker, rfds[i] belonging to
+ * worker i, or a single fd shared by all), and optionally bytes still to send on a
+ * non-blocking task fd, in steps of whole records of at most PIPE_BUF bytes (atomic, so the
+ * workers sharing that pipe never see a torn record).
+ */
+struct gf_gather {
+	const int *rfds;
+	int nr;
+	int out_fd; /* -1: nothing to send */
+	const void *out;
+	size_t outlen;
+	double last_result; /* filled: shared clock when the last result arrived */
+};
+
+/*
+ * Collects nresults results, each into results[its index], from the workers procs[0..n),
+ * sending g->out meanwhile; records each worker's ready time. Fails fast, naming the worker
+ * and its signal or status in err, when a worker dies, a result pipe ends early or a record
+ * is malformed. Returns 0, -EINTR (SIGINT or SIGTERM), or another negative errno. The workers
+ * are left running on every path: the caller joins or stops them.
+ */
+int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g, struct gf_result *results,
+		    size_t nresults, char *err, size_t errlen);
+
+/*
+ * Waits for every worker and checks that each exited with status 0. Returns 0, or -ECHILD
+ * with the first bad one named in err (the rest are still reaped), or -EINTR.
+ */
+int gf_procs_join(struct gf_proc *procs, int n, char *err, size_t errlen);
+
+/*
+ * Adds a run's phases: start (t0 until the last worker was ready), compute (until the last
+ * result), stop (until t_end, the join) and worker_start_mean (the mean of each worker's
+ * fork-to-ready time: the per-worker start-up, which overlaps start).
+ */
+void gf_procs_phases(const struct gf_proc *procs, int n, double t0, double last_result,
+		     double t_end, struct gf_phases *ph);
+
+/* The mean fork-to-ready time of procs[0..n), 0 when none is ready. */
+double gf_procs_start_mean(const struct gf_proc *procs, int n);
+
+#endif

@@ -1,0 +1,20 @@
+# gilfree-posix: the pool, the fd I/O helpers, the process hygiene and the results end to end.
+gf_cunit_test(test_io test_io.c)
+
+gf_cunit_test(test_pool test_pool.c)
+target_link_libraries(test_pool PRIVATE gf_posix)
+add_test(NAME test_pool_spawn COMMAND test_pool spawn)
+set_tests_properties(test_pool_spawn PROPERTIES PROCESSORS 1 LABELS unit TIMEOUT 120)
+
+# Orphans, zombies, fds, crashes, pool recovery, SIGINT/SIGTERM and fork failure, from outside.
+add_test(NAME posix_proc
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/posix_proc.py
+                 $<TARGET_FILE:gilfree-posix>)
+set_tests_properties(posix_proc PROPERTIES PROCESSORS 2 LABELS e2e TIMEOUT 300)
+
+# Results equal to independent values, every workload, 1 to 7 workers, both start methods.
+gf_e2e_test(e2e_posix_fork gilfree-posix posix --workers 1,2,3,4,7 --classes S,W
+            --extra "--start fork" --bad-extra "sum --start exec" --bad-extra "resize --chunksize 0"
+            --bad-extra "primes --chunksize 2")
+gf_e2e_test(e2e_posix_spawn gilfree-posix posix --workers 1,2,3,4,7 --classes S,W
+            --extra "--start spawn" --only results)

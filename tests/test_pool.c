@@ -1,0 +1,297 @@
+/*
+ * The process pool (posix/pool.h) with real worker processes, started by fork and by spawn
+ * (this program re-executes itself as a worker, so main() hands the hidden worker mode on).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gf_io.h"
+#include "gf_test.h"
+#include "pool.h"
+#include "proc.h"
+
+static enum gf_start how = GF_START_FORK;
+
+/* Cheap, distinguishable tasks: sums whose totals tell which task ran. */
+static struct gf_task *make_tasks(size_t n, int64_t size)
+{
+	struct gf_task *t = calloc(n ? n : 1, sizeof(*t));
+
+	for (size_t i = 0; i < n; i++) {
+		t[i].workload = GF_SUM;
+		t[i].index = (int32_t)i;
+		t[i].key = (int64_t)i;
+		t[i].a = size + (int64_t)i;
+		t[i].b = (int64_t)i + 1;
+	}
+	return t;
+}
+
+static int result_ok(const struct gf_task *t, const struct gf_result *r)
+{
+	return r->index == t->index && r->key == t->key && r->sum == gf_kernel_sum(t->a, t->b);
+}
+
+/* No child of this process is left: every worker was reaped. */
+static int no_children(void)
+{
+	return waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
+}
+
+static struct gf_pool *make_pool(int workers)
+{
+	struct gf_pool *p = NULL;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(gf_pool_create(workers, how, &p, err, sizeof(err)), 0);
+	return p;
+}
+
+static void finish(struct gf_pool *p)
+{
+	gf_pool_close(p);
+	CU_ASSERT_EQUAL(gf_pool_join(p), 0);
+	gf_pool_free(p);
+	CU_ASSERT(no_children());
+}
+
+static void check_map(struct gf_pool *p, size_t n, size_t chunksize)
+{
+	struct gf_task *t = make_tasks(n, 1000);
+	struct gf_result *r = calloc(n ? n : 1, sizeof(*r));
+
+	CU_ASSERT_EQUAL(gf_pool_map(p, t, n, chunksize, r), 0);
+	for (size_t i = 0; i < n; i++)
+		CU_ASSERT(result_ok(&t[i], &r[i]));
+	free(t);
+	free(r);
+}
+
+static void test_map_chunksizes(void)
+{
+	struct gf_pool *p = make_pool(3);
+
+	check_map(p, 20, 1);
+	check_map(p, 20, 3);
+	check_map(p, 20, 50);  /* one chunk larger than the whole list */
+	check_map(p, 20, 0);   /* Python's default */
+	check_map(p, 5000, 7); /* more tasks than a pipe holds at once (160 KB) */
+	finish(p);
+}
+
+static void test_imap_order(void)
+{
+	struct gf_pool *p = make_pool(3);
+	struct gf_task *t = make_tasks(30, 1000);
+	struct gf_pool_job *it;
+	struct gf_result r;
+	size_t k = 0;
+
+	/* Unequal tasks, so results arrive out of order; imap still yields them in order. */
+	for (size_t i = 0; i < 30; i += 4)
+		t[i].a = 3000000;
+	CU_ASSERT_EQUAL_FATAL(gf_pool_imap(p, t, 30, 1, &it), 0);
+	while (gf_pool_next(it, &r) == 1) {
+		CU_ASSERT(k < 30 && result_ok(&t[k], &r));
+		k++;
+	}
+	CU_ASSERT_EQUAL(k, 30);
+	CU_ASSERT_EQUAL(gf_pool_next(it, &r), 0);
+	gf_pool_job_free(it);
+	free(t);
+	finish(p);
+}
+
+static void test_apply_async(void)
+{
+	struct gf_pool *p = make_pool(2);
+	struct gf_task *t = make_tasks(6, 100000);
+	struct gf_pool_job *h[6];
+	struct gf_result r;
+
+	for (int i = 0; i < 6; i++)
+		CU_ASSERT_EQUAL_FATAL(gf_pool_apply_async(p, &t[i], &h[i]), 0);
+	/* Get them backwards: each get drives the others on. */
+	for (int i = 5; i >= 0; i--) {
+		CU_ASSERT_EQUAL(gf_pool_get(h[i], &r), 0);
+		CU_ASSERT(result_ok(&t[i], &r));
+		gf_pool_job_free(h[i]);
+	}
+	free(t);
+	finish(p);
+}
+
+static void test_empty_and_small(void)
+{
+	struct gf_pool *p = make_pool(8); /* more workers than items */
+	struct gf_pool_job *it;
+	struct gf_result r;
+
+	check_map(p, 0, 1);
+	check_map(p, 3, 1);
+	CU_ASSERT_EQUAL_FATAL(gf_pool_imap(p, NULL, 0, 1, &it), 0);
+	CU_ASSERT_EQUAL(gf_pool_next(it, &r), 0);
+	gf_pool_job_free(it);
+	finish(p);
+}
+
+static void test_reuse(void)
+{
+	struct gf_pool *p = make_pool(2);
+	pid_t first = gf_pool_worker_pid(p, 0);
+	struct gf_pool_stats st;
+
+	for (int i = 0; i < 300; i++)
+		check_map(p, (size_t)(i % 9), (size_t)(i % 4));
+	/* The same processes served every map. */
+	CU_ASSERT_EQUAL(gf_pool_worker_pid(p, 0), first);
+	gf_pool_get_stats(p, &st);
+	CU_ASSERT_EQUAL(st.replaced, 0);
+	finish(p);
+}
+
+static void test_close_join_terminate(void)
+{
+	struct gf_pool *p = make_pool(2);
+	struct gf_task *t = make_tasks(4, 1000);
+	struct gf_pool_job *it, *h;
+	struct gf_result r[4];
+
+	CU_ASSERT_EQUAL(gf_pool_join(p), -EINVAL); /* not closed */
+	CU_ASSERT_EQUAL(gf_pool_imap(p, t, 4, 1, &it), 0);
+	gf_pool_close(p);
+	CU_ASSERT_EQUAL(gf_pool_map(p, t, 4, 1, r), -EINVAL);
+	CU_ASSERT_EQUAL(gf_pool_join(p), 0); /* waits for the imap's tasks */
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(gf_pool_next(it, &r[i]), 1);
+		CU_ASSERT(result_ok(&t[i], &r[i]));
+	}
+	gf_pool_job_free(it);
+	gf_pool_free(p);
+	CU_ASSERT(no_children());
+
+	/* terminate with work in flight: workers stopped and reaped, the job fails. */
+	p = make_pool(2);
+	t[0].a = t[1].a = 2000000000;
+	t[2].a = 10;
+	CU_ASSERT_EQUAL(gf_pool_apply_async(p, &t[2], &h), 0);
+	CU_ASSERT_EQUAL(gf_pool_imap(p, t, 2, 1, &it), 0);
+	CU_ASSERT_EQUAL(gf_pool_get(h, &r[2]), 0); /* by now both long tasks are with workers */
+	gf_pool_job_free(h);
+	gf_pool_terminate(p);
+	CU_ASSERT(no_children());
+	CU_ASSERT_EQUAL(gf_pool_next(it, &r[0]), -ECANCELED);
+	gf_pool_job_free(it);
+	gf_pool_free(p);
+	CU_ASSERT(no_children());
+	free(t);
+}
+
+/*
+ * The fds of process pid below 1000. Every fd the pool opens is a low number, so a leaked
+ * sibling pipe end would be counted; tools such as valgrind keep their own at the top of the
+ * range, where the child cannot close them.
+ */
+static int low_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) < 1000)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void test_worker_fds(void)
+{
+	struct gf_pool *p = make_pool(4);
+	int std = 0;
+
+	for (int fd = 0; fd < 3; fd++)
+		std += fcntl(fd, F_GETFD) >= 0;
+	/* Each worker holds its standard fds and its own two pipe ends, nothing of its siblings. */
+	for (int i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(low_fds(gf_pool_worker_pid(p, i)), std + 2);
+	finish(p);
+}
+
+/* A worker killed in the middle of a map: replaced, its task run again, each result once. */
+static void test_kill_mid_map(void)
+{
+	struct gf_pool *p = make_pool(2);
+	struct gf_task *t = make_tasks(12, 1000000);
+	struct gf_pool_job *it;
+	struct gf_pool_stats st;
+	struct gf_result r;
+	pid_t victim;
+	size_t k = 0;
+
+	t[1].a = 400000000; /* worker 1 gets task 1 and is still on it when task 0 is done */
+	CU_ASSERT_EQUAL_FATAL(gf_pool_imap(p, t, 12, 1, &it), 0);
+	victim = gf_pool_worker_pid(p, 1);
+	while (gf_pool_next(it, &r) == 1) {
+		CU_ASSERT(k < 12 && result_ok(&t[k], &r));
+		if (k++ == 0)
+			kill(victim, SIGKILL);
+	}
+	CU_ASSERT_EQUAL(k, 12);
+	gf_pool_get_stats(p, &st);
+	CU_ASSERT_EQUAL(st.replaced, 1);
+	CU_ASSERT(st.rerun >= 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(st.last_death, "signal 9"));
+	CU_ASSERT(gf_pool_worker_pid(p, 1) != victim && gf_pool_worker_pid(p, 1) > 0);
+	/* The replacement serves later maps too. */
+	check_map(p, 20, 2);
+	gf_pool_job_free(it);
+	free(t);
+	finish(p);
+}
+
+/* Every worker killed while idle: all replaced before the next map runs. */
+static void test_kill_idle(void)
+{
+	struct gf_pool *p = make_pool(3);
+	struct gf_pool_stats st;
+
+	for (int i = 0; i < 3; i++)
+		kill(gf_pool_worker_pid(p, i), SIGKILL);
+	check_map(p, 30, 1);
+	gf_pool_get_stats(p, &st);
+	CU_ASSERT_EQUAL(st.replaced, 3);
+	finish(p);
+}
+
+static const struct gf_test tests[] = {
+    GF_TEST(test_map_chunksizes), GF_TEST(test_imap_order),
+    GF_TEST(test_apply_async),	  GF_TEST(test_empty_and_small),
+    GF_TEST(test_reuse),	  GF_TEST(test_close_join_terminate),
+    GF_TEST(test_worker_fds),	  GF_TEST(test_kill_mid_map),
+    GF_TEST(test_kill_idle),	  {NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+	int rc = gf_proc_worker_main(argc, argv);
+
+	if (rc >= 0)
+		return rc; /* a spawned worker of the pools below */
+	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && strcmp(argv[1], "spawn") == 0)
+		how = GF_START_SPAWN;
+	return gf_test_main(how == GF_START_SPAWN ? "pool (spawn)" : "pool (fork)", tests);
+}
