@@ -34,6 +34,8 @@
 #include <unistd.h>
 
 #include "gf_bench.h"
+#include "gf_io.h"
+#include "pool.h"
 
 extern char **environ;
 
@@ -54,7 +56,7 @@ static const struct gf_bench_cli cli = {
 					 "memcpy",
 			[GF_BENCH_COUNTER] = "a manager process over pipes, a shared atomic, a "
 					     "process-shared mutex",
-			[GF_BENCH_GRAIN] = "forked workers fed by a pipe of chunks, chunksize 1, 4, "
+			[GF_BENCH_GRAIN] = "the process pool's map (pool.h), chunksize 1, 4, "
 					   "16, 64",
 			[GF_BENCH_PATHS] = "pixels through pipes, against offsets into a mapped "
 					   "file",
@@ -66,6 +68,16 @@ static const struct gf_bench_cli cli = {
 #define TRUE_PROGRAM "/bin/true"
 /* A program that waits on its stdin, so its memory can be read while it lives. */
 #define CAT_PROGRAM "/bin/cat"
+
+/* Reads one whole record: 0, -EPIPE at a clean end of file, or another negative errno. */
+static int read_record(int fd, void *buf, size_t n)
+{
+	ssize_t r = gf_read_full(fd, buf, n);
+
+	if (r == (ssize_t)n)
+		return 0;
+	return r == 0 ? -EPIPE : (int)r;
+}
 
 static void *shared_alloc(size_t n)
 {
@@ -405,7 +417,7 @@ static int sem_wait_intr(sem_t *s)
 static int chan_send(struct chan *c, const unsigned char *buf, int64_t size)
 {
 	if (c->kind != CHAN_SHM)
-		return gf_bench_write_full(c->wfd, buf, (size_t)size);
+		return gf_write_full(c->wfd, buf, (size_t)size);
 	memcpy(c->shm->data, buf, (size_t)size);
 	return sem_post(c->parent ? &c->shm->to_child : &c->shm->to_parent) ? -errno : 0;
 }
@@ -417,7 +429,7 @@ static int chan_recv(struct chan *c, unsigned char *buf, int64_t size, unsigned 
 
 	if (c->kind != CHAN_SHM) {
 		*view = buf;
-		return gf_bench_read_full(c->rfd, buf, (size_t)size);
+		return read_record(c->rfd, buf, (size_t)size);
 	}
 	rc = sem_wait_intr(c->parent ? &c->shm->to_parent : &c->shm->to_child);
 	*view = c->shm->data;
@@ -619,7 +631,7 @@ static int crew_go(struct crew *c)
 	char go = 1;
 
 	for (int w = 0; w < c->n; w++) {
-		int rc = gf_bench_write_full(c->order[w], &go, 1);
+		int rc = gf_write_full(c->order[w], &go, 1);
 
 		if (rc)
 			return rc;
@@ -647,7 +659,7 @@ static int send_record(int out, int w, int64_t count, uint64_t sum, int64_t byte
 	r.sum = sum;
 	r.bytes = bytes;
 	r.end = gf_clock_now();
-	return gf_bench_write_full(out, &r, sizeof(r));
+	return gf_write_full(out, &r, sizeof(r));
 }
 
 /* Reads one record from every worker; totals their counts, sums and bytes, latest end. */
@@ -656,7 +668,7 @@ static int crew_collect(struct crew *c, struct record *total)
 	memset(total, 0, sizeof(*total));
 	for (int w = 0; w < c->n; w++) {
 		struct record r;
-		int rc = gf_bench_read_full(c->result, &r, sizeof(r));
+		int rc = read_record(c->result, &r, sizeof(r));
 
 		if (rc)
 			return rc;
@@ -699,7 +711,7 @@ static int counter_worker(int w, int in, int out, void *arg)
 	int64_t mine = gf_bench_share(a->o->count, a->o->workers, w);
 	char go;
 
-	while (gf_bench_read_full(in, &go, 1) == 0) {
+	while (read_record(in, &go, 1) == 0) {
 		for (int64_t i = 0; i < mine; i++) {
 			if (a->kind == COUNT_ATOMIC) {
 				atomic_fetch_add_explicit(&a->shm->atomic, 1, memory_order_relaxed);
@@ -712,8 +724,8 @@ static int counter_worker(int w, int in, int out, void *arg)
 				struct request rq = { w, 1 };
 				int64_t value;
 
-				if (gf_bench_write_full(a->request, &rq, sizeof(rq)) ||
-				    gf_bench_read_full(a->reply[w], &value, sizeof(value)))
+				if (gf_write_full(a->request, &rq, sizeof(rq)) ||
+				    read_record(a->reply[w], &value, sizeof(value)))
 					return 1;
 			}
 		}
@@ -730,12 +742,12 @@ static int manager(int in, const int *reply)
 	int64_t value = 0;
 	int rc;
 
-	while ((rc = gf_bench_read_full(in, &rq, sizeof(rq))) == 0) {
+	while ((rc = read_record(in, &rq, sizeof(rq))) == 0) {
 		if (rq.op == 1)
 			value++;
 		else if (rq.op == 2)
 			value = 0;
-		if (gf_bench_write_full(reply[rq.worker], &value, sizeof(value)))
+		if (gf_write_full(reply[rq.worker], &value, sizeof(value)))
 			return 1;
 	}
 	return rc == -EPIPE ? 0 : 1;
@@ -746,9 +758,9 @@ static int manager_ask(int request, int reply, int n, int op, int64_t *value)
 {
 	struct request rq = { n, op };
 
-	if (gf_bench_write_full(request, &rq, sizeof(rq)))
+	if (gf_write_full(request, &rq, sizeof(rq)))
 		return -EPIPE;
-	return gf_bench_read_full(reply, value, sizeof(*value));
+	return read_record(reply, value, sizeof(*value));
 }
 
 static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
@@ -891,93 +903,32 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	return rc;
 }
 
-/* ---- grain: a queue of chunks ---- */
-
-/* One order on the shared task pipe: count tasks (0: the end of this round for its reader). */
-struct chunk {
-	int64_t count;
-	int64_t units;
-};
-_Static_assert(sizeof(struct chunk) <= PIPE_BUF, "chunks share one pipe");
-
-struct grain_arg {
-	int tasks; /* the shared task pipe's read end */
-};
+/* ---- grain: the pool's map and its chunksize ---- */
 
 /*
- * A grain worker: on its go byte, takes chunks from the shared task pipe until it reads an
- * end-of-round chunk, then sends one record. It reads no more chunks before its next go
- * byte, so every worker gets exactly one end-of-round chunk per round.
+ * Maps tasks tasks of units each (a gf_kernel_sum task, the unit of work) over the pool,
+ * reps times after a warm-up, into par; the pool started before, untimed, as a Pool does.
  */
-static int grain_worker(int w, int in, int out, void *arg)
+static int grain_par(struct gf_pool *pool, const struct gf_bench_opts *o, struct gf_task *t,
+		     struct gf_result *res, int64_t tasks, int64_t chunksize, uint64_t want,
+		     double *par, int *ok)
 {
-	struct grain_arg *a = arg;
-	char go;
-
-	while (gf_bench_read_full(in, &go, 1) == 0) {
-		int64_t done = 0;
-		uint64_t sum = 0;
-		struct chunk ch;
-
-		for (;;) {
-			if (gf_bench_read_full(a->tasks, &ch, sizeof(ch)))
-				return 1;
-			if (ch.count == 0)
-				break;
-			for (int64_t i = 0; i < ch.count; i++)
-				sum += gf_bench_work(ch.units);
-			done += ch.count;
-		}
-		if (send_record(out, w, done, sum, 0))
-			return 1;
-	}
-	return 0;
-}
-
-/* Runs tasks of units each through a fresh crew, reps times after a warm-up, into par. */
-static int grain_par(const struct gf_bench_opts *o, int64_t units, int64_t tasks, int64_t chunksize,
-		     uint64_t want, double *par, int *ok)
-{
-	struct grain_arg a;
-	struct crew crew;
-	int tp[2], rc;
-
-	if (pipe(tp))
-		return -errno;
-	a.tasks = tp[0];
-	rc = crew_start(&crew, o->workers, grain_worker, &a);
-	close(tp[0]);
-	if (rc) {
-		close(tp[1]);
-		return rc;
-	}
-	for (int rep = -1; rep < o->reps && rc == 0; rep++) {
+	for (int rep = -1; rep < o->reps; rep++) {
 		double t0 = gf_clock_now();
-		struct record r;
+		uint64_t got = 0;
+		int rc = gf_pool_map(pool, t, (size_t)tasks, (size_t)chunksize, res);
 
-		rc = crew_go(&crew);
-		for (int64_t left = tasks; left > 0 && rc == 0; left -= chunksize) {
-			struct chunk ch = { left < chunksize ? left : chunksize, units };
-
-			rc = gf_bench_write_full(tp[1], &ch, sizeof(ch));
+		if (rc) {
+			fprintf(stderr, "gilfree-posix: pool map: %s\n", gf_pool_error(pool));
+			return rc;
 		}
-		for (int w = 0; w < o->workers && rc == 0; w++) {
-			struct chunk end = { 0, 0 };
-
-			rc = gf_bench_write_full(tp[1], &end, sizeof(end));
-		}
-		if (rc == 0)
-			rc = crew_collect(&crew, &r);
-		if (rc)
-			break;
 		if (rep >= 0)
 			par[rep] = gf_clock_now() - t0;
-		*ok = *ok && r.sum == want && r.count == tasks;
+		for (int64_t i = 0; i < tasks; i++)
+			got += (uint64_t)res[i].sum;
+		*ok = *ok && got == want;
 	}
-	close(tp[1]);
-	if (crew_end(&crew) && rc == 0)
-		rc = -ECHILD;
-	return rc;
+	return 0;
 }
 
 static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
@@ -985,12 +936,18 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	static const int64_t chunksizes[] = { 1, 4, 16, 64 };
 	double *seq = malloc((size_t)o->reps * sizeof(double));
 	double *par = malloc((size_t)o->reps * sizeof(double));
-	int rc = 0;
+	struct gf_task *t = calloc(20000, sizeof(*t)); /* gf_bench_grain_tasks' most */
+	struct gf_result *res = calloc(20000, sizeof(*res));
+	struct gf_pool *pool = NULL;
+	char err[256];
+	int rc = -ENOMEM;
 
-	if (!seq || !par) {
-		free(seq);
-		free(par);
-		return -ENOMEM;
+	if (!seq || !par || !t || !res)
+		goto out;
+	rc = gf_pool_create(o->workers, GF_START_FORK, &pool, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "gilfree-posix: %s\n", err);
+		goto out;
 	}
 	gf_bench_note(b, "one unit of work is %.3f ns", gf_bench_calibrate() * 1e9);
 	for (int64_t g = o->min_grain_us; g && rc == 0; g = gf_bench_next_grain(o, g)) {
@@ -998,21 +955,40 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			units = gf_bench_units((double)g * 1e-6);
 		uint64_t want = gf_bench_grain_seq(units, tasks, o->reps, seq);
 
+		/* the unit of work as the pool's task: gf_kernel_sum(units, 1) */
+		for (int64_t i = 0; i < tasks; i++) {
+			memset(&t[i], 0, sizeof(t[i]));
+			t[i].workload = GF_SUM;
+			t[i].index = (int32_t)i;
+			t[i].key = i;
+			t[i].a = units;
+			t[i].b = 1;
+		}
 		for (size_t k = 0; k < sizeof(chunksizes) / sizeof(chunksizes[0]) && rc == 0; k++) {
 			int ok = want == (uint64_t)tasks * gf_bench_work_expect(units);
 
-			rc = grain_par(o, units, tasks, chunksizes[k], want, par, &ok);
+			rc = grain_par(pool, o, t, res, tasks, chunksizes[k], want, par, &ok);
 			if (rc)
 				break;
-			gf_bench_row(b, "posix_queue",
-				     "%d forked workers, a pipe of chunks (Pool.map's chunksize)",
-				     o->workers);
+			gf_bench_row(
+				b, "posix_pool",
+				"a pool of %d forked workers, gf_pool_map (Pool.map) by chunksize",
+				o->workers);
 			gf_bench_int(b, "chunksize", chunksizes[k]);
 			gf_bench_grain_row(b, g, tasks, seq, par, o->reps, ok);
 		}
 	}
+	gf_pool_close(pool);
+	if (gf_pool_join(pool) && rc == 0) {
+		fprintf(stderr, "gilfree-posix: pool: %s\n", gf_pool_error(pool));
+		rc = -ECHILD;
+	}
+out:
+	gf_pool_free(pool);
 	free(seq);
 	free(par);
+	free(t);
+	free(res);
 	return rc;
 }
 
@@ -1042,7 +1018,7 @@ static int paths_worker(int w, int in, int out, void *arg)
 
 	if (!buf)
 		return 1;
-	while ((rc = gf_bench_read_full(in, &ord, sizeof(ord))) == 0) {
+	while ((rc = read_record(in, &ord, sizeof(ord))) == 0) {
 		uint64_t s = 0;
 
 		if (ord.id < 0) {
@@ -1052,7 +1028,7 @@ static int paths_worker(int w, int in, int out, void *arg)
 			continue;
 		}
 		if (ord.frames) {
-			if (gf_bench_read_full(in, buf, (size_t)ord.bytes))
+			if (read_record(in, buf, (size_t)ord.bytes))
 				break;
 			bytes += ord.bytes;
 			s = gf_bench_checksum(buf, (size_t)ord.bytes);
@@ -1106,17 +1082,17 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 							   frames };
 				int to = crew.order[id % o->workers];
 
-				rc = gf_bench_write_full(to, &ord, sizeof(ord));
+				rc = gf_write_full(to, &ord, sizeof(ord));
 				moved += (int64_t)sizeof(ord);
 				if (rc == 0 && frames) {
-					rc = gf_bench_write_full(to, images + (size_t)id * n, n);
+					rc = gf_write_full(to, images + (size_t)id * n, n);
 					moved += (int64_t)n;
 				}
 			}
 			for (int w = 0; w < o->workers && rc == 0; w++) {
 				struct image_order end = { -1, 0, 0, 0 };
 
-				rc = gf_bench_write_full(crew.order[w], &end, sizeof(end));
+				rc = gf_write_full(crew.order[w], &end, sizeof(end));
 			}
 			if (rc == 0)
 				rc = crew_collect(&crew, &r);

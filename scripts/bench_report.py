@@ -367,7 +367,7 @@ def section_grain(records, md, out_dir):
         pts = [r for r in pick(records, "grain", backend, method) if r.get("chunksize") == cs]
         return min(pts, key=lambda r: r["grain_us"]) if pts else None
     p1, p64 = at("python", "pool_map", 1), at("python", "pool_map", 64)
-    c1, c64 = at("posix", "posix_queue", 1), at("posix", "posix_queue", 64)
+    c1, c64 = at("posix", "posix_pool", 1), at("posix", "posix_pool", 64)
     md.append(table(["lecture claim", "measured in C", "measured in Python"], [
         ["chunksize cuts queue overhead for small tasks",
          f"at {c1['grain_us']} us: {c1['speedup']:.2f}x with chunksize 1, "

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "gf_io.h"
 #include "gf_kernels.h"
 
 static const char *const exp_names[GF_BENCH_NEXP] = { "startup", "ipc", "counter", "grain",
@@ -715,7 +716,7 @@ int gf_bench_image_file(const struct gf_bench_opts *o, char *path, size_t len)
 		rc = -ENOMEM;
 	for (int64_t id = 0; id < o->images && rc == 0; id++) {
 		gf_bench_pixels(buf, n, id);
-		rc = gf_bench_write_full(fd, buf, n);
+		rc = gf_write_full(fd, buf, n);
 	}
 	free(buf);
 	if (rc || !path || snprintf(path, len, "%s", name) >= (int)len) {
@@ -772,44 +773,6 @@ int gf_bench_stamped(const unsigned char *p, int64_t size, int round)
 int64_t gf_bench_share(int64_t k, int workers, int w)
 {
 	return k / workers + (w < k % workers);
-}
-
-/* ---- checked I/O ---- */
-
-int gf_bench_read_full(int fd, void *buf, size_t n)
-{
-	char *p = buf;
-
-	while (n > 0) {
-		ssize_t r = read(fd, p, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EPIPE;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-int gf_bench_write_full(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n > 0) {
-		ssize_t r = write(fd, p, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
 }
 
 /* ---- shared pieces of the experiments ---- */

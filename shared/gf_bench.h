@@ -258,11 +258,4 @@ int gf_bench_stamped(const unsigned char *p, int64_t size, int round);
 /* Worker w's share of k increments or tasks: k / workers, the first k % workers one more. */
 int64_t gf_bench_share(int64_t k, int workers, int w);
 
-/*
- * Read or write exactly n bytes, looping over short counts and EINTR. Return 0, -EPIPE on EOF
- * in the middle (read) or a closed reader (write), or another negative errno.
- */
-int gf_bench_read_full(int fd, void *buf, size_t n);
-int gf_bench_write_full(int fd, const void *buf, size_t n);
-
 #endif

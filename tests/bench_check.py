@@ -27,7 +27,7 @@ METHODS = {
         "startup": ["fork", "fork_exec", "posix_spawn", "pthread"],
         "ipc": ["pipe", "socketpair", "shm", "memcpy"],
         "counter": ["shm_atomic", "shm_mutex", "manager"],
-        "grain": ["posix_queue"],
+        "grain": ["posix_pool"],
         "paths": ["pipe_frames", "mmap_paths"],
     },
     "mpi": {
