@@ -166,89 +166,74 @@ static int ipc(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	return gf_bench_memcpy_table(b, o);
 }
 
-static void counter_row(struct gf_bench_out *b, const struct gf_bench_opts *o, const char *method,
-			const char *title, const double *t, int64_t last)
-{
-	struct gf_stats st = gf_bench_stats_of(t, (size_t)o->reps);
+enum counter_kind { COUNT_ATOMIC, COUNT_CRITICAL, COUNT_REDUCTION };
 
-	gf_bench_row(b, method, "%s", title);
-	gf_bench_int(b, "workers", o->workers);
-	gf_bench_int(b, "count", o->count);
-	gf_bench_stats(b, "ns_per_inc", &st, 1e9 / (double)o->count);
-	gf_bench_int(b, "final", last);
-	gf_bench_check(b, last == o->count);
-	gf_bench_end(b);
+/* One run of o->count increments by the team; returns the final count. */
+static int64_t count_once(const struct gf_bench_opts *o, enum counter_kind kind)
+{
+	int64_t shared = 0, reduced = 0;
+	int w = o->workers;
+
+#pragma omp parallel num_threads(w) reduction(+ : reduced)
+	{
+		int64_t mine = gf_bench_share(o->count, w, omp_get_thread_num());
+		volatile int64_t local = 0;
+
+		if (kind == COUNT_REDUCTION) {
+			/* a private counter per thread, added once at the end */
+			for (int64_t i = 0; i < mine; i++)
+				local = local + 1;
+			reduced += local;
+		} else if (kind == COUNT_ATOMIC) {
+			for (int64_t i = 0; i < mine; i++) {
+#pragma omp atomic
+				shared++;
+			}
+		} else {
+			for (int64_t i = 0; i < mine; i++) {
+#pragma omp critical
+				shared++;
+			}
+		}
+	}
+	return kind == COUNT_REDUCTION ? reduced : shared;
 }
 
 static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	static const char *const names[] = { "omp_atomic", "omp_critical", "omp_reduction" };
+	static const char *const titles[] = {
+		"one shared counter, #pragma omp atomic",
+		"one shared counter, #pragma omp critical",
+		"a private counter per thread, reduction(+)",
+	};
 	double *t = malloc((size_t)o->reps * sizeof(double));
-	int64_t c = 0;
-	int w = o->workers;
 
 	if (!t)
 		return -ENOMEM;
-	/* each rep after one warm-up; a wrong final count in any of them is reported */
-	for (int rep = -1; rep < o->reps; rep++) {
-		double t0 = gf_clock_now();
+	for (int k = COUNT_ATOMIC; k <= COUNT_REDUCTION; k++) {
+		int64_t c = 0;
+		int ok = 1;
+		struct gf_stats st;
 
-		c = 0;
-#pragma omp parallel num_threads(w)
-		{
-			int64_t mine = gf_bench_share(o->count, w, omp_get_thread_num());
+		/* each rep after one warm-up; a wrong final count in any of them is reported */
+		for (int rep = -1; rep < o->reps; rep++) {
+			double t0 = gf_clock_now();
 
-			for (int64_t i = 0; i < mine; i++) {
-#pragma omp atomic
-				c++;
-			}
+			c = count_once(o, (enum counter_kind)k);
+			if (rep >= 0)
+				t[rep] = gf_clock_now() - t0;
+			ok = ok && c == o->count;
 		}
-		if (rep >= 0)
-			t[rep] = gf_clock_now() - t0;
-		if (c != o->count)
-			break;
+		st = gf_bench_stats_of(t, (size_t)o->reps);
+		gf_bench_row(b, names[k], "%s", titles[k]);
+		gf_bench_int(b, "workers", o->workers);
+		gf_bench_int(b, "count", o->count);
+		gf_bench_stats(b, "ns_per_inc", &st, 1e9 / (double)o->count);
+		gf_bench_int(b, "final", c);
+		gf_bench_check(b, ok);
+		gf_bench_end(b);
 	}
-	counter_row(b, o, "omp_atomic", "one shared counter, #pragma omp atomic", t, c);
-
-	for (int rep = -1; rep < o->reps; rep++) {
-		double t0 = gf_clock_now();
-
-		c = 0;
-#pragma omp parallel num_threads(w)
-		{
-			int64_t mine = gf_bench_share(o->count, w, omp_get_thread_num());
-
-			for (int64_t i = 0; i < mine; i++) {
-#pragma omp critical
-				c++;
-			}
-		}
-		if (rep >= 0)
-			t[rep] = gf_clock_now() - t0;
-		if (c != o->count)
-			break;
-	}
-	counter_row(b, o, "omp_critical", "one shared counter, #pragma omp critical", t, c);
-
-	for (int rep = -1; rep < o->reps; rep++) {
-		double t0 = gf_clock_now();
-
-		c = 0;
-#pragma omp parallel num_threads(w) reduction(+ : c)
-		{
-			int64_t mine = gf_bench_share(o->count, w, omp_get_thread_num());
-			volatile int64_t local = 0;
-
-			/* a private counter per thread, added once at the end */
-			for (int64_t i = 0; i < mine; i++)
-				local = local + 1;
-			c += local;
-		}
-		if (rep >= 0)
-			t[rep] = gf_clock_now() - t0;
-		if (c != o->count)
-			break;
-	}
-	counter_row(b, o, "omp_reduction", "a private counter per thread, reduction(+)", t, c);
 	free(t);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "gf_io.h"
+#include "gf_report.h"
 #include "gf_kernels.h"
 
 static const char *const exp_names[GF_BENCH_NEXP] = { "startup", "ipc", "counter", "grain",
@@ -459,20 +460,6 @@ static void print_header(struct gf_bench_out *b)
 	snprintf(b->last_method, sizeof(b->last_method), "%s", b->method);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 void gf_bench_end(struct gf_bench_out *b)
 {
 	FILE *f = b->f;
@@ -483,7 +470,7 @@ void gf_bench_end(struct gf_bench_out *b)
 		fprintf(f,
 			"{\"kind\":\"bench\",\"backend\":\"%s\",\"experiment\":\"%s\",\"method\":",
 			b->backend, b->experiment);
-		json_str(f, b->method);
+		gf_json_string(f, b->method);
 		for (int i = 0; i < b->nfields; i++) {
 			const struct gf_bench_field *fl = &b->field[i];
 
@@ -496,7 +483,7 @@ void gf_bench_end(struct gf_bench_out *b)
 				fprintf(f, "%.9g", fl->x);
 				break;
 			case F_STR:
-				json_str(f, fl->s);
+				gf_json_string(f, fl->s);
 				break;
 			case F_STATS:
 				fprintf(f, "{\"min\":%.9g,\"median\":%.9g,\"max\":%.9g}", fl->min,
