@@ -270,9 +270,12 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		const char *method, *title;
 	} ways[] = {
 		{ START_FORK, "fork", "fork, the child _exits, waitpid" },
-		{ START_EXEC, "fork_exec", "fork, exec " TRUE_PROGRAM ", waitpid" },
-		{ START_SPAWN, "posix_spawn", "posix_spawn " TRUE_PROGRAM ", waitpid" },
-		{ START_THREAD, "pthread", "pthread_create, pthread_join" },
+		{ START_EXEC, "fork_exec",
+		  "fork, exec " TRUE_PROGRAM ", waitpid; memory: " CAT_PROGRAM " waiting" },
+		{ START_SPAWN, "posix_spawn",
+		  "posix_spawn " TRUE_PROGRAM ", waitpid; memory: " CAT_PROGRAM " waiting" },
+		{ START_THREAD, "pthread",
+		  "pthread_create, pthread_join; memory: 16 threads waiting, each" },
 	};
 	int n = o->iters < 200 ? o->iters : 200, warm = o->warmup < 10 ? o->warmup : 10;
 	double *t = malloc((size_t)n * sizeof(double));

@@ -237,6 +237,11 @@ def crossover(points):
     return best
 
 
+def wins(points):
+    cross = crossover([(g, s) for g, s, _, _ in points])
+    return f"parallel wins from {cross} us" if cross else "no grain from which parallel always wins"
+
+
 def section_startup(records, md):
     md.append("### Start-up: what one worker costs\n")
     rows = []
@@ -280,15 +285,18 @@ def section_ipc(records, md, out_dir):
         if key in seen or (r["method"] == "memcpy" and any(k.endswith(" memcpy") for k in seen)):
             continue
         seen.add(key)
-        s = one(records, "ipc", r["backend"], r["method"], size=small)
-        lg = one(records, "ipc", r["backend"], r["method"], size=large)
-        rows.append([r["backend"], r["method"], spread(s["lat_us"]) if s else "n/a",
-                     fmt(lg.get("bw_MBps"), " MB/s") if lg else "n/a",
-                     "yes" if all(x.get("ok") for x in recs if label(x) == key) else "NO"])
-    md.append(f"Latency is half the round trip at {small} B; bandwidth at {large} B "
-              "(size over the median one-way time; osu_bw's bytes over time for `mpi_bw`).\n\n")
-    md.append(table(["backend", "method", f"latency at {small} B", f"bandwidth at {large} B",
-                     "ok"], rows))
+        mine = [x for x in recs if label(x) == key]
+        s = min(mine, key=lambda x: x["size"])
+        lg = max(mine, key=lambda x: x["size"])
+        rows.append([r["backend"], r["method"], f"{s['size']} B", spread(s["lat_us"]),
+                     f"{lg['size']:,} B",
+                     "no copy" if "handoff" in r["method"] else fmt(lg.get("bw_MBps"), " MB/s"),
+                     "yes" if all(x.get("ok") for x in mine) else "NO"])
+    md.append("Latency is half the round trip at the smallest size; bandwidth at the largest size "
+              "the method ran (size over the median one-way time; for `mpi_bw` osu_bw's bytes "
+              "over time). A pointer hand-off copies nothing, so it has no bandwidth.\n\n")
+    md.append(table(["backend", "method", "smallest", "latency there", "largest",
+                     "bandwidth there", "ok"], rows))
     lat, bw = {}, {}
     for r in recs:
         if r["method"] == "memcpy" and label(r) != next(
@@ -298,7 +306,7 @@ def section_ipc(records, md, out_dir):
         if r["method"] != "mpi_bw" and isinstance(r.get("lat_us"), dict):
             st = r["lat_us"]
             lat.setdefault(name, []).append((r["size"], st["median"], st["min"], st["max"]))
-        if r.get("bw_MBps"):
+        if r.get("bw_MBps") and "handoff" not in r["method"]:
             bw.setdefault(name, []).append((r["size"], r["bw_MBps"], r["bw_MBps"], r["bw_MBps"]))
     _image(md, _plot(out_dir, "bench_ipc_latency", "IPC latency (half round trip)",
                      "payload (bytes)", "microseconds", lat), "latency against size")
@@ -354,7 +362,7 @@ def section_grain(records, md, out_dir):
         pts.sort()
         cross = crossover([(g, s) for g, s, _, _ in pts])
         rows.append([name, ", ".join(f"{g} us: {s:.2f}x" for g, s, _, _ in pts),
-                     f"{cross} us" if cross else "never in this sweep"])
+                     f"{cross} us" if cross else "none in this sweep"])
     md.append("Speedup is the median sequential over the median parallel time, both in one run; "
               "the crossover is the smallest grain from which parallel wins at every larger "
               "grain.\n\n")
@@ -375,10 +383,10 @@ def section_grain(records, md, out_dir):
          f"at {p1['grain_us']} us: {p1['speedup']:.2f}x with chunksize 1, "
          f"{p64['speedup']:.2f}x with 64" if p1 and p64 else "n/a"],
         ["sometimes sequential code wins",
-         "; ".join(f"{n}: from {crossover([(g, s) for g, s, _, _ in p])} us"
-                   for n, p in series.items() if not n.startswith("python")) or "n/a",
-         "; ".join(f"{n}: from {crossover([(g, s) for g, s, _, _ in p])} us"
-                   for n, p in series.items() if n.startswith("python")) or "n/a"],
+         "; ".join(f"{n}: {wins(p)}" for n, p in series.items()
+                   if not n.startswith("python")) or "n/a",
+         "; ".join(f"{n}: {wins(p)}" for n, p in series.items()
+                   if n.startswith("python")) or "n/a"],
     ]))
 
 
