@@ -8,12 +8,16 @@
 #include "gf_clock.h"
 
 /*
- * A waiting rank spins this long, then naps between tests. The spin keeps a short wait (a
- * collective that completes at once, a task handed out at once) as fast as MPI_Wait; the nap
- * hands the core back during a long one, at the cost of up to one nap of extra latency.
+ * A waiting rank spins for SPIN seconds, then naps between tests: a tenth of the time waited
+ * so far, between NAP_MIN and NAP_MAX. The spin keeps a short wait (a collective that
+ * completes at once, a task handed out at once) as fast as MPI_Wait; the naps hand the core
+ * back during a long one (rank 0's baseline, a producer between long tasks). The price is
+ * one MPI_Test per nap and a late return of at most one nap: a tenth of the wait, bounded by
+ * NAP_MIN and NAP_MAX.
  */
-#define SPIN_SECONDS	100e-6
-#define NAP_NANOSECONDS 50000L
+#define SPIN    100e-6
+#define NAP_MIN 50e-6
+#define NAP_MAX 1e-3
 
 int gf__mpi_types_init(struct gf_mpi *m)
 {
@@ -48,8 +52,7 @@ void gf__mpi_die(const struct gf_mpi *m, const char *what)
 
 void gf__mpi_wait(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status)
 {
-	const struct timespec nap = {0, NAP_NANOSECONDS};
-	double spin_until = gf_clock_now() + SPIN_SECONDS;
+	double start = gf_clock_now(), waited;
 	int done = 0;
 
 	for (;;) {
@@ -57,8 +60,13 @@ void gf__mpi_wait(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status)
 			gf__mpi_die(m, "MPI_Test failed");
 		if (done)
 			return;
-		if (gf_clock_now() > spin_until)
-			nanosleep(&nap, NULL);
+		waited = gf_clock_now() - start;
+		if (waited > SPIN) {
+			double nap = waited / 10 < NAP_MIN ? NAP_MIN : waited / 10;
+			struct timespec ts = { 0, (long)((nap < NAP_MAX ? nap : NAP_MAX) * 1e9) };
+
+			nanosleep(&ts, NULL);
+		}
 	}
 }
 
@@ -92,7 +100,7 @@ void gf__mpi_span_mark(struct gf_mpi_span *s, const char *name)
 
 void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_rep *rep)
 {
-	double worst[GF_MPI_MARKS] = {0}, prev = 0.0;
+	double worst[GF_MPI_MARKS] = { 0 }, prev = 0.0;
 	MPI_Request req;
 
 	/* Durations, not timestamps: the ranks' clocks need not agree across machines. */

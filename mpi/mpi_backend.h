@@ -17,11 +17,11 @@
 /* One process's state, made in main() and handed to every callback as ctx. */
 struct gf_mpi {
 	int rank;
-	int size;		  /* the world size: the worker count */
-	double init_seconds;	  /* this rank's MPI_Init, by the shared clock */
-	MPI_Datatype task_type;	  /* one struct gf_task, as bytes */
+	int size;                 /* the world size: the worker count */
+	double init_seconds;      /* this rank's MPI_Init, by the shared clock */
+	MPI_Datatype task_type;   /* one struct gf_task, as bytes */
 	MPI_Datatype result_type; /* one struct gf_result, as bytes */
-	int runs_expected;	  /* the warm-up and the timed repetitions */
+	int runs_expected;        /* the warm-up and the timed repetitions */
 	int runs_done;
 	int finished; /* every run completed on this rank: no collective pending */
 };
@@ -42,7 +42,11 @@ struct gf_mpi_span {
 	double at[GF_MPI_MARKS];
 };
 
-/* The micro-benchmarks, where mpi/bench.c is present: "gilfree-mpi bench ...". */
+/*
+ * The micro-benchmarks, where mpi/bench.c is present: "gilfree-mpi bench ...", with argv[0]
+ * "bench" and ctx the struct gf_mpi. Returns the exit status (0, 1 failure, 2 bad input) on
+ * every rank together; a failure of one rank alone ends the job with gf__mpi_die.
+ */
 int gf_mpi_bench(void *ctx, int argc, char **argv);
 
 /* Makes the record types. Returns 0, or the MPI error code. Not collective. */
