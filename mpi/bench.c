@@ -699,6 +699,5 @@ int gf_mpi_bench(void *ctx, int argc, char **argv)
 	status = gf_bench_main(argc, argv, &cli, mpi->rank == 0);
 	/* a wrong quantity is known on rank 0 only: every rank leaves with the same status */
 	MPI_Allreduce(&status, &agreed, 1, MPI_INT, MPI_MAX, WORLD);
-	mpi->finished = 1;
 	return agreed;
 }
