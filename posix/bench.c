@@ -494,7 +494,13 @@ static int ipc_method(struct gf_bench_out *b, const struct gf_bench_opts *o, enu
 		return rc;
 	}
 	if (pid == 0) {
+		int own[2];
+
 		chan_side(&c, 0);
+		own[0] = c.rfd;
+		own[1] = c.wfd;
+		if (kind != CHAN_SHM && gf_fd_close_others(own, 2))
+			_exit(1);
 		_exit(echo(&c, o, buf));
 	}
 	chan_side(&c, 1);
@@ -549,12 +555,16 @@ typedef int (*crew_fn)(int w, int in, int out, void *arg);
 
 static void crew_stop(struct crew *c);
 
+/* The most fds a child keeps besides stdin, stdout and stderr: a manager its reply pipes. */
+#define KEEP_MAX (GF_MAX_WORKERS + 2)
+
 /*
- * Forks n workers running fn. Every worker owns only its order pipe's read end and the
- * result pipe's write end; the parent the others. Returns 0, or a negative errno with
- * nothing left running.
+ * Forks n workers running fn. Every worker owns only its order pipe's read end, the result
+ * pipe's write end and the nkeep fds of keep (an image file, a manager's pipes): it closes
+ * every other. The parent owns the other ends. Returns 0, or a negative errno with nothing
+ * left running.
  */
-static int crew_start(struct crew *c, int n, crew_fn fn, void *arg)
+static int crew_start(struct crew *c, int n, crew_fn fn, void *arg, const int *keep, int nkeep)
 {
 	int res[2], rc = 0;
 
@@ -589,10 +599,12 @@ static int crew_start(struct crew *c, int n, crew_fn fn, void *arg)
 			break;
 		}
 		if (c->pid[w] == 0) {
-			for (int j = 0; j < w; j++)
-				close(c->order[j]);
-			close(p[1]);
-			close(res[0]);
+			int own[KEEP_MAX + 2] = { p[0], res[1] }, k = 2;
+
+			for (int j = 0; j < nkeep && k < KEEP_MAX + 2; j++)
+				own[k++] = keep[j];
+			if (gf_fd_close_others(own, (size_t)k))
+				_exit(1);
 			_exit(fn(w, p[0], res[1], arg));
 		}
 		close(p[0]);
@@ -819,9 +831,12 @@ static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 			goto out;
 		}
 		if (mgr == 0) {
-			close(req[1]);
-			for (int i = 0; i <= n; i++)
-				close(rep_r[i]);
+			int own[KEEP_MAX + 1] = { req[0] }, k = 1;
+
+			for (int i = 0; i <= n && k < KEEP_MAX + 1; i++)
+				own[k++] = rep_w[i];
+			if (gf_fd_close_others(own, (size_t)k))
+				_exit(1);
 			_exit(manager(req[0], rep_w));
 		}
 		close(req[0]);
@@ -832,7 +847,17 @@ static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 		}
 		a.request = req[1];
 	}
-	rc = crew_start(&crew, n, counter_worker, &a);
+	{
+		/* a worker keeps the request pipe and the reply pipes (its own among them) */
+		int keep[KEEP_MAX], nkeep = 0;
+
+		if (kind == COUNT_MANAGER) {
+			keep[nkeep++] = req[1];
+			for (int i = 0; i < n && nkeep < KEEP_MAX; i++)
+				keep[nkeep++] = rep_r[i];
+		}
+		rc = crew_start(&crew, n, counter_worker, &a, keep, nkeep);
+	}
 	if (rc)
 		goto out;
 	for (int rep = -1; rep < reps && rc == 0; rep++) {
@@ -1071,7 +1096,7 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		int ok = 1;
 		int64_t moved = 0, sent = 0, received = 0;
 
-		rc = crew_start(&crew, o->workers, paths_worker, &a);
+		rc = crew_start(&crew, o->workers, paths_worker, &a, &a.fd, 1);
 		if (rc)
 			break;
 		for (int rep = -1; rep < o->reps && rc == 0; rep++) {

@@ -10,7 +10,9 @@ bad input is refused with exit status 2 and one line on stderr. Never checks a t
 """
 
 import argparse
+import glob
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -182,7 +184,6 @@ def check_report(build):
                 fail(f"bench.md has no section '{title}'")
         if md.count("| lecture claim |") != 5:
             fail(f"bench.md: {md.count('| lecture claim |')} claim tables, expected 5")
-        import os
         files = os.listdir(out)
         for stem in ("bench_ipc_latency", "bench_ipc_bandwidth", "bench_grain_speedup"):
             if f"{stem}.gp" not in files or f"{stem}_0.dat" not in files:
@@ -224,6 +225,8 @@ def main():
     # the Python script takes the experiment without the "bench" word
     bench = [] if a.backend == "python" else ["bench"]
     exps = [e for e in a.only.split(",") if e]
+    tmp = os.environ.get("TMPDIR") or "/tmp"
+    images_before = set(glob.glob(os.path.join(tmp, "gilfree-images-*")))
 
     for exp in exps:
         r = run(prefix + bench + [exp] + TINY[exp] + ["--format", "json"])
@@ -252,6 +255,9 @@ def main():
     if a.backend != "python":
         check_bad(prefix, ["bench"], "experiment")
         check_bad(prefix, ["bench", "paths", "--format", "csv"], "--format")
+    left = set(glob.glob(os.path.join(tmp, "gilfree-images-*"))) - images_before
+    if left:
+        fail(f"image files left behind: {sorted(left)}")
     if failures:
         print(f"{len(failures)} failure(s)")
         return 1
