@@ -354,14 +354,15 @@ def ipc(a, out):
 
 # ---- shared state ----
 
-def inc_manager(value, lock, n, start):
+def inc_manager(value, lock, n, start, ends, w):
     start.wait()
     for _ in range(n):
         with lock:
             value.value += 1
+    ends[w] = time.monotonic()  # the clock stops at the last increment, not at exit
 
 
-def inc_value(value, n, start, locked):
+def inc_value(value, n, start, locked, ends, w):
     start.wait()
     for _ in range(n):
         if locked:
@@ -369,6 +370,7 @@ def inc_value(value, n, start, locked):
                 value.value += 1
         else:
             value.value += 1
+    ends[w] = time.monotonic()
 
 
 def counter(a, out):
@@ -378,16 +380,16 @@ def counter(a, out):
         for method in ("manager", "value_lock", "rawvalue"):
             t, final = [], 0
             for rep in range(-1, a.reps if method != "manager" else 1):
-                start = ctx.Event()
+                start, ends = ctx.Event(), ctx.RawArray("d", a.workers)
                 if method == "manager":
                     v, lock = manager.Value("q", 0), manager.Lock()
-                    ps = [ctx.Process(target=inc_manager, args=(v, lock, n, start))
-                          for n in shares]
+                    ps = [ctx.Process(target=inc_manager, args=(v, lock, n, start, ends, w))
+                          for w, n in enumerate(shares)]
                 else:
                     v = ctx.Value("q", 0) if method == "value_lock" else ctx.RawValue("q", 0)
                     ps = [ctx.Process(target=inc_value,
-                                      args=(v, n, start, method == "value_lock"))
-                          for n in shares]
+                                      args=(v, n, start, method == "value_lock", ends, w))
+                          for w, n in enumerate(shares)]
                 for p in ps:
                     p.start()
                 time.sleep(0.05)
@@ -396,7 +398,7 @@ def counter(a, out):
                 for p in ps:
                     p.join()
                 if rep >= 0:
-                    t.append(time.monotonic() - t0)
+                    t.append(max(ends) - t0)
                 final = v.value
                 if any(p.exitcode != 0 for p in ps):
                     out.failed = True
