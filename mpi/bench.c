@@ -198,26 +198,16 @@ static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int6
 /*
  * osu_bw: rank 0 posts a window of non-blocking sends of one buffer, rank 1 the matching
  * receives into one buffer, then rank 1 answers with the bytes it received. Bandwidth is all
- * the bytes over all the time. OSU's window is 64; above 4 MiB (OSU's largest size) it
- * shrinks so that a window moves at most 256 MiB.
+ * the bytes over all the time (gf_bench_window has the plan).
  */
-#define OSU_WINDOW 64
 static void bandwidth(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t size,
 		      unsigned char *buf, double *t)
 {
-	int64_t window = OSU_WINDOW, sent = 0, received = 0, per_round;
-	MPI_Request req[OSU_WINDOW];
-	int iters, warmup, ok = 1, n = (int)size;
-	double total = 0;
+	int64_t sent = 0, received = 0;
+	MPI_Request req[GF_BENCH_WINDOW];
+	int iters, warmup, window, ok = 1, n = (int)size;
 
-	if (size > (INT64_C(4) << 20))
-		window = (INT64_C(256) << 20) / size > 0 ? (INT64_C(256) << 20) / size : 1;
-	gf_bench_iters(o, size, &iters, &warmup);
-	per_round = window * size;
-	if ((int64_t)iters * per_round > (INT64_C(4) << 30))
-		iters = (int)((INT64_C(4) << 30) / per_round) > 2
-				? (int)((INT64_C(4) << 30) / per_round)
-				: 2;
+	gf_bench_window(o, size, &window, &iters, &warmup);
 	start_together();
 	for (int i = -warmup; i < iters; i++) {
 		if (mpi->rank == 0) {
@@ -227,21 +217,20 @@ static void bandwidth(struct gf_bench_out *b, const struct gf_bench_opts *o, int
 			gf_bench_stamp(buf, size, i);
 			for (int w = 0; w < window; w++)
 				MPI_Isend(buf, n, MPI_BYTE, 1, 100, WORLD, &req[w]);
-			MPI_Waitall((int)window, req, MPI_STATUSES_IGNORE);
+			MPI_Waitall(window, req, MPI_STATUSES_IGNORE);
 			MPI_Recv(&ack, 1, MPI_INT64_T, 1, 101, WORLD, MPI_STATUS_IGNORE);
 			if (i >= 0) {
-				t[i] = (gf_clock_now() - t0) / (double)window;
-				total += t[i] * (double)window;
-				sent += per_round;
+				t[i] = gf_clock_now() - t0;
+				sent += (int64_t)window * size;
 				received += ack;
 			}
 		} else if (mpi->rank == 1) {
-			MPI_Status st[OSU_WINDOW];
+			MPI_Status st[GF_BENCH_WINDOW];
 			int64_t got = 0;
 
 			for (int w = 0; w < window; w++)
 				MPI_Irecv(buf, n, MPI_BYTE, 0, 100, WORLD, &req[w]);
-			MPI_Waitall((int)window, req, st);
+			MPI_Waitall(window, req, st);
 			for (int w = 0; w < window; w++) {
 				int c = 0;
 
@@ -252,21 +241,11 @@ static void bandwidth(struct gf_bench_out *b, const struct gf_bench_opts *o, int
 			MPI_Send(&got, 1, MPI_INT64_T, 0, 101, WORLD);
 		}
 	}
-	ok = all_ok(ok && sent == received);
-	if (is_root()) {
-		struct gf_stats st = gf_bench_stats_of(t, (size_t)iters);
-
-		gf_bench_row(b, "mpi_bw",
-			     "rank 0 to 1, a window of MPI_Isend, bytes over time (osu_bw)");
-		gf_bench_int(b, "size", size);
-		gf_bench_int(b, "window", window);
-		gf_bench_stats(b, "lat_us", &st, 1e6);
-		gf_bench_num(b, "bw_MBps", total > 0 ? (double)sent / total / 1e6 : 0);
-		gf_bench_int(b, "bytes_sent", sent);
-		gf_bench_int(b, "bytes_received", received);
-		gf_bench_check(b, ok);
-		gf_bench_end(b);
-	}
+	ok = all_ok(ok);
+	if (is_root())
+		gf_bench_bw_row(b, "mpi_bw",
+				"rank 0 to 1, a window of MPI_Isend, bytes over time (osu_bw)",
+				size, window, t, (size_t)iters, sent, received, ok);
 }
 
 /*

@@ -460,7 +460,58 @@ static int echo(struct chan *c, const struct gf_bench_opts *o, unsigned char *bu
 				return 1;
 		}
 	}
+	/* then osu_bw's plan on a stream: a window of messages, one answer of the bytes got */
+	for (int64_t s = o->min_size; s && c->kind != CHAN_SHM; s = gf_bench_next_size(o, s)) {
+		int iters, warmup, window;
+
+		gf_bench_window(o, s, &window, &iters, &warmup);
+		for (int i = 0; i < warmup + iters; i++) {
+			int64_t got = 0;
+
+			for (int w = 0; w < window; w++) {
+				if (read_record(c->rfd, buf, (size_t)s))
+					return 1;
+				got += s;
+			}
+			bad |= !gf_bench_stamped(buf, s, i);
+			if (gf_write_full(c->wfd, &got, sizeof(got)))
+				return 1;
+		}
+	}
 	return bad;
+}
+
+/* The parent's side of the stream plan: a row per size. */
+static int stream(struct gf_bench_out *b, const struct gf_bench_opts *o, struct chan *c,
+		  unsigned char *buf, double *t, const char *method, const char *title)
+{
+	int rc = 0;
+
+	for (int64_t s = o->min_size; s && rc == 0; s = gf_bench_next_size(o, s)) {
+		int iters, warmup, window;
+		int64_t sent = 0, received = 0;
+
+		gf_bench_window(o, s, &window, &iters, &warmup);
+		for (int i = 0; i < warmup + iters && rc == 0; i++) {
+			double t0 = gf_clock_now();
+			int64_t ack = 0;
+
+			gf_bench_stamp(buf, s, i);
+			for (int w = 0; w < window && rc == 0; w++)
+				rc = gf_write_full(c->wfd, buf, (size_t)s);
+			if (rc == 0)
+				rc = read_record(c->rfd, &ack, sizeof(ack));
+			if (i >= warmup) {
+				t[i - warmup] = gf_clock_now() - t0;
+				sent += (int64_t)window * s;
+				received += ack;
+			}
+		}
+		if (rc == 0)
+			gf_bench_bw_row(b, method, title, s, window, t, (size_t)iters, sent,
+					received, 1);
+	}
+	return rc;
 }
 
 static int ipc_method(struct gf_bench_out *b, const struct gf_bench_opts *o, enum chan_kind kind)
@@ -524,6 +575,9 @@ static int ipc_method(struct gf_bench_out *b, const struct gf_bench_opts *o, enu
 		if (rc == 0)
 			gf_bench_latency_row(b, names[kind], titles[kind], s, t, (size_t)iters, ok);
 	}
+	if (rc == 0 && kind != CHAN_SHM)
+		rc = stream(b, o, &c, buf, t, kind == CHAN_PIPE ? "pipe_bw" : "socketpair_bw",
+			    "a window of messages, one answer of the bytes received (osu_bw)");
 	chan_close(&c);
 	if (reap(pid, "echo child") && rc == 0)
 		rc = -ECHILD;

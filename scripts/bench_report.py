@@ -293,8 +293,8 @@ def section_ipc(records, md, out_dir):
                      "no copy" if "handoff" in r["method"] else fmt(lg.get("bw_MBps"), " MB/s"),
                      "yes" if all(x.get("ok") for x in mine) else "NO"])
     md.append("Latency is half the round trip at the smallest size; bandwidth at the largest size "
-              "the method ran (size over the median one-way time; for `mpi_bw` osu_bw's bytes "
-              "over time). A pointer hand-off copies nothing, so it has no bandwidth.\n\n")
+              "the method ran (size over the median one-way time; for the `_bw` methods, a window of "
+              "messages as osu_bw, all the bytes over all the time). A pointer hand-off copies nothing, so it has no bandwidth.\n\n")
     md.append(table(["backend", "method", "smallest", "latency there", "largest",
                      "bandwidth there", "ok"], rows))
     lat, bw = {}, {}
@@ -303,7 +303,7 @@ def section_ipc(records, md, out_dir):
                 (label(x) for x in recs if x["method"] == "memcpy"), None):
             continue
         name = "memcpy" if r["method"] == "memcpy" else label(r)
-        if r["method"] != "mpi_bw" and isinstance(r.get("lat_us"), dict):
+        if not r["method"].endswith("_bw") and isinstance(r.get("lat_us"), dict):
             st = r["lat_us"]
             lat.setdefault(name, []).append((r["size"], st["median"], st["min"], st["max"]))
         if r.get("bw_MBps") and "handoff" not in r["method"]:

@@ -338,6 +338,21 @@ void gf_bench_iters(const struct gf_bench_opts *o, int64_t size, int *iters, int
 	*warmup = (int)wu;
 }
 
+void gf_bench_window(const struct gf_bench_opts *o, int64_t size, int *window, int *iters,
+		     int *warmup)
+{
+	int64_t w = GF_BENCH_WINDOW, most = INT64_C(1) << 30;
+
+	if (size > (INT64_C(4) << 20))
+		w = (INT64_C(256) << 20) / size > 0 ? (INT64_C(256) << 20) / size : 1;
+	gf_bench_iters(o, size, iters, warmup);
+	if ((int64_t)*iters * w * size > most)
+		*iters = most / (w * size) > 2 ? (int)(most / (w * size)) : 2;
+	if (*warmup > *iters)
+		*warmup = *iters;
+	*window = (int)w;
+}
+
 /* ---- output ---- */
 
 enum { F_INT, F_NUM, F_STR, F_STATS, F_BOOL };
@@ -804,6 +819,26 @@ void gf_bench_latency_row(struct gf_bench_out *b, const char *method, const char
 	gf_bench_stats(b, "lat_us", &st, 1e6);
 	gf_bench_num(b, "bw_MBps", st.median > 0 ? (double)size / st.median / 1e6 : 0);
 	gf_bench_check(b, ok);
+	gf_bench_end(b);
+}
+
+void gf_bench_bw_row(struct gf_bench_out *b, const char *method, const char *title, int64_t size,
+		     int window, const double *seconds, size_t n, int64_t sent, int64_t received,
+		     int ok)
+{
+	struct gf_stats st = gf_bench_stats_of(seconds, n);
+	double total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += seconds[i];
+	gf_bench_row(b, method, "%s", title);
+	gf_bench_int(b, "size", size);
+	gf_bench_int(b, "window", window);
+	gf_bench_stats(b, "lat_us", &st, 1e6 / window);
+	gf_bench_num(b, "bw_MBps", total > 0 ? (double)sent / total / 1e6 : 0);
+	gf_bench_int(b, "bytes_sent", sent);
+	gf_bench_int(b, "bytes_received", received);
+	gf_bench_check(b, ok && sent == received);
 	gf_bench_end(b);
 }
 

@@ -108,6 +108,16 @@ int64_t gf_bench_next_size(const struct gf_bench_opts *o, int64_t size);
 void gf_bench_iters(const struct gf_bench_opts *o, int64_t size, int *iters, int *warmup);
 
 /*
+ * The plan of a bandwidth point, as osu_bw: a window of GF_BENCH_WINDOW messages in flight
+ * per round, the receiver answering once per window. Above 4 MiB (OSU's largest size) the
+ * window shrinks so that one moves at most 256 MiB, and the rounds (gf_bench_iters) so that a
+ * point moves at most 1 GiB (at least 2).
+ */
+#define GF_BENCH_WINDOW 64
+void gf_bench_window(const struct gf_bench_opts *o, int64_t size, int *window, int *iters,
+		     int *warmup);
+
+/*
  * The output of one bench run, a row at a time: in text, a '#' header (the title and the
  * column names) each time the method or the columns change, then one line of fixed-width
  * columns per row; in json, one object per row on one line:
@@ -225,6 +235,15 @@ uint64_t gf_bench_images_checksum(const struct gf_bench_opts *o);
  */
 void gf_bench_latency_row(struct gf_bench_out *b, const char *method, const char *title,
 			  int64_t size, const double *samples, size_t n, int ok);
+
+/*
+ * A bandwidth row: size, window, lat_us (seconds[0..n) per window, each divided by the
+ * window: per message), bw_MBps (all the bytes over all the time, as osu_bw), bytes_sent,
+ * bytes_received, ok (which also requires sent == received).
+ */
+void gf_bench_bw_row(struct gf_bench_out *b, const char *method, const char *title, int64_t size,
+		     int window, const double *seconds, size_t n, int64_t sent, int64_t received,
+		     int ok);
 
 /*
  * One grain point: the sequential run of tasks tasks of units each, reps times after one

@@ -27,7 +27,7 @@ METHODS = {
     },
     "posix": {
         "startup": ["fork", "fork_exec", "posix_spawn", "pthread"],
-        "ipc": ["pipe", "socketpair", "shm", "memcpy"],
+        "ipc": ["pipe", "socketpair", "shm", "pipe_bw", "socketpair_bw", "memcpy"],
         "counter": ["shm_atomic", "shm_mutex", "manager"],
         "grain": ["posix_pool"],
         "paths": ["pipe_frames", "mmap_paths"],
@@ -99,6 +99,8 @@ def check_records(backend, exp, recs):
             fail(f"{where}: a checked quantity is wrong: {r}")
         if not is_stats(r.get(STATS[exp])):
             fail(f"{where}: '{STATS[exp]}' is not {{min, median, max}}: {r.get(STATS[exp])}")
+        if "bytes_sent" in r and r["bytes_sent"] != r.get("bytes_received"):
+            fail(f"{where}: sent {r['bytes_sent']} bytes, received {r.get('bytes_received')}")
         if exp == "counter":
             if r.get("count") != 1001:
                 fail(f"{where}: count {r.get('count')}, asked 1001")
@@ -107,9 +109,6 @@ def check_records(backend, exp, recs):
         if exp == "paths":
             if r.get("images") != 3 or r.get("image_bytes") != 64 * 33:
                 fail(f"{where}: images {r.get('images')} of {r.get('image_bytes')} bytes")
-            if "bytes_sent" in r and r["bytes_sent"] != r.get("bytes_received"):
-                fail(f"{where}: sent {r['bytes_sent']} bytes, received "
-                     f"{r.get('bytes_received')}")
             if not r.get("bytes_moved", 0) > 0:
                 fail(f"{where}: bytes_moved {r.get('bytes_moved')}")
         if exp == "grain":
