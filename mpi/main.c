@@ -98,7 +98,9 @@ int main(int argc, char **argv)
 	struct gf_mpi m = { .task_type = MPI_DATATYPE_NULL, .result_type = MPI_DATATYPE_NULL };
 	struct gf_backend backend = {
 		.name = "mpi",
-		.cli = { .prog = "gilfree-mpi", .flags = GF_OPT_SCHEDULE, .workers_env = NULL },
+		.cli = { .prog = "gilfree-mpi",
+			 .flags = GF_OPT_SCHEDULE | GF_OPT_WORLD,
+			 .workers_env = NULL },
 		.check = mpi_check,
 		.setup = mpi_setup,
 		.run = mpi_run,

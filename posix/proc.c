@@ -413,13 +413,10 @@ int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g, struct gf
 
 				if (!open_fd[i] || g->rfds[i] != pfd[k].fd)
 					continue;
-				/* Records are written whole and atomically: this read cannot block.
-				 */
+				/* Records are written whole, atomically: this cannot block. */
 				rd = gf_read_full(g->rfds[i], &rec, sizeof(rec));
 				if (rd == 0) {
-					/* Its writers have gone: fine for a worker that sent its
-					   results and exited 0, a failure named at once otherwise.
-					 */
+					/* Writers gone: fine for a worker that exited 0. */
 					int who = owner(g, n, i);
 
 					open_fd[i] = 0;

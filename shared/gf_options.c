@@ -463,9 +463,14 @@ void gf_options_usage(const struct gf_cli *cli)
 	       "  sum       Example 25.1: each worker w sums i*(w+1) for i in [0, n)\n"
 	       "  primes    Example 25.2: prime counts below each limit, by trial division\n"
 	       "  resize    Example 25.3: resize simulation of each image, sum of sqrt(p+1)\n\n");
-	printf("Options:\n"
-	       "  -w, --workers N     worker count (default %d%s%s%s)\n"
-	       "  -c, --class C       size class: S (the lecture's sizes, default), W, A, B\n"
+	printf("Options:\n");
+	if (cli->flags & GF_OPT_WORLD)
+		printf("  -w, --workers N     worker count: must equal the launcher's (mpirun -np N)\n");
+	else
+		printf("  -w, --workers N     worker count (default %d%s%s%s)\n", GF_DEFAULT_WORKERS,
+		       cli->workers_env ? ", or $" : "", cli->workers_env ? cli->workers_env : "",
+		       cli->workers_env ? " when set" : "");
+	printf("  -c, --class C       size class: S (the lecture's sizes, default), W, A, B\n"
 	       "      --n N           sum: iterations per worker\n"
 	       "      --limits L,...  primes: the task list of limits, in submission order\n"
 	       "      --images N      resize: number of images\n"
@@ -473,8 +478,6 @@ void gf_options_usage(const struct gf_cli *cli)
 	       "      --height N      resize: image height in pixels\n"
 	       "  -r, --reps R        timed repetitions after one untimed warm-up (default %d)\n"
 	       "  -f, --format F      text (default), json (one object per line) or csv\n",
-	       GF_DEFAULT_WORKERS, cli->workers_env ? ", or $" : "",
-	       cli->workers_env ? cli->workers_env : "", cli->workers_env ? " when set" : "",
 	       GF_DEFAULT_REPS);
 	if (cli->flags & GF_OPT_START)
 		printf("      --start M       how workers start: fork (default) or spawn (exec)\n");

@@ -21,6 +21,7 @@ enum gf_opt_flags {
 	GF_OPT_START = 1 << 0,     /* --start fork|spawn (posix) */
 	GF_OPT_CHUNKSIZE = 1 << 1, /* --chunksize N (posix pool) */
 	GF_OPT_SCHEDULE = 1 << 2,  /* --schedule static|dynamic (mpi) */
+	GF_OPT_WORLD = 1 << 3,     /* the worker count is the launcher's (mpirun -np) */
 };
 
 /* Limits past which a size is refused up front rather than discovered by a crash or a hang. */

@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 failures, passed = [], []
@@ -238,6 +239,19 @@ def check_fork_failure(binary):
         print("skip fork failure: needs root, setpriv and prlimit", flush=True)
         return
     uid = free_uid()
+    # The build tree may not be reachable by that uid (a home directory of mode 700): run a
+    # copy from a directory it can enter.
+    tmp = tempfile.mkdtemp(prefix="gf-nproc-")
+    os.chmod(tmp, 0o755)
+    copy = os.path.join(tmp, os.path.basename(binary))
+    shutil.copy2(binary, copy)
+    try:
+        fork_failure_runs(copy, uid, setpriv, prlimit)
+    finally:
+        shutil.rmtree(tmp)
+
+
+def fork_failure_runs(binary, uid, setpriv, prlimit):
     # --nproc=3: the binary and two workers; the third fork fails with EAGAIN.
     for workload, method in (("sum", "fork"), ("primes", "spawn"), ("resize", "fork"),
                              ("resize", "spawn")):

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gf_io.h"
@@ -276,12 +277,75 @@ static void test_kill_idle(void)
 	finish(p);
 }
 
+/* The pids of the children of this process, from /proc (at most max). */
+static int my_children(pid_t *out, int max)
+{
+	char path[64];
+	FILE *f;
+	int n = 0;
+	long pid;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)getppid(),
+		 (long)getppid());
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (n < max && fscanf(f, "%ld", &pid) == 1)
+		out[n++] = (pid_t)pid;
+	fclose(f);
+	return n;
+}
+
+/* Workers killed at random, again and again, while maps run: every map still completes. */
+static void test_kill_storm(void)
+{
+	struct gf_pool *p = make_pool(3);
+	struct gf_pool_stats st;
+	int maps = 0, status;
+	pid_t killer = fork();
+
+	if (killer == 0) {
+		/* Kills ten of its parent's other children, one every 30 ms. */
+		struct timespec tick = {0, 30 * 1000 * 1000};
+		pid_t kids[64];
+
+		for (int round = 0; round < 10; round++) {
+			int n, pick;
+
+			nanosleep(&tick, NULL);
+			n = my_children(kids, 64);
+			pick = n ? (int)((unsigned)round * 7u % (unsigned)n) : 0;
+			if (n && kids[pick] == getpid())
+				pick = (pick + 1) % n;
+			if (n > 1)
+				kill(kids[pick], SIGKILL);
+		}
+		_exit(0);
+	}
+	CU_ASSERT_FATAL(killer > 0);
+	while (waitpid(killer, &status, WNOHANG) == 0) {
+		check_map(p, 40, 2);
+		maps++;
+	}
+	check_map(p, 40, 2);
+	gf_pool_get_stats(p, &st);
+	CU_ASSERT(maps > 0);
+	CU_ASSERT(st.replaced >= 1);
+	finish(p);
+}
+
 static const struct gf_test tests[] = {
-    GF_TEST(test_map_chunksizes), GF_TEST(test_imap_order),
-    GF_TEST(test_apply_async),	  GF_TEST(test_empty_and_small),
-    GF_TEST(test_reuse),	  GF_TEST(test_close_join_terminate),
-    GF_TEST(test_worker_fds),	  GF_TEST(test_kill_mid_map),
-    GF_TEST(test_kill_idle),	  {NULL, NULL},
+    GF_TEST(test_map_chunksizes),
+    GF_TEST(test_imap_order),
+    GF_TEST(test_apply_async),
+    GF_TEST(test_empty_and_small),
+    GF_TEST(test_reuse),
+    GF_TEST(test_close_join_terminate),
+    GF_TEST(test_worker_fds),
+    GF_TEST(test_kill_mid_map),
+    GF_TEST(test_kill_idle),
+    GF_TEST(test_kill_storm),
+    {NULL, NULL},
 };
 
 int main(int argc, char **argv)
