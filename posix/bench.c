@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -732,12 +733,46 @@ static int send_record(int out, int w, int64_t count, uint64_t sum, int64_t byte
 }
 
 /* Reads one record from every worker; totals their counts, sums and bytes, latest end. */
+/*
+ * Waits until a record can be read. A worker that ended meanwhile (it ends only when its
+ * order pipe closes, in crew_end) never sends its record, and the others keep the result
+ * pipe open, so waiting on would hang: it is -ECHILD, and crew_end reaps it and says how it
+ * ended.
+ */
+static int crew_wait(struct crew *c)
+{
+	struct pollfd p = { .fd = c->result, .events = POLLIN };
+
+	for (;;) {
+		int r = poll(&p, 1, 200);
+
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		for (int w = 0; r == 0 && w < c->n; w++) {
+			siginfo_t si;
+
+			memset(&si, 0, sizeof(si));
+			if (waitid(P_PID, (id_t)c->pid[w], &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    si.si_pid != 0) {
+				fprintf(stderr,
+					"gilfree-posix: worker %d ended before its record\n", w);
+				return -ECHILD;
+			}
+		}
+	}
+}
+
 static int crew_collect(struct crew *c, struct record *total)
 {
 	memset(total, 0, sizeof(*total));
 	for (int w = 0; w < c->n; w++) {
 		struct record r;
-		int rc = read_record(c->result, &r, sizeof(r));
+		int rc = crew_wait(c);
+
+		if (rc == 0)
+			rc = read_record(c->result, &r, sizeof(r));
 
 		if (rc)
 			return rc;
