@@ -18,7 +18,8 @@ if(TARGET gilfree-posix AND EXISTS ${PROJECT_SOURCE_DIR}/posix/bench.c)
 endif()
 if(TARGET gilfree-mpi AND EXISTS ${PROJECT_SOURCE_DIR}/mpi/bench.c)
   gf_bench_test(bench_mpi mpi --binary $<TARGET_FILE:gilfree-mpi>
-                --launcher "${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 2")
+                --launcher "${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 2"
+                --single "${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 1")
   set_tests_properties(bench_mpi PROPERTIES ENVIRONMENT
     "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endif()

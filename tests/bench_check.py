@@ -206,6 +206,8 @@ def main():
                    help="check bench_report.py --quick against a build folder instead")
     p.add_argument("--launcher", default="", help="e.g. 'mpiexec -n 2'")
     p.add_argument("--only", default=",".join(TINY), help="experiments, comma-separated")
+    p.add_argument("--single", metavar="LAUNCHER", help="mpi: a one-rank launcher, under which "
+                   "ipc and paths must be refused with exit status 2")
     p.add_argument("--mpi", help="python: also time mpiexec to MPI_Init with this gilfree-mpi")
     a = p.parse_args()
     if a.report:
@@ -254,6 +256,11 @@ def main():
     if a.backend != "python":
         check_bad(prefix, ["bench"], "experiment")
         check_bad(prefix, ["bench", "paths", "--format", "csv"], "--format")
+    if a.single:
+        for exp in ("ipc", "paths"):
+            r = run(shlex.split(a.single) + [a.binary, "bench", exp] + TINY[exp])
+            if r.returncode != 2 or "at least 2 ranks" not in r.stderr or r.stdout.strip():
+                fail(f"{exp} on one rank: exit {r.returncode}, stderr {r.stderr[-300:]!r}")
     left = set(glob.glob(os.path.join(tmp, "gilfree-images-*"))) - images_before
     if left:
         fail(f"image files left behind: {sorted(left)}")
