@@ -135,6 +135,9 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 		   char *err, size_t errlen)
 {
 	int c, rc = 0, exp = -1;
+	/* the values as given, to name the one at fault when two disagree */
+	const char *min_size = NULL, *max_size = NULL, *min_grain = NULL, *max_grain = NULL;
+	const char *count = NULL, *workers = NULL;
 	int64_t v;
 
 	memset(o, 0, sizeof(*o));
@@ -176,10 +179,12 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 		case OPT_MIN_SIZE:
 			rc = opt_size("--min-size", arg, 1, GF_BENCH_MAX_SIZE, &o->min_size, err,
 				      errlen);
+			min_size = arg;
 			break;
 		case OPT_MAX_SIZE:
 			rc = opt_size("--max-size", arg, 1, GF_BENCH_MAX_SIZE, &o->max_size, err,
 				      errlen);
+			max_size = arg;
 			break;
 		case OPT_STEP:
 			rc = opt_int("--step", arg, 2, 16, &v, err, errlen);
@@ -196,17 +201,21 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 		case 'w':
 			rc = opt_int("--workers", arg, 1, GF_MAX_WORKERS, &v, err, errlen);
 			o->workers = (int)v;
+			workers = arg;
 			break;
 		case OPT_COUNT:
 			rc = opt_int("--count", arg, 1, GF_BENCH_MAX_COUNT, &o->count, err, errlen);
+			count = arg;
 			break;
 		case OPT_MIN_GRAIN:
 			rc = opt_int("--min-grain", arg, 1, GF_BENCH_MAX_GRAIN, &o->min_grain_us,
 				     err, errlen);
+			min_grain = arg;
 			break;
 		case OPT_MAX_GRAIN:
 			rc = opt_int("--max-grain", arg, 1, GF_BENCH_MAX_GRAIN, &o->max_grain_us,
 				     err, errlen);
+			max_grain = arg;
 			break;
 		case 'r':
 			rc = opt_int("--reps", arg, 1, GF_MAX_REPS, &v, err, errlen);
@@ -260,18 +269,30 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 		return -EINVAL;
 	}
 	if (o->min_size > o->max_size) {
-		errf(err, errlen, "invalid --max-size '%lld': below --min-size %lld",
-		     (long long)o->max_size, (long long)o->min_size);
+		if (max_size)
+			errf(err, errlen, "invalid --max-size '%s': below --min-size %lld",
+			     max_size, (long long)o->min_size);
+		else
+			errf(err, errlen, "invalid --min-size '%s': above --max-size %lld",
+			     min_size, (long long)o->max_size);
 		return -EINVAL;
 	}
 	if (o->min_grain_us > o->max_grain_us) {
-		errf(err, errlen, "invalid --max-grain '%lld': below --min-grain %lld",
-		     (long long)o->max_grain_us, (long long)o->min_grain_us);
+		if (max_grain)
+			errf(err, errlen, "invalid --max-grain '%s': below --min-grain %lld",
+			     max_grain, (long long)o->min_grain_us);
+		else
+			errf(err, errlen, "invalid --min-grain '%s': above --max-grain %lld",
+			     min_grain, (long long)o->max_grain_us);
 		return -EINVAL;
 	}
 	if (o->count < o->workers) {
-		errf(err, errlen, "invalid --count '%lld': fewer than the %d workers",
-		     (long long)o->count, o->workers);
+		if (count)
+			errf(err, errlen, "invalid --count '%s': fewer than the %d workers", count,
+			     o->workers);
+		else
+			errf(err, errlen, "invalid --workers '%s': more than the %lld increments",
+			     workers, (long long)o->count);
 		return -EINVAL;
 	}
 	if (o->width * o->height > GF_BENCH_MAX_SIZE) {
@@ -303,7 +324,7 @@ void gf_bench_usage(const struct gf_bench_cli *cli)
 	       "  --count K                   counter: total increments (default 100000)\n"
 	       "  --min-grain US, --max-grain US  grain sweep in microseconds, by tens\n"
 	       "                              (default 1 to 100000)\n"
-	       "  -r, --reps R                repetitions of startup, grain and paths (default 5)\n"
+	       "  -r, --reps R                repetitions of counter, grain and paths (default 5)\n"
 	       "  --images N, --width W, --height H  paths: the images (default 8 of 1920x1080)\n"
 	       "  -f, --format F              text (default) or json\n"
 	       "  -h, --help\n\n"

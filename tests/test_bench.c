@@ -61,6 +61,9 @@ static void test_parse(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'2x'"));
 	CU_ASSERT_EQUAL(parse("bench ipc --max-size 2g", &o, err), -EINVAL);
 	CU_ASSERT_EQUAL(parse("bench ipc --max-size 4 --min-size 8", &o, err), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--max-size '4'"));
+	CU_ASSERT_EQUAL(parse("bench ipc --min-size 1g", &o, err), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--min-size '1g'"));
 	CU_ASSERT_EQUAL(parse("bench ipc --iters 0", &o, err), -EINVAL);
 	CU_ASSERT_EQUAL(parse("bench ipc --format csv", &o, err), -EINVAL);
 	CU_ASSERT_EQUAL(parse("bench ipc extra", &o, err), -EINVAL);
