@@ -78,20 +78,32 @@ def parse_args(argv):
                formatter_class=argparse.RawDescriptionHelpFormatter,
                epilog=__doc__.split("\n\n", 2)[2])
     p.add_argument("experiment", choices=EXPERIMENTS)
-    p.add_argument("--min-size", type=size_arg("--min-size"), default=8)
-    p.add_argument("--max-size", type=size_arg("--max-size"), default=32 << 20,
+    p.add_argument("--min-size", type=size_arg("--min-size"), default=8, metavar="S",
+                   help="smallest ipc payload (default 8)")
+    p.add_argument("--max-size", type=size_arg("--max-size"), default=32 << 20, metavar="S",
                    help="largest ipc payload (default 32m; suffix k, m, g)")
-    p.add_argument("--step", type=positive("--step", 2, 16), default=4)
-    p.add_argument("--iters", type=positive("--iters", 1, 10**7), default=200)
-    p.add_argument("--warmup", type=positive("--warmup", 0, 10**7), default=20)
-    p.add_argument("-w", "--workers", type=positive("--workers", 1, 1024), default=2)
-    p.add_argument("--count", type=positive("--count"), default=10000)
-    p.add_argument("--min-grain", type=positive("--min-grain", 1, 10**7), default=10)
-    p.add_argument("--max-grain", type=positive("--max-grain", 1, 10**7), default=100000)
-    p.add_argument("-r", "--reps", type=positive("--reps", 1, 10**5), default=3)
-    p.add_argument("--images", type=positive("--images", 1, 10**5), default=8)
-    p.add_argument("--width", type=positive("--width", 1, 10**5), default=1920)
-    p.add_argument("--height", type=positive("--height", 1, 10**5), default=1080)
+    p.add_argument("--step", type=positive("--step", 2, 16), default=4, metavar="N",
+                   help="each payload size is the previous times N (default 4)")
+    p.add_argument("--iters", type=positive("--iters", 1, 10**7), default=200, metavar="N",
+                   help="timed iterations per point up to 8 KiB, a tenth above (default 200)")
+    p.add_argument("--warmup", type=positive("--warmup", 0, 10**7), default=20, metavar="N",
+                   help="untimed iterations first (default 20)")
+    p.add_argument("-w", "--workers", type=positive("--workers", 1, 1024), default=2,
+                   metavar="N", help="worker processes (default 2)")
+    p.add_argument("--count", type=positive("--count"), default=10000, metavar="K",
+                   help="counter: total increments (default 10000)")
+    p.add_argument("--min-grain", type=positive("--min-grain", 1, 10**7), default=10,
+                   metavar="US", help="grain: the first task size, microseconds (default 10)")
+    p.add_argument("--max-grain", type=positive("--max-grain", 1, 10**7), default=100000,
+                   metavar="US", help="grain: the last, by tens (default 100000)")
+    p.add_argument("-r", "--reps", type=positive("--reps", 1, 10**5), default=3, metavar="R",
+                   help="timed repetitions of counter, grain, paths and --mpi (default 3)")
+    p.add_argument("--images", type=positive("--images", 1, 10**5), default=8, metavar="N",
+                   help="paths: number of images (default 8)")
+    p.add_argument("--width", type=positive("--width", 1, 10**5), default=1920, metavar="W",
+                   help="paths: image width, one byte a pixel (default 1920)")
+    p.add_argument("--height", type=positive("--height", 1, 10**5), default=1080,
+                   metavar="H", help="paths: image height (default 1080)")
     p.add_argument("--mpi", metavar="BINARY", help="startup: also time mpiexec to MPI_Init "
                    "done in the ranks of BINARY (gilfree-mpi)")
     p.add_argument("--mpiexec", default="mpiexec", help="the launcher for --mpi")
