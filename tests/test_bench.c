@@ -199,6 +199,25 @@ static void test_images(void)
 	free(img);
 }
 
+/* The checksum is the plain sum of the bytes, at every length and alignment. */
+static void test_checksum(void)
+{
+	uint8_t *buf = malloc(5000);
+
+	for (size_t i = 0; i < 5000; i++)
+		buf[i] = (uint8_t)(255 - i % 7); /* near the top, to catch a lane overflow */
+	for (size_t off = 0; off < 8; off++) {
+		for (size_t n = 0; n + off <= 5000; n += 997) {
+			uint64_t want = 0;
+
+			for (size_t i = 0; i < n; i++)
+				want += buf[off + i];
+			CU_ASSERT_EQUAL(gf_bench_checksum(buf + off, n), want);
+		}
+	}
+	free(buf);
+}
+
 static void test_smaps(void)
 {
 	struct gf_mem m;
@@ -227,8 +246,8 @@ int main(void)
 		GF_TEST(test_parse),      GF_TEST(test_sizes_and_iters),
 		GF_TEST(test_parse_size), GF_TEST(test_output),
 		GF_TEST(test_work),       GF_TEST(test_images),
-		GF_TEST(test_smaps),      GF_TEST(test_main),
-		{ NULL, NULL },
+		GF_TEST(test_checksum),   GF_TEST(test_smaps),
+		GF_TEST(test_main),       { NULL, NULL },
 	};
 
 	return gf_test_main("gf_bench", tests);
