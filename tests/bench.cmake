@@ -20,14 +20,15 @@ if(TARGET gilfree-mpi AND EXISTS ${PROJECT_SOURCE_DIR}/mpi/bench.c)
   gf_bench_test(bench_mpi mpi --binary $<TARGET_FILE:gilfree-mpi>
                 --launcher "${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 2"
                 --single "${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 1")
-  set_tests_properties(bench_mpi PROPERTIES ENVIRONMENT
+  # Two mpiexec starting at once can race on Open MPI's session directory in /tmp.
+  set_tests_properties(bench_mpi PROPERTIES RESOURCE_LOCK mpiexec ENVIRONMENT
     "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endif()
 if(TARGET gilfree-mpi AND EXISTS ${PROJECT_SOURCE_DIR}/mpi/bench.c)
   # with the time from mpiexec to MPI_Init done, which only a script outside can see
   gf_bench_test(bench_python python --binary ${PROJECT_SOURCE_DIR}/scripts/py_bench.py
                 --mpi $<TARGET_FILE:gilfree-mpi>)
-  set_tests_properties(bench_python PROPERTIES ENVIRONMENT
+  set_tests_properties(bench_python PROPERTIES RESOURCE_LOCK mpiexec ENVIRONMENT
     "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 else()
   gf_bench_test(bench_python python --binary ${PROJECT_SOURCE_DIR}/scripts/py_bench.py)
@@ -38,4 +39,5 @@ add_test(NAME bench_report
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/bench_check.py
                  --report ${PROJECT_SOURCE_DIR}/scripts/bench_report.py ${CMAKE_BINARY_DIR})
 set_tests_properties(bench_report PROPERTIES PROCESSORS 2 LABELS bench TIMEOUT 300
+  RESOURCE_LOCK mpiexec
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
