@@ -11,8 +11,10 @@
 #include "gf_io.h"
 #include "proc.h"
 
-#define MAX_TRIES 3  /* a task that loses its worker this often fails its job */
-#define RECORDS	  16 /* results read from a pipe at once */
+#define MAX_TRIES                                                                                  \
+	3          /* a task that loses its worker, or a slot whose new workers die before         \
+		    * they are ready, this often in a row fails the job */
+#define RECORDS 16 /* results read from a pipe at once */
 
 struct range {
 	size_t start, len;
@@ -25,9 +27,9 @@ struct gf_pool_job {
 	unsigned char *done;  /* results[i] has arrived */
 	unsigned char *tries; /* times tasks[i] was sent */
 	size_t n, chunksize;
-	size_t ndone;	    /* results arrived */
-	size_t next;	    /* first task never sent */
-	size_t yielded;	    /* imap: results handed out */
+	size_t ndone;       /* results arrived */
+	size_t next;        /* first task never sent */
+	size_t yielded;     /* imap: results handed out */
 	struct range *redo; /* chunk tails lost with their worker, to send again */
 	size_t nredo, capredo;
 	int holders; /* workers holding one of its chunks */
@@ -37,12 +39,13 @@ struct gf_pool_job {
 
 /* One worker slot: the process in it changes when a worker dies; its id does not. */
 struct slot {
-	int tfd, rfd;		 /* the parent's ends: tasks (non-blocking), results */
-	int ready;		 /* its ready record has arrived */
+	int tfd, rfd;            /* the parent's ends: tasks (non-blocking), results */
+	int ready;               /* its ready record has arrived */
+	int early;               /* workers in a row that died before they were ready */
 	struct gf_pool_job *job; /* the chunk it holds: job->tasks[start .. start + len) */
 	size_t start, len;
 	size_t answered; /* results of the chunk received (they arrive in order) */
-	size_t sent;	 /* bytes of the chunk written */
+	size_t sent;     /* bytes of the chunk written */
 	unsigned char in[RECORDS * sizeof(struct gf_result)];
 	size_t have;
 };
@@ -51,7 +54,7 @@ struct gf_pool {
 	int n;
 	enum gf_start how;
 	struct gf_proc *procs; /* [n], an array so gf_procs_stop can take them */
-	struct slot *s;	       /* [n] */
+	struct slot *s;        /* [n] */
 	struct pollfd *pfd;    /* [2n]: slot i's result fd at 2i, task fd at 2i + 1 */
 	struct gf_pool_job *head, *tail;
 	int closed;   /* no more submissions */
@@ -93,7 +96,7 @@ static void close_fd(int *fd)
 static int slot_start(struct gf_pool *p, int i)
 {
 	struct slot *s = &p->s[i];
-	int t[2] = {-1, -1}, r[2] = {-1, -1}, rc;
+	int t[2] = { -1, -1 }, r[2] = { -1, -1 }, rc;
 
 	memset(s, 0, sizeof(*s));
 	s->tfd = s->rfd = -1;
@@ -152,14 +155,17 @@ static int slot_lost(struct gf_pool *p, int i, int kill_it)
 				j->redo = r;
 				j->capredo = cap;
 			}
-			j->redo[j->nredo++] = (struct range){s->start + s->answered, left};
+			j->redo[j->nredo++] = (struct range){ s->start + s->answered, left };
 			p->st.rerun += (long)left;
 		}
 		j->holders--;
 		s->job = NULL;
 	}
-	if (!was_ready) {
-		/* Dying before the first word (exec failing, say) would only repeat: give up. */
+	if (!was_ready && ++s->early >= MAX_TRIES) {
+		/*
+		 * Workers that keep dying before their first word (exec failing, say) would only
+		 * repeat: give up. One such death may be a kill from outside; it is replaced.
+		 */
 		snprintf(p->err, sizeof(p->err), "%s before it was ready", p->st.last_death);
 		pool_fail(p, -ECHILD);
 		return -ECHILD;
@@ -225,6 +231,7 @@ static int slot_record(struct gf_pool *p, int i, const struct gf_result *rec)
 
 	if (rec->index == GF_READY && !s->ready) {
 		s->ready = 1;
+		s->early = 0;
 		p->procs[i].ready = rec->total;
 		return 0;
 	}
@@ -298,8 +305,9 @@ static int step(struct gf_pool *p)
 		struct slot *s = &p->s[i];
 		int writing = s->job && s->sent < s->len * sizeof(struct gf_task);
 
-		p->pfd[2 * i] = (struct pollfd){.fd = s->rfd, .events = POLLIN};
-		p->pfd[2 * i + 1] = (struct pollfd){.fd = writing ? s->tfd : -1, .events = POLLOUT};
+		p->pfd[2 * i] = (struct pollfd){ .fd = s->rfd, .events = POLLIN };
+		p->pfd[2 * i + 1] =
+			(struct pollfd){ .fd = writing ? s->tfd : -1, .events = POLLOUT };
 	}
 	r = gf_proc_poll(p->pfd, (nfds_t)(2 * p->n), 100);
 	if (r == -EINTR) {

@@ -53,7 +53,8 @@ int gf_pool_create(int workers, enum gf_start how, struct gf_pool **out, char *e
 /*
  * Python's map: runs tasks[0..n) in chunks of chunksize (0: Python's default,
  * ceil(n / (4 * workers))) and waits; results[i] is the result of tasks[i]. Returns 0, -EINTR,
- * -ECHILD (a task lost its worker three times, or a replacement could not start), -EINVAL
+ * -ECHILD (a task lost its worker three times, three new workers in a row died before they
+ * were ready, or a replacement could not start), -EINVAL
  * (the pool is closed) or another negative errno; gf_pool_error says why.
  */
 int gf_pool_map(struct gf_pool *p, const struct gf_task *tasks, size_t n, size_t chunksize,

@@ -87,6 +87,23 @@ def wait_children(proc, count, limit=120.0):
     return []
 
 
+def kill_a_worker(proc, count):
+    """SIGKILLs one of proc's current workers and returns its pid, or None if proc ends first.
+
+    A worker seen a moment ago may have finished its task (each repetition of sum and
+    primes starts new workers), so a vanished one is replaced by another current one."""
+    while proc.poll() is None:
+        kids = wait_children(proc, count)
+        if not kids:
+            return None
+        try:
+            os.kill(kids[0], signal.SIGKILL)
+            return kids[0]
+        except ProcessLookupError:
+            continue
+    return None
+
+
 def finish(proc, what, limit=30):
     """Waits for proc; a run that does not end within limit seconds has hung."""
     try:
@@ -147,8 +164,11 @@ def check_crash(binary):
                 continue
             time.sleep(0.15)
             check_fds(kids, f"{workload} --start {method}")
-            victim = kids[0]
-            os.kill(victim, signal.SIGKILL)
+            victim = kill_a_worker(proc, 2)
+            if victim is None:
+                fail(f"{what}: the run ended before a worker could be killed")
+                finish(proc, what)
+                continue
             rc, out, err = finish(proc, what)
             if rc is None:
                 continue
@@ -174,7 +194,11 @@ def check_pool_recovery(binary):
             continue
         time.sleep(0.1)
         check_fds(kids, f"resize pool --start {method}")
-        os.kill(kids[0], signal.SIGKILL)
+        victim = kill_a_worker(proc, 2)
+        if victim is None:
+            fail(f"{what}: the run ended before a worker could be killed")
+            finish(proc, what)
+            continue
         rc, out, err = finish(proc, what, 120)
         if rc is None:
             continue
@@ -185,7 +209,7 @@ def check_pool_recovery(binary):
             continue
         if rc != 0 or not rec["verified"] or len(rec["results"]) != rec["params"]["images"]:
             fail(f"{what}: exit {rc}, verified {rec.get('verified')}")
-        elif f"(pid {kids[0]}) was killed by signal 9" not in err or \
+        elif f"(pid {victim}) was killed by signal 9" not in err or \
                 "replaced" not in rec["notes"]:
             fail(f"{what}: the replacement is not reported: {err!r} {rec['notes']!r}")
         elif leftovers(what):

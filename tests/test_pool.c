@@ -305,8 +305,8 @@ static void test_kill_storm(void)
 	pid_t killer = fork();
 
 	if (killer == 0) {
-		/* Kills ten of its parent's other children, one every 30 ms. */
-		struct timespec tick = {0, 30 * 1000 * 1000};
+		/* Kills ten of its parent's other children, one every 60 ms. */
+		struct timespec tick = {0, 60 * 1000 * 1000};
 		pid_t kids[64];
 
 		for (int round = 0; round < 10; round++) {

@@ -1,0 +1,554 @@
+#!/usr/bin/env python3
+"""The comparison: every built backend and the Python baseline over the lecture's workloads,
+worker counts and classes; every result checked across backends; tables, plots and a report.
+
+Runs build/bin/gilfree-omp, gilfree-posix and gilfree-mpi (those that are built; MPI through
+mpirun) and scripts/py_baseline.py (multiprocessing and threading), each with --format json,
+and writes a results folder: records.jsonl (every raw record), summary.csv, machine.txt and
+machine.json, report.md, and the plots with their data files. The tables are printed too.
+Exit status: 0 all verified and identical, 1 a run failed or results differ, 2 bad arguments
+(nothing is run or written).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gfreport  # noqa: E402
+from gfutil import ROOT, OneLineParser, int_in, int_list, version  # noqa: E402
+
+try:  # the micro-benchmarks, where this tree has them
+    import bench_report  # noqa: E402
+    EXPERIMENTS = tuple(bench_report.EXPERIMENTS)
+except ImportError:
+    bench_report, EXPERIMENTS = None, ()
+
+WORKLOADS = gfreport.WORKLOADS
+ALL_LABELS = gfreport.ORDER
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+PY_BASELINE = os.path.join(ROOT, "scripts", "py_baseline.py")
+
+
+def class_list(name, allow_none=False):
+    def parse(s):
+        items = s.split(",")
+        if allow_none and s == "none":
+            return []
+        for k, c in enumerate(items, 1):
+            if c not in ("S", "W", "A", "B"):
+                raise argparse.ArgumentTypeError(
+                    f"invalid {name} '{s}': item {k} '{c}' is not S, W, A or B")
+        if len(set(items)) != len(items):
+            raise argparse.ArgumentTypeError(f"invalid {name} '{s}': a class twice")
+        return items
+    return parse
+
+
+def word_list(name, words):
+    """An argparse type: a comma-separated list of some of words."""
+    def parse(s):
+        items = s.split(",")
+        for c in items:
+            if c not in words:
+                raise argparse.ArgumentTypeError(f"invalid {name} '{s}': '{c}' is not "
+                                                 f"{' or '.join(words)}")
+        return list(dict.fromkeys(items))
+    return parse
+
+
+def start_list(name):
+    return word_list(name, ("fork", "spawn"))
+
+
+def only_filter(s):
+    """backend=omp,backend=mpi,workload=primes -> {"backend": {...}, "workload": {...}}."""
+    out = {}
+    for item in s.split(","):
+        key, eq, value = item.partition("=")
+        if not eq or not value:
+            raise argparse.ArgumentTypeError(f"invalid --only '{s}': '{item}' is not KEY=VALUE")
+        valid = {"backend": ALL_LABELS, "workload": WORKLOADS}.get(key)
+        if valid is None:
+            raise argparse.ArgumentTypeError(f"invalid --only '{s}': unknown key '{key}' "
+                                             "(backend or workload)")
+        if value not in valid:
+            raise argparse.ArgumentTypeError(f"invalid --only '{s}': unknown {key} '{value}' "
+                                             f"(one of {', '.join(valid)})")
+        out.setdefault(key, set()).add(value)
+    return out
+
+
+def parse_args(argv):
+    p = OneLineParser(prog="compare.py", description=__doc__.split("\n\n", 1)[1],
+                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
+        "Backends: omp, posix, posix-spawn (with --posix-start spawn), mpi, mpi-dynamic (with\n"
+        "--mpi-schedule dynamic), python-mp, python-mp-spawn (with --python-start spawn),\n"
+        "python-threads. Python runs at --python-classes only (default S): at class W its\n"
+        "loops take seconds per repetition."))
+    p.add_argument("-w", "--workers", type=int_list("--workers", 1, 1024), default=[1, 2, 4],
+                   metavar="L", help="worker counts (default 1,2,4)")
+    p.add_argument("-c", "--classes", type=class_list("--classes"), default=["S", "W"],
+                   metavar="L", help="size classes, of S, W, A, B (default S,W)")
+    p.add_argument("-r", "--reps", type=int_in("--reps", 1, 100000), default=5, metavar="R",
+                   help="timed repetitions per run, median reported (default 5)")
+    p.add_argument("--only", type=only_filter, action="append", default=[],
+                   metavar="KEY=V[,KEY=V...]", help="run only these backends/workloads, e.g. "
+                   "backend=omp,backend=mpi,workload=primes (repeatable)")
+    p.add_argument("--python-classes", type=class_list("--python-classes", True),
+                   default=["S"], metavar="L",
+                   help="classes at which Python runs (default S; 'none')")
+    p.add_argument("--posix-start", type=start_list("--posix-start"), default=["fork"],
+                   metavar="L", help="gilfree-posix start methods: fork, spawn or fork,spawn "
+                   "(default fork; spawn rows are posix-spawn)")
+    p.add_argument("--python-start", type=start_list("--python-start"), default=["fork"],
+                   metavar="L", help="multiprocessing start methods, the same way (spawn rows "
+                   "are python-mp-spawn)")
+    p.add_argument("--mpi-schedule", type=word_list("--mpi-schedule", ("static", "dynamic")),
+                   default=["static"], metavar="L", help="gilfree-mpi primes: static (scatter), "
+                   "dynamic (rank 0 hands out a queue) or both (default static; dynamic rows "
+                   "are mpi-dynamic)")
+    p.add_argument("-o", "--out", metavar="DIR", help="results folder (default "
+                   "results/<date-time>/); must not exist or be empty")
+    p.add_argument("-b", "--build", default=os.path.join(ROOT, "build"), metavar="DIR",
+                   help="the CMake build folder with bin/ (default build/)")
+    p.add_argument("--records", metavar="FILE", action="append", help="do not run: check "
+                   "and report the records of FILE (a records.jsonl; repeatable, to join runs "
+                   "and other kinds of records such as benchmarks)")
+    p.add_argument("--experiments", nargs="?", const="all", metavar="L",
+                   help="after the matrix, the micro-benchmarks of the lecture's costs (all, or "
+                   "of " + (", ".join(EXPERIMENTS) or "none: not in this tree") +
+                   "), as sections of the report")
+    p.add_argument("--bench-quick", action="store_true",
+                   help="with --experiments: tiny sizes, a check rather than a measurement")
+    p.add_argument("--timeout", type=int_in("--timeout", 1, 86400), default=900, metavar="S",
+                   help="seconds one run may take (default 900)")
+    p.add_argument("-n", "--dry-run", action="store_true",
+                   help="print the runs' commands and stop: nothing is run or written")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    opts = p.parse_args(argv)
+    if len(set(opts.workers)) != len(opts.workers):
+        p.error(f"invalid --workers '{','.join(map(str, opts.workers))}': a count twice")
+    if opts.experiments is not None:
+        if bench_report is None:
+            p.error("invalid --experiments: the micro-benchmarks are not in this tree "
+                    "(scripts/bench_report.py)")
+        names = EXPERIMENTS if opts.experiments == "all" else opts.experiments.split(",")
+        for name in names:
+            if name not in EXPERIMENTS:
+                p.error(f"invalid --experiments '{opts.experiments}': unknown experiment "
+                        f"'{name}' (all, or of {', '.join(EXPERIMENTS)})")
+        opts.experiments = list(dict.fromkeys(names))
+    elif opts.bench_quick:
+        p.error("--bench-quick needs --experiments")
+    return opts
+
+
+def register_bench():
+    """The micro-benchmarks' records (kind "bench") get their sections in the report."""
+    if bench_report is not None:
+        gfreport.register_section(
+            "bench", None, lambda recs, ctx: bench_report.bench_sections(recs, ctx["out_dir"]))
+
+
+def usage_error(msg):
+    sys.stderr.write(f"compare.py: {msg}\n")
+    sys.exit(2)
+
+
+def cores():
+    return os.sysconf("SC_NPROCESSORS_ONLN")
+
+
+# ---- the matrix -----------------------------------------------------------------------------
+
+def available(build):
+    """{label: how to run it} for the backends present, and notes on those absent."""
+    bindir = os.path.join(build, "bin")
+    found, notes = {}, []
+    for name in ("omp", "posix", "mpi"):
+        exe = os.path.join(bindir, f"gilfree-{name}")
+        if os.access(exe, os.X_OK):
+            found[name] = exe
+        else:
+            notes.append(f"gilfree-{name} is not built ({exe}): its rows are absent")
+    if "mpi" in found and not shutil.which("mpirun"):
+        notes.append("mpirun is not installed: gilfree-mpi skipped")
+        del found["mpi"]
+    return found, notes
+
+
+def command(lab, exe, workload, cls, workers, reps):
+    """(argv, env additions, oversubscribed) of one run."""
+    common = [workload, "--class", cls, "--workers", str(workers), "--reps", str(reps),
+              "--format", "json"]
+    over = workers > cores()
+    start = ["--start", "spawn" if lab.endswith("-spawn") else "fork"]
+    if lab == "python-threads":
+        return [sys.executable, PY_BASELINE] + common + ["--backend", "threads"], {}, over
+    if lab.startswith("python-mp"):
+        return [sys.executable, PY_BASELINE] + common + ["--backend", "mp"] + start, {}, over
+    if lab.startswith("posix"):
+        return [exe] + common + start, {}, over
+    if lab.startswith("mpi"):
+        if lab == "mpi-dynamic":
+            common += ["--schedule", "dynamic"]
+        # Bound to a core each when they fit; oversubscribed ranks must yield, or a rank
+        # spinning in a receive starves the one it waits for.
+        launch = ["mpirun", "-np", str(workers)]
+        env = dict(MPI_ENV)
+        if over:
+            launch += ["--bind-to", "none", "--mca", "mpi_yield_when_idle", "1"]
+        else:
+            launch += ["--bind-to", "core"]
+        return launch + [exe] + common, env, over
+    return [exe] + common, {}, over
+
+
+def selected(lab, wl, only):
+    """Whether a run passes the --only filters (any one of them)."""
+    return not only or any(all((lab if k == "backend" else wl) in v for k, v in f.items())
+                           for f in only)
+
+
+def variants(name, chosen, plain, only):
+    """The rows of a backend run more than one way: name for the plain way (fork, static) and
+    name-<way> for the others (posix-spawn, python-mp-spawn, mpi-dynamic), as --posix-start,
+    --python-start and --mpi-schedule ask, and any that --only names."""
+    named = [lab[len(name) + 1:] for f in only for lab in f.get("backend", ())
+             if lab.startswith(name + "-")]
+    return [name if v == plain else f"{name}-{v}" for v in dict.fromkeys(list(chosen) + named)]
+
+
+def base_of(lab):
+    """The binary a C row runs: posix-spawn runs gilfree-posix."""
+    return lab.split("-", 1)[0]
+
+
+def plan(opts, found):
+    labels = [lab for lab in ("omp", "posix", "mpi") if lab in found]
+    for name, chosen, plain in (("posix", opts.posix_start, "fork"),
+                                ("mpi", opts.mpi_schedule, "static")):
+        if name in labels:
+            i = labels.index(name)
+            labels[i:i + 1] = variants(name, chosen, plain, opts.only)
+    labels += variants("python-mp", opts.python_start, "fork", opts.only) + ["python-threads"]
+    for f in opts.only:
+        if "backend" in f:
+            for lab in f["backend"]:
+                base = base_of(lab)
+                if not lab.startswith("python") and base not in found:
+                    usage_error(f"invalid --only: backend '{lab}' is not built "
+                                f"(no {os.path.join(opts.build, 'bin', 'gilfree-' + base)})")
+    runs = []
+    for cls in opts.classes:
+        for wl in WORKLOADS:
+            for lab in labels:
+                if lab.startswith("python") and cls not in opts.python_classes:
+                    continue
+                if not selected(lab, wl, opts.only):
+                    continue
+                if lab == "mpi-dynamic" and wl != "primes":
+                    continue  # only primes has a queue; the others always scatter
+                for p in opts.workers:
+                    runs.append((lab, found.get(base_of(lab)), wl, cls, p))
+    return runs
+
+
+class Progress:
+    def __init__(self, total, quiet):
+        self.total, self.quiet, self.t0, self.n = total, quiet, time.monotonic(), 0
+
+    def say(self, msg):
+        if not self.quiet:
+            sys.stderr.write(f"[{self.n:>3}/{self.total} {time.monotonic() - self.t0:5.0f}s] "
+                             f"{msg}\n")
+            sys.stderr.flush()
+
+
+def run_child(argv, env, timeout):
+    """Runs one binary in its own process group and returns its CompletedProcess, or None when
+    it ran past timeout. On a timeout or an interrupt the whole group goes (mpirun's ranks
+    too), so no run outlives the comparison."""
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=env, cwd=ROOT, start_new_session=True)
+    try:
+        out, err = child.communicate(timeout=timeout)
+    except BaseException as e:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(child.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                child.wait(timeout=5)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        child.communicate()
+        if isinstance(e, subprocess.TimeoutExpired):
+            return None
+        raise
+    return subprocess.CompletedProcess(argv, child.returncode, out, err)
+
+
+def run_matrix(opts, runs, out_dir, progress):
+    """Runs each planned run, appending its record to records.jsonl as it comes. Returns
+    (records, failures)."""
+    records, failures = [], []
+    path = os.path.join(out_dir, "records.jsonl")
+    env_base = dict(os.environ)
+    env_base.pop("OMP_NUM_THREADS", None)
+    with open(path, "w", encoding="utf-8") as jsonl:
+        for lab, exe, wl, cls, p in runs:
+            argv, env_add, over = command(lab, exe, wl, cls, p, opts.reps)
+            progress.n += 1
+            what = f"{lab} {wl} class {cls}, {p} worker{'s' if p > 1 else ''}"
+            if over:
+                what += f" (oversubscribed: {p} workers on {cores()} cores)"
+            progress.say(what)
+            t0 = time.monotonic()
+            done = run_child(argv, {**env_base, **env_add}, opts.timeout)
+            if done is None:
+                failures.append(f"{what}: no result within {opts.timeout} s: "
+                                f"{shlex.join(argv)}")
+                continue
+            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+            rec = None
+            if len(lines) == 1:
+                try:
+                    rec = json.loads(lines[0])
+                except ValueError:
+                    rec = None
+            if rec is None or not isinstance(rec, dict):
+                tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                failures.append(f"{what}: exit status {done.returncode}, no json record "
+                                f"({tail}): {shlex.join(argv)}")
+                continue
+            rec.update(kind="run", label=lab, oversubscribed=over, command=shlex.join(argv),
+                       exit_status=done.returncode)
+            if done.returncode != 0:
+                failures.append(f"{what}: exit status {done.returncode}: {rec.get('notes')}")
+            records.append(rec)
+            jsonl.write(json.dumps(rec, separators=(",", ":")) + "\n")
+            jsonl.flush()
+            if not opts.quiet:
+                sys.stderr.write(f"      {rec['par_s']['median']:.4g} s, speedup "
+                                 f"{rec['speedup']:.2f}x, {time.monotonic() - t0:.1f} s\n")
+    return records, failures
+
+
+def load_records(path):
+    records = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except ValueError as e:
+                    usage_error(f"invalid --records '{path}': line {n} is not json: {e}")
+                if not isinstance(rec, dict):
+                    usage_error(f"invalid --records '{path}': line {n} is not an object")
+                if gfreport.kind(rec) == "run":
+                    missing = [k for k in ("backend", "workload", "class", "workers", "cores",
+                                           "params", "results", "verified", "seq_s", "par_s",
+                                           "speedup", "phases", "task_s", "reps")
+                               if k not in rec]
+                    if missing:
+                        usage_error(f"invalid --records '{path}': line {n} lacks "
+                                    f"{', '.join(missing)}")
+                records.append(rec)
+    except OSError as e:
+        usage_error(f"invalid --records '{path}': {e.strerror}")
+    if not records:
+        usage_error(f"invalid --records '{path}': no records")
+    return records
+
+
+# ---- the machine ----------------------------------------------------------------------------
+
+def first_line(argv):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = (out.stdout or out.stderr).strip()
+    return text.splitlines()[0] if out.returncode == 0 and text else None
+
+
+def machine(build):
+    info = {"cores": cores()}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            info["cpu"] = next((line.split(":", 1)[1].strip() for line in f
+                                if line.startswith("model name")), platform.processor())
+    except OSError:
+        info["cpu"] = platform.processor() or "unknown"
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            kb = int(next(line for line in f if line.startswith("MemTotal")).split()[1])
+        info["memory"] = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        info["memory"] = "unknown"
+    info["kernel"] = platform.release()
+    info["gcc"] = first_line(["gcc", "--version"]) or "gcc not found"
+    mpi = first_line(["ompi_info", "--version"]) or first_line(["mpirun", "--version"])
+    info["mpi"] = mpi or "no MPI"
+    info["python"] = platform.python_version()
+    info["gnuplot"] = first_line(["gnuplot", "--version"]) or "not installed"
+    info["gilfree"] = version()
+    for name in ("omp", "posix", "mpi"):
+        v = first_line([os.path.join(build, "bin", f"gilfree-{name}"), "--version"])
+        if v:
+            info[f"gilfree-{name}"] = v
+    commit = first_line(["git", "-C", ROOT, "rev-parse", "HEAD"])
+    if commit:
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain",
+                                "--untracked-files=no"], capture_output=True, text=True)
+        commit += " (with uncommitted changes)" if dirty.stdout.strip() else ""
+    info["commit"] = commit or "unknown (not a git checkout)"
+    return info
+
+
+# ---- main -----------------------------------------------------------------------------------
+
+def make_out_dir(opts):
+    if opts.out:
+        out = os.path.abspath(opts.out)
+        if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
+            usage_error(f"invalid --out '{opts.out}': exists and is not an empty folder")
+        return out
+    stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M%S")
+    return os.path.join(ROOT, "results", stamp)
+
+
+def main(argv):
+    opts = parse_args(argv)
+    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    notes = []
+    if opts.records:
+        records = [rec for path in opts.records for rec in load_records(path)]
+        runs, found = [], {}
+        notes.append(f"records read from {', '.join(opts.records)}, not run; machine.txt "
+                     "describes the machine that made this report, the records' cores column "
+                     "the one that ran them")
+    else:
+        if not os.path.isdir(opts.build):
+            usage_error(f"invalid --build '{opts.build}': no such folder")
+        found, notes = available(opts.build)
+        if not found:
+            usage_error(f"no gilfree binary in {os.path.join(opts.build, 'bin')}: build first")
+        runs = plan(opts, found)
+        if not runs:
+            usage_error("nothing to run: --only, --classes and --python-classes leave no run")
+        skipped = [c for c in opts.classes if c not in opts.python_classes]
+        ran = [c for c in opts.classes if c in opts.python_classes]
+        if skipped and not ran:
+            notes.append("Python did not run (--python-classes)")
+        elif skipped:
+            notes.append(f"Python ran at class {', '.join(ran)} only (--python-classes), not "
+                         f"at {', '.join(skipped)}: its loops take seconds per repetition there")
+        notes.append(f"{opts.reps} timed repetitions per run after one warm-up; worker counts "
+                     f"{','.join(map(str, opts.workers))}; {cores()} cores: runs with more "
+                     "workers than cores are oversubscribed (marked *); MPI runs bind each rank "
+                     "to a core when they fit, and yield when idle when they do not")
+    out_dir = make_out_dir(opts)
+    if opts.dry_run:
+        for lab, exe, wl, cls, p in runs:
+            argv, env, over = command(lab, exe, wl, cls, p, opts.reps)
+            env_text = " ".join(f"{k}={v}" for k, v in env.items())
+            print((env_text + " " if env_text else "") + shlex.join(argv) +
+                  ("  # oversubscribed" if over else ""))
+        if opts.records:
+            print(f"# would check and report {len(records)} records into {out_dir}")
+        elif opts.experiments:
+            print(f"# then the micro-benchmarks: {', '.join(opts.experiments)}")
+        return 0
+    os.makedirs(out_dir, exist_ok=True)
+    progress = Progress(len(runs), opts.quiet)
+    failures = []
+    register_bench()
+    if not opts.records:
+        progress.say(f"{len(runs)} runs into {out_dir}")
+        records, failures = run_matrix(opts, runs, out_dir, progress)
+        if opts.experiments:
+            progress.say(f"micro-benchmarks: {', '.join(opts.experiments)}")
+            bench, bench_failures = bench_report.collect(
+                opts.build, out_dir, quick=opts.bench_quick, workers=min(2, cores()),
+                progress=progress.say, experiments=opts.experiments)
+            records += bench
+            failures += bench_failures
+            with open(os.path.join(out_dir, "records.jsonl"), "a", encoding="utf-8") as f:
+                for rec in bench:
+                    f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+    else:
+        with open(os.path.join(out_dir, "records.jsonl"), "w", encoding="utf-8") as f:
+            for rec in records:
+                f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+
+    info = machine(opts.build)
+    with open(os.path.join(out_dir, "machine.json"), "w", encoding="utf-8") as f:
+        json.dump(info, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(out_dir, "machine.txt"), "w", encoding="utf-8") as f:
+        for k, v in info.items():
+            f.write(f"{k}: {v}\n")
+
+    problems, groups = gfreport.cross_check(records)
+    problems = failures + problems
+    gfreport.write_summary(os.path.join(out_dir, "summary.csv"), records)
+    try:
+        images = gfreport.write_plots(out_dir, records)
+        if images is None:
+            notes.append("gnuplot is not installed: no plots")
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+        images = []  # a plot that cannot be drawn is said, but the results stand
+        notes.append(f"plots incomplete: {e}")
+    ctx = {"machine": info, "notes": notes, "problems": problems, "groups": groups,
+           "images": images, "out_dir": out_dir, "started": started,
+           "command": shlex.join(["scripts/compare.py"] + argv)}
+    with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as f:
+        f.write(gfreport.report_markdown(records, ctx))
+
+    runs_checked = sum(1 for r in records if gfreport.kind(r) == "run")
+    others = len(records) - runs_checked
+    print(f"# {info['cpu']}, {info['cores']} cores; {runs_checked} runs"
+          f"{f' and {others} other records' if others else ''}; results in {out_dir}")
+    for line in notes:
+        print(f"# {line}")
+    print()
+    print(gfreport.terminal_text(records), end="")
+    lecture = gfreport.lecture_pool(records)
+    if lecture:
+        print(lecture + "\n")
+    if problems:
+        print("FAILED:")
+        for line in problems:
+            print(line)
+        return 1
+    print(f"All {runs_checked} runs verified; results identical across backends "
+          f"({len(groups)} parameter groups). Report: {os.path.join(out_dir, 'report.md')}")
+    if images is None:
+        print("gnuplot is not installed: no plots")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BrokenPipeError:  # the tables piped into head: not an error of the comparison
+        sys.stderr.close()
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.stderr.write("compare.py: interrupted; the records so far are in records.jsonl\n")
+        sys.exit(130)

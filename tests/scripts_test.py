@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""Checks of scripts/compare.py and scripts/py_baseline.py.
+
+  scripts_test.py --build BUILD_DIR --only matrix|mismatch|bad|python|units|experiments
+
+matrix:   a small matrix end to end (class S, 1 and 2 workers, one repetition) writes every
+          file of the results folder, with the right columns, every record verified, and the
+          tables on stdout.
+mismatch: records whose results differ (a changed prime count, a resize total one ulp off,
+          a sum total changed) or which are not verified fail the check with exit 1 and a diff;
+          without gnuplot the plots are skipped and said to be, and the check passes.
+bad:      bad arguments exit 2 with one line on stderr, and create no results folder.
+python:   the Python baseline's results equal values computed here independently, and its bad
+          arguments exit 2.
+units:    the achievable-time bounds on the lecture's task list; report sections for other
+          kinds of records.
+experiments: --experiments joins the micro-benchmarks' records and sections, where the tree
+          has them (scripts/bench_report.py), and is refused where it does not.
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COMPARE = os.path.join(ROOT, "scripts", "compare.py")
+BASELINE = os.path.join(ROOT, "scripts", "py_baseline.py")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import gfreport  # noqa: E402
+
+failures = []
+
+
+def check(cond, msg):
+    print(("ok " if cond else "FAIL: ") + msg, flush=True)
+    if not cond:
+        failures.append(msg)
+
+
+def run(argv, timeout=300):
+    return subprocess.run([sys.executable] + argv, capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def built(build):
+    return [b for b in ("omp", "posix", "mpi")
+            if os.access(os.path.join(build, "bin", f"gilfree-{b}"), os.X_OK)]
+
+
+def test_matrix(build):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "res")
+        r = run([COMPARE, "--build", build, "--classes", "S", "--workers", "1,2", "--reps", "1",
+                 "--out", out])
+        check(r.returncode == 0, "small matrix exits 0" if r.returncode == 0 else
+              f"small matrix exits 0 (got {r.returncode}: {r.stdout[-2000:]} "
+              f"{r.stderr[-2000:]})")
+        for name in ("records.jsonl", "summary.csv", "machine.txt", "machine.json",
+                     "report.md"):
+            check(os.path.isfile(os.path.join(out, name)), f"{name} written")
+        if r.returncode != 0:
+            return
+        with open(os.path.join(out, "records.jsonl"), encoding="utf-8") as f:
+            recs = [json.loads(line) for line in f]
+        labels = {gfreport.label(x) for x in recs}
+        want = set(built(build)) | {"python-mp", "python-threads"}
+        check(labels == want, f"records of every built backend and Python: {sorted(labels)}")
+        check(len(recs) == len(want) * 3 * 2, f"one record per backend, workload and worker "
+              f"count: {len(recs)}")
+        check(all(x["verified"] and x["kind"] == "run" for x in recs), "every record verified")
+        progress = re.findall(r"^\[ *(\d+)/(\d+) +\d+s\] (\S+) (\S+) class S", r.stderr, re.M)
+        check(len(progress) == len(recs) and progress[-1][0] == progress[-1][1],
+              f"progress on stderr, n of m: {len(progress)} lines")
+        check(all(x["workers"] in (1, 2) and x["class"] == "S" and x["reps"] == 1
+                  for x in recs), "records carry the matrix's parameters")
+        with open(os.path.join(out, "summary.csv"), encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        check(rows and list(rows[0]) == gfreport.SUMMARY_COLUMNS,
+              f"summary.csv columns: {list(rows[0]) if rows else None}")
+        check(len(rows) == len(recs), "one summary row per record")
+        check(all(float(x["speedup"]) > 0 and x["verified"] == "true" for x in rows),
+              "summary rows have a speedup and are verified")
+        with open(os.path.join(out, "machine.json"), encoding="utf-8") as f:
+            m = json.load(f)
+        check(all(k in m for k in ("cpu", "cores", "memory", "kernel", "gcc", "mpi", "python",
+                                   "gilfree", "commit")), f"machine.json keys: {sorted(m)}")
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+            report = f.read()
+        for wl in ("sum", "primes", "resize"):
+            check(f"### {wl}, class S" in report and f"{wl}, class S" in r.stdout,
+                  f"{wl} table in report.md and on stdout")
+            check(f"### {wl}, class S: C's speedup over python-mp" in report,
+                  f"{wl}: C against Python in report.md")
+        check("## Why a parallel run can be slower than the loop at class S" in report,
+              "report explains class S")
+        check("identical" in report and "FAILED" not in report, "report says results agree")
+        if "gnuplot is not installed" not in r.stdout:
+            for wl in ("sum", "primes", "resize"):
+                for ext in ("png", "svg", "dat"):
+                    name = f"speedup_{wl}_S.{ext}"
+                    check(os.path.getsize(os.path.join(out, name)) > 0, f"{name} written")
+            check(os.path.isfile(os.path.join(out, "c_vs_python.png")), "C vs Python plot")
+            check(os.path.isfile(os.path.join(out, "time_primes.svg")), "time plot")
+
+
+def test_experiments(build):
+    """--experiments: the micro-benchmarks' records join the comparison's, with their own
+    report section, where the tree has them; otherwise the option is refused."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "res")
+        r = run([COMPARE, "--build", build, "--experiments", "startup", "--bench-quick", "--only",
+                 "workload=sum", "--classes", "S", "--workers", "1", "--reps", "1",
+                 "--python-classes", "none", "--out", out, "--quiet"])
+        if not os.path.isfile(os.path.join(ROOT, "scripts", "bench_report.py")):
+            check(r.returncode == 2 and "not in this tree" in r.stderr and
+                  not os.path.exists(out), "--experiments without the benchmarks: exit 2")
+            return
+        check(r.returncode == 0, "--experiments startup runs" if r.returncode == 0 else
+              f"--experiments startup runs ({r.stdout[-1500:]} {r.stderr[-1500:]})")
+        with open(os.path.join(out, "records.jsonl"), encoding="utf-8") as f:
+            recs = [json.loads(line) for line in f]
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+            report = f.read()
+        check(any(x.get("kind") == "bench" for x in recs) and
+              any(x.get("kind") == "run" for x in recs), "bench and run records together")
+        check("Other records" not in report and "## Times" in report,
+              "the benchmarks have their section in the report")
+
+
+def plant(recs, tmp, name, change):
+    """Writes recs with change applied to a deep copy; returns compare.py's result on it."""
+    planted = json.loads(json.dumps(recs))
+    change(planted)
+    path = os.path.join(tmp, name + ".jsonl")
+    with open(path, "w", encoding="utf-8") as f:
+        for x in planted:
+            f.write(json.dumps(x) + "\n")
+    return run([COMPARE, "--records", path, "--out", os.path.join(tmp, name), "--quiet"])
+
+
+def test_mismatch(build):
+    omp = os.path.join(build, "bin", "gilfree-omp")
+    recs = []
+    for wl in ("sum", "primes", "resize"):
+        for argv in ([omp], [sys.executable, BASELINE]):
+            r = subprocess.run(argv + [wl, "--workers", "2", "--reps", "1", "--format", "json"],
+                               capture_output=True, text=True, timeout=120)
+            check(r.returncode == 0, f"{argv[-1]} {wl} json record")
+            recs.append(json.loads(r.stdout))
+    with tempfile.TemporaryDirectory() as tmp:
+        r = plant(recs, tmp, "clean", lambda x: None)
+        check(r.returncode == 0, "unchanged records pass" if r.returncode == 0 else
+              f"unchanged records pass ({r.stdout[-1500:]} {r.stderr})")
+        check(r.stderr == "", f"--quiet: nothing on stderr ({r.stderr!r})")
+
+        # Without gnuplot on the PATH: the plots are skipped and said to be, not a failure.
+        path = os.path.join(tmp, "plain.jsonl")
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(json.dumps(x) + "\n" for x in recs)
+        empty = os.path.join(tmp, "empty-path")
+        os.mkdir(empty)
+        out = os.path.join(tmp, "noplots")
+        r = subprocess.run([sys.executable, COMPARE, "--records", path, "--out", out],
+                           capture_output=True, text=True, timeout=120, cwd=ROOT,
+                           env=dict(os.environ, PATH=empty))
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+            report = f.read()
+        check(r.returncode == 0 and "gnuplot is not installed" in r.stdout and
+              "gnuplot is not installed" in report and
+              not any(n.endswith(".png") for n in os.listdir(out)),
+              f"no gnuplot: plots skipped and said ({r.returncode}: {r.stderr[-300:]})")
+
+        def count(x):
+            x[3]["results"][2][1] += 1  # python primes: a count one too many
+
+        r = plant(recs, tmp, "count", count)
+        check(r.returncode == 1 and "results differ" in r.stdout and "key 25000" in r.stdout,
+              f"a changed prime count fails with a diff ({r.returncode}: {r.stdout[-800:]})")
+
+        def ulp(x):
+            res = x[5]["results"][4]
+            res[3] = math.nextafter(res[3], math.inf)
+
+        r = plant(recs, tmp, "ulp", ulp)
+        check(r.returncode == 1 and "key 4" in r.stdout,
+              f"a resize total one ulp off fails ({r.returncode}: {r.stdout[-800:]})")
+
+        def total(x):
+            x[0]["results"][1][1] -= 1
+
+        r = plant(recs, tmp, "sum", total)
+        check(r.returncode == 1 and "results differ" in r.stdout, "a changed sum total fails")
+
+        def unverified(x):
+            x[2]["verified"] = False
+
+        r = plant(recs, tmp, "unverified", unverified)
+        check(r.returncode == 1 and "not verified" in r.stdout, "an unverified record fails")
+
+        def params(x):
+            x[3]["params"]["limits"][0] += 1  # class S run with other limits
+
+        r = plant(recs, tmp, "params", params)
+        check(r.returncode == 1 and "primes class S" in r.stdout,
+              "a class run with other parameters fails")
+
+
+def test_bad(build):
+    bad = [["--workers", "0"], ["--workers", "1,,2"], ["--workers", "x"], ["--workers"],
+           ["--workers", "2,2"], ["--classes", "Q"], ["--classes", "S,S"], ["--reps", "0"],
+           ["--reps", "1e3"], ["--only", "backend=nope"], ["--only", "colour=red"],
+           ["--only", "workload"], ["--python-classes", "Z"], ["--posix-start", "vfork"],
+           ["--frobnicate"], ["extra"], ["--build", "/nonexistent"], ["--timeout", "-1"],
+           ["--records", "/nonexistent/records.jsonl"], ["--experiments", "nope"],
+           ["--bench-quick"], ["--python-start", "forkserver"], ["--mpi-schedule", "guided"]]
+    if "mpi" not in built(build):
+        bad.append(["--only", "backend=mpi"])
+    results = os.path.join(ROOT, "results")
+    before = sorted(os.listdir(results)) if os.path.isdir(results) else []
+    with tempfile.TemporaryDirectory() as tmp:
+        junk = os.path.join(tmp, "junk.jsonl")
+        with open(junk, "w", encoding="utf-8") as f:
+            f.write("{not json\n")
+        bad.append(["--records", junk])
+        full = os.path.join(tmp, "full")
+        os.mkdir(full)
+        open(os.path.join(full, "x"), "w", encoding="utf-8").close()
+        bad.append(["--out", full])
+        for argv in bad:
+            out = os.path.join(tmp, "out")
+            extra = [] if "--out" in argv else ["--out", out]
+            r = run([COMPARE, "--build", build] + argv + extra)
+            lines = r.stderr.strip().splitlines()
+            check(r.returncode == 2 and len(lines) == 1 and r.stdout == ""
+                  and not os.path.exists(out), f"compare.py {' '.join(argv)}: exit 2, "
+                  f"one line ({r.returncode}: {r.stderr.strip()!r})")
+        check(os.listdir(full) == ["x"], "a non-empty --out is left alone")
+    after = sorted(os.listdir(results)) if os.path.isdir(results) else []
+    check(before == after, "no results folder created by bad arguments")
+    r = run([COMPARE, "--help"])
+    check(r.returncode == 0 and "--workers" in r.stdout and "--only" in r.stdout, "--help")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out")
+        r = run([COMPARE, "--build", build, "--dry-run", "--classes", "S", "--workers", "1,2",
+                 "--out", out])
+        lines = r.stdout.strip().splitlines()
+        want = (len(built(build)) + 2) * 3 * 2
+        check(r.returncode == 0 and len(lines) == want and not os.path.exists(out),
+              f"--dry-run: {want} commands, nothing written ({len(lines)} lines)")
+        main_sh = os.path.join(ROOT, "scripts", "main.sh")
+        r = subprocess.run([main_sh, "--workers", "0", "--out", out], capture_output=True,
+                           text=True, timeout=60)
+        check(r.returncode == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1
+              and not os.path.exists(out), f"main.sh with a bad option: exit 2 before anything "
+              f"runs ({r.returncode}: {r.stderr.strip()!r})")
+        r = subprocess.run([main_sh, "--help"], capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0 and "usage" in r.stdout, "main.sh --help")
+
+
+def test_python():
+    cases = [(["sum", "--n", "1000", "--workers", "3"],
+              [[w, (w + 1) * 1000 * 999 // 2] for w in range(3)]),
+             (["primes", "--limits", "1,2,3,100,97"], [[1, 0], [2, 0], [3, 1], [97, 24],
+                                                        [100, 25]])]
+    total = 0.0
+    for p in range(6 * 5 // 100):
+        total += math.sqrt(p + 1)
+    cases.append((["resize", "--images", "2", "--width", "6", "--height", "5"],
+                  [[0, 3, 2, total], [1, 3, 2, total]]))
+    for backend in ("mp", "threads"):
+        for argv, want in cases:
+            r = run([BASELINE] + argv + ["--backend", backend, "--reps", "2", "--format",
+                                         "json"])
+            rec = json.loads(r.stdout) if r.returncode == 0 else {}
+            check(rec.get("results") == want and rec.get("verified") is True and
+                  rec.get("backend") == f"python-{backend}",
+                  f"py_baseline {backend} {' '.join(argv)}: {rec.get('results')}")
+    r = run([BASELINE, "resize", "--reps", "1"])
+    check(r.returncode == 0 and "Sample result: (0, 960, 540, 1990727.79)" in r.stdout,
+          "py_baseline prints the lecture's sample result")
+    for argv in (["sum", "--workers", "0"], ["primes", "--limits", "5,,6"], ["nope"], [],
+                 ["sum", "--class", "Q"], ["sum", "--n", "1x"], ["sum", "--reps", "-1"],
+                 ["resize", "--width", "1000001"], ["sum", "--start", "vfork"]):
+        r = run([BASELINE] + argv)
+        check(r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and not r.stdout,
+              f"py_baseline {' '.join(argv)}: exit 2, one line ({r.stderr.strip()!r})")
+
+
+def test_bounds():
+    t = [20.0, 30.0, 25.0, 35.0, 40.0, 15.0]  # the lecture's limits, as times
+    check(gfreport.queue_makespan(t, 2) == 85.0, "queue in submission order on 2 workers")
+    check(gfreport.block_makespan(t, 2) == 90.0, "static split on 2 workers")
+    check(gfreport.block_makespan(t, 4) == 60.0, "static split on 4 workers (2,2,1,1 tasks)")
+    check(gfreport.queue_makespan(t, 4) == 60.0, "queue on 4 workers")
+    check(gfreport.queue_makespan([1.0] * 8, 2, chunk=3) == 5.0, "queue with chunks of 3")
+    check(gfreport.pool_map_chunksize(8, 4) == 1 and gfreport.pool_map_chunksize(8, 1) == 2
+          and gfreport.pool_map_chunksize(100, 4) == 7, "Pool.map's chunksize")
+    check(gfreport.cyclic_makespan(t, 2) == 85.0, "round-robin split on 2 workers")
+    rows = [("posix", {"start": "spawn"}, "primes", "posix-spawn"),
+            ("python-mp", {"start": "spawn"}, "sum", "python-mp-spawn"),
+            ("python-mp", {"start": "fork"}, "sum", "python-mp"),
+            ("mpi", {"schedule": "dynamic"}, "primes", "mpi-dynamic"),
+            ("mpi", {"schedule": "static"}, "primes", "mpi"), ("omp", {}, "resize", "omp")]
+    check(all(gfreport.label({"backend": b, "params": p, "workload": w}) == lab
+              for b, p, w, lab in rows), "each record's row from its backend and parameters")
+    mpi = {"backend": "mpi", "workload": "primes", "workers": 3, "cores": 4, "task_s": t,
+           "params": {"schedule": "dynamic"}}
+    check(gfreport.bounds(mpi)[1:] == (85.0, "queue, 2 taking tasks"),
+          f"mpi's dynamic queue: rank 0 hands out, 2 ranks compute {gfreport.bounds(mpi)}")
+    rec = {"backend": "omp", "workload": "primes", "workers": 2, "cores": 2, "task_s": t,
+           "params": {}}
+    lower, bound, name = gfreport.bounds(rec)
+    check(lower == 82.5 and bound == 85.0 and name == "queue", f"omp primes bound {bound}")
+    rec.update(workers=4)
+    lower, bound, _ = gfreport.bounds(rec)
+    check(lower == 82.5 and bound == 82.5, "4 workers on 2 cores: bound by total / cores")
+
+
+def test_sections():
+    """Records of another kind get their registered section, or a line saying none is."""
+    bench = {"kind": "bench", "experiment": "startup", "backend": "posix"}
+    text = gfreport.report_markdown([bench], {})
+    check("1 records of kind `bench`: no report section" in text, "an unregistered kind is said")
+    gfreport.register_section("bench", "Micro-benchmarks",
+                              lambda recs, ctx: f"{len(recs)} bench records")
+    text = gfreport.report_markdown([bench, dict(bench)], {})
+    check("## Micro-benchmarks\n\n2 bench records" in text and "Other records" not in text,
+          "a registered section reports its records")
+    problems, _ = gfreport.cross_check([bench])
+    check(problems == [], "other kinds are not cross-checked as runs")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--only", choices=["matrix", "mismatch", "bad", "python", "units",
+                                       "experiments"])
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    tests = {"matrix": lambda: test_matrix(build), "mismatch": lambda: test_mismatch(build),
+             "bad": lambda: test_bad(build), "python": test_python,
+             "units": lambda: (test_bounds(), test_sections()),
+             "experiments": lambda: test_experiments(build)}
+    for name, fn in tests.items():
+        if args.only in (None, name):
+            fn()
+    print(f"{len(failures)} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
