@@ -38,6 +38,7 @@ int main(int argc, char **argv)
 		.root = 1,
 		.check = omp_check,
 		.run = omp_run,
+		.bench = gf_omp_bench,
 	};
 
 	return gf_driver_main(argc, argv, &backend, NULL);

@@ -58,4 +58,7 @@ int gf_omp_primes(const struct gf_options *o, const struct gf_task *tasks, size_
 int gf_omp_resize(const struct gf_options *o, const struct gf_task *tasks, size_t n,
 		  struct gf_result *results, struct gf_rep *rep);
 
+/* "gilfree-omp bench <experiment> [options]" (openmp/bench.c); returns the exit status. */
+int gf_omp_bench(void *ctx, int argc, char **argv);
+
 #endif

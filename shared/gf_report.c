@@ -94,7 +94,7 @@ static void json_stats(FILE *f, const struct gf_stats *s)
 }
 
 /* Backend remarks are our own text, but escape them anyway so the line stays valid json. */
-static void json_string(FILE *f, const char *s)
+void gf_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -177,7 +177,7 @@ static void print_json(FILE *f, const struct gf_report *r)
 	for (int i = 0; r->busy_seconds && i < o->workers; i++)
 		fprintf(f, "%s%.9g", i ? "," : "", r->busy_seconds[i]);
 	fprintf(f, "],\"reps\":%d,\"notes\":", o->reps);
-	json_string(f, r->notes);
+	gf_json_string(f, r->notes);
 	fprintf(f, "}\n");
 }
 

@@ -30,22 +30,22 @@ struct gf_phases {
 void gf_phases_add(struct gf_phases *p, const char *name, double seconds);
 
 struct gf_report {
-	const char *backend;           /* "omp", "posix", "mpi" */
-	const struct gf_options *opts; /* the effective parameters */
-	unsigned flags;                /* the backend's enum gf_opt_flags, to print its options */
+	const char *backend;             /* "omp", "posix", "mpi" */
+	const struct gf_options *opts;   /* the effective parameters */
+	unsigned flags;                  /* the backend's enum gf_opt_flags, to print its options */
 	const struct gf_result *results; /* sorted by key */
 	size_t nresults;
 	int verified;
-	const char *failure;           /* why not verified, or NULL */
-	struct gf_stats seq;           /* sequential baseline, over the reps */
-	struct gf_stats par;           /* parallel run, over the reps */
-	const double *task_seconds;    /* median sequential time per task, in task order */
-	const double *busy_seconds;    /* median busy time per worker (sum of its kernel times) */
-	int nphases;                   /* per-run phases, as statistics over the reps */
+	const char *failure;        /* why not verified, or NULL */
+	struct gf_stats seq;        /* sequential baseline, over the reps */
+	struct gf_stats par;        /* parallel run, over the reps */
+	const double *task_seconds; /* median sequential time per task, in task order */
+	const double *busy_seconds; /* median busy time per worker (sum of its kernel times) */
+	int nphases;                /* per-run phases, as statistics over the reps */
 	const char *phase_name[GF_PHASES_MAX];
 	struct gf_stats phase[GF_PHASES_MAX];
-	struct gf_phases setup;        /* one-time costs */
-	char notes[GF_NOTES_MAX];      /* backend remarks ("team of 3 threads, not 4"), or "" */
+	struct gf_phases setup;   /* one-time costs */
+	char notes[GF_NOTES_MAX]; /* backend remarks ("team of 3 threads, not 4"), or "" */
 };
 
 /* Prints r to f in r->opts->format. */
@@ -56,5 +56,8 @@ void gf_report_print(FILE *f, const struct gf_report *r);
  * dropped but one kept ("12.5", "3.0"). buf needs 64 bytes. Returns buf.
  */
 char *gf_format_round2(double total, char *buf, size_t len);
+
+/* Writes s to f as a json string: quoted, with '"', '\\' and control characters escaped. */
+void gf_json_string(FILE *f, const char *s);
 
 #endif

@@ -1,0 +1,1267 @@
+/*
+ * gilfree-posix bench: the lecture's costs for processes, measured in C. What a Process
+ * costs to start (fork, fork+exec, posix_spawn, against a pthread) and to keep (its PSS),
+ * what a message costs by size (pipe, socketpair, shared memory with process-shared
+ * semaphores), what a Manager, a Value with and without its lock cost per increment, how
+ * fine a task may be before processes lose to one loop (with a queue of chunks, Pool.map's
+ * chunksize), and frames against paths.
+ *
+ * Workers are forked children ("a crew"): each reads its orders from its own pipe and
+ * writes fixed-size records, smaller than PIPE_BUF, to one shared result pipe. The parent
+ * writes orders and then reads exactly one record per worker per round, and a worker writes
+ * its one record only after it has read all its orders for the round, so neither side can
+ * block the other for good.
+ */
+/* MAP_ANONYMOUS: a shared segment with no file behind it (not in POSIX.1-2008) */
+#define _DEFAULT_SOURCE
+#include "posix_backend.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gf_bench.h"
+#include "gf_io.h"
+#include "pool.h"
+
+extern char **environ;
+
+static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o);
+static int ipc(struct gf_bench_out *b, const struct gf_bench_opts *o);
+static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o);
+static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o);
+static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o);
+
+static const struct gf_bench_cli cli = {
+	.prog = "gilfree-posix",
+	.backend = "posix",
+	.methods =
+		{
+			[GF_BENCH_STARTUP] = "fork, fork+exec, posix_spawn, pthread; PSS per "
+					     "worker",
+			[GF_BENCH_IPC] = "pipe, socketpair, shared memory with semaphores; "
+					 "memcpy",
+			[GF_BENCH_COUNTER] = "a manager process over pipes, a shared atomic, a "
+					     "process-shared mutex",
+			[GF_BENCH_GRAIN] = "the process pool's map (pool.h), chunksize 1, 4, "
+					   "16, 64",
+			[GF_BENCH_PATHS] = "pixels through pipes, against offsets into a mapped "
+					   "file",
+		},
+	.run = {startup, ipc, counter, grain, paths},
+};
+
+/* The program every exec'ed worker runs: present on every POSIX system, does nothing. */
+#define TRUE_PROGRAM "/bin/true"
+/* A program that waits on its stdin, so its memory can be read while it lives. */
+#define CAT_PROGRAM "/bin/cat"
+
+/* Reads one whole record: 0, -EPIPE at a clean end of file, or another negative errno. */
+static int read_record(int fd, void *buf, size_t n)
+{
+	ssize_t r = gf_read_full(fd, buf, n);
+
+	if (r == (ssize_t)n)
+		return 0;
+	return r == 0 ? -EPIPE : (int)r;
+}
+
+static void *shared_alloc(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Waits for pid; returns 0 if it exited with status 0, else -ECHILD after saying why. */
+static int reap(pid_t pid, const char *what)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFSIGNALED(st))
+		fprintf(stderr, "gilfree-posix: %s %d died of signal %d\n", what, (int)pid,
+			WTERMSIG(st));
+	else
+		fprintf(stderr, "gilfree-posix: %s %d exited with status %d\n", what, (int)pid,
+			WEXITSTATUS(st));
+	return -ECHILD;
+}
+
+/* ---- start-up ---- */
+
+static int thread_token;
+
+static void *thread_nothing(void *arg)
+{
+	return arg;
+}
+
+/* Sleeps ms milliseconds: time for a new worker to reach its blocking read. */
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static void *thread_block(void *arg)
+{
+	char c;
+
+	(void)!read(*(int *)arg, &c, 1);
+	return NULL;
+}
+
+enum start_how { START_FORK, START_EXEC, START_SPAWN, START_THREAD };
+
+/* Creates and joins one worker; returns 0 when it ran and ended cleanly. */
+static int start_one(enum start_how how)
+{
+	char *argv[] = { TRUE_PROGRAM, NULL };
+	pthread_t th;
+	pid_t pid;
+	void *ret;
+
+	switch (how) {
+	case START_FORK:
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0)
+			return -errno;
+		if (pid == 0)
+			_exit(0);
+		return reap(pid, "child");
+	case START_EXEC:
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0)
+			return -errno;
+		if (pid == 0) {
+			execv(TRUE_PROGRAM, argv);
+			_exit(127);
+		}
+		return reap(pid, "child");
+	case START_SPAWN:
+		if (posix_spawn(&pid, TRUE_PROGRAM, NULL, NULL, argv, environ) != 0)
+			return -ECHILD;
+		return reap(pid, "child");
+	case START_THREAD:
+		if (pthread_create(&th, NULL, thread_nothing, &thread_token) != 0)
+			return -EAGAIN;
+		pthread_join(th, &ret);
+		return ret == &thread_token ? 0 : -EINVAL;
+	}
+	return -EINVAL;
+}
+
+/*
+ * What THREADS more threads, each blocked on fd[0], grew this process by, per thread: one
+ * thread alone is below what smaps_rollup resolves.
+ */
+#define THREADS 16
+static int thread_memory(int fd[2], struct gf_mem *m)
+{
+	struct gf_mem before;
+	pthread_t th[THREADS];
+	int n = 0, rc = gf_bench_smaps(0, &before);
+
+	while (rc == 0 && n < THREADS && pthread_create(&th[n], NULL, thread_block, &fd[0]) == 0)
+		n++;
+	if (rc == 0 && n < THREADS)
+		rc = -EAGAIN;
+	pause_ms(20);
+	if (rc == 0)
+		rc = gf_bench_smaps(0, m);
+	m->rss_kb = (m->rss_kb - before.rss_kb) / THREADS;
+	m->pss_kb = (m->pss_kb - before.pss_kb) / THREADS;
+	m->private_kb = (m->private_kb - before.private_kb) / THREADS;
+	/* one byte for each: every thread's read returns */
+	for (int i = 0; i < n; i++)
+		(void)!write(fd[1], "x", 1);
+	for (int i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	return rc;
+}
+
+/*
+ * The memory one more worker costs while it lives: a forked child's or a spawned program's
+ * own smaps_rollup; for a thread, what this process grew by. The worker waits on a pipe.
+ */
+static int worker_memory(enum start_how how, struct gf_mem *m)
+{
+	char *argv[] = { CAT_PROGRAM, NULL };
+	posix_spawn_file_actions_t fa;
+	int fd[2], rc = -EINVAL;
+	pid_t pid;
+
+	if (pipe(fd))
+		return -errno;
+	switch (how) {
+	case START_FORK:
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0) {
+			rc = -errno;
+			break;
+		}
+		if (pid == 0) {
+			char c;
+
+			close(fd[1]);
+			(void)!read(fd[0], &c, 1);
+			_exit(0);
+		}
+		pause_ms(20);
+		rc = gf_bench_smaps(pid, m);
+		close(fd[1]);
+		fd[1] = -1;
+		rc = reap(pid, "child") ? -ECHILD : rc;
+		break;
+	case START_EXEC:
+	case START_SPAWN:
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, fd[0], 0);
+		posix_spawn_file_actions_addclose(&fa, fd[1]);
+		rc = posix_spawn(&pid, CAT_PROGRAM, &fa, NULL, argv, environ) ? -ECHILD : 0;
+		posix_spawn_file_actions_destroy(&fa);
+		if (rc)
+			break;
+		pause_ms(50);
+		rc = gf_bench_smaps(pid, m);
+		close(fd[1]);
+		fd[1] = -1;
+		rc = reap(pid, "child") ? -ECHILD : rc;
+		break;
+	case START_THREAD:
+		rc = thread_memory(fd, m);
+		close(fd[1]);
+		fd[1] = -1;
+		break;
+	}
+	close(fd[0]);
+	if (fd[1] >= 0)
+		close(fd[1]);
+	return rc;
+}
+
+static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
+{
+	static const struct {
+		enum start_how how;
+		const char *method, *title;
+	} ways[] = {
+		{ START_FORK, "fork", "fork, the child _exits, waitpid" },
+		{ START_EXEC, "fork_exec",
+		  "fork, exec " TRUE_PROGRAM ", waitpid; memory: " CAT_PROGRAM " waiting" },
+		{ START_SPAWN, "posix_spawn",
+		  "posix_spawn " TRUE_PROGRAM ", waitpid; memory: " CAT_PROGRAM " waiting" },
+		{ START_THREAD, "pthread",
+		  "pthread_create, pthread_join; memory: 16 threads waiting, each" },
+	};
+	int n = o->iters < 200 ? o->iters : 200, warm = o->warmup < 10 ? o->warmup : 10;
+	double *t = malloc((size_t)n * sizeof(double));
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t k = 0; k < sizeof(ways) / sizeof(ways[0]); k++) {
+		struct gf_mem m;
+		struct gf_stats st;
+		int ok = 1, mem;
+
+		for (int i = -warm; i < n && ok; i++) {
+			double t0 = gf_clock_now();
+
+			ok = start_one(ways[k].how) == 0;
+			if (i >= 0)
+				t[i] = gf_clock_now() - t0;
+		}
+		mem = worker_memory(ways[k].how, &m) == 0;
+		st = gf_bench_stats_of(t, (size_t)n);
+		gf_bench_row(b, ways[k].method, "%s", ways[k].title);
+		gf_bench_int(b, "workers", 1);
+		gf_bench_stats(b, "lat_us", &st, 1e6);
+		if (mem) {
+			gf_bench_num(b, "pss_kb", (double)m.pss_kb);
+			gf_bench_num(b, "private_kb", (double)m.private_kb);
+		}
+		gf_bench_check(b, ok);
+		gf_bench_end(b);
+	}
+	free(t);
+	return 0;
+}
+
+/*
+ * ---- IPC by payload size ----
+ * The same plan runs in both processes: for every size, warm-up plus timed round trips of
+ * size bytes each way, every message stamped with its round (gf_bench_stamp), so that a short
+ * or a stale message fails the check.
+ */
+
+/* The shared-memory channel: one buffer, a semaphore for each direction. */
+struct shm_chan {
+	sem_t to_child;
+	sem_t to_parent;
+	unsigned char data[];
+};
+
+enum chan_kind { CHAN_PIPE, CHAN_SOCKET, CHAN_SHM };
+
+struct chan {
+	enum chan_kind kind;
+	int rfd, wfd;             /* this process's ends (pipe, socketpair) */
+	int other_rfd, other_wfd; /* the other process's, closed after fork */
+	struct shm_chan *shm;
+	size_t shm_len;
+	int parent;
+};
+
+static int chan_open(struct chan *c, enum chan_kind kind, int64_t max)
+{
+	int a[2], z[2];
+
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->rfd = c->wfd = c->other_rfd = c->other_wfd = -1;
+	if (kind == CHAN_PIPE) {
+		if (pipe(a))
+			return -errno;
+		if (pipe(z)) {
+			close(a[0]);
+			close(a[1]);
+			return -errno;
+		}
+		c->wfd = a[1], c->other_rfd = a[0];
+		c->rfd = z[0], c->other_wfd = z[1];
+	} else if (kind == CHAN_SOCKET) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, a))
+			return -errno;
+		c->rfd = c->wfd = a[0];
+		c->other_rfd = c->other_wfd = a[1];
+	} else {
+		c->shm_len = sizeof(struct shm_chan) + (size_t)max;
+		c->shm = shared_alloc(c->shm_len);
+		if (!c->shm)
+			return -ENOMEM;
+		if (sem_init(&c->shm->to_child, 1, 0) || sem_init(&c->shm->to_parent, 1, 0)) {
+			munmap(c->shm, c->shm_len);
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* After fork: each process keeps its own ends. */
+static void chan_side(struct chan *c, int parent)
+{
+	c->parent = parent;
+	if (c->kind == CHAN_SHM)
+		return;
+	if (parent) {
+		close(c->other_rfd);
+		if (c->other_wfd != c->other_rfd)
+			close(c->other_wfd);
+	} else {
+		close(c->rfd);
+		if (c->wfd != c->rfd)
+			close(c->wfd);
+		c->rfd = c->other_rfd;
+		c->wfd = c->other_wfd;
+	}
+	c->other_rfd = c->other_wfd = -1;
+}
+
+static void chan_close(struct chan *c)
+{
+	if (c->kind == CHAN_SHM) {
+		if (c->parent) {
+			sem_destroy(&c->shm->to_child);
+			sem_destroy(&c->shm->to_parent);
+		}
+		munmap(c->shm, c->shm_len);
+		return;
+	}
+	close(c->rfd);
+	if (c->wfd != c->rfd)
+		close(c->wfd);
+}
+
+static int sem_wait_intr(sem_t *s)
+{
+	while (sem_wait(s))
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+/*
+ * Sends size bytes of buf to the other side. Shared memory: one copy into the segment, then
+ * the hand-off; the other side reads it in place.
+ */
+static int chan_send(struct chan *c, const unsigned char *buf, int64_t size)
+{
+	if (c->kind != CHAN_SHM)
+		return gf_write_full(c->wfd, buf, (size_t)size);
+	memcpy(c->shm->data, buf, (size_t)size);
+	return sem_post(c->parent ? &c->shm->to_child : &c->shm->to_parent) ? -errno : 0;
+}
+
+/* Receives size bytes; *view points at them (buf, or the segment). */
+static int chan_recv(struct chan *c, unsigned char *buf, int64_t size, unsigned char **view)
+{
+	int rc;
+
+	if (c->kind != CHAN_SHM) {
+		*view = buf;
+		return read_record(c->rfd, buf, (size_t)size);
+	}
+	rc = sem_wait_intr(c->parent ? &c->shm->to_parent : &c->shm->to_child);
+	*view = c->shm->data;
+	return rc;
+}
+
+/* The child: echoes every message of the plan; exits 1 if one came in wrong. */
+static int echo(struct chan *c, const struct gf_bench_opts *o, unsigned char *buf)
+{
+	int bad = 0;
+
+	for (int64_t s = o->min_size; s; s = gf_bench_next_size(o, s)) {
+		int iters, warmup;
+
+		gf_bench_iters(o, s, &iters, &warmup);
+		for (int i = 0; i < warmup + iters; i++) {
+			unsigned char *v;
+
+			if (chan_recv(c, buf, s, &v))
+				return 1;
+			bad |= !gf_bench_stamped(v, s, i);
+			if (v != buf)
+				gf_bench_stamp(buf, s, i);
+			if (chan_send(c, buf, s))
+				return 1;
+		}
+	}
+	/* then osu_bw's plan on a stream: a window of messages, one answer of the bytes got */
+	for (int64_t s = o->min_size; s && c->kind != CHAN_SHM; s = gf_bench_next_size(o, s)) {
+		int iters, warmup, window;
+
+		gf_bench_window(o, s, &window, &iters, &warmup);
+		for (int i = 0; i < warmup + iters; i++) {
+			int64_t got = 0;
+
+			for (int w = 0; w < window; w++) {
+				if (read_record(c->rfd, buf, (size_t)s))
+					return 1;
+				got += s;
+			}
+			bad |= !gf_bench_stamped(buf, s, i);
+			if (gf_write_full(c->wfd, &got, sizeof(got)))
+				return 1;
+		}
+	}
+	return bad;
+}
+
+/* The parent's side of the stream plan: a row per size. */
+static int stream(struct gf_bench_out *b, const struct gf_bench_opts *o, struct chan *c,
+		  unsigned char *buf, double *t, const char *method, const char *title)
+{
+	int rc = 0;
+
+	for (int64_t s = o->min_size; s && rc == 0; s = gf_bench_next_size(o, s)) {
+		int iters, warmup, window;
+		int64_t sent = 0, received = 0;
+
+		gf_bench_window(o, s, &window, &iters, &warmup);
+		for (int i = 0; i < warmup + iters && rc == 0; i++) {
+			double t0 = gf_clock_now();
+			int64_t ack = 0;
+
+			gf_bench_stamp(buf, s, i);
+			for (int w = 0; w < window && rc == 0; w++)
+				rc = gf_write_full(c->wfd, buf, (size_t)s);
+			if (rc == 0)
+				rc = read_record(c->rfd, &ack, sizeof(ack));
+			if (i >= warmup) {
+				t[i - warmup] = gf_clock_now() - t0;
+				sent += (int64_t)window * s;
+				received += ack;
+			}
+		}
+		if (rc == 0)
+			gf_bench_bw_row(b, method, title, s, window, t, (size_t)iters, sent,
+					received, 1);
+	}
+	return rc;
+}
+
+static int ipc_method(struct gf_bench_out *b, const struct gf_bench_opts *o, enum chan_kind kind)
+{
+	static const char *const names[] = { "pipe", "socketpair", "shm" };
+	static const char *const titles[] = {
+		"two pipes, half the round trip",
+		"one AF_UNIX stream socketpair, half the round trip",
+		"MAP_SHARED segment, one copy in, process-shared semaphore hand-off",
+	};
+	unsigned char *buf = malloc((size_t)o->max_size);
+	double *t = malloc((size_t)(o->iters > 2 ? o->iters : 2) * sizeof(double));
+	struct chan c;
+	int rc = -ENOMEM;
+	pid_t pid;
+
+	if (!buf || !t || (rc = chan_open(&c, kind, o->max_size)) != 0) {
+		free(buf);
+		free(t);
+		return buf && t ? rc : -ENOMEM;
+	}
+	memset(buf, 0, (size_t)o->max_size);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		chan_side(&c, 1);
+		chan_close(&c);
+		free(buf);
+		free(t);
+		return rc;
+	}
+	if (pid == 0) {
+		int own[2];
+
+		chan_side(&c, 0);
+		own[0] = c.rfd;
+		own[1] = c.wfd;
+		if (kind != CHAN_SHM && gf_fd_close_others(own, 2))
+			_exit(1);
+		_exit(echo(&c, o, buf));
+	}
+	chan_side(&c, 1);
+	rc = 0;
+	for (int64_t s = o->min_size; s && rc == 0; s = gf_bench_next_size(o, s)) {
+		int iters, warmup, ok = 1;
+
+		gf_bench_iters(o, s, &iters, &warmup);
+		for (int i = 0; i < warmup + iters && rc == 0; i++) {
+			double t0 = gf_clock_now();
+			unsigned char *v = buf;
+
+			gf_bench_stamp(buf, s, i);
+			rc = chan_send(&c, buf, s);
+			if (rc == 0)
+				rc = chan_recv(&c, buf, s, &v);
+			if (i >= warmup)
+				t[i - warmup] = (gf_clock_now() - t0) / 2;
+			ok = ok && rc == 0 && gf_bench_stamped(v, s, i);
+		}
+		if (rc == 0)
+			gf_bench_latency_row(b, names[kind], titles[kind], s, t, (size_t)iters, ok);
+	}
+	if (rc == 0 && kind != CHAN_SHM)
+		rc = stream(b, o, &c, buf, t, kind == CHAN_PIPE ? "pipe_bw" : "socketpair_bw",
+			    "a window of messages, one answer of the bytes received (osu_bw)");
+	chan_close(&c);
+	if (reap(pid, "echo child") && rc == 0)
+		rc = -ECHILD;
+	free(buf);
+	free(t);
+	return rc;
+}
+
+static int ipc(struct gf_bench_out *b, const struct gf_bench_opts *o)
+{
+	int rc = 0;
+
+	for (int k = CHAN_PIPE; k <= CHAN_SHM && rc == 0; k++)
+		rc = ipc_method(b, o, (enum chan_kind)k);
+	return rc ? rc : gf_bench_memcpy_table(b, o);
+}
+
+/* ---- a crew of forked workers ---- */
+
+struct crew {
+	int n;
+	pid_t *pid;
+	int *order; /* the parent's write end of each worker's order pipe */
+	int result; /* the parent's read end of the shared result pipe */
+};
+
+/* What a worker runs: reads orders from in, writes records to out; returns its exit code. */
+typedef int (*crew_fn)(int w, int in, int out, void *arg);
+
+static void crew_stop(struct crew *c);
+
+/* The most fds a child keeps besides stdin, stdout and stderr: a manager its reply pipes. */
+#define KEEP_MAX (GF_MAX_WORKERS + 2)
+
+/*
+ * Forks n workers running fn. Every worker owns only its order pipe's read end, the result
+ * pipe's write end and the nkeep fds of keep (an image file, a manager's pipes): it closes
+ * every other. The parent owns the other ends. Returns 0, or a negative errno with nothing
+ * left running.
+ */
+static int crew_start(struct crew *c, int n, crew_fn fn, void *arg, const int *keep, int nkeep)
+{
+	int res[2], rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->pid = calloc((size_t)n, sizeof(pid_t));
+	c->order = malloc((size_t)n * sizeof(int));
+	c->result = -1;
+	if (!c->pid || !c->order) {
+		free(c->pid);
+		free(c->order);
+		return -ENOMEM;
+	}
+	if (pipe(res)) {
+		free(c->pid);
+		free(c->order);
+		return -errno;
+	}
+	c->result = res[0];
+	fflush(NULL);
+	for (int w = 0; w < n; w++) {
+		int p[2];
+
+		if (pipe(p)) {
+			rc = -errno;
+			break;
+		}
+		c->pid[w] = fork();
+		if (c->pid[w] < 0) {
+			rc = -errno;
+			close(p[0]);
+			close(p[1]);
+			break;
+		}
+		if (c->pid[w] == 0) {
+			int own[KEEP_MAX + 2] = { p[0], res[1] }, k = 2;
+
+			for (int j = 0; j < nkeep && k < KEEP_MAX + 2; j++)
+				own[k++] = keep[j];
+			if (gf_fd_close_others(own, (size_t)k))
+				_exit(1);
+			_exit(fn(w, p[0], res[1], arg));
+		}
+		close(p[0]);
+		c->order[w] = p[1];
+		c->n = w + 1;
+	}
+	close(res[1]);
+	if (rc)
+		crew_stop(c);
+	return rc;
+}
+
+/* Closes the order pipes (EOF: each worker ends) and reaps every worker. */
+static int crew_end(struct crew *c)
+{
+	int rc = 0;
+
+	for (int w = 0; w < c->n; w++)
+		close(c->order[w]);
+	for (int w = 0; w < c->n; w++)
+		if (reap(c->pid[w], "worker"))
+			rc = -ECHILD;
+	if (c->result >= 0)
+		close(c->result);
+	free(c->pid);
+	free(c->order);
+	memset(c, 0, sizeof(*c));
+	return rc;
+}
+
+static void crew_stop(struct crew *c)
+{
+	(void)crew_end(c);
+}
+
+/* Sends one go byte to every worker. */
+static int crew_go(struct crew *c)
+{
+	char go = 1;
+
+	for (int w = 0; w < c->n; w++) {
+		int rc = gf_write_full(c->order[w], &go, 1);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The one record a worker sends per round. */
+struct record {
+	int64_t worker;
+	int64_t count; /* increments, tasks, images */
+	uint64_t sum;  /* checked value, checksum */
+	int64_t bytes; /* bytes received */
+	double end;    /* when it finished, by the shared clock */
+};
+_Static_assert(sizeof(struct record) <= PIPE_BUF, "records share one pipe");
+
+static int send_record(int out, int w, int64_t count, uint64_t sum, int64_t bytes)
+{
+	struct record r;
+
+	memset(&r, 0, sizeof(r));
+	r.worker = w;
+	r.count = count;
+	r.sum = sum;
+	r.bytes = bytes;
+	r.end = gf_clock_now();
+	return gf_write_full(out, &r, sizeof(r));
+}
+
+/* Reads one record from every worker; totals their counts, sums and bytes, latest end. */
+/*
+ * Waits until a record can be read. A worker that ended meanwhile (it ends only when its
+ * order pipe closes, in crew_end) never sends its record, and the others keep the result
+ * pipe open, so waiting on would hang: it is -ECHILD, and crew_end reaps it and says how it
+ * ended.
+ */
+static int crew_wait(struct crew *c)
+{
+	struct pollfd p = { .fd = c->result, .events = POLLIN };
+
+	for (;;) {
+		int r = poll(&p, 1, 200);
+
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		for (int w = 0; r == 0 && w < c->n; w++) {
+			siginfo_t si;
+
+			memset(&si, 0, sizeof(si));
+			if (waitid(P_PID, (id_t)c->pid[w], &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    si.si_pid != 0) {
+				fprintf(stderr,
+					"gilfree-posix: worker %d ended before its record\n", w);
+				return -ECHILD;
+			}
+		}
+	}
+}
+
+static int crew_collect(struct crew *c, struct record *total)
+{
+	memset(total, 0, sizeof(*total));
+	for (int w = 0; w < c->n; w++) {
+		struct record r;
+		int rc = crew_wait(c);
+
+		if (rc == 0)
+			rc = read_record(c->result, &r, sizeof(r));
+
+		if (rc)
+			return rc;
+		total->count += r.count;
+		total->sum += r.sum;
+		total->bytes += r.bytes;
+		if (r.end > total->end)
+			total->end = r.end;
+	}
+	return 0;
+}
+
+/* ---- shared state: a counter ---- */
+
+struct counter_shm {
+	_Atomic int64_t atomic;
+	pthread_mutex_t mutex;
+	int64_t locked;
+};
+
+enum counter_kind { COUNT_ATOMIC, COUNT_MUTEX, COUNT_MANAGER };
+
+struct counter_arg {
+	enum counter_kind kind;
+	const struct gf_bench_opts *o;
+	struct counter_shm *shm;
+	int request; /* manager: the shared request pipe's write end */
+	int *reply;  /* manager: each worker's reply pipe, read end */
+};
+
+/* A manager request: which worker asks, and what (1 increment, 0 read). */
+struct request {
+	int32_t worker;
+	int32_t op;
+};
+
+static int counter_worker(int w, int in, int out, void *arg)
+{
+	struct counter_arg *a = arg;
+	int64_t mine = gf_bench_share(a->o->count, a->o->workers, w);
+	char go;
+
+	while (read_record(in, &go, 1) == 0) {
+		for (int64_t i = 0; i < mine; i++) {
+			if (a->kind == COUNT_ATOMIC) {
+				atomic_fetch_add_explicit(&a->shm->atomic, 1, memory_order_relaxed);
+			} else if (a->kind == COUNT_MUTEX) {
+				pthread_mutex_lock(&a->shm->mutex);
+				a->shm->locked++;
+				pthread_mutex_unlock(&a->shm->mutex);
+			} else {
+				/* as a Manager proxy does: every operation is a round trip */
+				struct request rq = { w, 1 };
+				int64_t value;
+
+				if (gf_write_full(a->request, &rq, sizeof(rq)) ||
+				    read_record(a->reply[w], &value, sizeof(value)))
+					return 1;
+			}
+		}
+		if (send_record(out, w, mine, 0, 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* The manager process: owns the counter; answers each request on the asker's reply pipe. */
+static int manager(int in, const int *reply)
+{
+	struct request rq;
+	int64_t value = 0;
+	int rc;
+
+	while ((rc = read_record(in, &rq, sizeof(rq))) == 0) {
+		if (rq.op == 1)
+			value++;
+		else if (rq.op == 2)
+			value = 0;
+		if (gf_write_full(reply[rq.worker], &value, sizeof(value)))
+			return 1;
+	}
+	return rc == -EPIPE ? 0 : 1;
+}
+
+/* Asks the manager (as worker slot n) for an operation and returns the value it answers. */
+static int manager_ask(int request, int reply, int n, int op, int64_t *value)
+{
+	struct request rq = { n, op };
+
+	if (gf_write_full(request, &rq, sizeof(rq)))
+		return -EPIPE;
+	return read_record(reply, value, sizeof(*value));
+}
+
+static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
+			  enum counter_kind kind)
+{
+	static const char *const names[] = { "shm_atomic", "shm_mutex", "manager" };
+	static const char *const titles[] = {
+		"a MAP_SHARED int64, atomic add (Value without its lock)",
+		"a MAP_SHARED int64 under a process-shared mutex (Value with its lock)",
+		"a manager process, a round trip over pipes per increment (Manager)",
+	};
+	int n = o->workers, reps = kind == COUNT_MANAGER ? 1 : o->reps, rc = 0;
+	int req[2] = { -1, -1 }, *rep_r = calloc((size_t)n + 1, sizeof(int));
+	int *rep_w = calloc((size_t)n + 1, sizeof(int));
+	double *t = malloc((size_t)reps * sizeof(double));
+	struct counter_arg a = { kind, o, NULL, -1, rep_r };
+	struct crew crew = { 0 };
+	pthread_mutexattr_t ma;
+	int64_t final = -1;
+	pid_t mgr = -1;
+
+	a.shm = shared_alloc(sizeof(*a.shm));
+	if (!rep_r || !rep_w || !t || !a.shm) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(&a.shm->mutex, &ma);
+	pthread_mutexattr_destroy(&ma);
+
+	if (kind == COUNT_MANAGER) {
+		for (int i = 0; i <= n; i++)
+			rep_r[i] = rep_w[i] = -1;
+		if (pipe(req)) {
+			rc = -errno;
+			goto out;
+		}
+		for (int i = 0; i <= n; i++) {
+			int p[2];
+
+			if (pipe(p)) {
+				rc = -errno;
+				goto out;
+			}
+			rep_r[i] = p[0];
+			rep_w[i] = p[1];
+		}
+		fflush(NULL);
+		mgr = fork();
+		if (mgr < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if (mgr == 0) {
+			int own[KEEP_MAX + 1] = { req[0] }, k = 1;
+
+			for (int i = 0; i <= n && k < KEEP_MAX + 1; i++)
+				own[k++] = rep_w[i];
+			if (gf_fd_close_others(own, (size_t)k))
+				_exit(1);
+			_exit(manager(req[0], rep_w));
+		}
+		close(req[0]);
+		req[0] = -1;
+		for (int i = 0; i <= n; i++) {
+			close(rep_w[i]);
+			rep_w[i] = -1;
+		}
+		a.request = req[1];
+	}
+	{
+		/* a worker keeps the request pipe and the reply pipes (its own among them) */
+		int keep[KEEP_MAX], nkeep = 0;
+
+		if (kind == COUNT_MANAGER) {
+			keep[nkeep++] = req[1];
+			for (int i = 0; i < n && nkeep < KEEP_MAX; i++)
+				keep[nkeep++] = rep_r[i];
+		}
+		rc = crew_start(&crew, n, counter_worker, &a, keep, nkeep);
+	}
+	if (rc)
+		goto out;
+	for (int rep = -1; rep < reps && rc == 0; rep++) {
+		struct record r;
+		double t0;
+
+		atomic_store(&a.shm->atomic, 0);
+		a.shm->locked = 0;
+		if (kind == COUNT_MANAGER && (rc = manager_ask(req[1], rep_r[n], n, 2, &final)))
+			break;
+		t0 = gf_clock_now();
+		rc = crew_go(&crew);
+		if (rc == 0)
+			rc = crew_collect(&crew, &r);
+		if (rc)
+			break;
+		if (rep >= 0)
+			t[rep] = r.end - t0;
+		if (kind == COUNT_ATOMIC)
+			final = atomic_load(&a.shm->atomic);
+		else if (kind == COUNT_MUTEX)
+			final = a.shm->locked;
+		else
+			rc = manager_ask(req[1], rep_r[n], n, 0, &final);
+		if (final != o->count)
+			break;
+	}
+	if (crew_end(&crew) && rc == 0)
+		rc = -ECHILD;
+	if (rc == 0) {
+		struct gf_stats st = gf_bench_stats_of(t, (size_t)reps);
+
+		gf_bench_row(b, names[kind], "%s%s", titles[kind],
+			     kind == COUNT_MANAGER ? ", one run after a warm-up" : "");
+		gf_bench_int(b, "workers", n);
+		gf_bench_int(b, "count", o->count);
+		gf_bench_stats(b, "ns_per_inc", &st, 1e9 / (double)o->count);
+		gf_bench_int(b, "final", final);
+		gf_bench_check(b, final == o->count);
+		gf_bench_end(b);
+	}
+out:
+	if (req[1] >= 0)
+		close(req[1]); /* the manager sees EOF once the workers are gone too */
+	if (req[0] >= 0)
+		close(req[0]);
+	for (int i = 0; rep_r && rep_w && i <= n; i++) {
+		if (rep_r[i] > 0)
+			close(rep_r[i]);
+		if (rep_w[i] > 0)
+			close(rep_w[i]);
+	}
+	if (mgr > 0 && reap(mgr, "manager") && rc == 0)
+		rc = -ECHILD;
+	if (a.shm) {
+		pthread_mutex_destroy(&a.shm->mutex);
+		munmap(a.shm, sizeof(*a.shm));
+	}
+	free(rep_r);
+	free(rep_w);
+	free(t);
+	return rc;
+}
+
+static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
+{
+	int rc = 0;
+
+	for (int k = COUNT_ATOMIC; k <= COUNT_MANAGER && rc == 0; k++)
+		rc = counter_method(b, o, (enum counter_kind)k);
+	return rc;
+}
+
+/* ---- grain: the pool's map and its chunksize ---- */
+
+/*
+ * Maps tasks tasks of units each (a gf_kernel_sum task, the unit of work) over the pool,
+ * reps times after a warm-up, into par; the pool started before, untimed, as a Pool does.
+ */
+static int grain_par(struct gf_pool *pool, const struct gf_bench_opts *o, struct gf_task *t,
+		     struct gf_result *res, int64_t tasks, int64_t chunksize, uint64_t want,
+		     double *par, int *ok)
+{
+	for (int rep = -1; rep < o->reps; rep++) {
+		double t0 = gf_clock_now();
+		uint64_t got = 0;
+		int rc = gf_pool_map(pool, t, (size_t)tasks, (size_t)chunksize, res);
+
+		if (rc) {
+			fprintf(stderr, "gilfree-posix: pool map: %s\n", gf_pool_error(pool));
+			return rc;
+		}
+		if (rep >= 0)
+			par[rep] = gf_clock_now() - t0;
+		for (int64_t i = 0; i < tasks; i++)
+			got += (uint64_t)res[i].sum;
+		*ok = *ok && got == want;
+	}
+	return 0;
+}
+
+static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
+{
+	static const int64_t chunksizes[] = { 1, 4, 16, 64 };
+	double *seq = malloc((size_t)o->reps * sizeof(double));
+	double *par = malloc((size_t)o->reps * sizeof(double));
+	struct gf_task *t = calloc(20000, sizeof(*t)); /* gf_bench_grain_tasks' most */
+	struct gf_result *res = calloc(20000, sizeof(*res));
+	struct gf_pool *pool = NULL;
+	char err[256];
+	int rc = -ENOMEM;
+
+	if (!seq || !par || !t || !res)
+		goto out;
+	rc = gf_pool_create(o->workers, GF_START_FORK, &pool, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "gilfree-posix: %s\n", err);
+		goto out;
+	}
+	gf_bench_note(b, "one unit of work is %.3f ns", gf_bench_calibrate() * 1e9);
+	for (int64_t g = o->min_grain_us; g && rc == 0; g = gf_bench_next_grain(o, g)) {
+		int64_t tasks = gf_bench_grain_tasks(o, g),
+			units = gf_bench_units((double)g * 1e-6);
+		uint64_t want = gf_bench_grain_seq(units, tasks, o->reps, seq);
+
+		/* the unit of work as the pool's task: gf_kernel_sum(units, 1) */
+		for (int64_t i = 0; i < tasks; i++) {
+			memset(&t[i], 0, sizeof(t[i]));
+			t[i].workload = GF_SUM;
+			t[i].index = (int32_t)i;
+			t[i].key = i;
+			t[i].a = units;
+			t[i].b = 1;
+		}
+		for (size_t k = 0; k < sizeof(chunksizes) / sizeof(chunksizes[0]) && rc == 0; k++) {
+			int ok = want == (uint64_t)tasks * gf_bench_work_expect(units);
+
+			rc = grain_par(pool, o, t, res, tasks, chunksizes[k], want, par, &ok);
+			if (rc)
+				break;
+			gf_bench_row(
+				b, "posix_pool",
+				"a pool of %d forked workers, gf_pool_map (Pool.map) by chunksize",
+				o->workers);
+			gf_bench_int(b, "chunksize", chunksizes[k]);
+			gf_bench_grain_row(b, g, tasks, seq, par, o->reps, ok);
+		}
+	}
+	gf_pool_close(pool);
+	if (gf_pool_join(pool) && rc == 0) {
+		fprintf(stderr, "gilfree-posix: pool: %s\n", gf_pool_error(pool));
+		rc = -ECHILD;
+	}
+out:
+	gf_pool_free(pool);
+	free(seq);
+	free(par);
+	free(t);
+	free(res);
+	return rc;
+}
+
+/* ---- paths, not frames ---- */
+
+/* An order of the paths experiment: one image, by its pixels or by its offset. */
+struct image_order {
+	int64_t id;     /* -1: the end of this round */
+	int64_t offset; /* where it lies in the file */
+	int64_t bytes;  /* its size; with frames, that many pixel bytes follow */
+	int64_t frames;
+};
+
+struct paths_arg {
+	int fd; /* the image file, inherited */
+	size_t n;
+};
+
+static int paths_worker(int w, int in, int out, void *arg)
+{
+	struct paths_arg *a = arg;
+	uint8_t *buf = malloc(a->n);
+	struct image_order ord;
+	int64_t images = 0, bytes = 0;
+	uint64_t sum = 0;
+	int rc;
+
+	if (!buf)
+		return 1;
+	while ((rc = read_record(in, &ord, sizeof(ord))) == 0) {
+		uint64_t s = 0;
+
+		if (ord.id < 0) {
+			if (send_record(out, w, images, sum, bytes))
+				break;
+			images = 0, sum = 0, bytes = 0;
+			continue;
+		}
+		if (ord.frames) {
+			if (read_record(in, buf, (size_t)ord.bytes))
+				break;
+			bytes += ord.bytes;
+			s = gf_bench_checksum(buf, (size_t)ord.bytes);
+		} else if (gf_bench_map_checksum(a->fd, ord.offset, (size_t)ord.bytes, &s)) {
+			break;
+		}
+		sum += s;
+		images++;
+	}
+	free(buf);
+	return rc == -EPIPE ? 0 : 1;
+}
+
+static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
+{
+	size_t n = (size_t)(o->width * o->height);
+	uint64_t want = gf_bench_images_checksum(o);
+	uint8_t *images = malloc(n * (size_t)o->images);
+	double *t = malloc((size_t)o->reps * sizeof(double));
+	struct paths_arg a = { -1, n };
+	int rc = 0;
+
+	if (!images || !t) {
+		free(images);
+		free(t);
+		return -ENOMEM;
+	}
+	for (int64_t id = 0; id < o->images; id++)
+		gf_bench_pixels(images + (size_t)id * n, n, id);
+	a.fd = gf_bench_image_file(o, NULL, 0);
+	if (a.fd < 0) {
+		rc = a.fd;
+		goto out;
+	}
+	for (int frames = 1; frames >= 0 && rc == 0; frames--) {
+		struct crew crew;
+		int ok = 1;
+		int64_t moved = 0, sent = 0, received = 0;
+
+		rc = crew_start(&crew, o->workers, paths_worker, &a, &a.fd, 1);
+		if (rc)
+			break;
+		for (int rep = -1; rep < o->reps && rc == 0; rep++) {
+			double t0 = gf_clock_now();
+			struct record r;
+
+			moved = 0;
+			/* round robin, as Pool.map's chunks would go with chunksize 1 */
+			for (int64_t id = 0; id < o->images && rc == 0; id++) {
+				struct image_order ord = { id, id * (int64_t)n, (int64_t)n,
+							   frames };
+				int to = crew.order[id % o->workers];
+
+				rc = gf_write_full(to, &ord, sizeof(ord));
+				moved += (int64_t)sizeof(ord);
+				if (rc == 0 && frames) {
+					rc = gf_write_full(to, images + (size_t)id * n, n);
+					moved += (int64_t)n;
+				}
+			}
+			for (int w = 0; w < o->workers && rc == 0; w++) {
+				struct image_order end = { -1, 0, 0, 0 };
+
+				rc = gf_write_full(crew.order[w], &end, sizeof(end));
+			}
+			if (rc == 0)
+				rc = crew_collect(&crew, &r);
+			if (rc)
+				break;
+			if (rep >= 0)
+				t[rep] = gf_clock_now() - t0;
+			sent = frames ? o->images * (int64_t)n : 0;
+			received = r.bytes;
+			ok = ok && r.sum == want && r.count == o->images && received == sent;
+		}
+		if (crew_end(&crew) && rc == 0)
+			rc = -ECHILD;
+		if (rc == 0) {
+			struct gf_stats st = gf_bench_stats_of(t, (size_t)o->reps);
+
+			gf_bench_row(b, frames ? "pipe_frames" : "mmap_paths",
+				     frames ? "%lld images of %lldx%lld bytes through pipes, %d "
+					      "workers"
+					    : "%lld images of %lldx%lld bytes, workers map their "
+					      "slice by offset, %d workers",
+				     (long long)o->images, (long long)o->width,
+				     (long long)o->height, o->workers);
+			gf_bench_int(b, "images", o->images);
+			gf_bench_int(b, "image_bytes", (int64_t)n);
+			gf_bench_int(b, "bytes_moved", moved);
+			gf_bench_int(b, "bytes_sent", sent);
+			gf_bench_int(b, "bytes_received", received);
+			gf_bench_stats(b, "time_s", &st, 1);
+			gf_bench_check(b, ok);
+			gf_bench_end(b);
+		}
+	}
+out:
+	if (a.fd >= 0)
+		close(a.fd);
+	free(images);
+	free(t);
+	return rc;
+}
+
+int gf_posix_bench(void *ctx, int argc, char **argv)
+{
+	struct sigaction ign, old;
+	int status;
+
+	(void)ctx;
+	/* a worker that died shows as EPIPE on our next write, not as our death */
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, &old);
+	status = gf_bench_main(argc, argv, &cli, 1);
+	sigaction(SIGPIPE, &old, NULL);
+	return status;
+}

@@ -1,0 +1,280 @@
+/*
+ * What every backend's micro-benchmarks share: the command line of
+ *   gilfree-<backend> bench <startup|ipc|counter|grain|paths> [options]
+ * the sizes and iteration counts (OSU's method: warm-up iterations skipped, fewer iterations
+ * for large messages), the output (OSU-style '#' header lines then fixed columns, or one json
+ * record per row), the copy limit (memcpy bandwidth), a calibrated unit of work for the grain
+ * sweep, test images for the paths experiment, and memory readings from smaps_rollup.
+ * Like the rest of shared/, it never forks and knows nothing of MPI or OpenMP.
+ */
+#ifndef GF_BENCH_H
+#define GF_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "gf_clock.h"
+#include "gf_options.h"
+
+enum gf_bench_exp {
+	GF_BENCH_STARTUP, /* create and join one worker; memory per worker */
+	GF_BENCH_IPC,     /* latency and bandwidth by payload size */
+	GF_BENCH_COUNTER, /* a shared counter incremented K times by N workers */
+	GF_BENCH_GRAIN,   /* speedup over sequential by task grain */
+	GF_BENCH_PATHS,   /* pixels through a channel against offsets into a mapped file */
+	GF_BENCH_NEXP
+};
+
+/* "startup", "ipc", "counter", "grain", "paths". */
+const char *gf_bench_exp_name(enum gf_bench_exp e);
+
+#define GF_BENCH_MAX_SIZE  (INT64_C(1) << 30) /* 1 GiB: one message, one buffer */
+#define GF_BENCH_MAX_ITERS 10000000
+#define GF_BENCH_MAX_COUNT INT64_C(1000000000000)
+#define GF_BENCH_MAX_GRAIN INT64_C(10000000) /* 10 s, in microseconds */
+
+/* Plain data: the effective parameters of one bench run. */
+struct gf_bench_opts {
+	enum gf_bench_exp exp;
+	enum gf_format format; /* text or json */
+	int64_t min_size;      /* ipc: the first payload size, bytes (8) */
+	int64_t max_size;      /* ipc: the last payload size, bytes (128 MiB) */
+	int step;              /* ipc: each size is the previous one times step (4; 2 as OSU) */
+	int iters;             /* timed iterations per point, small sizes (1000) */
+	int warmup;            /* untimed iterations before them (100) */
+	int workers;           /* counter, grain, paths: worker count (2, the core count here) */
+	int64_t count;         /* counter: total increments K (1,000,000) */
+	int64_t min_grain_us;  /* grain: the first grain, microseconds (1) */
+	int64_t max_grain_us;  /* grain: the last grain, microseconds (100,000) */
+	int reps;              /* grain, paths, startup: timed repetitions (5) */
+	int64_t images;        /* paths: number of images (8) */
+	int64_t width;         /* paths: image width in pixels, one byte each (1920) */
+	int64_t height;        /* paths: image height (1080) */
+	int help;
+};
+
+struct gf_bench_out;
+struct gf_bench_opts;
+
+/*
+ * One experiment of a backend: prints its rows to b; returns 0, -EINVAL after printing why
+ * the setting cannot run (exit 2), or another negative errno (exit 1).
+ */
+typedef int (*gf_bench_fn)(struct gf_bench_out *b, const struct gf_bench_opts *o);
+
+/* What a backend tells the parser about itself. */
+struct gf_bench_cli {
+	const char *prog;                   /* "gilfree-posix" */
+	const char *backend;                /* "posix" */
+	const char *methods[GF_BENCH_NEXP]; /* per experiment, what it measures (for --help) */
+	gf_bench_fn run[GF_BENCH_NEXP];     /* NULL: the experiment is not offered */
+};
+
+/*
+ * The whole bench subcommand: parses argv (argv[0] == "bench"), runs the experiment and
+ * returns the exit status: 0, 1 (a failure or a wrong checked quantity), 2 (bad input, one
+ * line on stderr, nothing run). Only root prints (MPI: rank 0); every process runs.
+ */
+int gf_bench_main(int argc, char **argv, const struct gf_bench_cli *cli, int root);
+
+/*
+ * Parses argv (argv[0] == "bench", argv[1] the experiment) into *o, which it initialises.
+ * Returns 0; or -EINVAL with one line naming the bad value in err (a user error: exit 2).
+ * --help sets o->help (print gf_bench_usage, exit 0). Not thread-safe (getopt_long).
+ */
+int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct gf_bench_opts *o,
+		   char *err, size_t errlen);
+
+/* Prints the --help text of the bench subcommand to stdout. */
+void gf_bench_usage(const struct gf_bench_cli *cli);
+
+/*
+ * Strict size parsing: a base-10 integer with an optional binary suffix k, m or g
+ * ("128m" is 128 MiB), in [min, max]. Returns 0, or -EINVAL with a reason in err.
+ */
+int gf_bench_parse_size(const char *s, int64_t min, int64_t max, int64_t *out, char *err,
+			size_t errlen);
+
+/* The next payload size after size: size * o->step, or 0 once past o->max_size. */
+int64_t gf_bench_next_size(const struct gf_bench_opts *o, int64_t size);
+
+/*
+ * The iterations for one payload size, as OSU does: o->iters and o->warmup up to 8 KiB, a
+ * tenth of them above; then fewer, so that one point moves at most 1 GiB (at least 2 timed
+ * iterations and 1 warm-up).
+ */
+void gf_bench_iters(const struct gf_bench_opts *o, int64_t size, int *iters, int *warmup);
+
+/*
+ * The plan of a bandwidth point, as osu_bw: a window of GF_BENCH_WINDOW messages in flight
+ * per round, the receiver answering once per window. Above 4 MiB (OSU's largest size) the
+ * window shrinks so that one moves at most 256 MiB, and the rounds (gf_bench_iters) so that a
+ * point moves at most 1 GiB (at least 2).
+ */
+#define GF_BENCH_WINDOW 64
+void gf_bench_window(const struct gf_bench_opts *o, int64_t size, int *window, int *iters,
+		     int *warmup);
+
+/*
+ * The output of one bench run, a row at a time: in text, a '#' header (the title and the
+ * column names) each time the method or the columns change, then one line of fixed-width
+ * columns per row; in json, one object per row on one line:
+ *   {"kind":"bench","backend":..,"experiment":..,"method":..,<fields>}
+ * with statistics as {"min","median","max"}. Not thread-safe; one per process.
+ */
+#define GF_BENCH_FIELDS 24
+struct gf_bench_out {
+	FILE *f;
+	const char *prog;
+	const char *backend;
+	const char *experiment;
+	enum gf_format format;
+	const char *method;
+	char title[160];
+	int nfields;
+	struct gf_bench_field {
+		const char *name; /* a string literal */
+		int type;
+		int64_t i;
+		double x, min, max;
+		const char *s;
+	} field[GF_BENCH_FIELDS];
+	char header[512];     /* the columns of the last header printed */
+	char last_method[64]; /* and its method */
+	int failed;           /* a checked quantity was wrong in some row */
+};
+
+/* f NULL: print nothing (the ranks that are not root). */
+void gf_bench_out_init(struct gf_bench_out *b, FILE *f, const struct gf_bench_cli *cli,
+		       const struct gf_bench_opts *o);
+
+/*
+ * Starts a row of method; title (printf format, or NULL) heads its table in text when the
+ * method or the columns differ from the previous row's.
+ */
+void gf_bench_row(struct gf_bench_out *b, const char *method, const char *title, ...)
+	__attribute__((format(printf, 3, 4)));
+void gf_bench_int(struct gf_bench_out *b, const char *name, int64_t v);
+void gf_bench_num(struct gf_bench_out *b, const char *name, double v);
+void gf_bench_str(struct gf_bench_out *b, const char *name, const char *s);
+/* Statistics scaled by scale (1e6: seconds to microseconds). */
+void gf_bench_stats(struct gf_bench_out *b, const char *name, const struct gf_stats *s,
+		    double scale);
+/* A checked quantity: "ok":true or false; false marks the run failed (exit 1). */
+void gf_bench_check(struct gf_bench_out *b, int ok);
+/* Prints the row. */
+void gf_bench_end(struct gf_bench_out *b);
+
+/* A '# note' line in text (nothing in json, where the records say it all). */
+void gf_bench_note(struct gf_bench_out *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Statistics of samples[0..n) scaled by nothing; all zero on failure to allocate. */
+struct gf_stats gf_bench_stats_of(const double *samples, size_t n);
+
+/*
+ * The copy limit: times iters copies of n bytes from src to dst (after one untimed copy) and
+ * returns the statistics of one copy, in seconds. Writes a checked byte so the copies cannot
+ * be elided. Returns 0 on success, -ENOMEM.
+ */
+int gf_bench_memcpy(void *dst, const void *src, size_t n, int iters, struct gf_stats *out);
+
+/* Adds the "memcpy" table, a row per payload size of o, to b. Returns 0 or -ENOMEM. */
+int gf_bench_memcpy_table(struct gf_bench_out *b, const struct gf_bench_opts *o);
+
+/*
+ * The unit of work of the grain sweep: gf_kernel_sum(units, 1), which the compiler cannot fold.
+ * gf_bench_calibrate times it once per process (about 50 ms) and returns seconds per unit;
+ * gf_bench_units turns a grain in seconds into units (at least 1). gf_bench_work runs units
+ * and returns its checked value, gf_bench_work_expect what it must be.
+ */
+double gf_bench_calibrate(void);
+int64_t gf_bench_units(double seconds);
+uint64_t gf_bench_work(int64_t units);
+uint64_t gf_bench_work_expect(int64_t units);
+
+/* The grains of the sweep: o->min_grain_us times 10 up to o->max_grain_us; 0 past the end. */
+int64_t gf_bench_next_grain(const struct gf_bench_opts *o, int64_t grain_us);
+
+/*
+ * Tasks per grain point: enough that the sequential run takes about 0.1 s, at least
+ * 2 per worker and at most 20000.
+ */
+int64_t gf_bench_grain_tasks(const struct gf_bench_opts *o, int64_t grain_us);
+
+/*
+ * Paths, not frames: image id's pixels are n bytes of a fixed pattern, and the checksum a
+ * worker computes over them (a byte sum, so every byte is read). Thread-safe.
+ */
+void gf_bench_pixels(uint8_t *buf, size_t n, int64_t id);
+uint64_t gf_bench_checksum(const uint8_t *buf, size_t n);
+
+/*
+ * Writes o->images images of o->width * o->height bytes one after the other into a new
+ * temporary file and returns its fd (the caller closes it), or a negative errno. With path
+ * NULL the file is unlinked at once, so nothing is left behind. Otherwise its name is written
+ * into path (len bytes) for other processes to open, and the caller unlinks it.
+ */
+int gf_bench_image_file(const struct gf_bench_opts *o, char *path, size_t len);
+
+/*
+ * Maps the n bytes at offset of fd (any offset: the mapping starts at the page below it),
+ * checksums them and unmaps. Returns 0 and the checksum in *sum, or a negative errno.
+ * Thread-safe; what a worker given only an offset does.
+ */
+int gf_bench_map_checksum(int fd, int64_t offset, size_t n, uint64_t *sum);
+
+/* The checksum of all o->images images, computed here: what every paths run must get. */
+uint64_t gf_bench_images_checksum(const struct gf_bench_opts *o);
+
+/*
+ * The common rows. A latency row: size, lat_us (the samples, seconds per one-way trip),
+ * bw_MBps (size over the median), ok. A time row for grain and paths: the samples as time_s.
+ */
+void gf_bench_latency_row(struct gf_bench_out *b, const char *method, const char *title,
+			  int64_t size, const double *samples, size_t n, int ok);
+
+/*
+ * A bandwidth row: size, window, lat_us (seconds[0..n) per window, each divided by the
+ * window: per message), bw_MBps (all the bytes over all the time, as osu_bw), bytes_sent,
+ * bytes_received, ok (which also requires sent == received).
+ */
+void gf_bench_bw_row(struct gf_bench_out *b, const char *method, const char *title, int64_t size,
+		     int window, const double *seconds, size_t n, int64_t sent, int64_t received,
+		     int ok);
+
+/*
+ * One grain point: the sequential run of tasks tasks of units each, reps times after one
+ * warm-up, its samples in seq[0..reps); returns the checked value of one run.
+ */
+uint64_t gf_bench_grain_seq(int64_t units, int64_t tasks, int reps, double *seq);
+
+/*
+ * Completes the row begun with gf_bench_row for one grain point: grain_us, tasks, seq_s,
+ * par_s, speedup (median over median, one run), ok; and prints it.
+ */
+void gf_bench_grain_row(struct gf_bench_out *b, int64_t grain_us, int64_t tasks, const double *seq,
+			const double *par, int reps, int ok);
+
+/* Memory of a process from /proc/<pid>/smaps_rollup (pid 0: this process), in KiB. */
+struct gf_mem {
+	int64_t rss_kb;
+	int64_t pss_kb;
+	int64_t private_kb; /* Private_Clean + Private_Dirty */
+};
+/* Returns 0, or a negative errno (-ENOENT without smaps_rollup). */
+int gf_bench_smaps(pid_t pid, struct gf_mem *m);
+
+/*
+ * A message's stamp: round's low byte in its first, middle and last bytes, so that a short,
+ * stale or misplaced message is seen at any size (size >= 1). Thread-safe.
+ */
+void gf_bench_stamp(unsigned char *p, int64_t size, int round);
+int gf_bench_stamped(const unsigned char *p, int64_t size, int round);
+
+/* Worker w's share of k increments or tasks: k / workers, the first k % workers one more. */
+int64_t gf_bench_share(int64_t k, int workers, int w);
+
+#endif
