@@ -67,11 +67,7 @@ int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struc
 	g.out_fd = t[1];
 	g.out = out;
 	g.outlen = (n + (size_t)w) * sizeof(*out);
-	rc = gf_procs_gather(procs, w, &g, results, n, err, sizeof(err));
-	if (!rc)
-		rc = gf_procs_join(procs, w, err, sizeof(err));
-	if (!rc)
-		gf_procs_phases(procs, w, t0, g.last_result, gf_clock_now(), &rep->phases);
+	rc = gf_procs_finish(procs, w, &g, results, n, t0, &rep->phases, err, sizeof(err));
 out:
 	if (rc) {
 		gf_proc_error("%s", err);

@@ -504,3 +504,15 @@ void gf_procs_phases(const struct gf_proc *procs, int n, double t0, double last_
 	gf_phases_add(ph, "stop", t_end - last_result);
 	gf_phases_add(ph, "worker_start_mean", gf_procs_start_mean(procs, n));
 }
+
+int gf_procs_finish(struct gf_proc *procs, int n, struct gf_gather *g, struct gf_result *results,
+		    size_t nresults, double t0, struct gf_phases *ph, char *err, size_t errlen)
+{
+	int rc = gf_procs_gather(procs, n, g, results, nresults, err, errlen);
+
+	if (!rc)
+		rc = gf_procs_join(procs, n, err, errlen);
+	if (!rc)
+		gf_procs_phases(procs, n, t0, g->last_result, gf_clock_now(), ph);
+	return rc;
+}

@@ -148,6 +148,14 @@ int gf_procs_join(struct gf_proc *procs, int n, char *err, size_t errlen);
 void gf_procs_phases(const struct gf_proc *procs, int n, double t0, double last_result,
 		     double t_end, struct gf_phases *ph);
 
+/*
+ * The end of a run of one-shot workers: gathers every result, joins every worker and adds the
+ * run's phases from t0, as the three calls above. Returns 0 or the first failure, with err
+ * saying why; on failure the workers are left for gf_procs_stop.
+ */
+int gf_procs_finish(struct gf_proc *procs, int n, struct gf_gather *g, struct gf_result *results,
+		    size_t nresults, double t0, struct gf_phases *ph, char *err, size_t errlen);
+
 /* The mean fork-to-ready time of procs[0..n), 0 when none is ready. */
 double gf_procs_start_mean(const struct gf_proc *procs, int n);
 

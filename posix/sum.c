@@ -58,11 +58,7 @@ int gf_posix_sum(struct gf_posix *px, const struct gf_options *o, const struct g
 		close(tfd[i]);
 		tfd[i] = -1;
 	}
-	rc = gf_procs_gather(procs, w, &g, results, n, err, sizeof(err));
-	if (!rc)
-		rc = gf_procs_join(procs, w, err, sizeof(err));
-	if (!rc)
-		gf_procs_phases(procs, w, t0, g.last_result, gf_clock_now(), &rep->phases);
+	rc = gf_procs_finish(procs, w, &g, results, n, t0, &rep->phases, err, sizeof(err));
 out:
 	if (rc) {
 		gf_proc_error("%s", err);

@@ -57,8 +57,15 @@ static void print_text(FILE *f, const struct gf_report *r)
 {
 	const struct gf_options *o = r->opts;
 
-	fprintf(f, "gilfree-%s %s: class %c, %d workers, %d reps after a warm-up, %ld cores\n",
-		r->backend, gf_workload_name(o->workload), o->cls, o->workers, o->reps, cores());
+	fprintf(f, "gilfree-%s %s: class %c, %d workers", r->backend, gf_workload_name(o->workload),
+		o->cls, o->workers);
+	if (r->flags & GF_OPT_START)
+		fprintf(f, ", start %s", o->start == GF_START_SPAWN ? "spawn" : "fork");
+	if ((r->flags & GF_OPT_CHUNKSIZE) && o->chunksize)
+		fprintf(f, ", chunksize %lld", (long long)o->chunksize);
+	if (r->flags & GF_OPT_SCHEDULE)
+		fprintf(f, ", schedule %s", o->schedule == GF_SCHEDULE_DYNAMIC ? "dynamic" : "static");
+	fprintf(f, ", %d reps after a warm-up, %ld cores\n", o->reps, cores());
 	if (r->notes[0])
 		fprintf(f, "Note: %s\n", r->notes);
 	fprintf(f, "Results: [");

@@ -31,3 +31,8 @@ add_test(NAME mpi_report
                  --binary $<TARGET_FILE:gilfree-mpi> --launcher ${GF_MPI_LAUNCHER})
 set_tests_properties(mpi_report PROPERTIES ENVIRONMENT "${GF_MPI_ENV}" PROCESSORS 2
                      LABELS "e2e;mpi" TIMEOUT 120)
+
+# Two mpiexec jobs started at the same moment can race on Open MPI's session directory in
+# /tmp ("session_dir.c" errors) under ctest -j: every test that starts mpiexec holds this lock.
+set_tests_properties(e2e_mpi_static e2e_mpi_dynamic mpi_bad_input mpi_report PROPERTIES
+                     RESOURCE_LOCK mpiexec)

@@ -11,3 +11,5 @@ foreach(part matrix mismatch bad python units experiments)
   set_tests_properties(scripts_${part} PROPERTIES PROCESSORS 2 LABELS scripts TIMEOUT 300
                        ENVIRONMENT "${GF_SCRIPTS_ENV}")
 endforeach()
+# The runs that start mpiexec share its lock (see mpi.cmake).
+set_tests_properties(scripts_matrix scripts_experiments PROPERTIES RESOURCE_LOCK mpiexec)

@@ -296,6 +296,25 @@ static int my_children(pid_t *out, int max)
 	return n;
 }
 
+/* Waits (up to 2 s) until pid has exited: a zombie, or gone. */
+static void wait_exited(pid_t pid)
+{
+	struct timespec nap = { 0, 1000 * 1000 };
+	char path[64], state = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	for (int i = 0; i < 2000; i++) {
+		FILE *f = fopen(path, "r");
+		int got = f ? fscanf(f, "%*d (%*[^)]) %c", &state) : 0;
+
+		if (f)
+			fclose(f);
+		if (!f || (got == 1 && state == 'Z'))
+			return;
+		nanosleep(&nap, NULL);
+	}
+}
+
 /* Workers killed at random, again and again, while maps run: every map still completes. */
 static void test_kill_storm(void)
 {
@@ -306,8 +325,8 @@ static void test_kill_storm(void)
 
 	if (killer == 0) {
 		/* Kills ten of its parent's other children, one every 60 ms. */
-		struct timespec tick = {0, 60 * 1000 * 1000};
-		pid_t kids[64];
+		struct timespec tick = { 0, 60 * 1000 * 1000 };
+		pid_t kids[64], last = 0;
 
 		for (int round = 0; round < 10; round++) {
 			int n, pick;
@@ -317,9 +336,12 @@ static void test_kill_storm(void)
 			pick = n ? (int)((unsigned)round * 7u % (unsigned)n) : 0;
 			if (n && kids[pick] == getpid())
 				pick = (pick + 1) % n;
-			if (n > 1)
-				kill(kids[pick], SIGKILL);
+			if (n > 1 && kill(kids[pick], SIGKILL) == 0)
+				last = kids[pick];
 		}
+		/* The map after this one must see the last death, not the join after it. */
+		if (last)
+			wait_exited(last);
 		_exit(0);
 	}
 	CU_ASSERT_FATAL(killer > 0);
@@ -335,17 +357,17 @@ static void test_kill_storm(void)
 }
 
 static const struct gf_test tests[] = {
-    GF_TEST(test_map_chunksizes),
-    GF_TEST(test_imap_order),
-    GF_TEST(test_apply_async),
-    GF_TEST(test_empty_and_small),
-    GF_TEST(test_reuse),
-    GF_TEST(test_close_join_terminate),
-    GF_TEST(test_worker_fds),
-    GF_TEST(test_kill_mid_map),
-    GF_TEST(test_kill_idle),
-    GF_TEST(test_kill_storm),
-    {NULL, NULL},
+	GF_TEST(test_map_chunksizes),
+	GF_TEST(test_imap_order),
+	GF_TEST(test_apply_async),
+	GF_TEST(test_empty_and_small),
+	GF_TEST(test_reuse),
+	GF_TEST(test_close_join_terminate),
+	GF_TEST(test_worker_fds),
+	GF_TEST(test_kill_mid_map),
+	GF_TEST(test_kill_idle),
+	GF_TEST(test_kill_storm),
+	{ NULL, NULL },
 };
 
 int main(int argc, char **argv)
