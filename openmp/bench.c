@@ -252,7 +252,7 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	for (int64_t g = o->min_grain_us; g; g = gf_bench_next_grain(o, g)) {
 		int64_t tasks = gf_bench_grain_tasks(o, g),
 			units = gf_bench_units((double)g * 1e-6);
-		uint64_t want = gf_bench_grain_seq(units, tasks, o->reps, seq), got = 0;
+		uint64_t want = gf_bench_grain_seq(units, tasks, o->reps, seq), got;
 		int ok = 1;
 
 		for (int rep = -1; rep < o->reps; rep++) {
@@ -283,7 +283,7 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
 	size_t n = (size_t)(o->width * o->height);
-	uint64_t want = gf_bench_images_checksum(o), got = 0;
+	uint64_t want = gf_bench_images_checksum(o), got;
 	uint8_t *images = malloc(n * (size_t)o->images), *msg = NULL;
 	double *t = malloc((size_t)o->reps * sizeof(double));
 	int fd = -1, ok = 1, err = 0;

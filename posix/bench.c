@@ -284,7 +284,7 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	if (!t)
 		return -ENOMEM;
 	for (size_t k = 0; k < sizeof(ways) / sizeof(ways[0]); k++) {
-		struct gf_mem m;
+		struct gf_mem m = { 0 };
 		struct gf_stats st;
 		int ok = 1, mem;
 
@@ -608,6 +608,7 @@ struct crew {
 /* What a worker runs: reads orders from in, writes records to out; returns its exit code. */
 typedef int (*crew_fn)(int w, int in, int out, void *arg);
 
+static int crew_end(struct crew *c);
 static void crew_stop(struct crew *c);
 
 /* The most fds a child keeps besides stdin, stdout and stderr: a manager its reply pipes. */
@@ -625,17 +626,14 @@ static int crew_start(struct crew *c, int n, crew_fn fn, void *arg, const int *k
 
 	memset(c, 0, sizeof(*c));
 	c->pid = calloc((size_t)n, sizeof(pid_t));
-	c->order = malloc((size_t)n * sizeof(int));
+	c->order = calloc((size_t)n, sizeof(int));
 	c->result = -1;
-	if (!c->pid || !c->order) {
-		free(c->pid);
-		free(c->order);
-		return -ENOMEM;
-	}
-	if (pipe(res)) {
-		free(c->pid);
-		free(c->order);
-		return -errno;
+	if (!c->pid || !c->order || pipe(res)) {
+		rc = !c->pid || !c->order ? -ENOMEM : -errno;
+		if (rc == 0)
+			rc = -EIO; /* pipe failed without saying why */
+		crew_end(c); /* nothing started: frees and resets, so a later crew_end is a no-op */
+		return rc;
 	}
 	c->result = res[0];
 	fflush(NULL);
@@ -687,6 +685,7 @@ static int crew_end(struct crew *c)
 	free(c->pid);
 	free(c->order);
 	memset(c, 0, sizeof(*c));
+	c->result = -1;
 	return rc;
 }
 

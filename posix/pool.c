@@ -309,7 +309,7 @@ static int step(struct gf_pool *p)
 		p->pfd[2 * i + 1] =
 			(struct pollfd){ .fd = writing ? s->tfd : -1, .events = POLLOUT };
 	}
-	r = gf_proc_poll(p->pfd, (nfds_t)(2 * p->n), 100);
+	r = gf_proc_poll(p->pfd, (nfds_t)2 * (nfds_t)p->n, 100);
 	if (r == -EINTR) {
 		snprintf(p->err, sizeof(p->err), "interrupted by signal %d", gf_proc_interrupted());
 		return r;

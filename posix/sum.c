@@ -22,17 +22,17 @@ int gf_posix_sum(struct gf_posix *px, const struct gf_options *o, const struct g
 	int w = (int)n, started = 0, rc = -ENOMEM;
 	struct gf_proc *procs = calloc(n, sizeof(*procs));
 	int *tfd = malloc(n * sizeof(int)), *rfd = malloc(n * sizeof(int));
-	struct gf_gather g = {.rfds = rfd, .nr = w, .out_fd = -1};
+	struct gf_gather g = { .rfds = rfd, .nr = w, .out_fd = -1 };
 	char err[256] = "out of memory";
 	double t0 = gf_clock_now();
 
 	(void)px;
+	for (int i = 0; tfd && rfd && i < w; i++)
+		tfd[i] = rfd[i] = -1; /* before any exit, which closes what is not -1 */
 	if (!procs || !tfd || !rfd)
 		goto out;
-	for (int i = 0; i < w; i++)
-		tfd[i] = rfd[i] = -1;
 	for (int i = 0; i < w; i++) {
-		int t[2], r[2] = {-1, -1};
+		int t[2], r[2] = { -1, -1 };
 
 		rc = gf_pipe_cloexec(t);
 		if (!rc && (rc = gf_pipe_cloexec(r)))
