@@ -6,7 +6,7 @@
 # and the no-fold probe) are checked with the flags their scripts use.
 #
 # Every finding fails, except one listed in tests/static/known_findings (file, check and a
-# reason): findings in code this check may only report, until its owners fix them.
+# reason): false positives and style rules the compiler contradicts, each explained there.
 #
 #   static_analysis.sh SOURCE_DIR BUILD_DIR [CLANG_TIDY] [CPPCHECK]
 set -euo pipefail
