@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 {
 	static const struct gf_backend backend = {
 		.name = "omp",
-		.cli = {.prog = "gilfree-omp", .flags = 0, .workers_env = "OMP_NUM_THREADS"},
+		.cli = { .prog = "gilfree-omp", .flags = 0, .workers_env = "OMP_NUM_THREADS" },
 		.root = 1,
 		.check = omp_check,
 		.run = omp_run,

@@ -61,20 +61,20 @@ static void raise_fd_limit(void)
 int main(int argc, char **argv)
 {
 	static const struct gf_backend backend = {
-	    .name = "posix",
-	    .cli = {.prog = "gilfree-posix",
-		    .flags = GF_OPT_START | GF_OPT_CHUNKSIZE,
-		    .workers_env = NULL},
-	    .root = 1,
-	    .check = posix_check,
-	    .setup = posix_setup,
-	    .run = posix_run,
-	    .teardown = posix_teardown,
+		.name = "posix",
+		.cli = { .prog = "gilfree-posix",
+			 .flags = GF_OPT_START | GF_OPT_CHUNKSIZE,
+			 .workers_env = NULL },
+		.root = 1,
+		.check = posix_check,
+		.setup = posix_setup,
+		.run = posix_run,
+		.teardown = posix_teardown,
 #ifdef GF_HAVE_BENCH
-	    .bench = gf_posix_bench,
+		.bench = gf_posix_bench,
 #endif
 	};
-	struct gf_posix px = {.prog = "gilfree-posix"};
+	struct gf_posix px = { .prog = "gilfree-posix" };
 	int rc = gf_proc_worker_main(argc, argv), sig;
 
 	if (rc >= 0)

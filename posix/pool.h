@@ -34,12 +34,12 @@ struct gf_pool;
 struct gf_pool_job; /* an imap iterator or an apply_async handle */
 
 struct gf_pool_stats {
-	int workers;		  /* N */
-	double start_seconds;	  /* gf_pool_create until every worker was ready */
+	int workers;              /* N */
+	double start_seconds;     /* gf_pool_create until every worker was ready */
 	double worker_start_mean; /* mean fork-to-ready time of the first N workers */
-	int replaced;		  /* workers that died and were replaced */
-	long rerun;		  /* tasks sent again because their worker died */
-	char last_death[160];	  /* how the last dead worker ended, or "" */
+	int replaced;             /* workers that died and were replaced */
+	long rerun;               /* tasks sent again because their worker died */
+	char last_death[160];     /* how the last dead worker ended, or "" */
 };
 
 /*

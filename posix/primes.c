@@ -31,10 +31,10 @@
 int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struct gf_task *tasks,
 		    size_t n, struct gf_result *results, struct gf_rep *rep)
 {
-	int w = o->workers, started = 0, rc = -ENOMEM, t[2] = {-1, -1}, r[2] = {-1, -1};
+	int w = o->workers, started = 0, rc = -ENOMEM, t[2] = { -1, -1 }, r[2] = { -1, -1 };
 	struct gf_proc *procs = calloc((size_t)w, sizeof(*procs));
 	struct gf_task *out = calloc(n + (size_t)w, sizeof(*out));
-	struct gf_gather g = {.rfds = &r[0], .nr = 1, .out_fd = -1};
+	struct gf_gather g = { .rfds = &r[0], .nr = 1, .out_fd = -1 };
 	char err[256] = "out of memory";
 	double t0 = gf_clock_now();
 

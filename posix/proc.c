@@ -177,7 +177,7 @@ static const char *self_exe(void)
 static void exec_worker(const char *exe, int task_rd, int result_wr, char *const argv[])
 {
 	int in = fcntl(task_rd, F_DUPFD_CLOEXEC, 5), out = fcntl(result_wr, F_DUPFD_CLOEXEC, 5);
-	int keep[2] = {3, 4};
+	int keep[2] = { 3, 4 };
 	char msg[256];
 	int len;
 
@@ -185,8 +185,8 @@ static void exec_worker(const char *exe, int task_rd, int result_wr, char *const
 		_exit(126);
 	gf_fd_close_others(keep, 2);
 	execv(exe, argv);
-	len =
-	    snprintf(msg, sizeof(msg), "%s: cannot exec %s: %s\n", prog_name, exe, strerror(errno));
+	len = snprintf(msg, sizeof(msg), "%s: cannot exec %s: %s\n", prog_name, exe,
+		       strerror(errno));
 	if (len > 0)
 		(void)!write(2, msg, (size_t)len);
 	_exit(127);
@@ -195,7 +195,7 @@ static void exec_worker(const char *exe, int task_rd, int result_wr, char *const
 int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int result_wr,
 		  char *err, size_t errlen)
 {
-	char idbuf[16], *argv[] = {(char *)prog_name, GF_WORKER_FLAG, idbuf, NULL};
+	char idbuf[16], *argv[] = { (char *)prog_name, GF_WORKER_FLAG, idbuf, NULL };
 	pid_t parent = getpid(), pid;
 	const char *exe = how == GF_START_SPAWN ? self_exe() : NULL;
 	int e;
@@ -214,7 +214,7 @@ int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int
 		return -e;
 	}
 	if (pid == 0) {
-		int keep[2] = {task_rd, result_wr};
+		int keep[2] = { task_rd, result_wr };
 
 		child_signals(parent);
 		if (how == GF_START_SPAWN)
@@ -268,7 +268,7 @@ void gf_proc_describe(const struct gf_proc *p, char *buf, size_t len)
 
 void gf_procs_stop(struct gf_proc *procs, int n)
 {
-	struct timespec tick = {0, 10 * 1000 * 1000};
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
 	int left = 0;
 
 	for (int i = 0; i < n; i++) {
@@ -372,9 +372,9 @@ int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g, struct gf
 
 		for (int i = 0; i < g->nr; i++)
 			if (open_fd[i])
-				pfd[np++] = (struct pollfd){.fd = g->rfds[i], .events = POLLIN};
+				pfd[np++] = (struct pollfd){ .fd = g->rfds[i], .events = POLLIN };
 		if (g->out_fd >= 0 && sent < g->outlen)
-			pfd[np++] = (struct pollfd){.fd = g->out_fd, .events = POLLOUT};
+			pfd[np++] = (struct pollfd){ .fd = g->out_fd, .events = POLLOUT };
 		r = gf_proc_poll(pfd, np, 100);
 		if (r < 0) {
 			if (r == -EINTR)
@@ -395,7 +395,7 @@ int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g, struct gf
 			if (pfd[k].fd == g->out_fd && g->out_fd >= 0 && (pfd[k].events & POLLOUT)) {
 				size_t len = g->outlen - sent < step ? g->outlen - sent : step;
 				ssize_t w =
-				    gf_write_some(g->out_fd, (const char *)g->out + sent, len);
+					gf_write_some(g->out_fd, (const char *)g->out + sent, len);
 
 				if (w == -EPIPE)
 					rc = fail_dead(procs, n, -1, nresults - got, err, errlen);

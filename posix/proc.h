@@ -33,7 +33,7 @@ _Static_assert(sizeof(struct gf_result) <= 512, "a result must be one atomic pip
 /* One worker process, from the parent's side. Plain data. */
 struct gf_proc {
 	pid_t pid;     /* 0 when not started, or already reaped */
-	int id;	       /* the worker's number, 0-based (the lecture's worker id) */
+	int id;        /* the worker's number, 0-based (the lecture's worker id) */
 	double forked; /* shared clock just before fork */
 	double ready;  /* shared clock from its ready record, 0 until then */
 	int status;    /* wait status, valid once reaped */

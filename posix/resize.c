@@ -42,10 +42,10 @@ int gf_posix_resize(struct gf_posix *px, const struct gf_options *o, const struc
 	if (st.replaced > px->replaced_seen) {
 		gf_proc_error("%s; replaced it and ran its unfinished tasks again", st.last_death);
 		px->replaced_seen = st.replaced;
-		snprintf(
-		    rep->notes, GF_NOTES_MAX,
-		    "%d pool worker(s) died and were replaced, %ld task(s) run again (last: %s)",
-		    st.replaced, st.rerun, st.last_death);
+		snprintf(rep->notes, GF_NOTES_MAX,
+			 "%d pool worker(s) died and were replaced, %ld task(s) run again (last: "
+			 "%s)",
+			 st.replaced, st.rerun, st.last_death);
 	}
 	return 0;
 }

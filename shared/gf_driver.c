@@ -11,15 +11,15 @@
 struct run_state {
 	struct gf_task *tasks;
 	size_t ntasks;
-	struct gf_result *want;  /* the sequential baseline, sorted */
-	struct gf_result *got;   /* one parallel repetition */
-	double *seq_samples;     /* per repetition */
+	struct gf_result *want; /* the sequential baseline, sorted */
+	struct gf_result *got;  /* one parallel repetition */
+	double *seq_samples;    /* per repetition */
 	double *par_samples;
-	double *task_samples;    /* [task][rep] */
+	double *task_samples; /* [task][rep] */
 	double *task_median;
-	double *busy_samples;    /* [worker][rep] */
+	double *busy_samples; /* [worker][rep] */
 	double *busy_median;
-	double *phase_samples;   /* [phase][rep] */
+	double *phase_samples; /* [phase][rep] */
 };
 
 static void state_free(struct run_state *s)
@@ -94,8 +94,8 @@ static int verify(struct run_state *s, const struct gf_options *o, char *why, si
 	gf_results_sort(s->got, s->ntasks);
 	bad = gf_results_compare(s->got, s->want, s->ntasks);
 	if (bad >= 0) {
-		snprintf(why, len, "result %ld (key %lld) differs from the sequential kernel's", bad,
-			 (long long)s->want[bad].key);
+		snprintf(why, len, "result %ld (key %lld) differs from the sequential kernel's",
+			 bad, (long long)s->want[bad].key);
 		return 0;
 	}
 	return 1;
@@ -103,11 +103,11 @@ static int verify(struct run_state *s, const struct gf_options *o, char *why, si
 
 int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx)
 {
-	struct run_state s = {0};
-	struct gf_report report = {0};
+	struct run_state s = { 0 };
+	struct gf_report report = { 0 };
 	struct gf_options o;
 	char err[512], why[256] = "";
-	const char *phase_name[GF_PHASES_MAX] = {0};
+	const char *phase_name[GF_PHASES_MAX] = { 0 };
 	int nphases = 0, rc, status = 1, verified = 1, set_up = 0;
 
 	if (argc > 1 && be->bench && strcmp(argv[1], "bench") == 0)
@@ -148,7 +148,7 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 		goto out;
 
 	for (int rep = -1; rep < o.reps; rep++) {
-		struct gf_rep r = {.seconds = -1.0, .notes = report.notes};
+		struct gf_rep r = { .seconds = -1.0, .notes = report.notes };
 		double t0 = gf_clock_now(), wall;
 
 		memset(s.got, 0, s.ntasks * sizeof(*s.got));

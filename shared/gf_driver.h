@@ -23,9 +23,9 @@ struct gf_rep {
 };
 
 struct gf_backend {
-	const char *name;   /* "omp", "posix", "mpi" */
-	struct gf_cli cli;  /* program name, extra options, worker variable */
-	int root;           /* 1 where the baseline runs and the report prints (MPI: rank 0) */
+	const char *name;  /* "omp", "posix", "mpi" */
+	struct gf_cli cli; /* program name, extra options, worker variable */
+	int root;          /* 1 where the baseline runs and the report prints (MPI: rank 0) */
 
 	/*
 	 * Optional: checks or completes the parsed options (MPI: --workers against the world

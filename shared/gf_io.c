@@ -14,7 +14,7 @@
 /* Waits until fd is ready for events; the caller retries its call. */
 static int wait_ready(int fd, short events)
 {
-	struct pollfd p = {.fd = fd, .events = events};
+	struct pollfd p = { .fd = fd, .events = events };
 
 	if (poll(&p, 1, -1) < 0 && errno != EINTR)
 		return -errno;

@@ -14,7 +14,7 @@ const char gf_version[] = "gilfree " GF_VERSION;
  * worker, the six limits in the lecture's order and ratios, eight images) and scale it so that
  * a sequential run takes about 0.1 s, 1 s and 10 s on a 2-core x86-64 machine.
  */
-static const int64_t lecture_limits[] = {20000, 30000, 25000, 35000, 40000, 15000};
+static const int64_t lecture_limits[] = { 20000, 30000, 25000, 35000, 40000, 15000 };
 #define NLECTURE (sizeof(lecture_limits) / sizeof(lecture_limits[0]))
 
 struct gf_class {
@@ -26,10 +26,10 @@ struct gf_class {
 };
 
 static const struct gf_class classes[] = {
-	{'S', INT64_C(2000000), 1, 1920, 1080},
-	{'W', INT64_C(64000000), 6, 1920 * 20, 1080 * 20},
-	{'A', INT64_C(640000000), 34, 1920 * 64, 1080 * 64},
-	{'B', INT64_C(6400000000), 175, 1920 * 200, 1080 * 200},
+	{ 'S', INT64_C(2000000), 1, 1920, 1080 },
+	{ 'W', INT64_C(64000000), 6, 1920 * 20, 1080 * 20 },
+	{ 'A', INT64_C(640000000), 34, 1920 * 64, 1080 * 64 },
+	{ 'B', INT64_C(6400000000), 175, 1920 * 200, 1080 * 200 },
 };
 
 static void errf(char *err, size_t errlen, const char *fmt, ...)
@@ -225,21 +225,21 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{"workers", required_argument, NULL, 'w'},
-	{"class", required_argument, NULL, 'c'},
-	{"reps", required_argument, NULL, 'r'},
-	{"format", required_argument, NULL, 'f'},
-	{"n", required_argument, NULL, OPT_N},
-	{"limits", required_argument, NULL, OPT_LIMITS},
-	{"images", required_argument, NULL, OPT_IMAGES},
-	{"width", required_argument, NULL, OPT_WIDTH},
-	{"height", required_argument, NULL, OPT_HEIGHT},
-	{"start", required_argument, NULL, OPT_START},
-	{"chunksize", required_argument, NULL, OPT_CHUNKSIZE},
-	{"schedule", required_argument, NULL, OPT_SCHEDULE},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
+	{ "workers", required_argument, NULL, 'w' },
+	{ "class", required_argument, NULL, 'c' },
+	{ "reps", required_argument, NULL, 'r' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "n", required_argument, NULL, OPT_N },
+	{ "limits", required_argument, NULL, OPT_LIMITS },
+	{ "images", required_argument, NULL, OPT_IMAGES },
+	{ "width", required_argument, NULL, OPT_WIDTH },
+	{ "height", required_argument, NULL, OPT_HEIGHT },
+	{ "start", required_argument, NULL, OPT_START },
+	{ "chunksize", required_argument, NULL, OPT_CHUNKSIZE },
+	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
 };
 
 static const struct gf_class *find_class(const char *s)
@@ -303,7 +303,8 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 		case 'c':
 			cls = find_class(arg);
 			if (!cls) {
-				errf(err, errlen, "invalid --class '%s': expected S, W, A or B", arg);
+				errf(err, errlen, "invalid --class '%s': expected S, W, A or B",
+				     arg);
 				rc = -EINVAL;
 			}
 			break;
@@ -315,8 +316,8 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 			else if (strcmp(arg, "csv") == 0)
 				opts->format = GF_FORMAT_CSV;
 			else {
-				errf(err, errlen, "invalid --format '%s': expected text, json or csv",
-				     arg);
+				errf(err, errlen,
+				     "invalid --format '%s': expected text, json or csv", arg);
 				rc = -EINVAL;
 			}
 			break;
@@ -345,7 +346,8 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 			else if (strcmp(arg, "spawn") == 0)
 				opts->start = GF_START_SPAWN;
 			else {
-				errf(err, errlen, "invalid --start '%s': expected fork or spawn", arg);
+				errf(err, errlen, "invalid --start '%s': expected fork or spawn",
+				     arg);
 				rc = -EINVAL;
 			}
 			break;
@@ -367,8 +369,8 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 			else if (strcmp(arg, "dynamic") == 0)
 				opts->schedule = GF_SCHEDULE_DYNAMIC;
 			else {
-				errf(err, errlen, "invalid --schedule '%s': expected static or dynamic",
-				     arg);
+				errf(err, errlen,
+				     "invalid --schedule '%s': expected static or dynamic", arg);
 				rc = -EINVAL;
 			}
 			break;
@@ -500,10 +502,12 @@ void gf_options_usage(const struct gf_cli *cli)
 	       "  resize    Example 25.3: resize simulation of each image, sum of sqrt(p+1)\n\n");
 	printf("Options:\n");
 	if (cli->flags & GF_OPT_WORLD)
-		printf("  -w, --workers N     worker count: must equal the launcher's (mpirun -np N)\n");
+		printf("  -w, --workers N     worker count: must equal the launcher's (mpirun -np "
+		       "N)\n");
 	else
-		printf("  -w, --workers N     worker count (default %d%s%s%s)\n", GF_DEFAULT_WORKERS,
-		       cli->workers_env ? ", or $" : "", cli->workers_env ? cli->workers_env : "",
+		printf("  -w, --workers N     worker count (default %d%s%s%s)\n",
+		       GF_DEFAULT_WORKERS, cli->workers_env ? ", or $" : "",
+		       cli->workers_env ? cli->workers_env : "",
 		       cli->workers_env ? " when set" : "");
 	printf("  -c, --class C       size class: S (the lecture's sizes, default), W, A, B\n"
 	       "      --n N           sum: iterations per worker\n"
@@ -517,7 +521,8 @@ void gf_options_usage(const struct gf_cli *cli)
 	if (cli->flags & GF_OPT_START)
 		printf("      --start M       how workers start: fork (default) or spawn (exec)\n");
 	if (cli->flags & GF_OPT_CHUNKSIZE)
-		printf("      --chunksize K   tasks per pool message (default: the pool chooses)\n");
+		printf("      --chunksize K   tasks per pool message (default: the pool "
+		       "chooses)\n");
 	if (cli->flags & GF_OPT_SCHEDULE)
 		printf("      --schedule S    primes: static (scatter) or dynamic (queue, default "
 		       "static)\n");

@@ -34,7 +34,7 @@ enum gf_opt_flags {
 #define GF_MAX_DIMENSION 1000000
 #define GF_MAX_CHUNKSIZE 1000000
 /* Timings kept per run: repetitions times tasks (or workers), one double each (80 MB). */
-#define GF_MAX_SAMPLES   INT64_C(10000000)
+#define GF_MAX_SAMPLES INT64_C(10000000)
 
 #define GF_DEFAULT_WORKERS 4
 #define GF_DEFAULT_REPS    5
@@ -42,29 +42,30 @@ enum gf_opt_flags {
 /* Plain data: the effective parameters of one run, after class defaults and overrides. */
 struct gf_options {
 	enum gf_workload workload;
-	char cls;           /* 'S', 'W', 'A' or 'B' */
-	int workers;        /* worker count */
-	int workers_given;  /* 1 when --workers or the backend's environment variable set it */
-	int reps;           /* timed repetitions, after one untimed warm-up */
+	char cls;          /* 'S', 'W', 'A' or 'B' */
+	int workers;       /* worker count */
+	int workers_given; /* 1 when --workers or the backend's environment variable set it */
+	int reps;          /* timed repetitions, after one untimed warm-up */
 	enum gf_format format;
-	int64_t n;          /* sum: iterations per worker */
-	int64_t *limits;    /* primes: the task list, in submission order (owned) */
+	int64_t n;       /* sum: iterations per worker */
+	int64_t *limits; /* primes: the task list, in submission order (owned) */
 	size_t nlimits;
-	int64_t images;     /* resize: number of images */
-	int64_t width;      /* resize: image width */
-	int64_t height;     /* resize: image height */
+	int64_t images; /* resize: number of images */
+	int64_t width;  /* resize: image width */
+	int64_t height; /* resize: image height */
 	enum gf_start start;
 	enum gf_schedule schedule;
-	int64_t chunksize;  /* 0: the backend chooses */
-	int help;           /* --help was given: print gf_options_usage and exit 0 */
-	int version;        /* --version was given */
+	int64_t chunksize; /* 0: the backend chooses */
+	int help;          /* --help was given: print gf_options_usage and exit 0 */
+	int version;       /* --version was given */
 };
 
 /* What a backend tells the parser about itself. */
 struct gf_cli {
-	const char *prog;        /* "gilfree-omp" */
-	unsigned flags;          /* enum gf_opt_flags */
-	const char *workers_env; /* variable read when --workers is absent (OMP_NUM_THREADS), or NULL */
+	const char *prog; /* "gilfree-omp" */
+	unsigned flags;   /* enum gf_opt_flags */
+	const char *
+		workers_env; /* variable read when --workers is absent (OMP_NUM_THREADS), or NULL */
 };
 
 /*

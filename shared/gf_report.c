@@ -64,7 +64,8 @@ static void print_text(FILE *f, const struct gf_report *r)
 	if ((r->flags & GF_OPT_CHUNKSIZE) && o->chunksize)
 		fprintf(f, ", chunksize %lld", (long long)o->chunksize);
 	if (r->flags & GF_OPT_SCHEDULE)
-		fprintf(f, ", schedule %s", o->schedule == GF_SCHEDULE_DYNAMIC ? "dynamic" : "static");
+		fprintf(f, ", schedule %s",
+			o->schedule == GF_SCHEDULE_DYNAMIC ? "dynamic" : "static");
 	fprintf(f, ", %d reps after a warm-up, %ld cores\n", o->reps, cores());
 	if (r->notes[0])
 		fprintf(f, "Note: %s\n", r->notes);

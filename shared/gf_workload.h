@@ -32,13 +32,13 @@ struct gf_task {
 
 /* What a task gives back, plus who ran it and for how long. */
 struct gf_result {
-	int32_t index;   /* the task's index */
-	int32_t worker;  /* the worker that ran it, 0-based */
-	int64_t key;     /* the task's key */
-	int64_t v[2];    /* count (primes); new width and height (resize) */
-	gf_u128 sum;     /* the total (sum) */
-	double total;    /* the total (resize) */
-	double seconds;  /* time spent in the kernel, by the shared clock */
+	int32_t index;  /* the task's index */
+	int32_t worker; /* the worker that ran it, 0-based */
+	int64_t key;    /* the task's key */
+	int64_t v[2];   /* count (primes); new width and height (resize) */
+	gf_u128 sum;    /* the total (sum) */
+	double total;   /* the total (resize) */
+	double seconds; /* time spent in the kernel, by the shared clock */
 };
 
 _Static_assert(sizeof(struct gf_task) == 32, "gf_task is sent as raw bytes");

@@ -15,7 +15,10 @@ struct gf_test {
 	CU_TestFunc fn;
 };
 
-#define GF_TEST(fn) {#fn, fn}
+#define GF_TEST(fn)                                                                                \
+	{                                                                                          \
+#fn, fn                                                                            \
+	}
 
 /* Runs one suite of tests (NULL-terminated) and returns the failure count, or -1. */
 static inline int gf_test_main(const char *suite_name, const struct gf_test *tests)

@@ -10,8 +10,9 @@
 #include "gf_kernels.h"
 
 /*
- * The control: Example 25.1's loop written plainly, with a 64-bit total. clang -O2 turns it into a closed formula,
- * and the check must see that (its instruction count does not grow), or it proves nothing.
+ * The control: Example 25.1's loop written plainly, with a 64-bit total. clang -O2 turns it into a
+ * closed formula, and the check must see that (its instruction count does not grow), or it proves
+ * nothing.
  */
 __attribute__((noinline)) unsigned long long naive_sum(long long n, long long weight)
 {

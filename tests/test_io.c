@@ -26,7 +26,7 @@ static unsigned char *pattern(size_t n, unsigned seed)
 
 static void nap_us(long us)
 {
-	struct timespec t = {0, us * 1000};
+	struct timespec t = { 0, us * 1000 };
 
 	nanosleep(&t, NULL);
 }
@@ -133,7 +133,7 @@ static void on_alarm(int sig)
 static void test_short_writes_signals(void)
 {
 	struct sigaction sa, old;
-	struct itimerval it = {{0, 500}, {0, 500}}, off = {{0, 0}, {0, 0}};
+	struct itimerval it = { { 0, 500 }, { 0, 500 } }, off = { { 0, 0 }, { 0, 0 } };
 	unsigned char *want = pattern(BIG, 11);
 	int fds[2];
 	pid_t pid;
@@ -212,7 +212,7 @@ static void test_fds(void)
 	CU_ASSERT(fcntl(a[0], F_GETFD) & FD_CLOEXEC);
 	pid = fork();
 	if (pid == 0) {
-		int keep[2] = {c[1], a[0]}, std = 0;
+		int keep[2] = { c[1], a[0] }, std = 0;
 
 		for (int fd = 0; fd < 3; fd++)
 			std += fcntl(fd, F_GETFD) >= 0;
@@ -220,9 +220,9 @@ static void test_fds(void)
 			_exit(1);
 		/* only the two kept, plus whatever of 0-2 was open */
 		_exit(gf_fd_count(0) == std + 2 && fcntl(c[1], F_GETFD) >= 0 &&
-			      fcntl(b[0], F_GETFD) < 0
-			  ? 0
-			  : 2);
+				      fcntl(b[0], F_GETFD) < 0
+			      ? 0
+			      : 2);
 	}
 	CU_ASSERT(wait_ok(pid));
 	CU_ASSERT_EQUAL(gf_fd_count(getpid()), base + 6);
@@ -235,13 +235,13 @@ static void test_fds(void)
 }
 
 static const struct gf_test tests[] = {
-    GF_TEST(test_payload_larger_than_pipe),
-    GF_TEST(test_short_writes_nonblocking),
-    GF_TEST(test_short_writes_signals),
-    GF_TEST(test_records),
-    GF_TEST(test_epipe),
-    GF_TEST(test_fds),
-    {NULL, NULL},
+	GF_TEST(test_payload_larger_than_pipe),
+	GF_TEST(test_short_writes_nonblocking),
+	GF_TEST(test_short_writes_signals),
+	GF_TEST(test_records),
+	GF_TEST(test_epipe),
+	GF_TEST(test_fds),
+	{ NULL, NULL },
 };
 
 int main(void)

@@ -17,8 +17,8 @@ static gf_u128 closed_form(int64_t n, int64_t w)
 static void test_sum_lecture(void)
 {
 	/* Example 25.1's output: (0, 1999999000000) ... (3, 7999996000000). */
-	static const uint64_t want[] = {1999999000000ULL, 3999998000000ULL, 5999997000000ULL,
-					7999996000000ULL};
+	static const uint64_t want[] = { 1999999000000ULL, 3999998000000ULL, 5999997000000ULL,
+					 7999996000000ULL };
 
 	for (int w = 0; w < 4; w++)
 		CU_ASSERT(gf_kernel_sum(2000000, w + 1) == (gf_u128)want[w]);
@@ -26,7 +26,7 @@ static void test_sum_lecture(void)
 
 static void test_sum_closed_form(void)
 {
-	static const int64_t ns[] = {0, 1, 2, 3, 10, 999, 65536, 1234567};
+	static const int64_t ns[] = { 0, 1, 2, 3, 10, 999, 65536, 1234567 };
 
 	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
 		for (int64_t w = 1; w <= 7; w += 3)
@@ -50,8 +50,8 @@ static void test_sum_past_64_bits(void)
 static void test_primes_lecture(void)
 {
 	/* Example 25.2's output, sorted by limit. */
-	static const int64_t limit[] = {15000, 20000, 25000, 30000, 35000, 40000};
-	static const int64_t count[] = {1754, 2262, 2762, 3245, 3732, 4203};
+	static const int64_t limit[] = { 15000, 20000, 25000, 30000, 35000, 40000 };
+	static const int64_t count[] = { 1754, 2262, 2762, 3245, 3732, 4203 };
 
 	for (int i = 0; i < 6; i++)
 		CU_ASSERT_EQUAL(gf_kernel_primes(limit[i]), count[i]);
@@ -76,9 +76,20 @@ static void test_primes_known(void)
 
 static void test_isqrt(void)
 {
-	static const int64_t ns[] = {0, 1, 2, 3, 4, 15, 16, 17, 99, 100, 101,
-				     INT64_C(4503599761588224), INT64_C(9007199254740993),
-				     INT64_MAX};
+	static const int64_t ns[] = { 0,
+				      1,
+				      2,
+				      3,
+				      4,
+				      15,
+				      16,
+				      17,
+				      99,
+				      100,
+				      101,
+				      INT64_C(4503599761588224),
+				      INT64_C(9007199254740993),
+				      INT64_MAX };
 
 	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
 		int64_t n = ns[i], r = gf_isqrt(n);
@@ -105,12 +116,12 @@ static void test_resize_small(void)
 	CU_ASSERT_EQUAL(gf_kernel_resize(10, 10), 1.0);
 	for (int p = 0; p < 7; p++)
 		want += sqrt((double)(p + 1));
-	CU_ASSERT(memcmp(&want, &(double){gf_kernel_resize(10, 70)}, sizeof(want)) == 0);
+	CU_ASSERT(memcmp(&want, &(double){ gf_kernel_resize(10, 70) }, sizeof(want)) == 0);
 }
 
 static void test_task_run(void)
 {
-	struct gf_task t = {.workload = GF_RESIZE, .index = 3, .key = 3, .a = 1920, .b = 1080};
+	struct gf_task t = { .workload = GF_RESIZE, .index = 3, .key = 3, .a = 1920, .b = 1080 };
 	struct gf_result r;
 
 	gf_task_run(&t, 2, &r);
@@ -119,7 +130,7 @@ static void test_task_run(void)
 	CU_ASSERT_EQUAL(r.v[0], 960);
 	CU_ASSERT_EQUAL(r.v[1], 540);
 	CU_ASSERT(r.seconds >= 0.0);
-	t = (struct gf_task){.workload = GF_PRIMES, .index = 0, .key = 40000};
+	t = (struct gf_task){ .workload = GF_PRIMES, .index = 0, .key = 40000 };
 	gf_task_run(&t, 0, &r);
 	CU_ASSERT_EQUAL(r.key, 40000);
 	CU_ASSERT_EQUAL(r.v[0], 4203);
@@ -127,8 +138,9 @@ static void test_task_run(void)
 
 static void test_results_compare(void)
 {
-	struct gf_result a[3] = {{.key = 30, .index = 0}, {.key = 10, .index = 1},
-				 {.key = 20, .index = 2, .total = 1.5}};
+	struct gf_result a[3] = { { .key = 30, .index = 0 },
+				  { .key = 10, .index = 1 },
+				  { .key = 20, .index = 2, .total = 1.5 } };
 	struct gf_result b[3];
 
 	memcpy(b, a, sizeof(a));
@@ -147,12 +159,17 @@ static void test_results_compare(void)
 int main(void)
 {
 	static const struct gf_test tests[] = {
-		GF_TEST(test_sum_lecture),    GF_TEST(test_sum_closed_form),
-		GF_TEST(test_sum_past_64_bits), GF_TEST(test_primes_lecture),
-		GF_TEST(test_primes_known),   GF_TEST(test_isqrt),
-		GF_TEST(test_resize_lecture), GF_TEST(test_resize_small),
-		GF_TEST(test_task_run),       GF_TEST(test_results_compare),
-		{NULL, NULL},
+		GF_TEST(test_sum_lecture),
+		GF_TEST(test_sum_closed_form),
+		GF_TEST(test_sum_past_64_bits),
+		GF_TEST(test_primes_lecture),
+		GF_TEST(test_primes_known),
+		GF_TEST(test_isqrt),
+		GF_TEST(test_resize_lecture),
+		GF_TEST(test_resize_small),
+		GF_TEST(test_task_run),
+		GF_TEST(test_results_compare),
+		{ NULL, NULL },
 	};
 
 	return gf_test_main("kernels", tests);

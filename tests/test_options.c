@@ -6,15 +6,14 @@
 #include "gf_options.h"
 #include "gf_test.h"
 
-static const struct gf_cli omp_cli = {"gilfree-omp", 0, "OMP_NUM_THREADS"};
-static const struct gf_cli all_cli = {"gilfree-x", GF_OPT_START | GF_OPT_CHUNKSIZE |
-						       GF_OPT_SCHEDULE, NULL};
+static const struct gf_cli omp_cli = { "gilfree-omp", 0, "OMP_NUM_THREADS" };
+static const struct gf_cli all_cli = { "gilfree-x",
+				       GF_OPT_START | GF_OPT_CHUNKSIZE | GF_OPT_SCHEDULE, NULL };
 
 /* Parses a NULL-terminated argument list (without argv[0]). */
-static int parse(const struct gf_cli *cli, struct gf_options *o, char *err,
-		 const char *const *args)
+static int parse(const struct gf_cli *cli, struct gf_options *o, char *err, const char *const *args)
 {
-	char *argv[32] = {"prog"};
+	char *argv[32] = { "prog" };
 	int argc = 1;
 
 	for (; *args; args++)
@@ -23,7 +22,7 @@ static int parse(const struct gf_cli *cli, struct gf_options *o, char *err,
 	return gf_options_parse(argc, argv, cli, o, err, 256);
 }
 
-#define PARSE(cli, o, err, ...) parse(cli, o, err, (const char *[]){__VA_ARGS__, NULL})
+#define PARSE(cli, o, err, ...) parse(cli, o, err, (const char *[]){ __VA_ARGS__, NULL })
 
 static void test_defaults(void)
 {
@@ -50,7 +49,7 @@ static void test_defaults(void)
 
 static void test_classes_keep_shape(void)
 {
-	static const char *names[] = {"S", "W", "A", "B"};
+	static const char *names[] = { "S", "W", "A", "B" };
 	int64_t prev_n = 0, prev_w = 0;
 	struct gf_options o;
 	char err[256];
@@ -141,42 +140,42 @@ static void test_bad_input(void)
 		const char *args[6];
 		const char *needle;
 	} bad[] = {
-		{{"sum", "--workers", "abc"}, "'abc'"},
-		{{"sum", "--workers", "0"}, "'0'"},
-		{{"sum", "--workers", "-1"}, "'-1'"},
-		{{"sum", "--workers", "1025"}, "'1025'"},
-		{{"sum", "--workers", "+"}, "'+'"},
-		{{"sum", "--workers", " 4"}, "' 4'"},
-		{{"sum", "--workers", "4\n5"}, "'4?5'"}, /* one line, whatever the input */
-		{{"sum", "--workers", "0x10"}, "'0x10'"},
-		{{"sum", "--workers", "9223372036854775808"}, "'9223372036854775808'"},
-		{{"sum", "--workers", "-9223372036854775809"}, "'-9223372036854775809'"},
-		{{"sum", "--reps", "0"}, "--reps '0'"},
-		{{"sum", "--n", "0"}, "--n '0'"},
-		{{"sum", "--n", "1000000000001"}, "'1000000000001'"},
-		{{"primes", "--limits", ""}, "--limits ''"},
-		{{"primes", "--limits", ","}, "--limits ','"},
-		{{"primes", "--limits", "1,,2"}, "'1,,2'"},
-		{{"primes", "--limits", "7,"}, "'7,'"},
-		{{"primes", "--limits", "7,-8"}, "'-8'"},
-		{{"primes", "--limits", "7, 8"}, "' 8'"},
-		{{"primes", "--limits", "1000000001"}, "'1000000001'"},
-		{{"primes", "--limits", "123456789012345678901234567890123"}, "too long"},
-		{{"resize", "--images", "0"}, "--images '0'"},
-		{{"resize", "--width", "1e3"}, "'1e3'"},
-		{{"resize", "--height", "1000001"}, "'1000001'"},
-		{{"sum", "--class", "s"}, "'s'"},
-		{{"sum", "--class", "SW"}, "'SW'"},
-		{{"sum", "--format", "JSON"}, "'JSON'"},
-		{{"sum", "--start", "fork"}, "'--start'"}, /* not this backend's option */
-		{{"sum", "--schedule", "static"}, "'--schedule'"},
-		{{"sum", "--chunksize", "2"}, "'--chunksize'"},
-		{{"sum", "--frobnicate"}, "'--frobnicate'"},
-		{{"sum", "-x"}, "'-x'"},
-		{{"sum", "--workers"}, "'--workers'"},
-		{{"matmul"}, "'matmul'"},
-		{{"sum", "extra"}, "'extra'"},
-		{{"--reps", "2"}, "missing workload"},
+		{ { "sum", "--workers", "abc" }, "'abc'" },
+		{ { "sum", "--workers", "0" }, "'0'" },
+		{ { "sum", "--workers", "-1" }, "'-1'" },
+		{ { "sum", "--workers", "1025" }, "'1025'" },
+		{ { "sum", "--workers", "+" }, "'+'" },
+		{ { "sum", "--workers", " 4" }, "' 4'" },
+		{ { "sum", "--workers", "4\n5" }, "'4?5'" }, /* one line, whatever the input */
+		{ { "sum", "--workers", "0x10" }, "'0x10'" },
+		{ { "sum", "--workers", "9223372036854775808" }, "'9223372036854775808'" },
+		{ { "sum", "--workers", "-9223372036854775809" }, "'-9223372036854775809'" },
+		{ { "sum", "--reps", "0" }, "--reps '0'" },
+		{ { "sum", "--n", "0" }, "--n '0'" },
+		{ { "sum", "--n", "1000000000001" }, "'1000000000001'" },
+		{ { "primes", "--limits", "" }, "--limits ''" },
+		{ { "primes", "--limits", "," }, "--limits ','" },
+		{ { "primes", "--limits", "1,,2" }, "'1,,2'" },
+		{ { "primes", "--limits", "7," }, "'7,'" },
+		{ { "primes", "--limits", "7,-8" }, "'-8'" },
+		{ { "primes", "--limits", "7, 8" }, "' 8'" },
+		{ { "primes", "--limits", "1000000001" }, "'1000000001'" },
+		{ { "primes", "--limits", "123456789012345678901234567890123" }, "too long" },
+		{ { "resize", "--images", "0" }, "--images '0'" },
+		{ { "resize", "--width", "1e3" }, "'1e3'" },
+		{ { "resize", "--height", "1000001" }, "'1000001'" },
+		{ { "sum", "--class", "s" }, "'s'" },
+		{ { "sum", "--class", "SW" }, "'SW'" },
+		{ { "sum", "--format", "JSON" }, "'JSON'" },
+		{ { "sum", "--start", "fork" }, "'--start'" }, /* not this backend's option */
+		{ { "sum", "--schedule", "static" }, "'--schedule'" },
+		{ { "sum", "--chunksize", "2" }, "'--chunksize'" },
+		{ { "sum", "--frobnicate" }, "'--frobnicate'" },
+		{ { "sum", "-x" }, "'-x'" },
+		{ { "sum", "--workers" }, "'--workers'" },
+		{ { "matmul" }, "'matmul'" },
+		{ { "sum", "extra" }, "'extra'" },
+		{ { "--reps", "2" }, "missing workload" },
 	};
 	struct gf_options o;
 	char err[256];
@@ -219,9 +218,9 @@ static void test_absurd_sizes(void)
 	gf_options_release(&o);
 	free(list);
 
-	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "resize", "--images", "1000000", "--reps",
-			      "100000"),
-			-EINVAL);
+	CU_ASSERT_EQUAL(
+		PARSE(&omp_cli, &o, err, "resize", "--images", "1000000", "--reps", "100000"),
+		-EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "--reps '100000'"));
 	CU_ASSERT_PTR_NULL(o.limits);
 	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "sum", "--workers", "1024", "--reps", "10000"),
@@ -270,8 +269,7 @@ static void test_parse_int(void)
 	CU_ASSERT_EQUAL(v, 42);
 	CU_ASSERT_EQUAL(gf_parse_int("-5", -10, 10, &v, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(v, -5);
-	CU_ASSERT_EQUAL(gf_parse_int("9223372036854775807", 0, INT64_MAX, &v, err, sizeof(err)),
-			0);
+	CU_ASSERT_EQUAL(gf_parse_int("9223372036854775807", 0, INT64_MAX, &v, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL(v, INT64_MAX);
 	/* found by the fuzzer: the most negative integer was refused as too small for itself */
 	CU_ASSERT_EQUAL(gf_parse_int("-9223372036854775808", INT64_MIN, 0, &v, err, sizeof(err)),
@@ -322,12 +320,17 @@ static void test_tasks_build(void)
 int main(void)
 {
 	static const struct gf_test tests[] = {
-		GF_TEST(test_defaults),          GF_TEST(test_classes_keep_shape),
-		GF_TEST(test_overrides_after_class), GF_TEST(test_environment_workers),
-		GF_TEST(test_bad_input),         GF_TEST(test_absurd_sizes),
+		GF_TEST(test_defaults),
+		GF_TEST(test_classes_keep_shape),
+		GF_TEST(test_overrides_after_class),
+		GF_TEST(test_environment_workers),
+		GF_TEST(test_bad_input),
+		GF_TEST(test_absurd_sizes),
 		GF_TEST(test_backend_options),
-		GF_TEST(test_help_version),      GF_TEST(test_parse_int),
-		GF_TEST(test_tasks_build),       {NULL, NULL},
+		GF_TEST(test_help_version),
+		GF_TEST(test_parse_int),
+		GF_TEST(test_tasks_build),
+		{ NULL, NULL },
 	};
 
 	return gf_test_main("options", tests);

@@ -8,7 +8,7 @@
 
 static void test_stats(void)
 {
-	double odd[] = {5, 1, 3}, even[] = {4, 1, 3, 2};
+	double odd[] = { 5, 1, 3 }, even[] = { 4, 1, 3, 2 };
 	struct gf_stats s;
 
 	CU_ASSERT_EQUAL(gf_stats_compute(odd, 3, &s), 0);
@@ -44,7 +44,7 @@ static void test_round2(void)
 
 static void test_phases(void)
 {
-	struct gf_phases p = {0};
+	struct gf_phases p = { 0 };
 
 	gf_phases_add(&p, "start", 1.0);
 	gf_phases_add(&p, "compute", 2.0);
@@ -60,17 +60,33 @@ static void test_phases(void)
 /* Prints a report into memory in the given format. */
 static char *render(enum gf_format fmt, enum gf_workload w)
 {
-	static int64_t limits[] = {10, 5};
-	struct gf_options o = {.workload = w, .cls = 'S', .workers = 2, .reps = 3,
-			       .format = fmt, .limits = limits, .nlimits = 2, .n = 3,
-			       .images = 1, .width = 20, .height = 10};
-	struct gf_result res[2] = {{.key = 5, .v = {2}, .sum = 3, .total = 1.0 / 3.0},
-				   {.key = 10, .v = {4, 5}, .sum = (gf_u128)1 << 70}};
-	double busy[2] = {0.1, 0.2}, task[2] = {0.3, 0.4};
-	struct gf_report r = {.backend = "omp", .opts = &o, .results = res, .nresults = 2,
-			      .verified = 1, .seq = {1, 2, 3}, .par = {0.5, 1, 1.5},
-			      .task_seconds = task, .busy_seconds = busy, .nphases = 1,
-			      .phase_name = {"compute"}, .notes = "a \"quoted\" note"};
+	static int64_t limits[] = { 10, 5 };
+	struct gf_options o = { .workload = w,
+				.cls = 'S',
+				.workers = 2,
+				.reps = 3,
+				.format = fmt,
+				.limits = limits,
+				.nlimits = 2,
+				.n = 3,
+				.images = 1,
+				.width = 20,
+				.height = 10 };
+	struct gf_result res[2] = { { .key = 5, .v = { 2 }, .sum = 3, .total = 1.0 / 3.0 },
+				    { .key = 10, .v = { 4, 5 }, .sum = (gf_u128)1 << 70 } };
+	double busy[2] = { 0.1, 0.2 }, task[2] = { 0.3, 0.4 };
+	struct gf_report r = { .backend = "omp",
+			       .opts = &o,
+			       .results = res,
+			       .nresults = 2,
+			       .verified = 1,
+			       .seq = { 1, 2, 3 },
+			       .par = { 0.5, 1, 1.5 },
+			       .task_seconds = task,
+			       .busy_seconds = busy,
+			       .nphases = 1,
+			       .phase_name = { "compute" },
+			       .notes = "a \"quoted\" note" };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -127,7 +143,7 @@ int main(void)
 	static const struct gf_test tests[] = {
 		GF_TEST(test_stats),  GF_TEST(test_clock), GF_TEST(test_round2),
 		GF_TEST(test_phases), GF_TEST(test_text),  GF_TEST(test_json),
-		GF_TEST(test_csv),    {NULL, NULL},
+		GF_TEST(test_csv),    { NULL, NULL },
 	};
 
 	return gf_test_main("report", tests);
