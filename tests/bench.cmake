@@ -22,14 +22,14 @@ if(TARGET gilfree-mpi AND EXISTS ${PROJECT_SOURCE_DIR}/mpi/bench.c)
                 --single "${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 1")
   # Two mpiexec starting at once can race on Open MPI's session directory in /tmp.
   set_tests_properties(bench_mpi PROPERTIES RESOURCE_LOCK mpiexec ENVIRONMENT
-    "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+    "${GF_MPI_ENV}")
 endif()
 if(TARGET gilfree-mpi AND EXISTS ${PROJECT_SOURCE_DIR}/mpi/bench.c)
   # with the time from mpiexec to MPI_Init done, which only a script outside can see
   gf_bench_test(bench_python python --binary ${PROJECT_SOURCE_DIR}/scripts/py_bench.py
                 --mpi $<TARGET_FILE:gilfree-mpi>)
   set_tests_properties(bench_python PROPERTIES RESOURCE_LOCK mpiexec ENVIRONMENT
-    "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+    "${GF_MPI_ENV}")
 else()
   gf_bench_test(bench_python python --binary ${PROJECT_SOURCE_DIR}/scripts/py_bench.py)
 endif()
@@ -40,4 +40,4 @@ add_test(NAME bench_report
                  --report ${PROJECT_SOURCE_DIR}/scripts/bench_report.py ${CMAKE_BINARY_DIR})
 set_tests_properties(bench_report PROPERTIES PROCESSORS 2 LABELS bench TIMEOUT 300
   RESOURCE_LOCK mpiexec
-  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+  ENVIRONMENT "${GF_MPI_ENV}")

@@ -20,9 +20,6 @@ foreach(binary gilfree-omp gilfree-posix gilfree-mpi)
   endif()
 endforeach()
 
-set(gf_hardening_env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-    OMPI_MCA_rmaps_base_oversubscribe=1)
-
 # Bad input of every class in the README's table, on every binary (and under the sanitizers).
 set(gf_bad_input_args)
 foreach(binary IN LISTS gf_binaries)
@@ -38,7 +35,7 @@ endif()
 add_test(NAME bad_input
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/bad_input.py ${gf_bad_input_args})
 set_tests_properties(bad_input PROPERTIES PROCESSORS 2 LABELS "e2e;hardening" TIMEOUT 300
-                     ENVIRONMENT "${gf_hardening_env}")
+                     ENVIRONMENT "${GF_MPI_ENV}")
 
 if(GF_SANITIZE)
   # The sanitizer build runs the whole suite with every finding fatal, with these exceptions:

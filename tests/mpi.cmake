@@ -1,9 +1,5 @@
-# gilfree-mpi end to end, every run through mpiexec. We run as root on 2 cores: the
-# environment allows root and oversubscription (7 ranks on 2 cores), and makes idle ranks
-# yield their core so that oversubscribed runs do not crawl.
-set(GF_MPI_ENV
-    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-    OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1)
+# gilfree-mpi end to end, every run through mpiexec, in the environment GF_MPI_ENV
+# (tests/CMakeLists.txt: root, oversubscription to 7 ranks on 2 cores, idle ranks yielding).
 string(JOIN " " GF_MPI_LAUNCHER ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} "{workers}"
        ${MPIEXEC_PREFLAGS})
 
