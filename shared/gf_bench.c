@@ -21,19 +21,6 @@ const char *gf_bench_exp_name(enum gf_bench_exp e)
 	return (unsigned)e < GF_BENCH_NEXP ? exp_names[e] : "?";
 }
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int gf_bench_parse_size(const char *s, int64_t min, int64_t max, int64_t *out, char *err,
 			size_t errlen)
 {
@@ -58,7 +45,7 @@ int gf_bench_parse_size(const char *s, int64_t min, int64_t max, int64_t *out, c
 		}
 	}
 	if (len == 0 || len >= sizeof(num)) {
-		errf(err, errlen, "not a size");
+		gf_errf(err, errlen, "not a size");
 		return -EINVAL;
 	}
 	memcpy(num, s, len + 1);
@@ -69,7 +56,7 @@ int gf_bench_parse_size(const char *s, int64_t min, int64_t max, int64_t *out, c
 		return -EINVAL;
 	*out <<= shift;
 	if (*out < min) {
-		errf(err, errlen, "must be at least %lld", (long long)min);
+		gf_errf(err, errlen, "must be at least %lld", (long long)min);
 		return -EINVAL;
 	}
 	return 0;
@@ -108,18 +95,6 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* An integer option, with its name and value in the message. */
-static int opt_int(const char *name, const char *arg, int64_t min, int64_t max, int64_t *out,
-		   char *err, size_t errlen)
-{
-	char why[128];
-
-	if (gf_parse_int(arg, min, max, out, why, sizeof(why)) == 0)
-		return 0;
-	errf(err, errlen, "invalid %s '%s': %s", name, arg, why);
-	return -EINVAL;
-}
-
 static int opt_size(const char *name, const char *arg, int64_t min, int64_t max, int64_t *out,
 		    char *err, size_t errlen)
 {
@@ -127,7 +102,7 @@ static int opt_size(const char *name, const char *arg, int64_t min, int64_t max,
 
 	if (gf_bench_parse_size(arg, min, max, out, why, sizeof(why)) == 0)
 		return 0;
-	errf(err, errlen, "invalid %s '%s': %s", name, arg, why);
+	gf_errf(err, errlen, "invalid %s '%s': %s", name, arg, why);
 	return -EINVAL;
 }
 
@@ -162,8 +137,8 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 			if (strcmp(argv[1], exp_names[i]) == 0 && cli->run[i])
 				exp = i;
 		if (exp < 0) {
-			errf(err, errlen, "unknown experiment '%s': expected %s", argv[1],
-			     "startup, ipc, counter, grain or paths");
+			gf_errf(err, errlen, "unknown experiment '%s': expected %s", argv[1],
+				"startup, ipc, counter, grain or paths");
 			return -EINVAL;
 		}
 		o->exp = (enum gf_bench_exp)exp;
@@ -187,48 +162,49 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 			max_size = arg;
 			break;
 		case OPT_STEP:
-			rc = opt_int("--step", arg, 2, 16, &v, err, errlen);
+			rc = gf_opt_int("--step", arg, 2, 16, &v, err, errlen);
 			o->step = (int)v;
 			break;
 		case OPT_ITERS:
-			rc = opt_int("--iters", arg, 1, GF_BENCH_MAX_ITERS, &v, err, errlen);
+			rc = gf_opt_int("--iters", arg, 1, GF_BENCH_MAX_ITERS, &v, err, errlen);
 			o->iters = (int)v;
 			break;
 		case OPT_WARMUP:
-			rc = opt_int("--warmup", arg, 0, GF_BENCH_MAX_ITERS, &v, err, errlen);
+			rc = gf_opt_int("--warmup", arg, 0, GF_BENCH_MAX_ITERS, &v, err, errlen);
 			o->warmup = (int)v;
 			break;
 		case 'w':
-			rc = opt_int("--workers", arg, 1, GF_MAX_WORKERS, &v, err, errlen);
+			rc = gf_opt_int("--workers", arg, 1, GF_MAX_WORKERS, &v, err, errlen);
 			o->workers = (int)v;
 			workers = arg;
 			break;
 		case OPT_COUNT:
-			rc = opt_int("--count", arg, 1, GF_BENCH_MAX_COUNT, &o->count, err, errlen);
+			rc = gf_opt_int("--count", arg, 1, GF_BENCH_MAX_COUNT, &o->count, err,
+					errlen);
 			count = arg;
 			break;
 		case OPT_MIN_GRAIN:
-			rc = opt_int("--min-grain", arg, 1, GF_BENCH_MAX_GRAIN, &o->min_grain_us,
-				     err, errlen);
+			rc = gf_opt_int("--min-grain", arg, 1, GF_BENCH_MAX_GRAIN, &o->min_grain_us,
+					err, errlen);
 			min_grain = arg;
 			break;
 		case OPT_MAX_GRAIN:
-			rc = opt_int("--max-grain", arg, 1, GF_BENCH_MAX_GRAIN, &o->max_grain_us,
-				     err, errlen);
+			rc = gf_opt_int("--max-grain", arg, 1, GF_BENCH_MAX_GRAIN, &o->max_grain_us,
+					err, errlen);
 			max_grain = arg;
 			break;
 		case 'r':
-			rc = opt_int("--reps", arg, 1, GF_MAX_REPS, &v, err, errlen);
+			rc = gf_opt_int("--reps", arg, 1, GF_MAX_REPS, &v, err, errlen);
 			o->reps = (int)v;
 			break;
 		case OPT_IMAGES:
-			rc = opt_int("--images", arg, 1, 100000, &o->images, err, errlen);
+			rc = gf_opt_int("--images", arg, 1, 100000, &o->images, err, errlen);
 			break;
 		case OPT_WIDTH:
-			rc = opt_int("--width", arg, 1, 100000, &o->width, err, errlen);
+			rc = gf_opt_int("--width", arg, 1, 100000, &o->width, err, errlen);
 			break;
 		case OPT_HEIGHT:
-			rc = opt_int("--height", arg, 1, 100000, &o->height, err, errlen);
+			rc = gf_opt_int("--height", arg, 1, 100000, &o->height, err, errlen);
 			break;
 		case 'f':
 			if (strcmp(arg, "text") == 0)
@@ -236,21 +212,16 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 			else if (strcmp(arg, "json") == 0)
 				o->format = GF_FORMAT_JSON;
 			else {
-				errf(err, errlen, "invalid --format '%s': expected text or json",
-				     arg);
+				gf_errf(err, errlen, "invalid --format '%s': expected text or json",
+					arg);
 				rc = -EINVAL;
 			}
 			break;
 		case 'h':
 			o->help = 1;
 			break;
-		case ':':
-			errf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-			rc = -EINVAL;
-			break;
 		default:
-			errf(err, errlen, "unknown option '%s'", argv[optind - 1]);
-			rc = -EINVAL;
+			rc = gf_opt_bad(c, argv[optind - 1], err, errlen);
 			break;
 		}
 		if (rc)
@@ -259,45 +230,46 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 	if (o->help)
 		return 0;
 	if (optind < argc) {
-		errf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		gf_errf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
 	if (exp < 0) {
-		errf(err, errlen,
-		     "missing experiment: expected startup, ipc, counter, grain or "
-		     "paths");
+		gf_errf(err, errlen,
+			"missing experiment: expected startup, ipc, counter, grain or "
+			"paths");
 		return -EINVAL;
 	}
 	if (o->min_size > o->max_size) {
 		if (max_size)
-			errf(err, errlen, "invalid --max-size '%s': below --min-size %lld",
-			     max_size, (long long)o->min_size);
+			gf_errf(err, errlen, "invalid --max-size '%s': below --min-size %lld",
+				max_size, (long long)o->min_size);
 		else
-			errf(err, errlen, "invalid --min-size '%s': above --max-size %lld",
-			     min_size, (long long)o->max_size);
+			gf_errf(err, errlen, "invalid --min-size '%s': above --max-size %lld",
+				min_size, (long long)o->max_size);
 		return -EINVAL;
 	}
 	if (o->min_grain_us > o->max_grain_us) {
 		if (max_grain)
-			errf(err, errlen, "invalid --max-grain '%s': below --min-grain %lld",
-			     max_grain, (long long)o->min_grain_us);
+			gf_errf(err, errlen, "invalid --max-grain '%s': below --min-grain %lld",
+				max_grain, (long long)o->min_grain_us);
 		else
-			errf(err, errlen, "invalid --min-grain '%s': above --max-grain %lld",
-			     min_grain, (long long)o->max_grain_us);
+			gf_errf(err, errlen, "invalid --min-grain '%s': above --max-grain %lld",
+				min_grain, (long long)o->max_grain_us);
 		return -EINVAL;
 	}
 	if (o->count < o->workers) {
 		if (count)
-			errf(err, errlen, "invalid --count '%s': fewer than the %d workers", count,
-			     o->workers);
+			gf_errf(err, errlen, "invalid --count '%s': fewer than the %d workers",
+				count, o->workers);
 		else
-			errf(err, errlen, "invalid --workers '%s': more than the %lld increments",
-			     workers, (long long)o->count);
+			gf_errf(err, errlen,
+				"invalid --workers '%s': more than the %lld increments", workers,
+				(long long)o->count);
 		return -EINVAL;
 	}
 	if (o->width * o->height > GF_BENCH_MAX_SIZE) {
-		errf(err, errlen, "invalid --width/--height '%lldx%lld': an image above 1 GiB",
-		     (long long)o->width, (long long)o->height);
+		gf_errf(err, errlen, "invalid --width/--height '%lldx%lld': an image above 1 GiB",
+			(long long)o->width, (long long)o->height);
 		return -EINVAL;
 	}
 	return 0;

@@ -32,7 +32,7 @@ static const struct gf_class classes[] = {
 	{ 'B', INT64_C(6400000000), 175, 1920 * 200, 1080 * 200 },
 };
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
+void gf_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -57,7 +57,7 @@ int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *er
 	if (*p == '-' || *p == '+')
 		neg = *p++ == '-';
 	if (*p < '0' || *p > '9') {
-		errf(err, errlen, "not a number");
+		gf_errf(err, errlen, "not a number");
 		return -EINVAL;
 	}
 	/*
@@ -70,15 +70,15 @@ int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *er
 
 		if (v > (cap - d) / 10) {
 			if (neg)
-				errf(err, errlen, "must be at least %lld", (long long)min);
+				gf_errf(err, errlen, "must be at least %lld", (long long)min);
 			else
-				errf(err, errlen, "too large (at most %lld)", (long long)max);
+				gf_errf(err, errlen, "too large (at most %lld)", (long long)max);
 			return -EINVAL;
 		}
 		v = v * 10 + d;
 	}
 	if (*p != '\0') {
-		errf(err, errlen, "not a number");
+		gf_errf(err, errlen, "not a number");
 		return -EINVAL;
 	}
 	if (!neg)
@@ -88,26 +88,25 @@ int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *er
 	else
 		r = -(int64_t)v;
 	if (r < min) {
-		errf(err, errlen, "must be at least %lld", (long long)min);
+		gf_errf(err, errlen, "must be at least %lld", (long long)min);
 		return -EINVAL;
 	}
 	if (r > max) {
-		errf(err, errlen, "too large (at most %lld)", (long long)max);
+		gf_errf(err, errlen, "too large (at most %lld)", (long long)max);
 		return -EINVAL;
 	}
 	*out = r;
 	return 0;
 }
 
-/* Parses "--name value" into *out, or writes "invalid --name 'value': reason". */
-static int opt_int(const char *name, const char *s, int64_t min, int64_t max, int64_t *out,
-		   char *err, size_t errlen)
+int gf_opt_int(const char *name, const char *s, int64_t min, int64_t max, int64_t *out, char *err,
+	       size_t errlen)
 {
 	char why[96];
 
 	if (gf_parse_int(s, min, max, out, why, sizeof(why)) == 0)
 		return 0;
-	errf(err, errlen, "invalid %s '%s': %s", name, s, why);
+	gf_errf(err, errlen, "invalid %s '%s': %s", name, s, why);
 	return -EINVAL;
 }
 
@@ -121,11 +120,11 @@ static int parse_limits(const char *s, struct gf_options *opts, char *err, size_
 	for (p = s; *p; p++)
 		cap += *p == ',';
 	if (*s == '\0') {
-		errf(err, errlen, "invalid --limits '': empty list");
+		gf_errf(err, errlen, "invalid --limits '': empty list");
 		return -EINVAL;
 	}
 	if (cap > GF_MAX_LIST) {
-		errf(err, errlen, "invalid --limits: %zu items, at most %d", cap, GF_MAX_LIST);
+		gf_errf(err, errlen, "invalid --limits: %zu items, at most %d", cap, GF_MAX_LIST);
 		return -EINVAL;
 	}
 	list = malloc(cap * sizeof(*list));
@@ -137,15 +136,15 @@ static int parse_limits(const char *s, struct gf_options *opts, char *err, size_
 		char item[32], why[96];
 
 		if (len == 0 || len >= sizeof(item)) {
-			errf(err, errlen, "invalid --limits '%s': %s item %zu", s,
-			     len ? "too long" : "empty", n + 1);
+			gf_errf(err, errlen, "invalid --limits '%s': %s item %zu", s,
+				len ? "too long" : "empty", n + 1);
 			free(list);
 			return -EINVAL;
 		}
 		memcpy(item, p, len);
 		item[len] = '\0';
 		if (gf_parse_int(item, 1, GF_MAX_LIMIT, &list[n], why, sizeof(why)) != 0) {
-			errf(err, errlen, "invalid --limits item '%s': %s", item, why);
+			gf_errf(err, errlen, "invalid --limits item '%s': %s", item, why);
 			free(list);
 			return -EINVAL;
 		}
@@ -172,13 +171,13 @@ static int workers_from_env(const char *var, struct gf_options *opts, char *err,
 		return 0;
 	len = strcspn(s, ",");
 	if (len >= sizeof(first)) {
-		errf(err, errlen, "invalid %s '%s': not a number", var, s);
+		gf_errf(err, errlen, "invalid %s '%s': not a number", var, s);
 		return -EINVAL;
 	}
 	memcpy(first, s, len);
 	first[len] = '\0';
 	if (gf_parse_int(first, 1, GF_MAX_WORKERS, &v, why, sizeof(why)) != 0) {
-		errf(err, errlen, "invalid %s '%s': %s", var, s, why);
+		gf_errf(err, errlen, "invalid %s '%s': %s", var, s, why);
 		return -EINVAL;
 	}
 	opts->workers = (int)v;
@@ -200,17 +199,25 @@ static int check_samples(const struct gf_options *opts, char *err, size_t errlen
 		tasks = opts->images;
 	if (tasks * opts->reps <= GF_MAX_SAMPLES)
 		return 0;
-	errf(err, errlen,
-	     "invalid --reps '%d': %lld tasks times %d repetitions is more than %lld timings",
-	     opts->reps, (long long)tasks, opts->reps, (long long)GF_MAX_SAMPLES);
+	gf_errf(err, errlen,
+		"invalid --reps '%d': %lld tasks times %d repetitions is more than %lld timings",
+		opts->reps, (long long)tasks, opts->reps, (long long)GF_MAX_SAMPLES);
+	return -EINVAL;
+}
+
+int gf_opt_bad(int c, const char *given, char *err, size_t errlen)
+{
+	if (c == ':')
+		gf_errf(err, errlen, "option '%s' needs a value", given);
+	else
+		gf_errf(err, errlen, "unknown option '%s'", given);
 	return -EINVAL;
 }
 
 /* An option of another backend is unknown here: gilfree-omp has no --start. */
 static int not_here(const char *name, char *err, size_t errlen)
 {
-	errf(err, errlen, "unknown option '%s'", name);
-	return -EINVAL;
+	return gf_opt_bad('?', name, err, errlen);
 }
 
 enum {
@@ -292,19 +299,19 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 		rc = 0;
 		switch (c) {
 		case 'w':
-			rc = opt_int("--workers", arg, 1, GF_MAX_WORKERS, &v, err, errlen);
+			rc = gf_opt_int("--workers", arg, 1, GF_MAX_WORKERS, &v, err, errlen);
 			opts->workers = (int)v;
 			opts->workers_given = 1;
 			break;
 		case 'r':
-			rc = opt_int("--reps", arg, 1, GF_MAX_REPS, &v, err, errlen);
+			rc = gf_opt_int("--reps", arg, 1, GF_MAX_REPS, &v, err, errlen);
 			opts->reps = (int)v;
 			break;
 		case 'c':
 			cls = find_class(arg);
 			if (!cls) {
-				errf(err, errlen, "invalid --class '%s': expected S, W, A or B",
-				     arg);
+				gf_errf(err, errlen, "invalid --class '%s': expected S, W, A or B",
+					arg);
 				rc = -EINVAL;
 			}
 			break;
@@ -316,25 +323,25 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 			else if (strcmp(arg, "csv") == 0)
 				opts->format = GF_FORMAT_CSV;
 			else {
-				errf(err, errlen,
-				     "invalid --format '%s': expected text, json or csv", arg);
+				gf_errf(err, errlen,
+					"invalid --format '%s': expected text, json or csv", arg);
 				rc = -EINVAL;
 			}
 			break;
 		case OPT_N:
-			rc = opt_int("--n", arg, 1, GF_MAX_N, &n, err, errlen);
+			rc = gf_opt_int("--n", arg, 1, GF_MAX_N, &n, err, errlen);
 			break;
 		case OPT_LIMITS:
 			limits = arg;
 			break;
 		case OPT_IMAGES:
-			rc = opt_int("--images", arg, 1, GF_MAX_IMAGES, &images, err, errlen);
+			rc = gf_opt_int("--images", arg, 1, GF_MAX_IMAGES, &images, err, errlen);
 			break;
 		case OPT_WIDTH:
-			rc = opt_int("--width", arg, 1, GF_MAX_DIMENSION, &width, err, errlen);
+			rc = gf_opt_int("--width", arg, 1, GF_MAX_DIMENSION, &width, err, errlen);
 			break;
 		case OPT_HEIGHT:
-			rc = opt_int("--height", arg, 1, GF_MAX_DIMENSION, &height, err, errlen);
+			rc = gf_opt_int("--height", arg, 1, GF_MAX_DIMENSION, &height, err, errlen);
 			break;
 		case OPT_START:
 			if (!(cli->flags & GF_OPT_START)) {
@@ -346,8 +353,8 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 			else if (strcmp(arg, "spawn") == 0)
 				opts->start = GF_START_SPAWN;
 			else {
-				errf(err, errlen, "invalid --start '%s': expected fork or spawn",
-				     arg);
+				gf_errf(err, errlen, "invalid --start '%s': expected fork or spawn",
+					arg);
 				rc = -EINVAL;
 			}
 			break;
@@ -356,8 +363,8 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 				rc = not_here("--chunksize", err, errlen);
 				break;
 			}
-			rc = opt_int("--chunksize", arg, 1, GF_MAX_CHUNKSIZE, &opts->chunksize, err,
-				     errlen);
+			rc = gf_opt_int("--chunksize", arg, 1, GF_MAX_CHUNKSIZE, &opts->chunksize,
+					err, errlen);
 			break;
 		case OPT_SCHEDULE:
 			if (!(cli->flags & GF_OPT_SCHEDULE)) {
@@ -369,8 +376,8 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 			else if (strcmp(arg, "dynamic") == 0)
 				opts->schedule = GF_SCHEDULE_DYNAMIC;
 			else {
-				errf(err, errlen,
-				     "invalid --schedule '%s': expected static or dynamic", arg);
+				gf_errf(err, errlen,
+					"invalid --schedule '%s': expected static or dynamic", arg);
 				rc = -EINVAL;
 			}
 			break;
@@ -380,13 +387,8 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 		case 'V':
 			opts->version = 1;
 			break;
-		case ':':
-			errf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-			rc = -EINVAL;
-			break;
 		default:
-			errf(err, errlen, "unknown option '%s'", argv[optind - 1]);
-			rc = -EINVAL;
+			rc = gf_opt_bad(c, argv[optind - 1], err, errlen);
 			break;
 		}
 		if (rc)
@@ -396,7 +398,7 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 		return 0;
 
 	if (optind >= argc) {
-		errf(err, errlen, "missing workload: expected sum, primes or resize");
+		gf_errf(err, errlen, "missing workload: expected sum, primes or resize");
 		rc = -EINVAL;
 		goto fail;
 	}
@@ -407,13 +409,13 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 	else if (strcmp(argv[optind], "resize") == 0)
 		opts->workload = GF_RESIZE;
 	else {
-		errf(err, errlen, "unknown workload '%s': expected sum, primes or resize",
-		     argv[optind]);
+		gf_errf(err, errlen, "unknown workload '%s': expected sum, primes or resize",
+			argv[optind]);
 		rc = -EINVAL;
 		goto fail;
 	}
 	if (optind + 1 < argc) {
-		errf(err, errlen, "unexpected argument '%s'", argv[optind + 1]);
+		gf_errf(err, errlen, "unexpected argument '%s'", argv[optind + 1]);
 		rc = -EINVAL;
 		goto fail;
 	}

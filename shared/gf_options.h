@@ -91,6 +91,22 @@ void gf_options_usage(const struct gf_cli *cli);
 int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *err, size_t errlen);
 
 /*
+ * Writes a one-line message into err (errlen bytes): printf's format, with any control
+ * character replaced by '?', since messages quote user input. No-op when err is NULL.
+ */
+void gf_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* gf_parse_int for option name: on failure err says "invalid --name 'value': reason". */
+int gf_opt_int(const char *name, const char *s, int64_t min, int64_t max, int64_t *out, char *err,
+	       size_t errlen);
+
+/*
+ * For getopt_long's ':' (given lacks its value) and '?' or anything else (given is not an
+ * option here): writes "option '--x' needs a value" or "unknown option '--x'", returns -EINVAL.
+ */
+int gf_opt_bad(int c, const char *given, char *err, size_t errlen);
+
+/*
  * Builds the task list of opts: one sum per worker, one count per limit, one resize per
  * image. Returns 0 and a malloc'ed array in *tasks (caller frees), or -ENOMEM.
  */

@@ -27,17 +27,8 @@ import sys
 import tempfile
 import time
 
-failures, passed = [], []
-
-
-def ok(msg):
-    passed.append(msg)
-    print("ok " + msg, flush=True)
-
-
-def fail(msg):
-    failures.append(msg)
-    print("FAIL: " + msg, flush=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e import fail, failures, ok, passed  # noqa: E402  one way to count checks
 
 
 def children(pid):
@@ -152,26 +143,35 @@ def check_success(binary):
                 ok(f"{what}: verified, no process left")
 
 
+def run_and_kill(binary, args, what, limit):
+    """Runs binary with args; once its workers run, checks their fds, SIGKILLs one of them and
+    waits up to limit seconds. Returns (victim, exit status, stdout, stderr), or None after
+    recording the failure."""
+    proc = start(binary, args)
+    kids = wait_children(proc, 2)
+    if not kids:
+        fail(f"{what}: no workers seen")
+        finish(proc, what)
+        return None
+    time.sleep(0.1)
+    check_fds(kids, what)
+    victim = kill_a_worker(proc, 2)
+    if victim is None:
+        fail(f"{what}: the run ended before a worker could be killed")
+        finish(proc, what)
+        return None
+    rc, out, err = finish(proc, what, limit)
+    return None if rc is None else (victim, rc, out, err)
+
+
 def check_crash(binary):
     for method in ("fork", "spawn"):
         for workload in ("sum", "primes"):
             what = f"kill a {workload} worker (--start {method})"
-            proc = start(binary, LONG[workload] + ["--start", method])
-            kids = wait_children(proc, 2)
-            if not kids:
-                fail(f"{what}: no workers seen")
-                finish(proc, what)
+            ran = run_and_kill(binary, LONG[workload] + ["--start", method], what, 30)
+            if ran is None:
                 continue
-            time.sleep(0.15)
-            check_fds(kids, f"{workload} --start {method}")
-            victim = kill_a_worker(proc, 2)
-            if victim is None:
-                fail(f"{what}: the run ended before a worker could be killed")
-                finish(proc, what)
-                continue
-            rc, out, err = finish(proc, what)
-            if rc is None:
-                continue
+            victim, rc, out, err = ran
             lines = err.strip().splitlines()
             if rc != 1 or "Verification" in out:
                 fail(f"{what}: exit {rc}, stdout {out!r}, stderr {err!r}")
@@ -186,22 +186,10 @@ def check_crash(binary):
 def check_pool_recovery(binary):
     for method in ("fork", "spawn"):
         what = f"kill a pool worker mid-run (--start {method})"
-        proc = start(binary, LONG["resize"] + ["--start", method])
-        kids = wait_children(proc, 2)
-        if not kids:
-            fail(f"{what}: no workers seen")
-            finish(proc, what)
+        ran = run_and_kill(binary, LONG["resize"] + ["--start", method], what, 120)
+        if ran is None:
             continue
-        time.sleep(0.1)
-        check_fds(kids, f"resize pool --start {method}")
-        victim = kill_a_worker(proc, 2)
-        if victim is None:
-            fail(f"{what}: the run ended before a worker could be killed")
-            finish(proc, what)
-            continue
-        rc, out, err = finish(proc, what, 120)
-        if rc is None:
-            continue
+        victim, rc, out, err = ran
         try:
             rec = json.loads(out)
         except ValueError:
