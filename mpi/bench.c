@@ -484,15 +484,16 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	double *seq = must_alloc((size_t)o->reps * sizeof(double));
 	double *par = must_alloc((size_t)o->reps * sizeof(double));
 
-	/* every rank calibrates, so that all of them turn a grain into the same units */
-	double unit = gf_bench_calibrate();
+	/* rank 0 calibrates alone and every rank takes its unit, so all turn a grain into the
+	   same units */
+	double unit = is_root() ? gf_bench_calibrate() : 0;
 
 	MPI_Bcast(&unit, 1, MPI_DOUBLE, 0, WORLD);
+	gf_bench_set_unit(unit);
 	gf_bench_note(b, "one unit of work is %.3f ns", unit * 1e9);
 	for (int64_t g = o->min_grain_us; g; g = gf_bench_next_grain(o, g)) {
 		int64_t tasks = gf_bench_grain_tasks(o, g);
-		int64_t units =
-			(double)g * 1e-6 / unit < 1 ? 1 : (int64_t)((double)g * 1e-6 / unit);
+		int64_t units = gf_bench_units((double)g * 1e-6);
 		uint64_t want = 0;
 		int ok = 1;
 

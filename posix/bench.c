@@ -609,7 +609,6 @@ struct crew {
 typedef int (*crew_fn)(int w, int in, int out, void *arg);
 
 static int crew_end(struct crew *c);
-static void crew_stop(struct crew *c);
 
 /* The most fds a child keeps besides stdin, stdout and stderr: a manager its reply pipes. */
 #define KEEP_MAX (GF_MAX_WORKERS + 2)
@@ -666,7 +665,7 @@ static int crew_start(struct crew *c, int n, crew_fn fn, void *arg, const int *k
 	}
 	close(res[1]);
 	if (rc)
-		crew_stop(c);
+		crew_end(c);
 	return rc;
 }
 
@@ -687,11 +686,6 @@ static int crew_end(struct crew *c)
 	memset(c, 0, sizeof(*c));
 	c->result = -1;
 	return rc;
-}
-
-static void crew_stop(struct crew *c)
-{
-	(void)crew_end(c);
 }
 
 /* Sends one go byte to every worker. */

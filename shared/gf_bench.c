@@ -348,7 +348,7 @@ void gf_bench_window(const struct gf_bench_opts *o, int64_t size, int *window, i
 
 /* ---- output ---- */
 
-enum { F_INT, F_NUM, F_STR, F_STATS, F_BOOL };
+enum { F_INT, F_NUM, F_STATS, F_BOOL };
 
 void gf_bench_out_init(struct gf_bench_out *b, FILE *f, const struct gf_bench_cli *cli,
 		       const struct gf_bench_opts *o)
@@ -402,14 +402,6 @@ void gf_bench_num(struct gf_bench_out *b, const char *name, double v)
 
 	if (fl)
 		fl->x = v;
-}
-
-void gf_bench_str(struct gf_bench_out *b, const char *name, const char *s)
-{
-	struct gf_bench_field *fl = add(b, name, F_STR);
-
-	if (fl)
-		fl->s = s;
 }
 
 void gf_bench_stats(struct gf_bench_out *b, const char *name, const struct gf_stats *s,
@@ -490,9 +482,6 @@ void gf_bench_end(struct gf_bench_out *b)
 			case F_NUM:
 				fprintf(f, "%.9g", fl->x);
 				break;
-			case F_STR:
-				gf_json_string(f, fl->s);
-				break;
 			case F_STATS:
 				fprintf(f, "{\"min\":%.9g,\"median\":%.9g,\"max\":%.9g}", fl->min,
 					fl->x, fl->max);
@@ -514,9 +503,6 @@ void gf_bench_end(struct gf_bench_out *b)
 				break;
 			case F_NUM:
 				text_num(f, fl->x);
-				break;
-			case F_STR:
-				fprintf(f, " %13s", fl->s);
 				break;
 			case F_STATS:
 				text_num(f, fl->x);
@@ -644,6 +630,11 @@ double gf_bench_calibrate(void)
 	}
 	seconds_per_unit = best;
 	return best;
+}
+
+void gf_bench_set_unit(double seconds)
+{
+	seconds_per_unit = seconds;
 }
 
 int64_t gf_bench_units(double seconds)

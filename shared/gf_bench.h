@@ -139,7 +139,6 @@ struct gf_bench_out {
 		int type;
 		int64_t i;
 		double x, min, max;
-		const char *s;
 	} field[GF_BENCH_FIELDS];
 	char header[512];     /* the columns of the last header printed */
 	char last_method[64]; /* and its method */
@@ -158,7 +157,6 @@ void gf_bench_row(struct gf_bench_out *b, const char *method, const char *title,
 	__attribute__((format(printf, 3, 4)));
 void gf_bench_int(struct gf_bench_out *b, const char *name, int64_t v);
 void gf_bench_num(struct gf_bench_out *b, const char *name, double v);
-void gf_bench_str(struct gf_bench_out *b, const char *name, const char *s);
 /* Statistics scaled by scale (1e6: seconds to microseconds). */
 void gf_bench_stats(struct gf_bench_out *b, const char *name, const struct gf_stats *s,
 		    double scale);
@@ -191,6 +189,8 @@ int gf_bench_memcpy_table(struct gf_bench_out *b, const struct gf_bench_opts *o)
  * and returns its checked value, gf_bench_work_expect what it must be.
  */
 double gf_bench_calibrate(void);
+/* Takes another process's calibration (MPI: rank 0's), so that every rank uses one unit. */
+void gf_bench_set_unit(double seconds);
 int64_t gf_bench_units(double seconds);
 uint64_t gf_bench_work(int64_t units);
 uint64_t gf_bench_work_expect(int64_t units);
