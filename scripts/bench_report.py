@@ -22,11 +22,10 @@ import subprocess
 import sys
 import time
 
+from gfutil import EXPERIMENTS, MPI_ENV, run_child
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY_BENCH = os.path.join(ROOT, "scripts", "py_bench.py")
-EXPERIMENTS = ("startup", "ipc", "counter", "grain", "paths")
-MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
 BINARIES = (("omp", "gilfree-omp"), ("posix", "gilfree-posix"), ("mpi", "gilfree-mpi"))
 
 # Arguments per experiment: the full run (about 3 minutes on 2 cores in all) and a quick one.
@@ -48,9 +47,8 @@ PY_FULL = {"ipc": ["--max-size", "32m"], "counter": ["--count", "10000"]}
 
 
 def _run(argv, env, timeout):
-    try:
-        r = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout)
-    except subprocess.TimeoutExpired:
+    r = run_child(argv, env, timeout)  # on a timeout, mpiexec's ranks go too
+    if r is None:
         return None, f"{' '.join(argv)}: timed out after {timeout} s"
     recs, bad = [], None
     for line in r.stdout.splitlines():

@@ -16,14 +16,14 @@ import os
 import platform
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gfreport  # noqa: E402
-from gfutil import ROOT, OneLineParser, int_in, int_list, version  # noqa: E402
+from gfutil import (ROOT, MPI_ENV, OneLineParser, int_in, int_list, run_child,  # noqa: E402
+                    version)
 
 try:  # the micro-benchmarks, where this tree has them
     import bench_report  # noqa: E402
@@ -33,8 +33,6 @@ except ImportError:
 
 WORKLOADS = gfreport.WORKLOADS
 ALL_LABELS = gfreport.ORDER
-MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
 PY_BASELINE = os.path.join(ROOT, "scripts", "py_baseline.py")
 
 
@@ -274,32 +272,6 @@ class Progress:
             sys.stderr.flush()
 
 
-def run_child(argv, env, timeout):
-    """Runs one binary in its own process group and returns its CompletedProcess, or None when
-    it ran past timeout. On a timeout or an interrupt the whole group goes (mpirun's ranks
-    too), so no run outlives the comparison."""
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env=env, cwd=ROOT, start_new_session=True)
-    try:
-        out, err = child.communicate(timeout=timeout)
-    except BaseException as e:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(child.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                child.wait(timeout=5)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        child.communicate()
-        if isinstance(e, subprocess.TimeoutExpired):
-            return None
-        raise
-    return subprocess.CompletedProcess(argv, child.returncode, out, err)
-
-
 def run_matrix(opts, runs, out_dir, progress):
     """Runs each planned run, appending its record to records.jsonl as it comes. Returns
     (records, failures)."""
@@ -486,8 +458,9 @@ def main(argv):
         records, failures = run_matrix(opts, runs, out_dir, progress)
         if opts.experiments:
             progress.say(f"micro-benchmarks: {', '.join(opts.experiments)}")
+            # out_dir None: the records go into records.jsonl below, not a second file
             bench, bench_failures = bench_report.collect(
-                opts.build, out_dir, quick=opts.bench_quick, workers=min(2, cores()),
+                opts.build, None, quick=opts.bench_quick, workers=min(2, cores()),
                 progress=progress.say, experiments=opts.experiments)
             records += bench
             failures += bench_failures

@@ -1,12 +1,20 @@
-"""What the comparison script and the Python baseline share: strict option parsing with
-one-line errors (exit 2), the project's version, and the numbers' summary statistics."""
+"""What the scripts share: strict option parsing with one-line errors (exit 2), the project's
+version, the numbers' summary statistics, the environment of MPI runs and a way to run a child
+that leaves nothing behind."""
 import argparse
 import os
 import re
+import signal
 import statistics
+import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# We run as root on machines with few cores: Open MPI must be allowed both.
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+# The micro-benchmarks, in the order of the report.
+EXPERIMENTS = ("startup", "ipc", "counter", "grain", "paths")
 _INT = re.compile(r"[+-]?[0-9]+")
 
 
@@ -70,3 +78,29 @@ def version():
 def stats(samples):
     """{min, median, max} of a list of seconds, the median as the C report takes it."""
     return {"min": min(samples), "median": statistics.median(samples), "max": max(samples)}
+
+
+def run_child(argv, env, timeout):
+    """Runs one binary in its own process group and returns its CompletedProcess, or None when
+    it ran past timeout. On a timeout or an interrupt the whole group goes (mpirun's ranks
+    too), so no run outlives the comparison."""
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=env, cwd=ROOT, start_new_session=True)
+    try:
+        out, err = child.communicate(timeout=timeout)
+    except BaseException as e:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(child.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                child.wait(timeout=5)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        child.communicate()
+        if isinstance(e, subprocess.TimeoutExpired):
+            return None
+        raise
+    return subprocess.CompletedProcess(argv, child.returncode, out, err)

@@ -35,7 +35,7 @@ import threading
 import time
 import zlib
 
-EXPERIMENTS = ("startup", "ipc", "counter", "grain", "paths")
+from gfutil import EXPERIMENTS, MPI_ENV
 CHUNKSIZES = (1, 4, 16, 64)
 
 
@@ -275,8 +275,7 @@ def startup(a, out):
 
 def mpi_startup(a, out):
     """mpiexec to MPI_Init done: the ranks print when, by CLOCK_MONOTONIC (ours too)."""
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1")
+    env = dict(os.environ, **MPI_ENV)
     t, total, ok = [], [], True
     for _ in range(a.reps):
         t0 = time.monotonic()
