@@ -46,9 +46,13 @@ static void on_stop(int sig)
 	stop_signal = sig;
 }
 
+/* Set when a child has exited since the last look; the signal also interrupts poll. */
+static volatile sig_atomic_t child_exited;
+
 static void on_child(int sig)
 {
-	(void)sig; /* only to interrupt poll */
+	(void)sig;
+	child_exited = 1;
 }
 
 void gf_proc_signals_install(void)
@@ -385,10 +389,18 @@ int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g, struct gf
 			rc = r;
 			break;
 		}
-		/* A worker that died is named at once, even while its siblings hold the pipes. */
-		for (int i = 0; i < n && rc == 0; i++)
-			if (gf_proc_reap(&procs[i], 0) == 1 && !gf_proc_ok(&procs[i]))
-				rc = fail_dead(procs, n, i, nresults - got, err, errlen);
+		/*
+		 * A worker that died is named at once, even while its siblings hold the pipes.
+		 * The workers are looked at only when SIGCHLD said one exited (cleared before the
+		 * look, so an exit during it is seen next time), or after a quiet 100 ms, not for
+		 * every record.
+		 */
+		if (child_exited || r == 0) {
+			child_exited = 0;
+			for (int i = 0; i < n && rc == 0; i++)
+				if (gf_proc_reap(&procs[i], 0) == 1 && !gf_proc_ok(&procs[i]))
+					rc = fail_dead(procs, n, i, nresults - got, err, errlen);
+		}
 		for (nfds_t k = 0; k < np && rc == 0; k++) {
 			if (!pfd[k].revents)
 				continue;
