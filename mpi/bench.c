@@ -94,13 +94,6 @@ static int need_two(const char *exp)
 	return -EINVAL;
 }
 
-/* Every rank, then the clock: the start of a timed section. */
-static void start_together(void)
-{
-	gf__mpi_barrier(mpi);
-	MPI_Barrier(WORLD);
-}
-
 /* ---- start-up ---- */
 
 static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
@@ -161,7 +154,7 @@ static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int6
 	double total = 0;
 
 	gf_bench_iters(o, size, &iters, &warmup);
-	start_together();
+	gf__mpi_start_together(mpi);
 	for (int i = -warmup; i < iters; i++) {
 		if (mpi->rank == 0) {
 			double t0 = gf_clock_now();
@@ -208,7 +201,7 @@ static void bandwidth(struct gf_bench_out *b, const struct gf_bench_opts *o, int
 	int iters, warmup, window, ok = 1, n = (int)size;
 
 	gf_bench_window(o, size, &window, &iters, &warmup);
-	start_together();
+	gf__mpi_start_together(mpi);
 	for (int i = -warmup; i < iters; i++) {
 		if (mpi->rank == 0) {
 			double t0 = gf_clock_now();
@@ -258,7 +251,7 @@ static void collective(struct gf_bench_out *b, const struct gf_bench_opts *o, in
 	int iters, warmup, ok = 1, n = (int)size, p = mpi->size;
 
 	gf_bench_iters(o, size, &iters, &warmup);
-	start_together();
+	gf__mpi_start_together(mpi);
 	for (int i = -warmup; i < iters; i++) {
 		double t0, dt;
 
@@ -323,7 +316,7 @@ static void win_shared(struct gf_bench_out *b, const struct gf_bench_opts *o, un
 		int iters, warmup, ok = 1;
 
 		gf_bench_iters(o, size, &iters, &warmup);
-		start_together();
+		gf__mpi_start_together(mpi);
 		for (int i = -warmup; i < iters && node_size >= 2; i++) {
 			double t0 = gf_clock_now();
 
@@ -406,7 +399,7 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		"a counter in an MPI window on rank 0, MPI_Accumulate and MPI_Win_flush each",
 		"a private count per rank, MPI_Reduce at the end",
 	};
-	int64_t *base = NULL, mine = gf_bench_share(o->count, mpi->size, mpi->rank);
+	int64_t *base = NULL, mine = gf_share(o->count, mpi->size, mpi->rank);
 	double *t = must_alloc((size_t)o->reps * sizeof(double));
 	MPI_Win win;
 
@@ -424,7 +417,7 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 				MPI_Put(&zero, 1, MPI_INT64_T, 0, 0, 1, MPI_INT64_T, win);
 				MPI_Win_unlock(0, win);
 			}
-			start_together();
+			gf__mpi_start_together(mpi);
 			t0 = gf_clock_now();
 			if (k == COUNT_REDUCE) {
 				volatile int64_t local = 0;
@@ -504,7 +497,7 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			uint64_t mine = 0, got = 0;
 			double t0;
 
-			start_together();
+			gf__mpi_start_together(mpi);
 			t0 = gf_clock_now();
 			for (int64_t i = mpi->rank; i < tasks; i += mpi->size)
 				mine += gf_bench_work(units);
@@ -610,7 +603,7 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			double t0;
 
 			tot[0] = tot[1] = tot[2] = 0;
-			start_together();
+			gf__mpi_start_together(mpi);
 			t0 = gf_clock_now();
 			if (is_root()) {
 				moved = 0;

@@ -78,14 +78,19 @@ void gf__mpi_barrier(const struct gf_mpi *m)
 	gf__mpi_wait(m, &req, NULL);
 }
 
-void gf__mpi_span_begin(const struct gf_mpi *m, struct gf_mpi_span *s)
+void gf__mpi_start_together(const struct gf_mpi *m)
 {
-	memset(s, 0, sizeof(*s));
 	/* The ranks arrive at very different times (rank 0 verified the last repetition; some
 	   ranks had nothing to do): they wait asleep, then meet once more, awake, to start
 	   together. */
 	gf__mpi_barrier(m);
 	MPI_Barrier(MPI_COMM_WORLD);
+}
+
+void gf__mpi_span_begin(const struct gf_mpi *m, struct gf_mpi_span *s)
+{
+	memset(s, 0, sizeof(*s));
+	gf__mpi_start_together(m);
 	s->t0 = gf_clock_now();
 }
 
@@ -115,18 +120,12 @@ void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_r
 	rep->seconds = prev;
 }
 
-/* Rank r's share of n tasks dealt over size ranks: the first n % size ranks get one more. */
-static int share(size_t n, int size, int r)
-{
-	return (int)(n / (size_t)size + ((size_t)r < n % (size_t)size));
-}
-
 void gf__mpi_static(struct gf_mpi *m, const struct gf_task *tasks, size_t n, enum gf_mpi_deal deal,
 		    struct gf_result *results, struct gf_rep *rep)
 {
 	int *counts = malloc((size_t)m->size * sizeof(int));
 	int *displs = malloc((size_t)m->size * sizeof(int));
-	int mine = share(n, m->size, m->rank);
+	int mine = (int)gf_share((int64_t)n, m->size, m->rank);
 	struct gf_task *local = calloc((size_t)mine + 1, sizeof(*local));
 	struct gf_result *out = calloc((size_t)mine + 1, sizeof(*out));
 	struct gf_task *dealt = NULL;
@@ -136,7 +135,7 @@ void gf__mpi_static(struct gf_mpi *m, const struct gf_task *tasks, size_t n, enu
 	if (!counts || !displs || !local || !out)
 		gf__mpi_die(m, "out of memory for the static split");
 	for (int r = 0, at = 0; r < m->size; r++) {
-		counts[r] = share(n, m->size, r);
+		counts[r] = (int)gf_share((int64_t)n, m->size, r);
 		displs[r] = at;
 		at += counts[r];
 	}

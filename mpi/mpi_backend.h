@@ -70,9 +70,12 @@ void gf__mpi_wait(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status);
 void gf__mpi_barrier(const struct gf_mpi *m);
 
 /*
- * Starts a timed repetition: a sleeping barrier for the long wait, then MPI_Barrier so that
- * every rank starts the clock together, then the shared clock.
+ * The start of a timed section: a sleeping barrier for the long wait, then MPI_Barrier so
+ * that every rank starts its clock together.
  */
+void gf__mpi_start_together(const struct gf_mpi *m);
+
+/* Starts a timed repetition: gf__mpi_start_together, then the shared clock. */
 void gf__mpi_span_begin(const struct gf_mpi *m, struct gf_mpi_span *s);
 
 /* Marks the end of the phase called name (a string literal) on this rank. */

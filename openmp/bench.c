@@ -176,7 +176,7 @@ static int64_t count_once(const struct gf_bench_opts *o, enum counter_kind kind)
 
 #pragma omp parallel num_threads(w) reduction(+ : reduced)
 	{
-		int64_t mine = gf_bench_share(o->count, w, omp_get_thread_num());
+		int64_t mine = gf_share(o->count, w, omp_get_thread_num());
 		volatile int64_t local = 0;
 
 		if (kind == COUNT_REDUCTION) {

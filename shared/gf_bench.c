@@ -777,11 +777,6 @@ int gf_bench_stamped(const unsigned char *p, int64_t size, int round)
 	return p[0] == r && p[size / 2] == r && p[size - 1] == r;
 }
 
-int64_t gf_bench_share(int64_t k, int workers, int w)
-{
-	return k / workers + (w < k % workers);
-}
-
 /* ---- shared pieces of the experiments ---- */
 
 int gf_bench_map_checksum(int fd, int64_t offset, size_t n, uint64_t *sum)

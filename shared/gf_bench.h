@@ -274,7 +274,4 @@ int gf_bench_smaps(pid_t pid, struct gf_mem *m);
 void gf_bench_stamp(unsigned char *p, int64_t size, int round);
 int gf_bench_stamped(const unsigned char *p, int64_t size, int round);
 
-/* Worker w's share of k increments or tasks: k / workers, the first k % workers one more. */
-int64_t gf_bench_share(int64_t k, int workers, int w);
-
 #endif

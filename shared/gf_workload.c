@@ -69,3 +69,8 @@ long gf_results_compare(const struct gf_result *got, const struct gf_result *wan
 	}
 	return -1;
 }
+
+int64_t gf_share(int64_t k, int workers, int w)
+{
+	return k / workers + (w < k % workers);
+}

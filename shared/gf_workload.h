@@ -50,6 +50,9 @@ _Static_assert(sizeof(struct gf_result) <= 512, "gf_result must fit in PIPE_BUF"
  */
 void gf_task_run(const struct gf_task *task, int worker, struct gf_result *out);
 
+/* Worker w's share of k tasks dealt over workers: k / workers, the first k % workers one more. */
+int64_t gf_share(int64_t k, int workers, int w);
+
 /* Sorts results by key (then index): the order the lecture prints them in. */
 void gf_results_sort(struct gf_result *results, size_t n);
 
