@@ -31,7 +31,6 @@ static int mpi_check(void *ctx, struct gf_options *opts, char *err, size_t errle
 	}
 	opts->workers = m->size;
 	opts->workers_given = 1;
-	m->runs_expected = opts->reps + 1;
 	return 0;
 }
 
@@ -48,6 +47,12 @@ static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases 
 	MPI_Ireduce(&m->init_seconds, &worst, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD, &req);
 	gf__mpi_wait(m, &req, NULL);
 	gf_phases_add(setup, "mpi_init", worst);
+	/*
+	 * Past this point every rank runs every repetition with the others: mpi_run never
+	 * returns a failure (a rank that fails ends the job with gf__mpi_die), and the driver's
+	 * loop has no other way out. So no collective can be left pending.
+	 */
+	m->finished = 1;
 	return 0;
 }
 
@@ -75,8 +80,6 @@ static int mpi_run(void *ctx, const struct gf_options *o, const struct gf_task *
 		snprintf(rep->notes, GF_NOTES_MAX,
 			 "dynamic: rank 0 hands out the tasks and computes none, %d ranks compute",
 			 m->size - 1);
-	if (++m->runs_done == m->runs_expected)
-		m->finished = 1;
 	return 0;
 }
 

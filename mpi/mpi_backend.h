@@ -21,9 +21,7 @@ struct gf_mpi {
 	double init_seconds;      /* this rank's MPI_Init, by the shared clock */
 	MPI_Datatype task_type;   /* one struct gf_task, as bytes */
 	MPI_Datatype result_type; /* one struct gf_result, as bytes */
-	int runs_expected;        /* the warm-up and the timed repetitions */
-	int runs_done;
-	int finished; /* every run completed on this rank: no collective pending */
+	int finished; /* past the set-up: every rank runs every repetition, none is left waiting */
 };
 
 /*
