@@ -286,17 +286,17 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	for (size_t k = 0; k < sizeof(ways) / sizeof(ways[0]); k++) {
 		struct gf_mem m = { 0 };
 		struct gf_stats st;
-		int ok = 1, mem;
+		int ok = 1, mem, done = 0;
 
 		for (int i = -warm; i < n && ok; i++) {
 			double t0 = gf_clock_now();
 
 			ok = start_one(ways[k].how) == 0;
-			if (i >= 0)
-				t[i] = gf_clock_now() - t0;
+			if (i >= 0 && ok)
+				t[done++] = gf_clock_now() - t0;
 		}
 		mem = worker_memory(ways[k].how, &m) == 0;
-		st = gf_bench_stats_of(t, (size_t)n);
+		st = gf_bench_stats_of(t, (size_t)done); /* the starts that worked */
 		gf_bench_row(b, ways[k].method, "%s", ways[k].title);
 		gf_bench_int(b, "workers", 1);
 		gf_bench_stats(b, "lat_us", &st, 1e6);
