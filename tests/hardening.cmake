@@ -48,7 +48,9 @@ if(GF_SANITIZE)
   #   - the end-to-end checks (tests/e2e.py) run class S only (GF_E2E_CLASSES): class W
   #     runs the same code on larger numbers, which costs minutes under the sanitizers and
   #     adds no path for them to check.
-  #   - MPI ranks run without LeakSanitizer (sanitize/mpi_asan_options.c says why).
+  #   - MPI ranks run without LeakSanitizer (sanitize/mpi_asan_options.c says why), and so do
+  #     posix_proc's fork-failure runs, whose process limit also forbids LeakSanitizer's
+  #     thread (tests/posix_proc.py says more).
   set(gf_sanitize_env
       "ASAN_OPTIONS=halt_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_string_checks=1"
       "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/sanitize/lsan.supp:print_suppressions=0"
