@@ -64,10 +64,17 @@ int gf_omp_loop(const struct gf_options *o, const struct gf_task *tasks, size_t 
 		struct gf_result *results, struct gf_rep *rep, omp_sched_t kind, int chunk)
 {
 	struct gf_omp_span span;
+	omp_sched_t was_kind;
+	int was_chunk;
 
 	if (gf_omp_span_begin(&span, o->workers))
 		return -1;
-	/* schedule(runtime) takes the kind set here; the team inherits it from this thread. */
+	/*
+	 * schedule(runtime) takes the kind set here; the team inherits it from this thread. The
+	 * setting is put back after the loop, so that no later region of the process (OMP_SCHEDULE
+	 * included) runs under a workload's choice.
+	 */
+	omp_get_schedule(&was_kind, &was_chunk);
 	omp_set_schedule(kind, chunk);
 #pragma omp parallel num_threads(o->workers) default(none) shared(span, tasks, n, results)
 	{
@@ -79,6 +86,7 @@ int gf_omp_loop(const struct gf_options *o, const struct gf_task *tasks, size_t 
 			gf_task_run(&tasks[i], id, &results[i]);
 		gf_omp_span_finish(&span, id);
 	}
+	omp_set_schedule(was_kind, was_chunk);
 	gf_omp_span_end(&span, rep);
 	return 0;
 }
