@@ -173,11 +173,12 @@ void gf_bench_note(struct gf_bench_out *b, const char *fmt, ...)
 struct gf_stats gf_bench_stats_of(const double *samples, size_t n);
 
 /*
- * The copy limit: times iters copies of n bytes from src to dst (after one untimed copy) and
- * returns the statistics of one copy, in seconds. Writes a checked byte so the copies cannot
- * be elided. Returns 0 on success, -ENOMEM.
+ * The copy limit: times iters copies of n bytes from src to dst (after warmup untimed ones, and
+ * at least one) and returns the statistics of one copy, in seconds. Writes a checked byte so
+ * the copies cannot be elided. Returns 0 on success, -ENOMEM.
  */
-int gf_bench_memcpy(void *dst, const void *src, size_t n, int iters, struct gf_stats *out);
+int gf_bench_memcpy(void *dst, const void *src, size_t n, int iters, int warmup,
+		    struct gf_stats *out);
 
 /* Adds the "memcpy" table, a row per payload size of o, to b. Returns 0 or -ENOMEM. */
 int gf_bench_memcpy_table(struct gf_bench_out *b, const struct gf_bench_opts *o);
