@@ -35,20 +35,9 @@ import threading
 import time
 import zlib
 
-from gfutil import EXPERIMENTS, MPI_ENV
+from gfutil import EXPERIMENTS, MPI_ENV, int_in
+
 CHUNKSIZES = (1, 4, 16, 64)
-
-
-def positive(name, lo=1, hi=10**12):
-    def parse(s):
-        try:
-            v = int(s, 10)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid {name} '{s}': not a number")
-        if v < lo or v > hi:
-            raise argparse.ArgumentTypeError(f"invalid {name} '{s}': must be in [{lo}, {hi}]")
-        return v
-    return parse
 
 
 def size_arg(name):
@@ -82,27 +71,27 @@ def parse_args(argv):
                    help="smallest ipc payload (default 8)")
     p.add_argument("--max-size", type=size_arg("--max-size"), default=32 << 20, metavar="S",
                    help="largest ipc payload (default 32m; suffix k, m, g)")
-    p.add_argument("--step", type=positive("--step", 2, 16), default=4, metavar="N",
+    p.add_argument("--step", type=int_in("--step", 2, 16), default=4, metavar="N",
                    help="each payload size is the previous times N (default 4)")
-    p.add_argument("--iters", type=positive("--iters", 1, 10**7), default=200, metavar="N",
+    p.add_argument("--iters", type=int_in("--iters", 1, 10**7), default=200, metavar="N",
                    help="timed iterations per point up to 8 KiB, a tenth above (default 200)")
-    p.add_argument("--warmup", type=positive("--warmup", 0, 10**7), default=20, metavar="N",
+    p.add_argument("--warmup", type=int_in("--warmup", 0, 10**7), default=20, metavar="N",
                    help="untimed iterations first (default 20)")
-    p.add_argument("-w", "--workers", type=positive("--workers", 1, 1024), default=2,
+    p.add_argument("-w", "--workers", type=int_in("--workers", 1, 1024), default=2,
                    metavar="N", help="worker processes (default 2)")
-    p.add_argument("--count", type=positive("--count"), default=10000, metavar="K",
+    p.add_argument("--count", type=int_in("--count", 1, 10**12), default=10000, metavar="K",
                    help="counter: total increments (default 10000)")
-    p.add_argument("--min-grain", type=positive("--min-grain", 1, 10**7), default=10,
+    p.add_argument("--min-grain", type=int_in("--min-grain", 1, 10**7), default=10,
                    metavar="US", help="grain: the first task size, microseconds (default 10)")
-    p.add_argument("--max-grain", type=positive("--max-grain", 1, 10**7), default=100000,
+    p.add_argument("--max-grain", type=int_in("--max-grain", 1, 10**7), default=100000,
                    metavar="US", help="grain: the last, by tens (default 100000)")
-    p.add_argument("-r", "--reps", type=positive("--reps", 1, 10**5), default=3, metavar="R",
+    p.add_argument("-r", "--reps", type=int_in("--reps", 1, 10**5), default=3, metavar="R",
                    help="timed repetitions of counter, grain, paths and --mpi (default 3)")
-    p.add_argument("--images", type=positive("--images", 1, 10**5), default=8, metavar="N",
+    p.add_argument("--images", type=int_in("--images", 1, 10**5), default=8, metavar="N",
                    help="paths: number of images (default 8)")
-    p.add_argument("--width", type=positive("--width", 1, 10**5), default=1920, metavar="W",
+    p.add_argument("--width", type=int_in("--width", 1, 10**5), default=1920, metavar="W",
                    help="paths: image width, one byte a pixel (default 1920)")
-    p.add_argument("--height", type=positive("--height", 1, 10**5), default=1080,
+    p.add_argument("--height", type=int_in("--height", 1, 10**5), default=1080,
                    metavar="H", help="paths: image height (default 1080)")
     p.add_argument("--mpi", metavar="BINARY", help="startup: also time mpiexec to MPI_Init "
                    "done in the ranks of BINARY (gilfree-mpi)")
@@ -390,7 +379,7 @@ def counter(a, out):
     with ctx.Manager() as manager:
         for method in ("manager", "value_lock", "rawvalue"):
             t, final = [], 0
-            for rep in range(-1, a.reps if method != "manager" else 1):
+            for rep in range(-1, a.reps):
                 start, ends = ctx.Event(), ctx.RawArray("d", a.workers)
                 if method == "manager":
                     v, lock = manager.Value("q", 0), manager.Lock()
