@@ -37,6 +37,7 @@
 #include "gf_bench.h"
 #include "gf_io.h"
 #include "pool.h"
+#include "proc.h"
 
 extern char **environ;
 
@@ -90,19 +91,16 @@ static void *shared_alloc(size_t n)
 /* Waits for pid; returns 0 if it exited with status 0, else -ECHILD after saying why. */
 static int reap(pid_t pid, const char *what)
 {
+	char msg[160];
 	int st;
+	pid_t r = gf_waitpid(pid, &st, 0);
 
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
+	if (r < 0)
+		return (int)r;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
-	if (WIFSIGNALED(st))
-		fprintf(stderr, "gilfree-posix: %s %d died of signal %d\n", what, (int)pid,
-			WTERMSIG(st));
-	else
-		fprintf(stderr, "gilfree-posix: %s %d exited with status %d\n", what, (int)pid,
-			WEXITSTATUS(st));
+	gf_status_describe(msg, sizeof(msg), what, pid, st);
+	fprintf(stderr, "gilfree-posix: %s\n", msg);
 	return -ECHILD;
 }
 
@@ -676,9 +674,13 @@ static int crew_end(struct crew *c)
 
 	for (int w = 0; w < c->n; w++)
 		close(c->order[w]);
-	for (int w = 0; w < c->n; w++)
-		if (reap(c->pid[w], "worker"))
+	for (int w = 0; w < c->n; w++) {
+		char who[32];
+
+		snprintf(who, sizeof(who), "worker %d", w);
+		if (reap(c->pid[w], who))
 			rc = -ECHILD;
+	}
 	if (c->result >= 0)
 		close(c->result);
 	free(c->pid);

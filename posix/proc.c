@@ -240,13 +240,9 @@ int gf_proc_reap(struct gf_proc *p, int block)
 		return 1;
 	if (!p->pid)
 		return -ECHILD;
-	do
-		r = waitpid(p->pid, &status, block ? 0 : WNOHANG);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	if (r == 0)
-		return 0;
+	r = gf_waitpid(p->pid, &status, block ? 0 : WNOHANG);
+	if (r <= 0)
+		return (int)r;
 	p->status = status;
 	p->reaped = 1;
 	live_children--;
@@ -258,16 +254,35 @@ int gf_proc_ok(const struct gf_proc *p)
 	return p->reaped && WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0;
 }
 
+pid_t gf_waitpid(pid_t pid, int *status, int flags)
+{
+	pid_t r;
+
+	do
+		r = waitpid(pid, status, flags);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+void gf_status_describe(char *buf, size_t len, const char *who, pid_t pid, int status)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "%s (pid %ld) was killed by signal %d (%s)", who, (long)pid,
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "%s (pid %ld) exited with status %d", who, (long)pid,
+			 WEXITSTATUS(status));
+}
+
 void gf_proc_describe(const struct gf_proc *p, char *buf, size_t len)
 {
+	char who[32];
+
+	snprintf(who, sizeof(who), "worker %d", p->id);
 	if (!p->reaped)
-		snprintf(buf, len, "worker %d (pid %ld) is still running", p->id, (long)p->pid);
-	else if (WIFSIGNALED(p->status))
-		snprintf(buf, len, "worker %d (pid %ld) was killed by signal %d (%s)", p->id,
-			 (long)p->pid, WTERMSIG(p->status), strsignal(WTERMSIG(p->status)));
+		snprintf(buf, len, "%s (pid %ld) is still running", who, (long)p->pid);
 	else
-		snprintf(buf, len, "worker %d (pid %ld) exited with status %d", p->id, (long)p->pid,
-			 WEXITSTATUS(p->status));
+		gf_status_describe(buf, len, who, p->pid, p->status);
 }
 
 void gf_procs_stop(struct gf_proc *procs, int n)

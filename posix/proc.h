@@ -88,6 +88,15 @@ int gf_proc_ok(const struct gf_proc *p);
 void gf_proc_describe(const struct gf_proc *p, char *buf, size_t len);
 
 /*
+ * The same for any child: "<who> (pid <pid>) was killed by ..." or "... exited with status
+ * N", from its wait status.
+ */
+void gf_status_describe(char *buf, size_t len, const char *who, pid_t pid, int status);
+
+/* waitpid, again after EINTR: the pid (0 with WNOHANG while it runs), or a negative errno. */
+pid_t gf_waitpid(pid_t pid, int *status, int flags);
+
+/*
  * Stops and reaps every started, unreaped worker in procs[0..n): SIGTERM, up to one second's
  * grace, then SIGKILL. Returns when none is left. Safe to call on any path.
  */
