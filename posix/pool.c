@@ -85,41 +85,15 @@ static void pool_fail(struct gf_pool *p, int rc)
 	fail_jobs(p, rc);
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* Starts a worker in slot i, with two fresh pipes. */
 static int slot_start(struct gf_pool *p, int i)
 {
 	struct slot *s = &p->s[i];
-	int t[2] = { -1, -1 }, r[2] = { -1, -1 }, rc;
+	int rc;
 
 	memset(s, 0, sizeof(*s));
-	s->tfd = s->rfd = -1;
-	rc = gf_pipe_cloexec(t);
-	if (!rc)
-		rc = gf_pipe_cloexec(r);
-	if (rc) {
-		snprintf(p->err, sizeof(p->err), "cannot start worker %d: pipe: %s", i,
-			 strerror(-rc));
-	} else {
-		rc = gf_proc_start(&p->procs[i], i, p->how, t[0], r[1], p->err, sizeof(p->err));
-	}
-	/* The child's ends are the child's alone: the parent lets go of them at once. */
-	close_fd(&t[0]);
-	close_fd(&r[1]);
-	if (rc) {
-		close_fd(&t[1]);
-		close_fd(&r[0]);
-		return rc;
-	}
-	s->tfd = t[1];
-	s->rfd = r[0];
-	return gf_fd_set_nonblock(s->tfd, 1);
+	rc = gf_proc_start_piped(&p->procs[i], i, p->how, &s->tfd, &s->rfd, p->err, sizeof(p->err));
+	return rc ? rc : gf_fd_set_nonblock(s->tfd, 1);
 }
 
 /*
@@ -133,8 +107,8 @@ static int slot_lost(struct gf_pool *p, int i, int kill_it)
 	struct gf_proc *pr = &p->procs[i];
 	int was_ready = s->ready, rc;
 
-	close_fd(&s->tfd);
-	close_fd(&s->rfd);
+	gf_fd_close(&s->tfd);
+	gf_fd_close(&s->rfd);
 	if (kill_it && !pr->reaped)
 		kill(pr->pid, SIGKILL);
 	gf_proc_reap(pr, 1);
@@ -539,14 +513,14 @@ int gf_pool_join(struct gf_pool *p)
 	}
 	/* End of file on each task pipe is the workers' signal to leave. */
 	for (int i = 0; i < p->n; i++)
-		close_fd(&p->s[i].tfd);
+		gf_fd_close(&p->s[i].tfd);
 	for (int i = 0; i < p->n; i++) {
 		if (p->procs[i].pid && gf_proc_reap(&p->procs[i], 1) == 1 &&
 		    !gf_proc_ok(&p->procs[i]) && !rc) {
 			gf_proc_describe(&p->procs[i], p->err, sizeof(p->err));
 			rc = -ECHILD;
 		}
-		close_fd(&p->s[i].rfd);
+		gf_fd_close(&p->s[i].rfd);
 	}
 	p->finished = 1;
 	return rc;
@@ -555,10 +529,10 @@ int gf_pool_join(struct gf_pool *p)
 void gf_pool_terminate(struct gf_pool *p)
 {
 	for (int i = 0; i < p->n; i++)
-		close_fd(&p->s[i].tfd);
+		gf_fd_close(&p->s[i].tfd);
 	gf_procs_stop(p->procs, p->n);
 	for (int i = 0; i < p->n; i++) {
-		close_fd(&p->s[i].rfd);
+		gf_fd_close(&p->s[i].rfd);
 		p->s[i].job = NULL;
 	}
 	for (struct gf_pool_job *j = p->head; j; j = j->next_job) {

@@ -231,6 +231,29 @@ int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int
 	return 0;
 }
 
+int gf_proc_start_piped(struct gf_proc *p, int id, enum gf_start how, int *task_wr, int *result_rd,
+			char *err, size_t errlen)
+{
+	int t[2] = { -1, -1 }, r[2] = { -1, -1 }, rc = gf_pipe_cloexec(t);
+
+	if (!rc)
+		rc = gf_pipe_cloexec(r);
+	if (rc)
+		snprintf(err, errlen, "cannot start worker %d: pipe: %s", id, strerror(-rc));
+	else
+		rc = gf_proc_start(p, id, how, t[0], r[1], err, errlen);
+	/* The child's ends are the child's alone: the parent lets go of them at once. */
+	gf_fd_close(&t[0]);
+	gf_fd_close(&r[1]);
+	if (rc) {
+		gf_fd_close(&t[1]);
+		gf_fd_close(&r[0]);
+	}
+	*task_wr = t[1];
+	*result_rd = r[0];
+	return rc;
+}
+
 int gf_proc_reap(struct gf_proc *p, int block)
 {
 	int status;

@@ -73,6 +73,14 @@ int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int
 		  char *err, size_t errlen);
 
 /*
+ * gf_proc_start with two pipes of the worker's own, both close-on-exec: on success *task_wr
+ * and *result_rd are the parent's ends and the child's ends are closed here; on failure both
+ * are -1, nothing is left open, and err says why ("cannot start worker 1: pipe: ...").
+ */
+int gf_proc_start_piped(struct gf_proc *p, int id, enum gf_start how, int *task_wr, int *result_rd,
+			char *err, size_t errlen);
+
+/*
  * Reaps p if it has ended (block: waits for it). Returns 1 once reaped (p->status holds the
  * wait status; calling again returns 1), 0 while it runs, or a negative errno.
  */

@@ -1,10 +1,7 @@
 #include "posix_backend.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "gf_clock.h"
 #include "gf_io.h"
@@ -32,21 +29,8 @@ int gf_posix_sum(struct gf_posix *px, const struct gf_options *o, const struct g
 	if (!procs || !tfd || !rfd)
 		goto out;
 	for (int i = 0; i < w; i++) {
-		int t[2], r[2] = { -1, -1 };
-
-		rc = gf_pipe_cloexec(t);
-		if (!rc && (rc = gf_pipe_cloexec(r)))
-			close(t[0]), close(t[1]);
-		if (rc) {
-			snprintf(err, sizeof(err), "cannot start worker %d: pipe: %s", i,
-				 strerror(-rc));
-			goto out;
-		}
-		rc = gf_proc_start(&procs[i], i, o->start, t[0], r[1], err, sizeof(err));
-		close(t[0]);
-		close(r[1]);
-		tfd[i] = t[1];
-		rfd[i] = r[0];
+		rc = gf_proc_start_piped(&procs[i], i, o->start, &tfd[i], &rfd[i], err,
+					 sizeof(err));
 		if (rc)
 			goto out;
 		started++;
@@ -55,8 +39,7 @@ int gf_posix_sum(struct gf_posix *px, const struct gf_options *o, const struct g
 	   worker already dead gives -EPIPE here; the gather below names it. */
 	for (int i = 0; i < w; i++) {
 		gf_write_full(tfd[i], &tasks[i], sizeof(tasks[i]));
-		close(tfd[i]);
-		tfd[i] = -1;
+		gf_fd_close(&tfd[i]);
 	}
 	rc = gf_procs_finish(procs, w, &g, results, n, t0, &rep->phases, err, sizeof(err));
 out:
@@ -65,10 +48,8 @@ out:
 		gf_procs_stop(procs, started);
 	}
 	for (int i = 0; tfd && rfd && i < w; i++) {
-		if (tfd[i] >= 0)
-			close(tfd[i]);
-		if (rfd[i] >= 0)
-			close(rfd[i]);
+		gf_fd_close(&tfd[i]);
+		gf_fd_close(&rfd[i]);
 	}
 	free(procs);
 	free(tfd);

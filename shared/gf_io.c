@@ -100,6 +100,13 @@ int gf_pipe_cloexec(int fds[2])
 	return pipe2(fds, O_CLOEXEC) ? -errno : 0;
 }
 
+void gf_fd_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 int gf_fd_set_nonblock(int fd, int on)
 {
 	int fl = fcntl(fd, F_GETFL);

@@ -44,6 +44,9 @@ ssize_t gf_read_some(int fd, void *buf, size_t len);
 /* pipe() with both ends close-on-exec. Returns 0 or a negative errno. */
 int gf_pipe_cloexec(int fds[2]);
 
+/* Closes *fd unless it is negative, and sets it to -1, so closing twice is harmless. */
+void gf_fd_close(int *fd);
+
 /* Sets or clears O_NONBLOCK on fd. Returns 0 or a negative errno. */
 int gf_fd_set_nonblock(int fd, int on);
 
