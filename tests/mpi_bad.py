@@ -16,6 +16,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -23,11 +24,17 @@ from e2e import BAD  # noqa: E402  the one list of bad command lines
 
 
 def run(cmd):
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        return out.returncode, out.stdout, out.stderr
-    except subprocess.TimeoutExpired:
-        return "timeout", "", ""
+    # Jobs run side by side here, and Open MPI 4's mpirun makes, and removes when it is empty,
+    # one session directory per user and host in /tmp: a job ending while another starts can
+    # pull it from under the other ("A call to mkdir was unable to create the desired
+    # directory", open-mpi/ompi#8510). Each job gets a session directory base of its own.
+    with tempfile.TemporaryDirectory(prefix="gf-ompi-") as tmp:
+        env = dict(os.environ, OMPI_MCA_orte_tmpdir_base=tmp)
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+            return out.returncode, out.stdout, out.stderr
+        except subprocess.TimeoutExpired:
+            return "timeout", "", ""
 
 
 def check(case):
