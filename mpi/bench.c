@@ -571,8 +571,10 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	}
 	/* rank 0 writes the file; every rank opens it by name; then it is unlinked */
 	if (is_root()) {
-		want = gf_bench_images_checksum(o);
-		fd = gf_bench_image_file(o, path, sizeof(path));
+		images = gf_bench_images(o, &want);
+		if (!images)
+			gf__mpi_die(mpi, "out of memory");
+		fd = gf_bench_image_file(o, images, path, sizeof(path));
 		if (fd < 0)
 			path[0] = '\0';
 	}
@@ -588,13 +590,8 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		free(t);
 		return -EIO;
 	}
-	if (is_root()) {
-		images = must_alloc(n * (size_t)o->images);
-		for (int64_t id = 0; id < o->images; id++)
-			gf_bench_pixels(images + (size_t)id * n, n, id);
-	} else {
+	if (!is_root())
 		buf = must_alloc(n);
-	}
 	for (int frames = 1; frames >= 0; frames--) {
 		int64_t moved = 0, sent = 0, tot[3] = { 0, 0, 0 }, all[3] = { 0, 0, 0 };
 		int ok = 1;
@@ -637,8 +634,6 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		}
 		ok = all_ok(ok);
 		if (is_root()) {
-			struct gf_stats st = gf_bench_stats_of(t, (size_t)o->reps);
-
 			gf_bench_row(b, frames ? "mpi_frames" : "mmap_paths",
 				     frames ? "%lld images of %lldx%lld bytes in MPI messages, %d "
 					      "worker ranks"
@@ -646,14 +641,7 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 					      "their slice by offset, %d worker ranks",
 				     (long long)o->images, (long long)o->width,
 				     (long long)o->height, mpi->size - 1);
-			gf_bench_int(b, "images", o->images);
-			gf_bench_int(b, "image_bytes", (int64_t)n);
-			gf_bench_int(b, "bytes_moved", moved);
-			gf_bench_int(b, "bytes_sent", sent);
-			gf_bench_int(b, "bytes_received", all[2]);
-			gf_bench_stats(b, "time_s", &st, 1);
-			gf_bench_check(b, ok);
-			gf_bench_end(b);
+			gf_bench_paths_row(b, o, moved, sent, all[2], t, ok);
 		}
 	}
 	close(fd);

@@ -283,11 +283,10 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
 	size_t n = (size_t)(o->width * o->height);
-	uint64_t want = gf_bench_images_checksum(o), got;
-	uint8_t *images = malloc(n * (size_t)o->images), *msg = NULL;
+	uint64_t want, got;
+	uint8_t *images = gf_bench_images(o, &want), *msg = NULL;
 	double *t = malloc((size_t)o->reps * sizeof(double));
 	int fd = -1, ok = 1, err = 0;
-	struct gf_stats st;
 
 	if (images)
 		msg = malloc(n * (size_t)o->images);
@@ -295,9 +294,6 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		err = -ENOMEM;
 		goto out;
 	}
-	for (int64_t id = 0; id < o->images; id++)
-		gf_bench_pixels(images + (size_t)id * n, n, id);
-
 	for (int rep = -1; rep < o->reps; rep++) {
 		double t0 = gf_clock_now();
 
@@ -312,17 +308,11 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			t[rep] = gf_clock_now() - t0;
 		ok = ok && got == want;
 	}
-	st = gf_bench_stats_of(t, (size_t)o->reps);
 	gf_bench_row(b, "omp_frames", "%lld images of %lldx%lld bytes, %d threads",
 		     (long long)o->images, (long long)o->width, (long long)o->height, o->workers);
-	gf_bench_int(b, "images", o->images);
-	gf_bench_int(b, "image_bytes", (int64_t)n);
-	gf_bench_int(b, "bytes_moved", o->images * (int64_t)n);
-	gf_bench_stats(b, "time_s", &st, 1);
-	gf_bench_check(b, ok);
-	gf_bench_end(b);
+	gf_bench_paths_row(b, o, o->images * (int64_t)n, -1, -1, t, ok);
 
-	fd = gf_bench_image_file(o, NULL, 0);
+	fd = gf_bench_image_file(o, images, NULL, 0);
 	if (fd < 0) {
 		err = fd;
 		goto out;
@@ -344,14 +334,8 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			t[rep] = gf_clock_now() - t0;
 		ok = ok && !bad && got == want;
 	}
-	st = gf_bench_stats_of(t, (size_t)o->reps);
 	gf_bench_row(b, "omp_paths", "each thread maps its slice of the file by offset");
-	gf_bench_int(b, "images", o->images);
-	gf_bench_int(b, "image_bytes", (int64_t)n);
-	gf_bench_int(b, "bytes_moved", o->images * (int64_t)sizeof(int64_t));
-	gf_bench_stats(b, "time_s", &st, 1);
-	gf_bench_check(b, ok);
-	gf_bench_end(b);
+	gf_bench_paths_row(b, o, o->images * (int64_t)sizeof(int64_t), -1, -1, t, ok);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -1157,8 +1157,8 @@ static int paths_worker(int w, int in, int out, void *arg)
 static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
 	size_t n = (size_t)(o->width * o->height);
-	uint64_t want = gf_bench_images_checksum(o);
-	uint8_t *images = malloc(n * (size_t)o->images);
+	uint64_t want;
+	uint8_t *images = gf_bench_images(o, &want);
 	double *t = malloc((size_t)o->reps * sizeof(double));
 	struct paths_arg a = { -1, n };
 	int rc = 0;
@@ -1168,9 +1168,7 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		free(t);
 		return -ENOMEM;
 	}
-	for (int64_t id = 0; id < o->images; id++)
-		gf_bench_pixels(images + (size_t)id * n, n, id);
-	a.fd = gf_bench_image_file(o, NULL, 0);
+	a.fd = gf_bench_image_file(o, images, NULL, 0);
 	if (a.fd < 0) {
 		rc = a.fd;
 		goto out;
@@ -1219,8 +1217,6 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		if (crew_end(&crew) && rc == 0)
 			rc = -ECHILD;
 		if (rc == 0) {
-			struct gf_stats st = gf_bench_stats_of(t, (size_t)o->reps);
-
 			gf_bench_row(b, frames ? "pipe_frames" : "mmap_paths",
 				     frames ? "%lld images of %lldx%lld bytes through pipes, %d "
 					      "workers"
@@ -1228,14 +1224,7 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 					      "slice by offset, %d workers",
 				     (long long)o->images, (long long)o->width,
 				     (long long)o->height, o->workers);
-			gf_bench_int(b, "images", o->images);
-			gf_bench_int(b, "image_bytes", (int64_t)n);
-			gf_bench_int(b, "bytes_moved", moved);
-			gf_bench_int(b, "bytes_sent", sent);
-			gf_bench_int(b, "bytes_received", received);
-			gf_bench_stats(b, "time_s", &st, 1);
-			gf_bench_check(b, ok);
-			gf_bench_end(b);
+			gf_bench_paths_row(b, o, moved, sent, received, t, ok);
 		}
 	}
 out:

@@ -709,26 +709,31 @@ uint64_t gf_bench_checksum(const uint8_t *buf, size_t n)
 	return s;
 }
 
-int gf_bench_image_file(const struct gf_bench_opts *o, char *path, size_t len)
+uint8_t *gf_bench_images(const struct gf_bench_opts *o, uint64_t *sum)
 {
 	size_t n = (size_t)(o->width * o->height);
+	uint8_t *images = malloc(n * (size_t)o->images);
+
+	*sum = 0;
+	for (int64_t id = 0; images && id < o->images; id++) {
+		gf_bench_pixels(images + (size_t)id * n, n, id);
+		*sum += gf_bench_checksum(images + (size_t)id * n, n);
+	}
+	return images;
+}
+
+int gf_bench_image_file(const struct gf_bench_opts *o, const uint8_t *images, char *path,
+			size_t len)
+{
 	const char *dir = getenv("TMPDIR");
 	char name[4096];
-	uint8_t *buf;
-	int fd, rc = 0;
+	int fd, rc;
 
 	snprintf(name, sizeof(name), "%s/gilfree-images-XXXXXX", dir && *dir ? dir : "/tmp");
 	fd = mkstemp(name);
 	if (fd < 0)
 		return -errno;
-	buf = malloc(n);
-	if (!buf)
-		rc = -ENOMEM;
-	for (int64_t id = 0; id < o->images && rc == 0; id++) {
-		gf_bench_pixels(buf, n, id);
-		rc = gf_write_full(fd, buf, n);
-	}
-	free(buf);
+	rc = gf_write_full(fd, images, (size_t)(o->width * o->height * o->images));
 	if (rc || !path || snprintf(path, len, "%s", name) >= (int)len) {
 		unlink(name);
 		if (rc || path) {
@@ -796,22 +801,6 @@ int gf_bench_map_checksum(int fd, int64_t offset, size_t n, uint64_t *sum)
 	return 0;
 }
 
-uint64_t gf_bench_images_checksum(const struct gf_bench_opts *o)
-{
-	size_t n = (size_t)(o->width * o->height);
-	uint8_t *buf = malloc(n);
-	uint64_t sum = 0;
-
-	if (!buf)
-		return 0;
-	for (int64_t id = 0; id < o->images; id++) {
-		gf_bench_pixels(buf, n, id);
-		sum += gf_bench_checksum(buf, n);
-	}
-	free(buf);
-	return sum;
-}
-
 void gf_bench_latency_row(struct gf_bench_out *b, const char *method, const char *title,
 			  int64_t size, const double *samples, size_t n, int ok)
 {
@@ -872,6 +861,23 @@ void gf_bench_grain_row(struct gf_bench_out *b, int64_t grain_us, int64_t tasks,
 	gf_bench_stats(b, "seq_s", &s, 1);
 	gf_bench_stats(b, "par_s", &p, 1);
 	gf_bench_num(b, "speedup", p.median > 0 ? s.median / p.median : 0);
+	gf_bench_check(b, ok);
+	gf_bench_end(b);
+}
+
+void gf_bench_paths_row(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t moved,
+			int64_t sent, int64_t received, const double *t, int ok)
+{
+	struct gf_stats st = gf_bench_stats_of(t, (size_t)o->reps);
+
+	gf_bench_int(b, "images", o->images);
+	gf_bench_int(b, "image_bytes", o->width * o->height);
+	gf_bench_int(b, "bytes_moved", moved);
+	if (sent >= 0) {
+		gf_bench_int(b, "bytes_sent", sent);
+		gf_bench_int(b, "bytes_received", received);
+	}
+	gf_bench_stats(b, "time_s", &st, 1);
 	gf_bench_check(b, ok);
 	gf_bench_end(b);
 }

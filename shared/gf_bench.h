@@ -213,12 +213,20 @@ void gf_bench_pixels(uint8_t *buf, size_t n, int64_t id);
 uint64_t gf_bench_checksum(const uint8_t *buf, size_t n);
 
 /*
- * Writes o->images images of o->width * o->height bytes one after the other into a new
- * temporary file and returns its fd (the caller closes it), or a negative errno. With path
- * NULL the file is unlinked at once, so nothing is left behind. Otherwise its name is written
- * into path (len bytes) for other processes to open, and the caller unlinks it.
+ * Makes o->images images of o->width * o->height bytes, one after the other in a new buffer
+ * (the caller frees it), and their total checksum in *sum: what every paths run must get.
+ * Returns NULL when out of memory.
  */
-int gf_bench_image_file(const struct gf_bench_opts *o, char *path, size_t len);
+uint8_t *gf_bench_images(const struct gf_bench_opts *o, uint64_t *sum);
+
+/*
+ * Writes the images of gf_bench_images into a new temporary file and returns its fd (the
+ * caller closes it), or a negative errno. With path NULL the file is unlinked at once, so
+ * nothing is left behind. Otherwise its name is written into path (len bytes) for other
+ * processes to open, and the caller unlinks it.
+ */
+int gf_bench_image_file(const struct gf_bench_opts *o, const uint8_t *images, char *path,
+			size_t len);
 
 /*
  * Maps the n bytes at offset of fd (any offset: the mapping starts at the page below it),
@@ -226,9 +234,6 @@ int gf_bench_image_file(const struct gf_bench_opts *o, char *path, size_t len);
  * Thread-safe; what a worker given only an offset does.
  */
 int gf_bench_map_checksum(int fd, int64_t offset, size_t n, uint64_t *sum);
-
-/* The checksum of all o->images images, computed here: what every paths run must get. */
-uint64_t gf_bench_images_checksum(const struct gf_bench_opts *o);
 
 /*
  * The common rows. A latency row: size, lat_us (the samples, seconds per one-way trip),
@@ -258,6 +263,15 @@ uint64_t gf_bench_grain_seq(int64_t units, int64_t tasks, int reps, double *seq)
  */
 void gf_bench_grain_row(struct gf_bench_out *b, int64_t grain_us, int64_t tasks, const double *seq,
 			const double *par, int reps, int ok);
+
+/*
+ * Completes the row begun with gf_bench_row for one way of moving the images: images,
+ * image_bytes, bytes_moved (what crossed between owners: pixels or offsets), bytes_sent and
+ * bytes_received (left out when sent is negative: nothing was sent, only copied or mapped),
+ * time_s (t[0..o->reps)), ok; and prints it.
+ */
+void gf_bench_paths_row(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t moved,
+			int64_t sent, int64_t received, const double *t, int ok);
 
 /* Memory of a process from /proc/<pid>/smaps_rollup (pid 0: this process), in KiB. */
 struct gf_mem {

@@ -172,30 +172,39 @@ static void test_images(void)
 {
 	struct gf_bench_opts o;
 	char err[256], path[4096];
-	uint8_t *img;
-	uint64_t sum, all = 0;
+	uint8_t *img, *images;
+	uint64_t sum, all = 0, want;
 	int fd;
 
 	CU_ASSERT_EQUAL(parse("bench ipc --images 3 --width 33 --height 7", &o, err), 0);
 	img = malloc(33 * 7);
-	fd = gf_bench_image_file(&o, NULL, 0);
+	images = gf_bench_images(&o, &want);
+	if (!img || !images) {
+		CU_FAIL("out of memory");
+		free(img);
+		free(images);
+		return;
+	}
+	fd = gf_bench_image_file(&o, images, NULL, 0);
 	CU_ASSERT(fd >= 0);
 	for (int id = 0; id < 3 && fd >= 0; id++) {
 		gf_bench_pixels(img, 33 * 7, id);
+		CU_ASSERT_EQUAL(memcmp(images + id * 33 * 7, img, 33 * 7), 0);
 		CU_ASSERT_EQUAL(gf_bench_map_checksum(fd, id * 33 * 7, 33 * 7, &sum), 0);
 		CU_ASSERT_EQUAL(sum, gf_bench_checksum(img, 33 * 7));
 		all += sum;
 	}
-	CU_ASSERT_EQUAL(all, gf_bench_images_checksum(&o));
+	CU_ASSERT_EQUAL(all, want);
 	if (fd >= 0)
 		close(fd);
 	/* by name: it exists until the caller unlinks it */
-	fd = gf_bench_image_file(&o, path, sizeof(path));
+	fd = gf_bench_image_file(&o, images, path, sizeof(path));
 	CU_ASSERT(fd >= 0);
 	CU_ASSERT_EQUAL(access(path, R_OK), 0);
 	CU_ASSERT_EQUAL(unlink(path), 0);
 	if (fd >= 0)
 		close(fd);
+	free(images);
 	free(img);
 }
 
