@@ -871,7 +871,7 @@ static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 		"a MAP_SHARED int64 under a process-shared mutex (Value with its lock)",
 		"a manager process, a round trip over pipes per increment (Manager)",
 	};
-	int n = o->workers, reps = kind == COUNT_MANAGER ? 1 : o->reps, rc = 0;
+	int n = o->workers, reps = o->reps, rc = 0;
 	int req[2] = { -1, -1 }, *rep_r = calloc((size_t)n + 1, sizeof(int));
 	int *rep_w = calloc((size_t)n + 1, sizeof(int));
 	double *t = malloc((size_t)reps * sizeof(double));
@@ -974,8 +974,7 @@ static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 	if (rc == 0) {
 		struct gf_stats st = gf_bench_stats_of(t, (size_t)reps);
 
-		gf_bench_row(b, names[kind], "%s%s", titles[kind],
-			     kind == COUNT_MANAGER ? ", one run after a warm-up" : "");
+		gf_bench_row(b, names[kind], "%s", titles[kind]);
 		gf_bench_int(b, "workers", n);
 		gf_bench_int(b, "count", o->count);
 		gf_bench_stats(b, "ns_per_inc", &st, 1e9 / (double)o->count);
