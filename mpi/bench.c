@@ -454,15 +454,8 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		}
 		ok = all_ok(ok);
 		if (is_root()) {
-			struct gf_stats st = gf_bench_stats_of(t, (size_t)o->reps);
-
 			gf_bench_row(b, names[k], "%s", titles[k]);
-			gf_bench_int(b, "workers", mpi->size);
-			gf_bench_int(b, "count", o->count);
-			gf_bench_stats(b, "ns_per_inc", &st, 1e9 / (double)o->count);
-			gf_bench_int(b, "final", final);
-			gf_bench_check(b, ok);
-			gf_bench_end(b);
+			gf_bench_counter_row(b, o, mpi->size, t, o->reps, final, ok);
 		}
 	}
 	MPI_Win_free(&win);

@@ -214,7 +214,6 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	for (int k = COUNT_ATOMIC; k <= COUNT_REDUCTION; k++) {
 		int64_t c = 0;
 		int ok = 1;
-		struct gf_stats st;
 
 		/* each rep after one warm-up; a wrong final count in any of them is reported */
 		for (int rep = -1; rep < o->reps; rep++) {
@@ -225,14 +224,8 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 				t[rep] = gf_clock_now() - t0;
 			ok = ok && c == o->count;
 		}
-		st = gf_bench_stats_of(t, (size_t)o->reps);
 		gf_bench_row(b, names[k], "%s", titles[k]);
-		gf_bench_int(b, "workers", o->workers);
-		gf_bench_int(b, "count", o->count);
-		gf_bench_stats(b, "ns_per_inc", &st, 1e9 / (double)o->count);
-		gf_bench_int(b, "final", c);
-		gf_bench_check(b, ok);
-		gf_bench_end(b);
+		gf_bench_counter_row(b, o, o->workers, t, o->reps, c, ok);
 	}
 	free(t);
 	return 0;

@@ -972,15 +972,8 @@ static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 	if (crew_end(&crew) && rc == 0)
 		rc = -ECHILD;
 	if (rc == 0) {
-		struct gf_stats st = gf_bench_stats_of(t, (size_t)reps);
-
 		gf_bench_row(b, names[kind], "%s", titles[kind]);
-		gf_bench_int(b, "workers", n);
-		gf_bench_int(b, "count", o->count);
-		gf_bench_stats(b, "ns_per_inc", &st, 1e9 / (double)o->count);
-		gf_bench_int(b, "final", final);
-		gf_bench_check(b, final == o->count);
-		gf_bench_end(b);
+		gf_bench_counter_row(b, o, n, t, reps, final, final == o->count);
 	}
 out:
 	if (req[1] >= 0)

@@ -865,6 +865,19 @@ void gf_bench_grain_row(struct gf_bench_out *b, int64_t grain_us, int64_t tasks,
 	gf_bench_end(b);
 }
 
+void gf_bench_counter_row(struct gf_bench_out *b, const struct gf_bench_opts *o, int workers,
+			  const double *t, int reps, int64_t final, int ok)
+{
+	struct gf_stats st = gf_bench_stats_of(t, (size_t)reps);
+
+	gf_bench_int(b, "workers", workers);
+	gf_bench_int(b, "count", o->count);
+	gf_bench_stats(b, "ns_per_inc", &st, 1e9 / (double)o->count);
+	gf_bench_int(b, "final", final);
+	gf_bench_check(b, ok);
+	gf_bench_end(b);
+}
+
 void gf_bench_paths_row(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t moved,
 			int64_t sent, int64_t received, const double *t, int ok)
 {

@@ -273,6 +273,13 @@ void gf_bench_grain_row(struct gf_bench_out *b, int64_t grain_us, int64_t tasks,
 void gf_bench_paths_row(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t moved,
 			int64_t sent, int64_t received, const double *t, int ok);
 
+/*
+ * Completes the row begun with gf_bench_row for one way of sharing a counter: workers, count
+ * (o->count), ns_per_inc (t[0..reps) per increment), final, ok; and prints it.
+ */
+void gf_bench_counter_row(struct gf_bench_out *b, const struct gf_bench_opts *o, int workers,
+			  const double *t, int reps, int64_t final, int ok);
+
 /* Memory of a process from /proc/<pid>/smaps_rollup (pid 0: this process), in KiB. */
 struct gf_mem {
 	int64_t rss_kb;
