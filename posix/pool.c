@@ -85,13 +85,14 @@ static void pool_fail(struct gf_pool *p, int rc)
 	fail_jobs(p, rc);
 }
 
-/* Starts a worker in slot i, with two fresh pipes. */
+/* Starts a worker in slot i, with two fresh pipes; the slot's count of early deaths stays. */
 static int slot_start(struct gf_pool *p, int i)
 {
 	struct slot *s = &p->s[i];
-	int rc;
+	int rc, early = s->early;
 
 	memset(s, 0, sizeof(*s));
+	s->early = early;
 	rc = gf_proc_start_piped(&p->procs[i], i, p->how, &s->tfd, &s->rfd, p->err, sizeof(p->err));
 	return rc ? rc : gf_fd_set_nonblock(s->tfd, 1);
 }
@@ -440,7 +441,10 @@ void gf_pool_job_free(struct gf_pool_job *j)
 	if (!j)
 		return;
 	p = j->pool;
-	/* Workers still hold chunks that point into this job: let them finish first. */
+	/* Nothing more of this job is handed out (dispatch skips a job with an error)... */
+	if (!j->error && j->ndone < j->n)
+		j->error = -ECANCELED;
+	/* ...but workers still hold chunks that point into it: let them finish first. */
 	while (j->holders > 0 && !p->finished && step(p) == 0)
 		;
 	if (j->holders > 0)
@@ -476,8 +480,6 @@ int gf_pool_map(struct gf_pool *p, const struct gf_task *tasks, size_t n, size_t
 	if (!rc && n)
 		memcpy(results, j->results, n * sizeof(*results));
 	/* A failed map leaves the pool unusable only if the pool itself failed. */
-	if (rc)
-		j->error = j->error ? j->error : rc;
 	gf_pool_job_free(j);
 	return rc;
 }
