@@ -36,7 +36,7 @@ int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struc
 	struct gf_task *out = calloc(n + (size_t)w, sizeof(*out));
 	struct gf_gather g = { .rfds = &r[0], .nr = 1, .out_fd = -1 };
 	char err[256] = "out of memory";
-	double t0 = gf_clock_now();
+	double t0;
 
 	(void)px;
 	if (!procs || !out)
@@ -45,6 +45,7 @@ int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struc
 	memcpy(out, tasks, n * sizeof(*tasks));
 	for (size_t i = n; i < n + (size_t)w; i++)
 		out[i].workload = GF_SENTINEL;
+	t0 = gf_clock_now(); /* the phases start with the pipes, as sum's and the pool's do */
 	if ((rc = gf_pipe_cloexec(t)) || (rc = gf_pipe_cloexec(r))) {
 		snprintf(err, sizeof(err), "cannot make the queue's pipes: %s", strerror(-rc));
 		goto out;
@@ -57,9 +58,8 @@ int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struc
 	}
 	/* Every worker has its ends now: the parent keeps only the task writer and the result
 	   reader, so a result pipe that ends means every worker has gone. */
-	close(t[0]);
-	close(r[1]);
-	t[0] = r[1] = -1;
+	gf_fd_close(&t[0]);
+	gf_fd_close(&r[1]);
 	if ((rc = gf_fd_set_nonblock(t[1], 1))) {
 		snprintf(err, sizeof(err), "task pipe: %s", strerror(-rc));
 		goto out;
@@ -74,10 +74,8 @@ out:
 		gf_procs_stop(procs, started);
 	}
 	for (int i = 0; i < 2; i++) {
-		if (t[i] >= 0)
-			close(t[i]);
-		if (r[i] >= 0)
-			close(r[i]);
+		gf_fd_close(&t[i]);
+		gf_fd_close(&r[i]);
 	}
 	free(procs);
 	free(out);

@@ -113,8 +113,12 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 	if (argc > 1 && be->bench && strcmp(argv[1], "bench") == 0)
 		return be->bench(ctx, argc - 1, argv + 1);
 	rc = gf_options_parse(argc, argv, &be->cli, &o, err, sizeof(err));
-	if (rc == 0 && !o.help && !o.version && be->check)
+	if (rc == 0 && !o.help && !o.version && be->check) {
 		rc = be->check(ctx, &o, err, sizeof(err));
+		/* the backend may have set the worker count (MPI: the world size) */
+		if (rc == 0)
+			rc = gf_options_check(&o, err, sizeof(err));
+	}
 	if (rc == -ENOMEM) {
 		if (be->root)
 			fprintf(stderr, "%s: out of memory\n", be->cli.prog);
@@ -149,9 +153,10 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 
 	for (int rep = -1; rep < o.reps; rep++) {
 		struct gf_rep r = { .seconds = -1.0, .notes = report.notes };
-		double t0 = gf_clock_now(), wall;
+		double t0, wall;
 
 		memset(s.got, 0, s.ntasks * sizeof(*s.got));
+		t0 = gf_clock_now();
 		if (be->run(ctx, &o, s.tasks, s.ntasks, s.got, &r))
 			goto out;
 		wall = gf_clock_now() - t0;
