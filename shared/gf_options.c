@@ -185,11 +185,8 @@ static int workers_from_env(const char *var, struct gf_options *opts, char *err,
 	return 0;
 }
 
-/*
- * Each size is in range, but the driver keeps one timing per task (and per worker) and
- * repetition: refuse up front what would exhaust memory, rather than fail in calloc.
- */
-static int check_samples(const struct gf_options *opts, char *err, size_t errlen)
+/* Each size is in range, but the driver keeps one timing per task and repetition. */
+int gf_options_check(const struct gf_options *opts, char *err, size_t errlen)
 {
 	int64_t tasks = opts->workers;
 
@@ -435,7 +432,7 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 		goto fail;
 	if (!opts->workers_given && (rc = workers_from_env(cli->workers_env, opts, err, errlen)))
 		goto fail;
-	if ((rc = check_samples(opts, err, errlen)) != 0)
+	if ((rc = gf_options_check(opts, err, errlen)) != 0)
 		goto fail;
 	return 0;
 fail:

@@ -78,6 +78,14 @@ struct gf_cli {
 int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_options *opts,
 		     char *err, size_t errlen);
 
+/*
+ * The checks that span options: one timing per task (and per worker) and repetition must fit
+ * GF_MAX_SAMPLES, so what would exhaust memory is refused up front, not found in calloc.
+ * gf_options_parse runs it; run it again after changing opts->workers. Returns 0 or -EINVAL
+ * with a message in err.
+ */
+int gf_options_check(const struct gf_options *opts, char *err, size_t errlen);
+
 /* Frees what gf_options_parse allocated. Safe on a zeroed or already released struct. */
 void gf_options_release(struct gf_options *opts);
 
