@@ -473,12 +473,16 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	/* rank 0 calibrates alone and every rank takes its unit, so all turn a grain into the
 	   same units */
 	double unit = is_root() ? gf_bench_calibrate() : 0;
+	/* the tasks per grain are dealt to the ranks, whatever --workers says */
+	struct gf_bench_opts ranks = *o;
 
+	ranks.workers = mpi->size;
+	gf__mpi_barrier(mpi); /* the others wait asleep, not spinning beside the calibration */
 	MPI_Bcast(&unit, 1, MPI_DOUBLE, 0, WORLD);
 	gf_bench_set_unit(unit);
 	gf_bench_note(b, "one unit of work is %.3f ns", unit * 1e9);
 	for (int64_t g = o->min_grain_us; g; g = gf_bench_next_grain(o, g)) {
-		int64_t tasks = gf_bench_grain_tasks(o, g);
+		int64_t tasks = gf_bench_grain_tasks(&ranks, g);
 		int64_t units = gf_bench_units((double)g * 1e-6);
 		uint64_t want = 0;
 		int ok = 1;
@@ -580,6 +584,7 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	if (!opened) {
 		if (fd >= 0)
 			close(fd);
+		free(images);
 		free(t);
 		return -EIO;
 	}

@@ -113,7 +113,7 @@ static int handoff(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_
 	double *t;
 
 	gf_bench_iters(o, size, &iters, &warmup);
-	t = malloc((size_t)iters * sizeof(double));
+	t = calloc((size_t)iters, sizeof(double)); /* zeros, if a short team times nothing */
 	if (!buf || !t) {
 		free(buf);
 		free(t);

@@ -871,10 +871,10 @@ static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 		"a MAP_SHARED int64 under a process-shared mutex (Value with its lock)",
 		"a manager process, a round trip over pipes per increment (Manager)",
 	};
-	int n = o->workers, reps = o->reps, rc = 0;
+	int n = o->workers, rc = 0, ok = 1;
 	int req[2] = { -1, -1 }, *rep_r = calloc((size_t)n + 1, sizeof(int));
 	int *rep_w = calloc((size_t)n + 1, sizeof(int));
-	double *t = malloc((size_t)reps * sizeof(double));
+	double *t = malloc((size_t)o->reps * sizeof(double));
 	struct counter_arg a = { kind, o, NULL, -1, rep_r };
 	struct crew crew = { 0 };
 	pthread_mutexattr_t ma;
@@ -886,14 +886,14 @@ static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 		rc = -ENOMEM;
 		goto out;
 	}
+	for (int i = 0; i <= n; i++)
+		rep_r[i] = rep_w[i] = -1;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
 	pthread_mutex_init(&a.shm->mutex, &ma);
 	pthread_mutexattr_destroy(&ma);
 
 	if (kind == COUNT_MANAGER) {
-		for (int i = 0; i <= n; i++)
-			rep_r[i] = rep_w[i] = -1;
 		if (pipe(req)) {
 			rc = -errno;
 			goto out;
@@ -923,17 +923,14 @@ static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 				_exit(1);
 			_exit(manager(req[0], rep_w));
 		}
-		close(req[0]);
-		req[0] = -1;
-		for (int i = 0; i <= n; i++) {
-			close(rep_w[i]);
-			rep_w[i] = -1;
-		}
+		gf_fd_close(&req[0]);
+		for (int i = 0; i <= n; i++)
+			gf_fd_close(&rep_w[i]);
 		a.request = req[1];
 	}
 	{
 		/* a worker keeps the request pipe and the reply pipes (its own among them) */
-		int keep[KEEP_MAX], nkeep = 0;
+		int keep[KEEP_MAX] = { 0 }, nkeep = 0;
 
 		if (kind == COUNT_MANAGER) {
 			keep[nkeep++] = req[1];
@@ -944,7 +941,8 @@ static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 	}
 	if (rc)
 		goto out;
-	for (int rep = -1; rep < reps && rc == 0; rep++) {
+	/* each rep after one warm-up; a wrong final count in any of them is reported */
+	for (int rep = -1; rep < o->reps && rc == 0; rep++) {
 		struct record r;
 		double t0;
 
@@ -966,25 +964,20 @@ static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 			final = a.shm->locked;
 		else
 			rc = manager_ask(req[1], rep_r[n], n, 0, &final);
-		if (final != o->count)
-			break;
+		ok = ok && final == o->count;
 	}
 	if (crew_end(&crew) && rc == 0)
 		rc = -ECHILD;
 	if (rc == 0) {
 		gf_bench_row(b, names[kind], "%s", titles[kind]);
-		gf_bench_counter_row(b, o, n, t, reps, final, final == o->count);
+		gf_bench_counter_row(b, o, n, t, o->reps, final, ok);
 	}
 out:
-	if (req[1] >= 0)
-		close(req[1]); /* the manager sees EOF once the workers are gone too */
-	if (req[0] >= 0)
-		close(req[0]);
+	gf_fd_close(&req[1]); /* the manager sees EOF once the workers are gone too */
+	gf_fd_close(&req[0]);
 	for (int i = 0; rep_r && rep_w && i <= n; i++) {
-		if (rep_r[i] > 0)
-			close(rep_r[i]);
-		if (rep_w[i] > 0)
-			close(rep_w[i]);
+		gf_fd_close(&rep_r[i]);
+		gf_fd_close(&rep_w[i]);
 	}
 	if (mgr > 0 && reap(mgr, "manager") && rc == 0)
 		rc = -ECHILD;
@@ -1040,8 +1033,8 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	static const int64_t chunksizes[] = { 1, 4, 16, 64 };
 	double *seq = malloc((size_t)o->reps * sizeof(double));
 	double *par = malloc((size_t)o->reps * sizeof(double));
-	struct gf_task *t = calloc(20000, sizeof(*t)); /* gf_bench_grain_tasks' most */
-	struct gf_result *res = calloc(20000, sizeof(*res));
+	struct gf_task *t = calloc(GF_BENCH_MAX_TASKS, sizeof(*t));
+	struct gf_result *res = calloc(GF_BENCH_MAX_TASKS, sizeof(*res));
 	struct gf_pool *pool = NULL;
 	char err[256];
 	int rc = -ENOMEM;

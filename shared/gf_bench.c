@@ -668,7 +668,7 @@ int64_t gf_bench_grain_tasks(const struct gf_bench_opts *o, int64_t grain_us)
 
 	if (t < least)
 		t = least;
-	return t > 20000 ? 20000 : t;
+	return t > GF_BENCH_MAX_TASKS ? GF_BENCH_MAX_TASKS : t;
 }
 
 /* ---- paths, not frames ---- */

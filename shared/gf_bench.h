@@ -45,7 +45,7 @@ struct gf_bench_opts {
 	int iters;             /* timed iterations per point, small sizes (1000) */
 	int warmup;            /* untimed iterations before them (100) */
 	int workers;           /* counter, grain, paths: worker count (2, the core count here) */
-	int64_t count;         /* counter: total increments K (1,000,000) */
+	int64_t count;         /* counter: total increments K (100,000) */
 	int64_t min_grain_us;  /* grain: the first grain, microseconds (1) */
 	int64_t max_grain_us;  /* grain: the last grain, microseconds (100,000) */
 	int reps;              /* grain, paths, startup: timed repetitions (5) */
@@ -199,9 +199,12 @@ uint64_t gf_bench_work_expect(int64_t units);
 /* The grains of the sweep: o->min_grain_us times 10 up to o->max_grain_us; 0 past the end. */
 int64_t gf_bench_next_grain(const struct gf_bench_opts *o, int64_t grain_us);
 
+/* The most tasks of one grain point. */
+#define GF_BENCH_MAX_TASKS 20000
+
 /*
  * Tasks per grain point: enough that the sequential run takes about 0.1 s, at least
- * 2 per worker and at most 20000.
+ * 2 per worker and at most GF_BENCH_MAX_TASKS.
  */
 int64_t gf_bench_grain_tasks(const struct gf_bench_opts *o, int64_t grain_us);
 
