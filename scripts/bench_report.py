@@ -22,9 +22,10 @@ import subprocess
 import sys
 import time
 
-from gfutil import EXPERIMENTS, MPI_ENV, run_child
+from gfreport import _dat, gnuplot_terminals
+from gfutil import (EXPERIMENTS, MPI_ENV, ROOT, OneLineParser, RecordsError, int_in,
+                    read_records, run_child)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY_BENCH = os.path.join(ROOT, "scripts", "py_bench.py")
 BINARIES = (("omp", "gilfree-omp"), ("posix", "gilfree-posix"), ("mpi", "gilfree-mpi"))
 
@@ -69,17 +70,19 @@ def collect(build, out_dir=None, quick=False, workers=2, progress=None, experime
     mpiexec = shutil.which("mpiexec") or "mpiexec"
     args = QUICK if quick else FULL
     records, failures = [], []
-    plan = []
+    plan = []  # (what it is, argv)
     for backend, name in BINARIES:
         exe = os.path.join(build, "bin", name)
         if not os.access(exe, os.X_OK):
             continue
         for exp in experiments:
-            pre = [mpiexec, "-n", str(workers)] if backend == "mpi" else []
-            extra = [] if exp in ("startup", "ipc") else ["--workers", str(workers)]
-            if backend == "mpi":
-                extra = []  # the world size is the worker count
-            plan.append(pre + [exe, "bench", exp] + args[exp] + extra + ["--format", "json"])
+            if backend == "mpi":  # the world size is the worker count
+                pre, extra = [mpiexec, "-n", str(workers)], []
+            else:
+                pre = []
+                extra = [] if exp in ("startup", "ipc") else ["--workers", str(workers)]
+            plan.append((f"{backend} {exp}", pre + [exe, "bench", exp] + args[exp] + extra
+                         + ["--format", "json"]))
     for exp in experiments:
         extra = list(args[exp]) if quick else list(PY_FULL.get(exp, args[exp]))
         if exp == "startup":
@@ -88,13 +91,13 @@ def collect(build, out_dir=None, quick=False, workers=2, progress=None, experime
                 extra += ["--mpi", mpi, "--mpiexec", mpiexec]
         if exp not in ("ipc",):
             extra += ["--workers", str(workers)]
-        plan.append([sys.executable, PY_BENCH, exp] + extra + ["--format", "json"])
-    for argv in plan:
+        plan.append((f"python {exp}", [sys.executable, PY_BENCH, exp] + extra
+                     + ["--format", "json"]))
+    for what, argv in plan:
         t0 = time.monotonic()
         recs, bad = _run(argv, env, 600)
         if progress:
-            progress(f"{' '.join(os.path.basename(a) for a in argv[:4])}: "
-                     f"{time.monotonic() - t0:.1f} s{'' if not bad else ' FAILED'}")
+            progress(f"{what}: {time.monotonic() - t0:.1f} s{'' if not bad else ' FAILED'}")
         records += recs or []
         if bad:
             failures.append(bad)
@@ -174,52 +177,41 @@ def label(r):
 
 # ---- plots ----
 
-def _gnuplot_term():
-    exe = shutil.which("gnuplot")
-    if not exe:
-        return None
-    probe = subprocess.run([exe, "-e", "set terminal pngcairo"], capture_output=True, text=True,
-                           timeout=30)
-    return "pngcairo" if probe.returncode == 0 and not probe.stderr.strip() else "png"
-
-
-def _series_files(out_dir, stem, series):
-    """One data file per series: name -> [(x, median, min, max)]. Returns [(file, name)]."""
+def _plot(out_dir, stem, title, xlabel, ylabel, series, terms, logy=True, extra=""):
+    """Writes {stem}.gp and one data file per series ({stem}_0.dat, ...: name -> [(x, median,
+    min, max)]) and draws {stem}.png with gnuplot where terms (gfreport.gnuplot_terminals())
+    has it. Returns (the image or None, why there is none)."""
+    if not series:
+        return None, "no data"
     files = []
     for i, (name, pts) in enumerate(series.items()):
         fn = f"{stem}_{i}.dat"
-        with open(os.path.join(out_dir, fn), "w", encoding="utf-8") as f:
-            f.write(f"# {name}\n# x median min max\n")
-            for p in sorted(pts):
-                f.write(" ".join(f"{v:.9g}" for v in p) + "\n")
+        _dat(out_dir, fn, [f"{name}:", "x", "median", "min", "max"], sorted(pts))
         files.append((fn, name))
-    return files
-
-
-def _plot(out_dir, stem, title, xlabel, ylabel, series, logy=True, extra=""):
-    if not series:
-        return None
-    files = _series_files(out_dir, stem, series)
-    term = _gnuplot_term()
-    body = (f"set termoption noenhanced\nset title '{title}'\nset xlabel '{xlabel}'\nset ylabel '{ylabel}'\n"
-            f"set logscale x\n{'set logscale y' if logy else ''}\nset grid\n"
-            f"set key outside right\n{extra}"
+    png = terms[0] if terms else "png"
+    body = (f"set termoption noenhanced\nset title '{title}'\nset xlabel '{xlabel}'\n"
+            f"set ylabel '{ylabel}'\nset logscale x\n{'set logscale y' if logy else ''}\n"
+            f"set grid\nset key outside right\n{extra}"
             "plot " + ", ".join(f"'{fn}' using 1:2 with linespoints title '{name}'"
                                 for fn, name in files) + "\n")
     with open(os.path.join(out_dir, f"{stem}.gp"), "w", encoding="utf-8") as f:
-        f.write(f"set terminal {term or 'png'} size 1000,600\nset output '{stem}.png'\n{body}")
-    if term is None:
-        return None
+        f.write(f"set terminal {png} size 1000,600\nset output '{stem}.png'\n{body}")
+    if terms is None:
+        return None, "gnuplot not available; data files written"
     r = subprocess.run(["gnuplot", f"{stem}.gp"], cwd=out_dir, capture_output=True, text=True,
                        timeout=60)
-    return f"{stem}.png" if r.returncode == 0 else None
+    if r.returncode != 0:
+        first = (r.stderr.strip().splitlines() or [f"exit {r.returncode}"])[0].strip()
+        return None, f"gnuplot failed: {first}; data files written"
+    return f"{stem}.png", None
 
 
-def _image(md, img, what):
+def _image(md, plotted, what):
+    img, why = plotted
     if img:
         md.append(f"![{what}]({img})\n")
     else:
-        md.append(f"({what}: gnuplot not available; data files written)\n")
+        md.append(f"({what}: {why})\n")
 
 
 # ---- the sections ----
@@ -268,22 +260,25 @@ def section_startup(records, md):
     ]))
 
 
-def section_ipc(records, md, out_dir):
+def section_ipc(records, md, out_dir, terms):
     md.append("### IPC by payload size\n")
     recs = [r for r in pick(records, "ipc") if "size" in r]
     sizes = sorted({r["size"] for r in recs})
     if not sizes:
         md.append("No IPC records.\n")
         return
-    small, large = sizes[0], sizes[-1]
+    large = sizes[-1]
+    # memcpy is the same in every backend: the first backend's stands for all
+    memcpy = next((label(r) for r in recs if r["method"] == "memcpy"), None)
+    shown = [r for r in recs if r["method"] != "memcpy" or label(r) == memcpy]
     rows = []
     seen = set()
-    for r in recs:
+    for r in shown:
         key = label(r)
-        if key in seen or (r["method"] == "memcpy" and any(k.endswith(" memcpy") for k in seen)):
+        if key in seen:
             continue
         seen.add(key)
-        mine = [x for x in recs if label(x) == key]
+        mine = [x for x in shown if label(x) == key]
         s = min(mine, key=lambda x: x["size"])
         lg = max(mine, key=lambda x: x["size"])
         rows.append([r["backend"], r["method"], f"{s['size']} B", spread(s["lat_us"]),
@@ -296,10 +291,7 @@ def section_ipc(records, md, out_dir):
     md.append(table(["backend", "method", "smallest", "latency there", "largest",
                      "bandwidth there", "ok"], rows))
     lat, bw = {}, {}
-    for r in recs:
-        if r["method"] == "memcpy" and label(r) != next(
-                (label(x) for x in recs if x["method"] == "memcpy"), None):
-            continue
+    for r in shown:
         name = "memcpy" if r["method"] == "memcpy" else label(r)
         if not r["method"].endswith("_bw") and isinstance(r.get("lat_us"), dict):
             st = r["lat_us"]
@@ -307,9 +299,9 @@ def section_ipc(records, md, out_dir):
         if r.get("bw_MBps") and "handoff" not in r["method"]:
             bw.setdefault(name, []).append((r["size"], r["bw_MBps"], r["bw_MBps"], r["bw_MBps"]))
     _image(md, _plot(out_dir, "bench_ipc_latency", "IPC latency (half round trip)",
-                     "payload (bytes)", "microseconds", lat), "latency against size")
+                     "payload (bytes)", "microseconds", lat, terms), "latency against size")
     _image(md, _plot(out_dir, "bench_ipc_bandwidth", "IPC bandwidth", "payload (bytes)",
-                     "MB/s", bw), "bandwidth against size")
+                     "MB/s", bw, terms), "bandwidth against size")
     mc = next((r for r in recs if r["method"] == "memcpy" and r["size"] == large), None)
     q = one(records, "ipc", "python", "queue", size=large) or \
         max(pick(records, "ipc", "python", "queue"), key=lambda r: r["size"], default=None)
@@ -349,7 +341,7 @@ def section_counter(records, md):
     ]))
 
 
-def section_grain(records, md, out_dir):
+def section_grain(records, md, out_dir, terms):
     md.append("### Grain size: when parallel starts to win\n")
     series, rows = {}, []
     for r in pick(records, "grain"):
@@ -366,7 +358,7 @@ def section_grain(records, md, out_dir):
               "grain.\n\n")
     md.append(table(["backend and method", "speedup by grain", "crossover"], rows))
     _image(md, _plot(out_dir, "bench_grain_speedup", "Speedup against task grain",
-                     "grain (microseconds)", "speedup", series, logy=False,
+                     "grain (microseconds)", "speedup", series, terms, logy=False,
                      extra="set yrange [0:*]\n"), "speedup against grain")
 
     def at(backend, method, cs):
@@ -418,43 +410,44 @@ def bench_sections(records, out_dir):
           "iterations; every row's checked quantity (echoed bytes, counts, checksums) is in "
           "its ok column. C and Python ran on the same machine in the same run.\n"]
     section_startup(records, md)
-    section_ipc(records, md, out_dir)
+    terms = gnuplot_terminals()  # probed once for all the plots
+    section_ipc(records, md, out_dir, terms)
     section_counter(records, md)
-    section_grain(records, md, out_dir)
+    section_grain(records, md, out_dir, terms)
     section_paths(records, md)
     return "\n".join(md)
 
 
+def bench_fields(rec):
+    """What a bench record lacks, or None; records of other kinds are not read here."""
+    if rec.get("kind") != "bench":
+        return None
+    missing = [k for k in ("backend", "experiment", "method") if k not in rec]
+    return f"lacks {', '.join(missing)}" if missing else None
+
+
 def main(argv):
-    class P(argparse.ArgumentParser):
-        def error(self, message):
-            sys.stderr.write(f"bench_report.py: {message}\n")
-            sys.exit(2)
-    p = P(description=__doc__.split("\n\n")[0],
-          formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = OneLineParser(prog="bench_report.py", description=__doc__.split("\n\n")[0],
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build", default=os.path.join(ROOT, "build"))
     p.add_argument("--out", default=None, help="output folder (default results/bench-<time>)")
     p.add_argument("--quick", action="store_true", help="tiny sizes: a check, not a measurement")
     p.add_argument("--records", nargs="+", help="read bench records instead of running")
-    p.add_argument("-w", "--workers", type=int, default=2)
+    p.add_argument("-w", "--workers", type=int_in("--workers", 1, 1024), default=2)
     a = p.parse_args(argv)
-    if a.workers < 1 or a.workers > 1024:
-        p.error(f"invalid --workers '{a.workers}': must be in [1, 1024]")
     if not a.records and not os.path.isdir(os.path.join(a.build, "bin")):
         p.error(f"invalid --build '{a.build}': no bin folder")
-    for path in a.records or []:
-        if not os.path.isfile(path):
-            p.error(f"invalid --records '{path}': no such file")
+    records, failures = [], []
+    try:  # every record read and checked before anything is written
+        for path in a.records or []:
+            records += read_records(path, check=bench_fields)
+    except RecordsError as e:
+        p.error(str(e))
     out = a.out or os.path.join(ROOT, "results", time.strftime("bench-%Y-%m-%d-%H%M%S"))
     if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
         p.error(f"invalid --out '{out}': exists and is not an empty folder")
     os.makedirs(out, exist_ok=True)
-    if a.records:
-        records, failures = [], []
-        for path in a.records:
-            with open(path, encoding="utf-8") as f:
-                records += [json.loads(x) for x in f if x.strip().startswith("{")]
-    else:
+    if not a.records:
         records, failures = collect(a.build, out, quick=a.quick, workers=a.workers,
                                     progress=lambda s: print(f"# {s}", flush=True))
     md = bench_sections(records, out)

@@ -22,8 +22,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gfreport  # noqa: E402
-from gfutil import (ROOT, MPI_ENV, OneLineParser, int_in, int_list, run_child,  # noqa: E402
-                    version)
+from gfutil import (ROOT, MPI_ENV, OneLineParser, RecordsError, int_in, int_list,  # noqa: E402
+                    read_records, run_child, version)
 
 try:  # the micro-benchmarks, where this tree has them
     import bench_report  # noqa: E402
@@ -318,33 +318,23 @@ def run_matrix(opts, runs, out_dir, progress):
     return records, failures
 
 
+RUN_FIELDS = ("backend", "workload", "class", "workers", "cores", "params", "results",
+              "verified", "seq_s", "par_s", "speedup", "phases", "task_s", "reps")
+
+
+def run_fields(rec):
+    """What a run record lacks, or None; records of other kinds are not checked here."""
+    if gfreport.kind(rec) != "run":
+        return None
+    missing = [k for k in RUN_FIELDS if k not in rec]
+    return f"lacks {', '.join(missing)}" if missing else None
+
+
 def load_records(path):
-    records = []
     try:
-        with open(path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except ValueError as e:
-                    usage_error(f"invalid --records '{path}': line {n} is not json: {e}")
-                if not isinstance(rec, dict):
-                    usage_error(f"invalid --records '{path}': line {n} is not an object")
-                if gfreport.kind(rec) == "run":
-                    missing = [k for k in ("backend", "workload", "class", "workers", "cores",
-                                           "params", "results", "verified", "seq_s", "par_s",
-                                           "speedup", "phases", "task_s", "reps")
-                               if k not in rec]
-                    if missing:
-                        usage_error(f"invalid --records '{path}': line {n} lacks "
-                                    f"{', '.join(missing)}")
-                records.append(rec)
-    except OSError as e:
-        usage_error(f"invalid --records '{path}': {e.strerror}")
-    if not records:
-        usage_error(f"invalid --records '{path}': no records")
-    return records
+        return read_records(path, check=run_fields)
+    except RecordsError as e:
+        usage_error(str(e))
 
 
 # ---- the machine ----------------------------------------------------------------------------

@@ -405,7 +405,7 @@ def slow_pool_section(records):
     headers = ["run", "P", "seq s", "parallel s", "speedup", "busiest worker s", "overhead s",
                "overhead share", "phases (median s)", "once"]
     rows = []
-    for rec in slow or []:
+    for rec in slow:
         par, busy, over = overheads(rec)
         phases = ", ".join(f"{k} {fmt_s(v['median'])}" for k, v in rec["phases"].items())
         once = ", ".join(f"{k} {fmt_s(v)}" for k, v in rec.get("setup_s", {}).items()) or "-"

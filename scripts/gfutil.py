@@ -1,7 +1,8 @@
 """What the scripts share: strict option parsing with one-line errors (exit 2), the project's
-version, the numbers' summary statistics, the environment of MPI runs and a way to run a child
-that leaves nothing behind."""
+version, the reading of records files, the numbers' summary statistics, the environment of MPI
+runs and a way to run a child that leaves nothing behind."""
 import argparse
+import json
 import os
 import re
 import signal
@@ -56,10 +57,7 @@ def int_list(name, lo, hi, max_items=100000):
         for k, item in enumerate(items, 1):
             if item == "":
                 raise argparse.ArgumentTypeError(f"invalid {name} '{s}': empty item {k}")
-            try:
-                out.append(int_in(f"{name} item", lo, hi)(item))
-            except argparse.ArgumentTypeError as e:
-                raise argparse.ArgumentTypeError(str(e)) from None
+            out.append(int_in(f"{name} item", lo, hi)(item))
         return out
 
     return parse
@@ -73,6 +71,41 @@ def version():
         return m.group(1) if m else "unknown"
     except OSError:
         return "unknown"
+
+
+class RecordsError(ValueError):
+    """A records file that cannot be used; the message names the file and the line."""
+
+
+def read_records(path, check=None):
+    """The json objects of a records file, one a line (blank lines skipped). A file that cannot
+    be read, a line that is not a json object, one that check(record) finds wrong (it returns
+    what is wrong, or None) or a file without records raises RecordsError: read them all
+    before writing anything."""
+    records = []
+    what = f"invalid --records '{path}'"
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except ValueError as e:
+                    raise RecordsError(f"{what}: line {n} is not json: {e}") from None
+                if not isinstance(rec, dict):
+                    raise RecordsError(f"{what}: line {n} is not an object")
+                problem = check(rec) if check else None
+                if problem:
+                    raise RecordsError(f"{what}: line {n} {problem}")
+                records.append(rec)
+    except OSError as e:
+        raise RecordsError(f"{what}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise RecordsError(f"{what}: not UTF-8 text") from None
+    if not records:
+        raise RecordsError(f"{what}: no records")
+    return records
 
 
 def stats(samples):

@@ -251,12 +251,10 @@ def measure(opts):
                 busy_samples[w].append(busy[w])
         setup = runner.setup
 
-    if opts.workload == "sum":
-        results = [[k, v[0]] for _, k, v, _, _ in want]
-    elif opts.workload == "primes":
-        results = [[k, v[0]] for _, k, v, _, _ in want]
-    else:
+    if opts.workload == "resize":
         results = [[k, v[0], v[1], v[2]] for _, k, v, _, _ in want]
+    else:
+        results = [[k, v[0]] for _, k, v, _, _ in want]
     params = {"n": opts.n} if opts.workload == "sum" else (
         {"limits": opts.limits} if opts.workload == "primes" else
         {"images": opts.images, "width": opts.width, "height": opts.height})

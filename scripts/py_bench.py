@@ -27,7 +27,6 @@ import mmap
 import multiprocessing as mp
 import os
 import pickle
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,8 @@ import threading
 import time
 import zlib
 
-from gfutil import EXPERIMENTS, MPI_ENV, int_in
+import gfutil
+from gfutil import EXPERIMENTS, MPI_ENV, OneLineParser, int_in, run_child
 
 CHUNKSIZES = (1, 4, 16, 64)
 
@@ -53,17 +53,16 @@ def size_arg(name):
     return parse
 
 
-class Parser(argparse.ArgumentParser):
+class Parser(OneLineParser):
     def error(self, message):
-        # one line naming the bad value, exit 2, as every gilfree program
+        # the bad value's own message, without argparse's "argument --x: " before it
         if message.startswith("argument ") and ": invalid --" in message:
             message = message.split(": ", 1)[1]
-        sys.stderr.write(f"py_bench.py: {message}\n")
-        sys.exit(2)
+        super().error(message)
 
 
 def parse_args(argv):
-    p = Parser(description=__doc__.split("\n\n")[0],
+    p = Parser(prog="py_bench.py", description=__doc__.split("\n\n")[0],
                formatter_class=argparse.RawDescriptionHelpFormatter,
                epilog=__doc__.split("\n\n", 2)[2])
     p.add_argument("experiment", choices=EXPERIMENTS)
@@ -110,8 +109,8 @@ def parse_args(argv):
 
 
 def stats(samples, scale=1.0):
-    s = sorted(samples)
-    return {"min": s[0] * scale, "median": statistics.median(s) * scale, "max": s[-1] * scale}
+    """gfutil.stats of the samples times scale (1e6: seconds to microseconds)."""
+    return {k: v * scale for k, v in gfutil.stats(samples).items()}
 
 
 class Out:
@@ -189,14 +188,12 @@ def wait_on(conn):
 
 
 def smaps(pid):
-    """Rss, Pss and Private (clean + dirty) of pid, in KiB."""
-    mem = {"rss": 0, "pss": 0, "private": 0}
+    """Pss and Private (clean + dirty) of pid, in KiB."""
+    mem = {"pss": 0, "private": 0}
     with open(f"/proc/{pid}/smaps_rollup") as f:
         for line in f:
             key, _, rest = line.partition(":")
-            if key == "Rss":
-                mem["rss"] = int(rest.split()[0])
-            elif key == "Pss":
+            if key == "Pss":
                 mem["pss"] = int(rest.split()[0])
             elif key in ("Private_Clean", "Private_Dirty"):
                 mem["private"] += int(rest.split()[0])
@@ -229,31 +226,31 @@ def thread_memory(n=16):
     return {k: (after[k] - before[k]) / n for k in before}
 
 
+def start_join(factory, n, warmup):
+    """Seconds to create, start and join factory(target=nothing), n times after warmup
+    untimed ones; and whether every one exited with status 0 (a thread always does)."""
+    t, ok = [], True
+    for i in range(-warmup, n):
+        t0 = time.monotonic()
+        w = factory(target=nothing)
+        w.start()
+        w.join()
+        if i >= 0:
+            t.append(time.monotonic() - t0)
+        ok = ok and getattr(w, "exitcode", 0) == 0
+    return t, ok
+
+
 def startup(a, out):
+    warmup = min(a.warmup, 2)  # a start is long: two untimed ones are enough
     for method in ("fork", "spawn"):
         ctx = mp.get_context(method)
-        n = min(a.iters, 50 if method == "fork" else 10)
-        t, ok = [], True
-        for i in range(-min(a.warmup, 2), n):
-            t0 = time.monotonic()
-            p = ctx.Process(target=nothing)
-            p.start()
-            p.join()
-            if i >= 0:
-                t.append(time.monotonic() - t0)
-            ok = ok and p.exitcode == 0
+        t, ok = start_join(ctx.Process, min(a.iters, 50 if method == "fork" else 10), warmup)
         mem = process_memory(ctx)
         out.row(f"process_{method}", f"Process(start method {method}).start() and join()",
                 {"workers": 1, "lat_us": stats(t, 1e6), "pss_kb": float(mem["pss"]),
                  "private_kb": float(mem["private"]), "ok": ok})
-    t = []
-    for i in range(-2, min(a.iters, 200)):
-        t0 = time.monotonic()
-        th = threading.Thread(target=nothing)
-        th.start()
-        th.join()
-        if i >= 0:
-            t.append(time.monotonic() - t0)
+    t, _ = start_join(threading.Thread, min(a.iters, 200), warmup)
     mem = thread_memory()
     out.row("thread", "threading.Thread start() and join(), memory of 16 threads / 16",
             {"workers": 1, "lat_us": stats(t, 1e6), "pss_kb": mem["pss"],
@@ -265,15 +262,28 @@ def startup(a, out):
 def mpi_startup(a, out):
     """mpiexec to MPI_Init done: the ranks print when, by CLOCK_MONOTONIC (ours too)."""
     env = dict(os.environ, **MPI_ENV)
+    # run_child runs in the project's folder: paths given relative to ours must still hold
+    mpiexec = os.path.abspath(a.mpiexec) if os.sep in a.mpiexec else a.mpiexec
+    argv = [mpiexec, "-n", str(a.workers), os.path.abspath(a.mpi), "bench", "startup",
+            "--format", "json", "--iters", "10", "--warmup", "1"]
     t, total, ok = [], [], True
     for _ in range(a.reps):
         t0 = time.monotonic()
-        r = subprocess.run([a.mpiexec, "-n", str(a.workers), a.mpi, "bench", "startup",
-                            "--format", "json", "--iters", "10", "--warmup", "1"],
-                           capture_output=True, text=True, env=env, timeout=120)
+        r = run_child(argv, env, 120)  # on a timeout the ranks go with mpiexec
         total.append(time.monotonic() - t0)
-        recs = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
-        done = [x["ready_us"] * 1e-6 for x in recs if "ready_us" in x]
+        if r is None:
+            ok = False
+            sys.stderr.write(f"py_bench.py: {a.mpi} bench startup timed out after 120 s\n")
+            break
+        done = []
+        for line in r.stdout.splitlines():
+            if line.startswith("{"):
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue  # not a record; no ready_us from it
+                if isinstance(rec, dict) and isinstance(rec.get("ready_us"), (int, float)):
+                    done.append(rec["ready_us"] * 1e-6)
         if r.returncode != 0 or not done:
             ok = False
             sys.stderr.write(f"py_bench.py: {a.mpi} bench startup failed "
