@@ -21,6 +21,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e import CannotLimit, nproc_limited  # noqa: E402  one way to limit processes
+
 failures = []
 passed = 0
 
@@ -121,19 +124,15 @@ def verified(b, args, what, workers=2, env_extra=None, check=None):
 def cannot_start(b, what):
     """More workers than the user may start (RLIMIT_NPROC): a run-time failure, exit 1, with
     a message on stderr, nothing on stdout and no process left behind. root is exempt from
-    RLIMIT_NPROC, so as root the run is made as nobody."""
-    wrap = []
-    if os.geteuid() == 0:
-        if not shutil.which("setpriv"):
-            report(False, f"{b.backend}: {what}", "setpriv not found")
-            return
-        wrap = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    wrap += ["prlimit", "--nproc=16", "--"]
-    # LeakSanitizer needs one more task to stop the world at exit, which this limit forbids.
-    env = {}
-    if "ASAN_OPTIONS" in os.environ:
-        env["ASAN_OPTIONS"] = os.environ["ASAN_OPTIONS"] + ":detect_leaks=0"
-    res, left, files = run(b.cmd(["sum", "--n", "1000", "--reps", "1"], 64), env, wrap=wrap)
+    RLIMIT_NPROC, so as root the run is made as another uid (e2e.nproc_limited)."""
+    try:
+        with nproc_limited(b.path, 16) as (wrap, path, env):
+            limited = Binary(b.backend, path, b.mpiexec, b.np_flag)
+            res, left, files = run(limited.cmd(["sum", "--n", "1000", "--reps", "1"], 64), env,
+                                   wrap=wrap)
+    except CannotLimit as e:
+        report(False, f"{b.backend}: {what}", str(e))
+        return
     report(res.returncode == 1 and res.stderr.strip() and not res.stdout.strip() and not left
            and not files, f"{b.backend}: {what} fails cleanly",
            f"exit {res.returncode}, stderr {res.stderr[-500:]!r}, stdout {res.stdout[:200]!r}, "

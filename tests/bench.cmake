@@ -20,16 +20,10 @@ if(TARGET gilfree-mpi AND EXISTS ${PROJECT_SOURCE_DIR}/mpi/bench.c)
   gf_bench_test(bench_mpi mpi --binary $<TARGET_FILE:gilfree-mpi>
                 --launcher "${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 2"
                 --single "${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 1")
-  # Two mpiexec starting at once can race on Open MPI's session directory in /tmp.
-  set_tests_properties(bench_mpi PROPERTIES RESOURCE_LOCK mpiexec ENVIRONMENT
-    "${GF_MPI_ENV}")
-endif()
-if(TARGET gilfree-mpi AND EXISTS ${PROJECT_SOURCE_DIR}/mpi/bench.c)
   # with the time from mpiexec to MPI_Init done, which only a script outside can see
   gf_bench_test(bench_python python --binary ${PROJECT_SOURCE_DIR}/scripts/py_bench.py
                 --mpi $<TARGET_FILE:gilfree-mpi>)
-  set_tests_properties(bench_python PROPERTIES RESOURCE_LOCK mpiexec ENVIRONMENT
-    "${GF_MPI_ENV}")
+  gf_mpi_tests(bench_mpi bench_python)
 else()
   gf_bench_test(bench_python python --binary ${PROJECT_SOURCE_DIR}/scripts/py_bench.py)
 endif()
@@ -38,6 +32,5 @@ endif()
 add_test(NAME bench_report
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/bench_check.py
                  --report ${PROJECT_SOURCE_DIR}/scripts/bench_report.py ${CMAKE_BINARY_DIR})
-set_tests_properties(bench_report PROPERTIES PROCESSORS 2 LABELS bench TIMEOUT 300
-  RESOURCE_LOCK mpiexec
-  ENVIRONMENT "${GF_MPI_ENV}")
+set_tests_properties(bench_report PROPERTIES PROCESSORS 2 LABELS bench TIMEOUT 300)
+gf_mpi_tests(bench_report)

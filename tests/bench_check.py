@@ -205,7 +205,6 @@ def main():
     p.add_argument("--report", nargs=2, metavar=("SCRIPT", "BUILD"),
                    help="check bench_report.py --quick against a build folder instead")
     p.add_argument("--launcher", default="", help="e.g. 'mpiexec -n 2'")
-    p.add_argument("--only", default=",".join(TINY), help="experiments, comma-separated")
     p.add_argument("--single", metavar="LAUNCHER", help="mpi: a one-rank launcher, under which "
                    "ipc and paths must be refused with exit status 2")
     p.add_argument("--mpi", help="python: also time mpiexec to MPI_Init with this gilfree-mpi")
@@ -225,11 +224,10 @@ def main():
         prefix = shlex.split(a.launcher) + [a.binary]
     # the Python script takes the experiment without the "bench" word
     bench = [] if a.backend == "python" else ["bench"]
-    exps = [e for e in a.only.split(",") if e]
     tmp = os.environ.get("TMPDIR") or "/tmp"
     images_before = set(glob.glob(os.path.join(tmp, "gilfree-images-*")))
 
-    for exp in exps:
+    for exp in TINY:
         r = run(prefix + bench + [exp] + TINY[exp] + ["--format", "json"])
         if r.returncode != 0:
             fail(f"{exp}: exit {r.returncode}: {r.stderr.strip()[-500:]}")
@@ -243,7 +241,7 @@ def main():
         print(f"{exp}: {len(recs)} records checked")
 
     if a.backend != "python":
-        check_text(prefix, "ipc" if "ipc" in exps else exps[0])
+        check_text(prefix, "ipc")
         r = run(prefix + ["bench", "--help"])
         if r.returncode != 0 or "usage" not in r.stdout:
             fail(f"bench --help: exit {r.returncode}")

@@ -34,13 +34,17 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/scripts/compare.py)
 endif()
 add_test(NAME bad_input
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/bad_input.py ${gf_bad_input_args})
-set_tests_properties(bad_input PROPERTIES PROCESSORS 2 LABELS "e2e;hardening" TIMEOUT 300
-                     ENVIRONMENT "${GF_MPI_ENV}")
+set_tests_properties(bad_input PROPERTIES PROCESSORS 2 LABELS "e2e;hardening" TIMEOUT 300)
+gf_mpi_tests(bad_input)
 
 if(GF_SANITIZE)
   # The sanitizer build runs the whole suite with every finding fatal, with these exceptions:
   #   - no_fold_check: it compiles its own probes, without sanitizers, and counts their
   #     instructions under callgrind; here it would only repeat the normal build's run.
+  #   - scripts_python, scripts_units and scripts_bad: they run no gilfree binary (only
+  #     py_baseline.py, scripts/gfreport.py's functions, and compare.py and main.sh with
+  #     arguments refused before anything runs): here they would only repeat the normal
+  #     build's runs.
   #   - valgrind, ThreadSanitizer, libFuzzer and static analysis (label hardening-tool):
   #     valgrind cannot run a binary built with AddressSanitizer (both replace malloc and
   #     claim the same shadow memory), and the others build their own instrumented copies
@@ -49,8 +53,9 @@ if(GF_SANITIZE)
   #     runs the same code on larger numbers, which costs minutes under the sanitizers and
   #     adds no path for them to check.
   #   - MPI ranks run without LeakSanitizer (sanitize/mpi_asan_options.c says why), and so do
-  #     posix_proc's fork-failure runs, whose process limit also forbids LeakSanitizer's
-  #     thread (tests/posix_proc.py says more).
+  #     the runs under a process limit (posix_proc's fork failures, bad_input's workers past
+  #     the limit), whose limit also forbids LeakSanitizer's thread (nproc_limited in
+  #     tests/e2e.py says more).
   set(gf_sanitize_env
       "ASAN_OPTIONS=halt_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_string_checks=1"
       "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/sanitize/lsan.supp:print_suppressions=0"
@@ -62,9 +67,11 @@ if(GF_SANITIZE)
   if(TARGET gilfree-mpi AND GF_SANITIZE MATCHES "address")
     target_sources(gilfree-mpi PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/sanitize/mpi_asan_options.c)
   endif()
-  if(TEST no_fold_check)
-    set_tests_properties(no_fold_check PROPERTIES DISABLED TRUE)
-  endif()
+  foreach(t no_fold_check scripts_python scripts_units scripts_bad)
+    if(TEST ${t})
+      set_tests_properties(${t} PROPERTIES DISABLED TRUE)
+    endif()
+  endforeach()
   return()
 endif()
 

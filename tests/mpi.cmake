@@ -1,5 +1,6 @@
 # gilfree-mpi end to end, every run through mpiexec, in the environment GF_MPI_ENV
-# (tests/CMakeLists.txt: root, oversubscription to 7 ranks on 2 cores, idle ranks yielding).
+# (tests/CMakeLists.txt: root, oversubscription to 7 ranks on 2 cores, idle ranks yielding)
+# and under the mpiexec lock, both given by gf_mpi_tests.
 string(JOIN " " GF_MPI_LAUNCHER ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} "{workers}"
        ${MPIEXEC_PREFLAGS})
 
@@ -9,26 +10,20 @@ gf_e2e_test(e2e_mpi_static gilfree-mpi mpi --only results --workers 1,2,3,4,7 --
 # --schedule chooses between two distributions of primes only.
 gf_e2e_test(e2e_mpi_dynamic gilfree-mpi mpi --only results --workers 1,2,3,4,7 --classes S,W
             --workloads primes --launcher ${GF_MPI_LAUNCHER} --extra "--schedule dynamic")
-set_tests_properties(e2e_mpi_static e2e_mpi_dynamic PROPERTIES ENVIRONMENT "${GF_MPI_ENV}"
-                     TIMEOUT 300 LABELS "e2e;mpi")
+set_tests_properties(e2e_mpi_static e2e_mpi_dynamic PROPERTIES TIMEOUT 300 LABELS "e2e;mpi")
 
 # Bad input: exit 2 and one line from rank 0 on every world size, never a hang. mpirun's own
 # banner for a non-zero exit is switched off, so the line count is the program's.
 add_test(NAME mpi_bad_input
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/mpi_bad.py
                  --binary $<TARGET_FILE:gilfree-mpi> --launcher ${GF_MPI_LAUNCHER})
-set_tests_properties(mpi_bad_input PROPERTIES ENVIRONMENT
-                     "${GF_MPI_ENV};OMPI_MCA_orte_execute_quiet=1"
-                     PROCESSORS 2 LABELS "e2e;mpi" TIMEOUT 300)
+set_tests_properties(mpi_bad_input PROPERTIES PROCESSORS 2 LABELS "e2e;mpi" TIMEOUT 300
+                     ENVIRONMENT OMPI_MCA_orte_execute_quiet=1)
 
 # The report: per-rank busy time, the phases, MPI_Init's cost.
 add_test(NAME mpi_report
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/mpi_report.py
                  --binary $<TARGET_FILE:gilfree-mpi> --launcher ${GF_MPI_LAUNCHER})
-set_tests_properties(mpi_report PROPERTIES ENVIRONMENT "${GF_MPI_ENV}" PROCESSORS 2
-                     LABELS "e2e;mpi" TIMEOUT 120)
+set_tests_properties(mpi_report PROPERTIES PROCESSORS 2 LABELS "e2e;mpi" TIMEOUT 120)
 
-# Two mpiexec jobs started at the same moment can race on Open MPI's session directory in
-# /tmp ("session_dir.c" errors) under ctest -j: every test that starts mpiexec holds this lock.
-set_tests_properties(e2e_mpi_static e2e_mpi_dynamic mpi_bad_input mpi_report PROPERTIES
-                     RESOURCE_LOCK mpiexec)
+gf_mpi_tests(e2e_mpi_static e2e_mpi_dynamic mpi_bad_input mpi_report)

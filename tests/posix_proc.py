@@ -24,11 +24,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e import fail, failures, ok, passed  # noqa: E402  one way to count checks
+from e2e import CannotLimit, nproc_limited  # noqa: E402  one way to limit processes
 
 
 def children(pid):
@@ -229,56 +229,25 @@ def check_signals(binary):
             ok(f"{what}: exit {code}, workers terminated and reaped")
 
 
-def free_uid():
-    """A uid that owns no process, so that RLIMIT_NPROC counts only ours."""
-    used = set()
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                used.add(os.stat(f"/proc/{d}").st_uid)
-            except OSError:
-                pass
-    for uid in range(54321, 54400):
-        if uid not in used:
-            return uid
-    return None
-
-
 def check_fork_failure(binary):
-    setpriv, prlimit = shutil.which("setpriv"), shutil.which("prlimit")
-    if os.geteuid() != 0 or not setpriv or not prlimit:
+    if os.geteuid() != 0 or not shutil.which("setpriv") or not shutil.which("prlimit"):
         # Root ignores RLIMIT_NPROC, and only root can become a fresh uid: nothing to test.
         print("skip fork failure: needs root, setpriv and prlimit", flush=True)
         return
-    uid = free_uid()
-    # The build tree may not be reachable by that uid (a home directory of mode 700): run a
-    # copy from a directory it can enter.
-    tmp = tempfile.mkdtemp(prefix="gf-nproc-")
-    os.chmod(tmp, 0o755)
-    copy = os.path.join(tmp, os.path.basename(binary))
-    shutil.copy2(binary, copy)
-    try:
-        fork_failure_runs(copy, uid, setpriv, prlimit)
-    finally:
-        shutil.rmtree(tmp)
-
-
-def fork_failure_runs(binary, uid, setpriv, prlimit):
     # --nproc=3: the binary and two workers; the third fork fails with EAGAIN.
-    # LeakSanitizer checks at exit from a thread of its own, which this limit forbids too: a
-    # spawned worker leaving while its siblings live would print LeakSanitizer's own fatal
-    # error instead. Under AddressSanitizer these runs therefore go without the leak check
-    # (every other run of the sanitizer build keeps it).
-    env = dict(os.environ)
-    if "ASAN_OPTIONS" in env:
-        env["ASAN_OPTIONS"] += ":detect_leaks=0"
+    try:
+        with nproc_limited(binary, 3) as (wrap, copy, extra):
+            fork_failure_runs(wrap, copy, dict(os.environ, **extra))
+    except CannotLimit as e:
+        fail(f"fork failure: {e}")
+
+
+def fork_failure_runs(wrap, binary, env):
     for workload, method in (("sum", "fork"), ("primes", "spawn"), ("resize", "fork"),
                              ("resize", "spawn")):
         what = f"fork failure in {workload} --start {method}"
-        r = subprocess.run([setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                            prlimit, "--nproc=3", binary, workload, "--workers", "4", "--reps",
-                            "1", "--start", method], capture_output=True, text=True,
-                           timeout=120, env=env)
+        r = subprocess.run(wrap + [binary, workload, "--workers", "4", "--reps", "1", "--start",
+                                   method], capture_output=True, text=True, timeout=120, env=env)
         lines = r.stderr.strip().splitlines()
         if r.returncode != 1 or not lines or \
                 "cannot start worker 2: fork: Resource temporarily unavailable" not in lines[0]:

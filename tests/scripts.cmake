@@ -1,13 +1,12 @@
 # scripts/: the comparison (compare.py) and the Python baseline (py_baseline.py): a small
 # matrix end to end, planted mismatches, bad arguments, the Python workloads' results, the
-# bounds, the report sections and --experiments. MPI runs need the root and oversubscription
-# settings.
+# bounds, the report sections and --experiments.
 foreach(part matrix mismatch bad python units experiments)
   add_test(NAME scripts_${part}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/scripts_test.py
                    --build ${CMAKE_BINARY_DIR} --only ${part})
-  set_tests_properties(scripts_${part} PROPERTIES PROCESSORS 2 LABELS scripts TIMEOUT 300
-                       ENVIRONMENT "${GF_MPI_ENV}")
+  set_tests_properties(scripts_${part} PROPERTIES PROCESSORS 2 LABELS scripts TIMEOUT 300)
 endforeach()
-# The runs that start mpiexec share its lock (see mpi.cmake).
-set_tests_properties(scripts_matrix scripts_experiments PROPERTIES RESOURCE_LOCK mpiexec)
+# Only the matrix and --experiments run gilfree-mpi, through mpirun; mismatch runs gilfree-omp
+# and reads records, bad is refused before anything runs, and python and units run no binary.
+gf_mpi_tests(scripts_matrix scripts_experiments)
