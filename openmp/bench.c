@@ -340,8 +340,6 @@ out:
 
 int gf_omp_bench(void *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	/* the team must be the size asked for */
-	omp_set_dynamic(0);
+	(void)ctx; /* main has set omp_set_dynamic(0) */
 	return gf_bench_main(argc, argv, &cli, 1);
 }

@@ -4,17 +4,6 @@
 #include "gf_driver.h"
 #include "omp_backend.h"
 
-static int omp_check(void *ctx, struct gf_options *opts, char *err, size_t errlen)
-{
-	(void)ctx;
-	(void)opts;
-	(void)err;
-	(void)errlen;
-	/* The team must be the size asked for, not whatever the runtime finds convenient. */
-	omp_set_dynamic(0);
-	return 0;
-}
-
 static int omp_run(void *ctx, const struct gf_options *o, const struct gf_task *tasks, size_t n,
 		   struct gf_result *results, struct gf_rep *rep)
 {
@@ -36,10 +25,12 @@ int main(int argc, char **argv)
 		.name = "omp",
 		.cli = { .prog = "gilfree-omp", .flags = 0, .workers_env = "OMP_NUM_THREADS" },
 		.root = 1,
-		.check = omp_check,
 		.run = omp_run,
 		.bench = gf_omp_bench,
 	};
 
+	/* Every team, the workloads' and the benchmarks', must be the size asked for, not
+	   whatever the runtime finds convenient. */
+	omp_set_dynamic(0);
 	return gf_driver_main(argc, argv, &backend, NULL);
 }

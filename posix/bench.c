@@ -628,7 +628,7 @@ static int crew_start(struct crew *c, int n, crew_fn fn, void *arg, const int *k
 	if (!c->pid || !c->order || pipe(res)) {
 		rc = !c->pid || !c->order ? -ENOMEM : -errno;
 		if (rc == 0)
-			rc = -EIO; /* pipe failed without saying why */
+			rc = -EIO; /* never, but the analysers cannot know that pipe sets errno */
 		crew_end(c); /* nothing started: frees and resets, so a later crew_end is a no-op */
 		return rc;
 	}
@@ -727,7 +727,6 @@ static int send_record(int out, int w, int64_t count, uint64_t sum, int64_t byte
 	return gf_write_full(out, &r, sizeof(r));
 }
 
-/* Reads one record from every worker; totals their counts, sums and bytes, latest end. */
 /*
  * Waits until a record can be read. A worker that ended meanwhile (it ends only when its
  * order pipe closes, in crew_end) never sends its record, and the others keep the result
@@ -759,6 +758,7 @@ static int crew_wait(struct crew *c)
 	}
 }
 
+/* Reads one record from every worker; totals their counts, sums and bytes, latest end. */
 static int crew_collect(struct crew *c, struct record *total)
 {
 	memset(total, 0, sizeof(*total));

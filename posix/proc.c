@@ -91,7 +91,10 @@ int gf_proc_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	return stop_signal ? -EINTR : 0;
 }
 
-int gf_proc_worker_loop(int task_rd, int result_wr, int id)
+/*
+ * The loop every worker runs (the protocol in proc.h). Returns the worker's exit status.
+ */
+static int gf_proc_worker_loop(int task_rd, int result_wr, int id)
 {
 	struct gf_result r;
 	struct gf_task t;
@@ -392,8 +395,15 @@ static int take_record(struct gf_proc *procs, int n, const struct gf_result *rec
 	return 1;
 }
 
-int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g, struct gf_result *results,
-		    size_t nresults, char *err, size_t errlen)
+/*
+ * Collects nresults results, each into results[its index], from the workers procs[0..n),
+ * sending g->out meanwhile; records each worker's ready time. Fails fast, naming the worker
+ * and its signal or status in err, when a worker dies, a result pipe ends early or a record
+ * is malformed. Returns 0, -EINTR (SIGINT or SIGTERM), or another negative errno. The workers
+ * are left running on every path: the caller joins or stops them.
+ */
+static int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g,
+			   struct gf_result *results, size_t nresults, char *err, size_t errlen)
 {
 	struct pollfd *pfd = calloc((size_t)g->nr + 1, sizeof(*pfd));
 	unsigned char *seen = calloc(nresults + 1, 1);
@@ -507,7 +517,11 @@ out:
 	return rc;
 }
 
-int gf_procs_join(struct gf_proc *procs, int n, char *err, size_t errlen)
+/*
+ * Waits for every worker and checks that each exited with status 0. Returns 0, or -ECHILD
+ * with the first bad one named in err (the rest are still reaped), or -EINTR.
+ */
+static int gf_procs_join(struct gf_proc *procs, int n, char *err, size_t errlen)
 {
 	int rc = 0;
 
@@ -539,8 +553,13 @@ double gf_procs_start_mean(const struct gf_proc *procs, int n)
 	return k ? sum / k : 0;
 }
 
-void gf_procs_phases(const struct gf_proc *procs, int n, double t0, double last_result,
-		     double t_end, struct gf_phases *ph)
+/*
+ * Adds a run's phases: start (t0 until the last worker was ready), compute (until the last
+ * result), stop (until t_end, the join) and worker_start_mean (the mean of each worker's
+ * fork-to-ready time: the per-worker start-up, which overlaps start).
+ */
+static void gf_procs_phases(const struct gf_proc *procs, int n, double t0, double last_result,
+			    double t_end, struct gf_phases *ph)
 {
 	double ready = t0;
 

@@ -25,8 +25,6 @@
 #define GF_READY    (-1) /* gf_result.index of the ready record */
 #define GF_SENTINEL (-1) /* gf_task.workload of the stop record */
 
-_Static_assert(sizeof(struct gf_result) <= 512, "a result must be one atomic pipe write");
-
 /* The flag a spawned worker is started with, as argv[1]: "<exe> --gf-worker <id>". */
 #define GF_WORKER_FLAG "--gf-worker"
 
@@ -117,17 +115,12 @@ void gf_procs_stop(struct gf_proc *procs, int n);
  */
 int gf_proc_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 
-/*
- * The loop every worker runs (see the protocol above). Returns the worker's exit status.
- */
-int gf_proc_worker_loop(int task_rd, int result_wr, int id);
-
 /* Prints "<prog>: <message>" on stderr. prog is set by gf_proc_set_prog (default "gilfree"). */
 void gf_proc_set_prog(const char *prog);
 void gf_proc_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * What gf_procs_gather moves: the result fds to read (one per worker, rfds[i] belonging to
+ * What gf_procs_finish moves: the result fds to read (one per worker, rfds[i] belonging to
  * worker i, or a single fd shared by all), and optionally bytes still to send on a
  * non-blocking task fd, in steps of whole records of at most PIPE_BUF bytes (atomic, so the
  * workers sharing that pipe never see a torn record).
@@ -142,33 +135,14 @@ struct gf_gather {
 };
 
 /*
- * Collects nresults results, each into results[its index], from the workers procs[0..n),
- * sending g->out meanwhile; records each worker's ready time. Fails fast, naming the worker
- * and its signal or status in err, when a worker dies, a result pipe ends early or a record
- * is malformed. Returns 0, -EINTR (SIGINT or SIGTERM), or another negative errno. The workers
- * are left running on every path: the caller joins or stops them.
- */
-int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g, struct gf_result *results,
-		    size_t nresults, char *err, size_t errlen);
-
-/*
- * Waits for every worker and checks that each exited with status 0. Returns 0, or -ECHILD
- * with the first bad one named in err (the rest are still reaped), or -EINTR.
- */
-int gf_procs_join(struct gf_proc *procs, int n, char *err, size_t errlen);
-
-/*
- * Adds a run's phases: start (t0 until the last worker was ready), compute (until the last
- * result), stop (until t_end, the join) and worker_start_mean (the mean of each worker's
- * fork-to-ready time: the per-worker start-up, which overlaps start).
- */
-void gf_procs_phases(const struct gf_proc *procs, int n, double t0, double last_result,
-		     double t_end, struct gf_phases *ph);
-
-/*
- * The end of a run of one-shot workers: gathers every result, joins every worker and adds the
- * run's phases from t0, as the three calls above. Returns 0 or the first failure, with err
- * saying why; on failure the workers are left for gf_procs_stop.
+ * The end of a run of one-shot workers: collects nresults results, each into results[its
+ * index], from the workers procs[0..n), sending g->out meanwhile, and failing fast, naming the
+ * worker and its signal or status in err, when a worker dies, a result pipe ends early or a
+ * record is malformed; then joins every worker (each must exit with status 0) and adds the
+ * run's phases from t0: start (until the last worker was ready), compute (until the last
+ * result), stop (the join) and worker_start_mean (the mean fork-to-ready time). Returns 0 or
+ * the first failure (-EINTR on SIGINT or SIGTERM), with err saying why; on failure the workers
+ * are left for gf_procs_stop.
  */
 int gf_procs_finish(struct gf_proc *procs, int n, struct gf_gather *g, struct gf_result *results,
 		    size_t nresults, double t0, struct gf_phases *ph, char *err, size_t errlen);

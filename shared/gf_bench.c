@@ -16,7 +16,8 @@
 static const char *const exp_names[GF_BENCH_NEXP] = { "startup", "ipc", "counter", "grain",
 						      "paths" };
 
-const char *gf_bench_exp_name(enum gf_bench_exp e)
+/* "startup", "ipc", "counter", "grain", "paths". */
+static const char *gf_bench_exp_name(enum gf_bench_exp e)
 {
 	return (unsigned)e < GF_BENCH_NEXP ? exp_names[e] : "?";
 }
@@ -275,7 +276,8 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 	return 0;
 }
 
-void gf_bench_usage(const struct gf_bench_cli *cli)
+/* Prints the --help text of the bench subcommand to stdout. */
+static void gf_bench_usage(const struct gf_bench_cli *cli)
 {
 	printf("usage: %s bench <experiment> [options]\n\n"
 	       "Micro-benchmarks of the costs of the %s backend: OSU-style tables of median, min\n"
@@ -543,8 +545,13 @@ struct gf_stats gf_bench_stats_of(const double *samples, size_t n)
 
 /* ---- the copy limit ---- */
 
-int gf_bench_memcpy(void *dst, const void *src, size_t n, int iters, int warmup,
-		    struct gf_stats *out)
+/*
+ * The copy limit: times iters copies of n bytes from src to dst (after warmup untimed ones, and
+ * at least one) and returns the statistics of one copy, in seconds. Writes a checked byte so
+ * the copies cannot be elided. Returns 0 on success, -ENOMEM.
+ */
+static int gf_bench_memcpy(void *dst, const void *src, size_t n, int iters, int warmup,
+			   struct gf_stats *out)
 {
 	double *t = malloc((size_t)iters * sizeof(double));
 	volatile unsigned char sink = 0;

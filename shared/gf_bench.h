@@ -27,9 +27,6 @@ enum gf_bench_exp {
 	GF_BENCH_NEXP
 };
 
-/* "startup", "ipc", "counter", "grain", "paths". */
-const char *gf_bench_exp_name(enum gf_bench_exp e);
-
 #define GF_BENCH_MAX_SIZE  (INT64_C(1) << 30) /* 1 GiB: one message, one buffer */
 #define GF_BENCH_MAX_ITERS 10000000
 #define GF_BENCH_MAX_COUNT INT64_C(1000000000000)
@@ -86,9 +83,6 @@ int gf_bench_main(int argc, char **argv, const struct gf_bench_cli *cli, int roo
  */
 int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct gf_bench_opts *o,
 		   char *err, size_t errlen);
-
-/* Prints the --help text of the bench subcommand to stdout. */
-void gf_bench_usage(const struct gf_bench_cli *cli);
 
 /*
  * Strict size parsing: a base-10 integer with an optional binary suffix k, m or g
@@ -171,14 +165,6 @@ void gf_bench_note(struct gf_bench_out *b, const char *fmt, ...)
 
 /* Statistics of samples[0..n) scaled by nothing; all zero on failure to allocate. */
 struct gf_stats gf_bench_stats_of(const double *samples, size_t n);
-
-/*
- * The copy limit: times iters copies of n bytes from src to dst (after warmup untimed ones, and
- * at least one) and returns the statistics of one copy, in seconds. Writes a checked byte so
- * the copies cannot be elided. Returns 0 on success, -ENOMEM.
- */
-int gf_bench_memcpy(void *dst, const void *src, size_t n, int iters, int warmup,
-		    struct gf_stats *out);
 
 /* Adds the "memcpy" table, a row per payload size of o, to b. Returns 0 or -ENOMEM. */
 int gf_bench_memcpy_table(struct gf_bench_out *b, const struct gf_bench_opts *o);
