@@ -8,6 +8,8 @@
 set -euo pipefail
 src=$1 work=$2 seconds=$3 cc=${4:-clang}
 mkdir -p "$work/corpus"
+# the fuzzer runs in WORKDIR: a relative SOURCE_DIR (".") must still name the sources there
+src=$(cd "$src" && pwd) work=$(cd "$work" && pwd)
 "$cc" -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -DGF_VERSION='"fuzz"' -Wall -Wextra \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-I"$src/shared" "$src/shared/gf_options.c" "$src/tests/fuzz/fuzz_options.c" \
