@@ -29,7 +29,7 @@ from gfutil import (EXPERIMENTS, MPI_ENV, ROOT, OneLineParser, RecordsError, int
 PY_BENCH = os.path.join(ROOT, "scripts", "py_bench.py")
 BINARIES = (("omp", "gilfree-omp"), ("posix", "gilfree-posix"), ("mpi", "gilfree-mpi"))
 
-# Arguments per experiment: the full run (about 3 minutes on 2 cores in all) and a quick one.
+# Arguments per experiment: the full run (about 2 minutes on 2 cores in all) and a quick one.
 FULL = {
     "startup": ["--iters", "100"],
     "ipc": ["--max-size", "128m"],
