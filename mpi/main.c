@@ -11,6 +11,7 @@
 
 #include "gf_clock.h"
 #include "gf_driver.h"
+#include "gf_stdio.h"
 #include "mpi_backend.h"
 
 static int mpi_check(void *ctx, struct gf_options *opts, char *err, size_t errlen)
@@ -114,6 +115,11 @@ int main(int argc, char **argv)
 	double t0 = gf_clock_now();
 	int status;
 
+	/* before MPI_Init makes its pipes and sockets: a closed fd 0-2 must not become one */
+	if (gf_stdio_guard() < 0) {
+		perror("gilfree-mpi: cannot open /dev/null");
+		return 1;
+	}
 	/* The cost of MPI_Init inside this process; mpirun's own start is before it. */
 	if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
 		fprintf(stderr, "gilfree-mpi: MPI_Init failed\n");
@@ -136,5 +142,5 @@ int main(int argc, char **argv)
 		gf__mpi_die(&m, "failed before the run ended; stopping every rank");
 	gf__mpi_types_free(&m);
 	MPI_Finalize();
-	return status;
+	return gf_stdout_close(backend.cli.prog, status);
 }

@@ -1,7 +1,10 @@
 /* gilfree-omp: the lecture's workloads as OpenMP threads in one process. */
 #include <omp.h>
 
+#include <stdio.h>
+
 #include "gf_driver.h"
+#include "gf_stdio.h"
 #include "omp_backend.h"
 
 static int omp_run(void *ctx, const struct gf_options *o, const struct gf_task *tasks, size_t n,
@@ -25,6 +28,7 @@ int main(int argc, char **argv)
 		.name = "omp",
 		.cli = { .prog = "gilfree-omp", .flags = 0, .workers_env = "OMP_NUM_THREADS" },
 		.root = 1,
+		.tasks_here = 1,
 		.run = omp_run,
 		.bench = gf_omp_bench,
 	};
@@ -32,5 +36,10 @@ int main(int argc, char **argv)
 	/* Every team, the workloads' and the benchmarks', must be the size asked for, not
 	   whatever the runtime finds convenient. */
 	omp_set_dynamic(0);
-	return gf_driver_main(argc, argv, &backend, NULL);
+	if (gf_stdio_guard() < 0) {
+		perror("gilfree-omp: cannot open /dev/null");
+		return 1;
+	}
+	gf_stop_signals_install(backend.cli.prog);
+	return gf_stdout_close(backend.cli.prog, gf_driver_main(argc, argv, &backend, NULL));
 }

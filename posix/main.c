@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include "gf_driver.h"
+#include "gf_stdio.h"
 #include "posix_backend.h"
 #include "proc.h"
 
@@ -66,6 +67,8 @@ int main(int argc, char **argv)
 			 .flags = GF_OPT_START | GF_OPT_CHUNKSIZE,
 			 .workers_env = NULL },
 		.root = 1,
+		/* the run loops see --timeout themselves, stop the workers and name the tasks */
+		.timeout_grace = 2.0,
 		.check = posix_check,
 		.setup = posix_setup,
 		.run = posix_run,
@@ -75,14 +78,20 @@ int main(int argc, char **argv)
 #endif
 	};
 	struct gf_posix px = { .prog = "gilfree-posix" };
-	int rc = gf_proc_worker_main(argc, argv), sig;
+	int rc, sig;
 
+	/* before any pipe is made: a closed fd 0, 1 or 2 must not become a pipe end */
+	if (gf_stdio_guard() < 0) {
+		perror("gilfree-posix: cannot open /dev/null");
+		return 1;
+	}
+	rc = gf_proc_worker_main(argc, argv);
 	if (rc >= 0)
 		return rc; /* this process was a spawned worker */
 	gf_proc_set_prog(px.prog);
 	gf_proc_signals_install();
 	raise_fd_limit();
-	rc = gf_driver_main(argc, argv, &backend, &px);
+	rc = gf_stdout_close(px.prog, gf_driver_main(argc, argv, &backend, &px));
 	sig = gf_proc_interrupted();
 	return sig ? 128 + sig : rc;
 }

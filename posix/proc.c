@@ -17,6 +17,7 @@
 
 #include "gf_clock.h"
 #include "gf_io.h"
+#include "gf_stdio.h"
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t live_children;
@@ -41,8 +42,10 @@ void gf_proc_error(const char *fmt, ...)
 static void on_stop(int sig)
 {
 	/* With no child alive there is nothing to clean up: leave now, as the shell expects. */
-	if (!live_children)
+	if (!live_children) {
+		gf_stop_say(prog_name, sig);
 		_exit(128 + sig);
+	}
 	stop_signal = sig;
 }
 
@@ -67,6 +70,7 @@ void gf_proc_signals_install(void)
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = on_child;
 	sa.sa_flags = SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
@@ -129,6 +133,7 @@ static void child_signals(pid_t parent)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL); /* a terminal's Ctrl-C reaches the parent, which stops us */
+	sigaction(SIGHUP, &sa, NULL); /* so does a hang-up */
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);

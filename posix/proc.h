@@ -40,13 +40,13 @@ struct gf_proc {
 
 /*
  * Installs the run's signal handling, once, in the parent: SIGPIPE ignored (a gone reader is
- * -EPIPE), SIGCHLD interrupts poll (a dead worker is seen at once), SIGINT and SIGTERM set the
- * flag gf_proc_interrupted reads, or, while no child is alive, end the process at once with
+ * -EPIPE), SIGCHLD interrupts poll (a dead worker is seen at once), SIGINT, SIGTERM and SIGHUP set
+ * the flag gf_proc_interrupted reads, or, while no child is alive, end the process at once with
  * status 128 + signal. Not thread-safe.
  */
 void gf_proc_signals_install(void);
 
-/* The signal (SIGINT or SIGTERM) that asked the run to stop, or 0. Async-signal-safe. */
+/* The signal (SIGINT, SIGTERM or SIGHUP) that asked the run to stop, or 0. Async-signal-safe. */
 int gf_proc_interrupted(void);
 
 /*

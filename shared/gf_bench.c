@@ -22,10 +22,29 @@ static const char *gf_bench_exp_name(enum gf_bench_exp e)
 	return (unsigned)e < GF_BENCH_NEXP ? exp_names[e] : "?";
 }
 
+#define SIZE_TEXT 64
+
+/* "1073741824 bytes (1g)", "8 bytes": a size limit as the user may write it. */
+static const char *size_text(char buf[SIZE_TEXT], int64_t bytes)
+{
+	static const char suffix[] = "gmk";
+	int shift = 30;
+
+	for (const char *p = suffix; *p; p++, shift -= 10) {
+		if (bytes >= (INT64_C(1) << shift) && bytes % (INT64_C(1) << shift) == 0) {
+			snprintf(buf, SIZE_TEXT, "%lld bytes (%lld%c)", (long long)bytes,
+				 (long long)(bytes >> shift), *p);
+			return buf;
+		}
+	}
+	snprintf(buf, SIZE_TEXT, "%lld byte%s", (long long)bytes, bytes == 1 ? "" : "s");
+	return buf;
+}
+
 int gf_bench_parse_size(const char *s, int64_t min, int64_t max, int64_t *out, char *err,
 			size_t errlen)
 {
-	char num[32];
+	char num[32], sz[SIZE_TEXT];
 	size_t len = strlen(s);
 	int shift = 0;
 
@@ -53,11 +72,16 @@ int gf_bench_parse_size(const char *s, int64_t min, int64_t max, int64_t *out, c
 	if (shift)
 		num[len - 1] = '\0';
 	/* the number alone may not exceed max >> shift, so the shift cannot overflow */
-	if (gf_parse_int(num, 0, max >> shift, out, err, errlen) != 0)
+	if (gf_parse_int(num, 0, max >> shift, out, err, errlen) != 0) {
+		/* a number past the limit: the limit in bytes and with its unit, not in the
+		   units of the suffix given ("at most 1" for "2g" would be no help) */
+		if (num[0] && strspn(num, "0123456789") == strlen(num))
+			gf_errf(err, errlen, "too large (at most %s)", size_text(sz, max));
 		return -EINVAL;
+	}
 	*out <<= shift;
 	if (*out < min) {
-		gf_errf(err, errlen, "must be at least %lld", (long long)min);
+		gf_errf(err, errlen, "must be at least %s", size_text(sz, min));
 		return -EINVAL;
 	}
 	return 0;
@@ -114,6 +138,7 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 	/* the values as given, to name the one at fault when two disagree */
 	const char *min_size = NULL, *max_size = NULL, *min_grain = NULL, *max_grain = NULL;
 	const char *count = NULL, *workers = NULL;
+	unsigned long long seen = 0;
 	int64_t v;
 
 	memset(o, 0, sizeof(*o));
@@ -151,6 +176,8 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 	while ((c = getopt_long(argc, argv, ":w:r:f:h", long_options, NULL)) != -1) {
 		const char *arg = optarg;
 
+		if ((rc = gf_opt_once(long_options, c, arg, &seen, err, errlen)) != 0)
+			return rc;
 		switch (c) {
 		case OPT_MIN_SIZE:
 			rc = opt_size("--min-size", arg, 1, GF_BENCH_MAX_SIZE, &o->min_size, err,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gf_clock.h"
+#include "gf_watchdog.h"
 
 /* Everything one invocation allocates, so that every path frees it in one place. */
 struct run_state {
@@ -58,9 +59,11 @@ static int state_alloc(struct run_state *s, const struct gf_options *o)
 /* The sequential baseline: Example 25.3's list comprehension, one task after another. */
 static void run_sequential(struct run_state *s, const struct gf_options *o)
 {
+	gf_watchdog_where("in the sequential baseline");
 	for (int rep = -1; rep < o->reps; rep++) {
 		double t0 = gf_clock_now();
 
+		gf_watchdog_tasks(s->ntasks);
 		for (size_t i = 0; i < s->ntasks; i++) {
 			gf_task_run(&s->tasks[i], 0, &s->want[i]);
 			if (rep >= 0)
@@ -99,6 +102,21 @@ static int verify(struct run_state *s, const struct gf_options *o, char *why, si
 		return 0;
 	}
 	return 1;
+}
+
+/* Tells the watchdog which repetition runs, and which tasks, where they run here. */
+static void watch_rep(const struct gf_backend *be, int rep, int reps, size_t ntasks)
+{
+	char where[64];
+
+	if (gf_watchdog_seconds() <= 0)
+		return;
+	if (rep < 0)
+		snprintf(where, sizeof(where), "in the warm-up");
+	else
+		snprintf(where, sizeof(where), "in repetition %d of %d", rep + 1, reps);
+	gf_watchdog_where(where);
+	gf_watchdog_tasks(be->tasks_here ? ntasks : 0);
 }
 
 int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx)
@@ -140,6 +158,10 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 		return 0;
 	}
 
+	/* the deadline covers the whole run, the baseline too; its line names the phase */
+	if (o.timeout > 0 && gf_watchdog_arm(be->cli.prog, o.timeout, be->timeout_grace) < 0)
+		fprintf(stderr, "%s: cannot set the --timeout timer; only waits will see it\n",
+			be->cli.prog);
 	if (gf_tasks_build(&o, &s.tasks, &s.ntasks) || state_alloc(&s, &o)) {
 		fprintf(stderr, "%s: out of memory\n", be->cli.prog);
 		goto out;
@@ -148,6 +170,8 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 		run_sequential(&s, &o);
 
 	set_up = 1;
+	gf_watchdog_where("in the set-up");
+	gf_watchdog_tasks(0);
 	if (be->setup && be->setup(ctx, &o, &report.setup))
 		goto out;
 
@@ -156,6 +180,7 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 		double t0, wall;
 
 		memset(s.got, 0, s.ntasks * sizeof(*s.got));
+		watch_rep(be, rep, o.reps, s.ntasks);
 		t0 = gf_clock_now();
 		if (be->run(ctx, &o, s.tasks, s.ntasks, s.got, &r))
 			goto out;
@@ -216,8 +241,11 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 	}
 	status = verified ? 0 : 1;
 out:
+	gf_watchdog_where("in the tear-down");
+	gf_watchdog_tasks(0);
 	if (set_up && be->teardown)
 		be->teardown(ctx);
+	gf_watchdog_disarm();
 	state_free(&s);
 	gf_options_release(&o);
 	return status;

@@ -23,9 +23,14 @@ struct gf_rep {
 };
 
 struct gf_backend {
-	const char *name;  /* "omp", "posix", "mpi" */
-	struct gf_cli cli; /* program name, extra options, worker variable */
-	int root;          /* 1 where the baseline runs and the report prints (MPI: rank 0) */
+	const char *name;     /* "omp", "posix", "mpi" */
+	struct gf_cli cli;    /* program name, extra options, worker variable */
+	int root;             /* 1 where the baseline runs and the report prints (MPI: rank 0) */
+	int tasks_here;       /* 1 when run() runs the tasks in this process (threads), so that
+				 --timeout can name the unfinished ones */
+	double timeout_grace; /* seconds past --timeout before the last resort (gf_watchdog.h)
+				 ends the process: the time the backend's own waits need to
+				 notice the deadline, stop the workers and name what was left */
 
 	/*
 	 * Optional: checks or completes the parsed options (MPI: --workers against the world

@@ -110,6 +110,61 @@ int gf_opt_int(const char *name, const char *s, int64_t min, int64_t max, int64_
 	return -EINVAL;
 }
 
+int gf_parse_seconds(const char *s, double max, double *out, char *err, size_t errlen)
+{
+	size_t whole = strspn(s, "0123456789"), frac = 0;
+	double v;
+
+	/* digits, then optionally a point and digits: no sign, exponent, blank, inf or nan */
+	if (s[whole] == '.')
+		frac = strspn(s + whole + 1, "0123456789");
+	if (whole + frac == 0 || (s[whole] == '.' && frac == 0) ||
+	    s[whole + (s[whole] == '.' ? 1 + frac : 0)] != '\0') {
+		gf_errf(err, errlen, "not a number of seconds");
+		return -EINVAL;
+	}
+	v = strtod(s, NULL);
+	if (!(v > 0)) {
+		gf_errf(err, errlen, "must be more than 0");
+		return -EINVAL;
+	}
+	if (v > max) {
+		gf_errf(err, errlen, "too large (at most %.0f)", max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int opt_seconds(const char *name, const char *s, double *out, char *err, size_t errlen)
+{
+	char why[96];
+
+	if (gf_parse_seconds(s, GF_MAX_SECONDS, out, why, sizeof(why)) == 0)
+		return 0;
+	gf_errf(err, errlen, "invalid %s '%s': %s", name, s, why);
+	return -EINVAL;
+}
+
+int gf_opt_once(const struct option *table, int c, const char *value, unsigned long long *seen,
+		char *err, size_t errlen)
+{
+	for (int slot = 0; slot < 64 && table[slot].name; slot++) {
+		unsigned long long bit = 1ULL << slot;
+
+		if (table[slot].val != c || table[slot].has_arg == no_argument)
+			continue;
+		if (!(*seen & bit)) {
+			*seen |= bit;
+			return 0;
+		}
+		gf_errf(err, errlen, "invalid --%s '%s': --%s was already given", table[slot].name,
+			value ? value : "", table[slot].name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_limits(const char *s, struct gf_options *opts, char *err, size_t errlen)
 {
 	size_t cap = 1;
@@ -226,6 +281,8 @@ enum {
 	OPT_START,
 	OPT_CHUNKSIZE,
 	OPT_SCHEDULE,
+	OPT_TIMEOUT,
+	OPT_TASK_TIMEOUT,
 };
 
 static const struct option long_options[] = {
@@ -241,6 +298,8 @@ static const struct option long_options[] = {
 	{ "start", required_argument, NULL, OPT_START },
 	{ "chunksize", required_argument, NULL, OPT_CHUNKSIZE },
 	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "task-timeout", required_argument, NULL, OPT_TASK_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -280,6 +339,7 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 	int64_t n = 0, images = 0, width = 0, height = 0, v = 0;
 	const struct gf_class *cls = &classes[0];
 	const char *limits = NULL;
+	unsigned long long seen = 0;
 	int rc, c;
 
 	memset(opts, 0, sizeof(*opts));
@@ -293,7 +353,10 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 	while ((c = getopt_long(argc, argv, ":w:c:r:f:hV", long_options, NULL)) != -1) {
 		const char *arg = optarg;
 
-		rc = 0;
+		/* the last of two values would win silently: a typo or a merged command line */
+		rc = gf_opt_once(long_options, c, arg, &seen, err, errlen);
+		if (rc)
+			goto fail;
 		switch (c) {
 		case 'w':
 			rc = gf_opt_int("--workers", arg, 1, GF_MAX_WORKERS, &v, err, errlen);
@@ -377,6 +440,16 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 					"invalid --schedule '%s': expected static or dynamic", arg);
 				rc = -EINVAL;
 			}
+			break;
+		case OPT_TIMEOUT:
+			rc = opt_seconds("--timeout", arg, &opts->timeout, err, errlen);
+			break;
+		case OPT_TASK_TIMEOUT:
+			if (!(cli->flags & GF_OPT_TASK_TIMEOUT)) {
+				rc = not_here("--task-timeout", err, errlen);
+				break;
+			}
+			rc = opt_seconds("--task-timeout", arg, &opts->task_timeout, err, errlen);
 			break;
 		case 'h':
 			opts->help = 1;
@@ -525,8 +598,16 @@ void gf_options_usage(const struct gf_cli *cli)
 	if (cli->flags & GF_OPT_SCHEDULE)
 		printf("      --schedule S    primes: static (scatter) or dynamic (queue, default "
 		       "static)\n");
+	if (cli->flags & GF_OPT_TASK_TIMEOUT)
+		printf("      --task-timeout T  a pool worker that holds a task T seconds is "
+		       "killed and\n"
+		       "                      replaced, and its task run again (default: none)\n");
+	printf("      --timeout T     stop the run, naming what was outstanding, after T "
+	       "seconds\n"
+	       "                      (exit 1; default: none)\n");
 	printf("  -h, --help          this text\n"
-	       "  -V, --version       the version\n\n");
+	       "  -V, --version       the version\n\n"
+	       "An option given twice is refused.\n\n");
 	printf("Classes (sum n; primes limits; resize image size, 8 images):\n");
 	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
 		printf("  %c  n=%lld  limits=%lld..%lld  %lldx%lld\n", classes[i].name,

@@ -18,10 +18,11 @@ enum gf_schedule { GF_SCHEDULE_STATIC, GF_SCHEDULE_DYNAMIC };
 
 /* The options a backend accepts beyond the common ones. */
 enum gf_opt_flags {
-	GF_OPT_START = 1 << 0,     /* --start fork|spawn (posix) */
-	GF_OPT_CHUNKSIZE = 1 << 1, /* --chunksize N (posix pool) */
-	GF_OPT_SCHEDULE = 1 << 2,  /* --schedule static|dynamic (mpi) */
-	GF_OPT_WORLD = 1 << 3,     /* the worker count is the launcher's (mpirun -np) */
+	GF_OPT_START = 1 << 0,        /* --start fork|spawn (posix) */
+	GF_OPT_CHUNKSIZE = 1 << 1,    /* --chunksize N (posix pool) */
+	GF_OPT_SCHEDULE = 1 << 2,     /* --schedule static|dynamic (mpi) */
+	GF_OPT_WORLD = 1 << 3,        /* the worker count is the launcher's (mpirun -np) */
+	GF_OPT_TASK_TIMEOUT = 1 << 4, /* --task-timeout SECONDS (posix pool) */
 };
 
 /* Limits past which a size is refused up front rather than discovered by a crash or a hang. */
@@ -33,6 +34,7 @@ enum gf_opt_flags {
 #define GF_MAX_IMAGES    1000000
 #define GF_MAX_DIMENSION 1000000
 #define GF_MAX_CHUNKSIZE 1000000
+#define GF_MAX_SECONDS   1000000.0 /* --timeout, --task-timeout: about 11 days */
 /* Timings kept per run: repetitions times tasks (or workers), one double each (80 MB). */
 #define GF_MAX_SAMPLES INT64_C(10000000)
 
@@ -55,9 +57,11 @@ struct gf_options {
 	int64_t height; /* resize: image height */
 	enum gf_start start;
 	enum gf_schedule schedule;
-	int64_t chunksize; /* 0: the backend chooses */
-	int help;          /* --help was given: print gf_options_usage and exit 0 */
-	int version;       /* --version was given */
+	int64_t chunksize;   /* 0: the backend chooses */
+	double timeout;      /* --timeout: seconds the whole run may take, 0 for no limit */
+	double task_timeout; /* --task-timeout: seconds a pool worker may hold a task, 0: none */
+	int help;            /* --help was given: print gf_options_usage and exit 0 */
+	int version;         /* --version was given */
 };
 
 /* What a backend tells the parser about itself. */
@@ -97,6 +101,23 @@ void gf_options_usage(const struct gf_cli *cli);
  * -EINVAL with a reason in err ("not a number", "must be at least 1", "too large (at most N)").
  */
 int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *err, size_t errlen);
+
+/*
+ * Strict parsing of a duration: all of s must be a decimal number of seconds ("10", "0.5"),
+ * more than 0 and at most max. Returns 0, or -EINVAL with a reason in err ("not a number of
+ * seconds", "must be more than 0", "too large (at most N)").
+ */
+int gf_parse_seconds(const char *s, double max, double *out, char *err, size_t errlen);
+
+struct option;
+/*
+ * For the getopt_long loops, which refuse an option with a value given twice: c is what
+ * getopt_long returned, table its options (those with a value are checked), *seen the bits of
+ * those given so far (zeroed before the loop; at most 64 options). Returns 0, or -EINVAL with
+ * "invalid --name 'value': --name was already given" in err.
+ */
+int gf_opt_once(const struct option *table, int c, const char *value, unsigned long long *seen,
+		char *err, size_t errlen);
 
 /*
  * Writes a one-line message into err (errlen bytes): printf's format, with any control

@@ -114,6 +114,17 @@ static void test_parse_size(void)
 	CU_ASSERT_EQUAL(
 		gf_bench_parse_size("9999999999999g", 1, INT64_C(1) << 30, &v, err, sizeof(err)),
 		-EINVAL);
+	/* a limit is said in bytes with its unit, whatever the suffix given */
+	CU_ASSERT_EQUAL(gf_bench_parse_size("2g", 1, INT64_C(1) << 30, &v, err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "too large (at most 1073741824 bytes (1g))");
+	CU_ASSERT_EQUAL(gf_bench_parse_size("1025m", 1, INT64_C(1) << 30, &v, err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "too large (at most 1073741824 bytes (1g))");
+	CU_ASSERT_EQUAL(gf_bench_parse_size("4", 8, 100, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "must be at least 8 bytes");
+	CU_ASSERT_EQUAL(gf_bench_parse_size("1k", 1, 1000, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "too large (at most 1000 bytes)");
 }
 
 /* The output: a header per table, rows of as many columns, json one object per row. */

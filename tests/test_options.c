@@ -176,6 +176,22 @@ static void test_bad_input(void)
 		{ { "matmul" }, "'matmul'" },
 		{ { "sum", "extra" }, "'extra'" },
 		{ { "--reps", "2" }, "missing workload" },
+		{ { "sum", "--timeout", "0" }, "--timeout '0'" },
+		{ { "sum", "--timeout", "-1" }, "'-1'" },
+		{ { "sum", "--timeout", "1e3" }, "'1e3'" },
+		{ { "sum", "--timeout", "inf" }, "'inf'" },
+		{ { "sum", "--timeout", "nan" }, "'nan'" },
+		{ { "sum", "--timeout", "." }, "'.'" },
+		{ { "sum", "--timeout", "5." }, "'5.'" },
+		{ { "sum", "--timeout", " 5" }, "' 5'" },
+		{ { "sum", "--timeout", "" }, "--timeout ''" },
+		{ { "sum", "--timeout", "1000001" }, "'1000001'" },
+		{ { "sum", "--task-timeout", "5" }, "'--task-timeout'" }, /* the pool's option */
+		/* an option given twice: the last would win silently */
+		{ { "sum", "--workers", "2", "--workers", "3" }, "--workers '3': --workers was" },
+		{ { "sum", "-w", "2", "--workers", "2" }, "--workers '2'" },
+		{ { "sum", "--class", "S", "-c", "A" }, "--class 'A'" },
+		{ { "sum", "--timeout", "1", "--timeout", "2" }, "--timeout '2'" },
 	};
 	struct gf_options o;
 	char err[256];
@@ -245,6 +261,36 @@ static void test_backend_options(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'guided'"));
 	CU_ASSERT_EQUAL(PARSE(&all_cli, &o, err, "sum", "--chunksize", "0"), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'0'"));
+}
+
+/* Durations: decimal seconds, more than 0; --task-timeout only where the backend has it. */
+static void test_timeouts(void)
+{
+	static const struct gf_cli pool_cli = { "gilfree-p", GF_OPT_TASK_TIMEOUT, NULL };
+	struct gf_options o;
+	char err[256];
+	double v;
+
+	CU_ASSERT_EQUAL_FATAL(PARSE(&all_cli, &o, err, "sum"), 0);
+	CU_ASSERT_EQUAL(o.timeout, 0.0);
+	CU_ASSERT_EQUAL(o.task_timeout, 0.0);
+	gf_options_release(&o);
+	CU_ASSERT_EQUAL_FATAL(
+		PARSE(&pool_cli, &o, err, "resize", "--timeout", "2.5", "--task-timeout", "0.25"),
+		0);
+	CU_ASSERT_DOUBLE_EQUAL(o.timeout, 2.5, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(o.task_timeout, 0.25, 1e-12);
+	gf_options_release(&o);
+	CU_ASSERT_EQUAL(gf_parse_seconds("10", 100, &v, err, sizeof(err)), 0);
+	CU_ASSERT_DOUBLE_EQUAL(v, 10.0, 1e-12);
+	CU_ASSERT_EQUAL(gf_parse_seconds(".5", 100, &v, err, sizeof(err)), 0);
+	CU_ASSERT_DOUBLE_EQUAL(v, 0.5, 1e-12);
+	CU_ASSERT_EQUAL(gf_parse_seconds("0.000", 100, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "must be more than 0");
+	CU_ASSERT_EQUAL(gf_parse_seconds("101", 100, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "too large (at most 100)");
+	CU_ASSERT_EQUAL(gf_parse_seconds("0x10", 100, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "not a number of seconds");
 }
 
 static void test_help_version(void)
@@ -327,6 +373,7 @@ int main(void)
 		GF_TEST(test_bad_input),
 		GF_TEST(test_absurd_sizes),
 		GF_TEST(test_backend_options),
+		GF_TEST(test_timeouts),
 		GF_TEST(test_help_version),
 		GF_TEST(test_parse_int),
 		GF_TEST(test_tasks_build),

@@ -1,0 +1,91 @@
+#include "gf_stdio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int gf_stdio_guard(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int got;
+
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* the lowest free descriptor is fd itself, since every lower one is open */
+		got = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (got < 0)
+			return -errno;
+		if (got != fd) {
+			close(got);
+			return -EBADF;
+		}
+	}
+	return 0;
+}
+
+int gf_stdout_close(const char *prog, int status)
+{
+	int failed = ferror(stdout), e = 0;
+
+	if (fflush(stdout) != 0) {
+		e = errno;
+		failed = 1;
+	}
+	if (fclose(stdout) != 0 && !failed) {
+		e = errno;
+		failed = 1;
+	}
+	if (!failed)
+		return status;
+	if (e)
+		fprintf(stderr, "%s: write error on standard output: %s\n", prog, strerror(e));
+	else
+		fprintf(stderr, "%s: write error on standard output\n", prog);
+	return status ? status : 1;
+}
+
+static const char *stop_prog = "gilfree";
+
+static const char *sig_name(int sig)
+{
+	switch (sig) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGHUP:
+		return "SIGHUP";
+	}
+	return "a signal";
+}
+
+void gf_stop_say(const char *prog, int sig)
+{
+	const char *parts[] = { prog, ": interrupted by ", sig_name(sig), "\n" };
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (write(STDERR_FILENO, parts[i], strlen(parts[i])) < 0)
+			return;
+}
+
+static void on_stop(int sig)
+{
+	gf_stop_say(stop_prog, sig);
+	_exit(128 + sig);
+}
+
+void gf_stop_signals_install(const char *prog)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	stop_prog = prog;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}

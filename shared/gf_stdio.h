@@ -1,0 +1,37 @@
+/*
+ * What every main() does at its start and at its end, so that the process behaves with odd
+ * standard streams and signals as a command-line tool should:
+ *
+ * - fds 0, 1 and 2 are made to exist before anything makes a pipe: a run started with one of
+ *   them closed (`<&- >&-`) would otherwise get it back from pipe(), and a worker that keeps
+ *   fds 0-2 as its stdio would then hold both ends of its own task pipe and never see end of
+ *   file. A closed one is filled with /dev/null opened for the other direction only, so that
+ *   using it still fails with EBADF, as it did closed.
+ * - stdout is flushed and closed at the end and a write error (a full disk, a closed stdout)
+ *   is a run-time failure: one line, exit 1, as coreutils' close_stdout does.
+ * - SIGINT, SIGTERM and SIGHUP that end the process say so in one line.
+ */
+#ifndef GF_STDIO_H
+#define GF_STDIO_H
+
+/* Opens /dev/null on whichever of fds 0-2 is closed (see above). Returns 0 or a negative errno. */
+int gf_stdio_guard(void);
+
+/*
+ * Flushes and closes stdout. Returns status, or 1 (after "<prog>: write error on standard
+ * output: <reason>" on stderr) when anything written to stdout was lost and status was 0.
+ */
+int gf_stdout_close(const char *prog, int status);
+
+/*
+ * Installs handlers that end the process on SIGINT, SIGTERM and SIGHUP with
+ * "<prog>: interrupted by SIGINT" on stderr and status 128 + signal. For processes with
+ * nothing to clean up; a process with children installs its own and calls gf_stop_say.
+ * prog is kept by pointer.
+ */
+void gf_stop_signals_install(const char *prog);
+
+/* Writes "<prog>: interrupted by SIG<NAME>" on stderr. Async-signal-safe. */
+void gf_stop_say(const char *prog, int sig);
+
+#endif
