@@ -2,6 +2,8 @@
 #include <omp.h>
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "gf_driver.h"
 #include "gf_stdio.h"
@@ -22,6 +24,54 @@ static int omp_run(void *ctx, const struct gf_options *o, const struct gf_task *
 	return -1;
 }
 
+/*
+ * libgomp reads OMP_NUM_THREADS in its load-time constructor, before main(), and warns on
+ * stderr about a value it cannot use, so that a bad value got libgomp's warning and a blank
+ * line before our one-line refusal. The executable's preinit functions run before the
+ * constructors of any shared library (the ELF rule glibc's loader follows), so a value that
+ * gilfree-omp will refuse (not a count from 1 to GF_MAX_WORKERS before any comma) is taken
+ * out of the environment here, unseen by libgomp, and put back by main() for the option parser
+ * to refuse. This runs before the sanitizers' own set-up may have, so it calls nothing.
+ */
+static char *hidden_env; /* "OMP_NUM_THREADS=..." taken out of environ, or NULL */
+
+__attribute__((no_sanitize("address", "undefined"))) static int workers_usable(const char *v)
+{
+	long n = 0;
+
+	if (*v < '1' || *v > '9')
+		return 0;
+	for (; *v >= '0' && *v <= '9'; v++)
+		if ((n = n * 10 + (*v - '0')) > GF_MAX_WORKERS)
+			return 0;
+	return *v == '\0' || *v == ',';
+}
+
+__attribute__((no_sanitize("address", "undefined"))) static void
+hide_bad_workers(int argc, char **argv, char **envp)
+{
+	static const char key[] = "OMP_NUM_THREADS=";
+
+	(void)argc;
+	(void)argv;
+	for (char **e = envp; e && *e; e++) {
+		size_t k = 0;
+
+		while (key[k] && (*e)[k] == key[k])
+			k++;
+		if (key[k] || workers_usable(*e + k))
+			continue;
+		hidden_env = *e;
+		do /* close the gap: the array stays NULL-terminated */
+			e[0] = e[1];
+		while (*++e);
+		return;
+	}
+}
+
+__attribute__((section(".preinit_array"),
+	       used)) static void (*const gf_preinit)(int, char **, char **) = hide_bad_workers;
+
 int main(int argc, char **argv)
 {
 	static const struct gf_backend backend = {
@@ -41,5 +91,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	gf_stop_signals_install(backend.cli.prog);
+	if (hidden_env && setenv("OMP_NUM_THREADS", strchr(hidden_env, '=') + 1, 1) != 0) {
+		perror("gilfree-omp: setenv");
+		return 1;
+	}
 	return gf_stdout_close(backend.cli.prog, gf_driver_main(argc, argv, &backend, NULL));
 }

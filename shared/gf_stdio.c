@@ -15,7 +15,10 @@ int gf_stdio_guard(void)
 		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
 			continue;
 		/* the lowest free descriptor is fd itself, since every lower one is open */
-		got = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		/* stdin reads end of file, stdout cannot be written (EBADF: lost output stays an
+		   error), stderr swallows what is said (Open MPI's singleton daemon, which
+		   inherits it, otherwise fails before it removes its session folder) */
+		got = open("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY);
 		if (got < 0)
 			return -errno;
 		if (got != fd) {

@@ -5,8 +5,9 @@
  * - fds 0, 1 and 2 are made to exist before anything makes a pipe: a run started with one of
  *   them closed (`<&- >&-`) would otherwise get it back from pipe(), and a worker that keeps
  *   fds 0-2 as its stdio would then hold both ends of its own task pipe and never see end of
- *   file. A closed one is filled with /dev/null opened for the other direction only, so that
- *   using it still fails with EBADF, as it did closed.
+ *   file. A closed one is filled with /dev/null: stdin and stderr as usual (end of file, and
+ *   messages lost as they were closed), stdout for reading only, so that output written to
+ *   it still fails (EBADF) and is reported as lost.
  * - stdout is flushed and closed at the end and a write error (a full disk, a closed stdout)
  *   is a run-time failure: one line, exit 1, as coreutils' close_stdout does.
  * - SIGINT, SIGTERM and SIGHUP that end the process say so in one line.

@@ -37,6 +37,16 @@ add_test(NAME bad_input
 set_tests_properties(bad_input PROPERTIES PROCESSORS 2 LABELS "e2e;hardening" TIMEOUT 300)
 gf_mpi_tests(bad_input)
 
+# Closed standard streams, stdout on /dev/full, --timeout and stop signals, on every binary.
+set(gf_faults_args)
+foreach(binary IN LISTS gf_binaries)
+  list(APPEND gf_faults_args --binary ${binary}=$<TARGET_FILE:${binary}>)
+endforeach()
+add_test(NAME faults
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/faults.py ${gf_faults_args})
+set_tests_properties(faults PROPERTIES PROCESSORS 2 LABELS "e2e;hardening" TIMEOUT 300)
+gf_mpi_tests(faults)
+
 if(GF_SANITIZE)
   # The sanitizer build runs the whole suite with every finding fatal, with these exceptions:
   #   - no_fold_check: it compiles its own probes, without sanitizers, and counts their
