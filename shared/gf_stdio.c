@@ -37,10 +37,6 @@ int gf_stdout_close(const char *prog, int status)
 		e = errno;
 		failed = 1;
 	}
-	if (fclose(stdout) != 0 && !failed) {
-		e = errno;
-		failed = 1;
-	}
 	if (!failed)
 		return status;
 	if (e)

@@ -8,7 +8,7 @@
  *   file. A closed one is filled with /dev/null: stdin and stderr as usual (end of file, and
  *   messages lost as they were closed), stdout for reading only, so that output written to
  *   it still fails (EBADF) and is reported as lost.
- * - stdout is flushed and closed at the end and a write error (a full disk, a closed stdout)
+ * - stdout is flushed and checked at the end and a write error (a full disk, a closed stdout)
  *   is a run-time failure: one line, exit 1, as coreutils' close_stdout does.
  * - SIGINT, SIGTERM and SIGHUP that end the process say so in one line.
  */
@@ -19,7 +19,9 @@
 int gf_stdio_guard(void);
 
 /*
- * Flushes and closes stdout. Returns status, or 1 (after "<prog>: write error on standard
+ * Flushes stdout and checks it for errors; the descriptor stays open until the process ends
+ * (closing it early makes mpirun's daemon warn about a descriptor it still watches). Returns
+ * status, or 1 (after "<prog>: write error on standard
  * output: <reason>" on stderr) when anything written to stdout was lost and status was 0.
  */
 int gf_stdout_close(const char *prog, int status);

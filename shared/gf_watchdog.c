@@ -172,11 +172,13 @@ void gf_watchdog_where(const char *where)
 
 	if (n >= sizeof(where_now))
 		n = sizeof(where_now) - 1;
-	/* the handler may read it meanwhile: end it first, so it never reads past the end */
+	/* the handler may read it meanwhile: it is empty until the rest is in place */
 	where_now[0] = '\0';
-	memcpy(where_now + 1, where + 1, n ? n - 1 : 0);
+	if (n == 0)
+		return;
+	memcpy(where_now + 1, where + 1, n - 1);
 	where_now[n] = '\0';
-	where_now[0] = n ? where[0] : '\0';
+	where_now[0] = where[0];
 }
 
 void gf_watchdog_tasks(size_t ntasks)
