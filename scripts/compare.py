@@ -494,8 +494,9 @@ def left_over(out):
         return None
     try:
         recs = read_records(path)
-    except RecordsError:
-        return "holds a comparison stopped before its first run (records.jsonl is empty)"
+    except RecordsError:  # no records at all, as an interrupt before the first run left them
+        return ("holds a comparison stopped before its first run (records.jsonl is empty)"
+                if os.path.getsize(path) == 0 else None)
     lines = incomplete("records.jsonl", recs)
     return f"holds a comparison that did not finish ({lines[0]})" if lines else None
 

@@ -560,6 +560,14 @@ def test_outdir(build):
                   f"main.sh -o {out}: exit 2 before the lecture's examples ({r.returncode}: "
                   f"{r.stdout[:200]!r} {r.stderr.strip()[-300:]!r})")
         check(os.listdir(full) == ["x"], "a full --out is left alone")
+        empty = os.path.join(tmp, "empty")
+        os.mkdir(empty)
+        open(os.path.join(empty, "records.jsonl"), "w", encoding="utf-8").close()
+        r = run([COMPARE, "--build", build, "--dry-run", "--out", empty])
+        check(r.returncode == 2 and one_line(r, "stopped before its first run"),
+              f"a folder with an empty records.jsonl: refused, saying why ({r.stderr!r})")
+        os.remove(os.path.join(empty, "records.jsonl"))
+        os.rmdir(empty)
         deep = os.path.join(tmp, "new", "deeper", "out")
         r = run([COMPARE, "--build", build, "--dry-run", "--out", deep])
         check(r.returncode == 0 and os.listdir(tmp) == ["full"],
