@@ -8,10 +8,12 @@ bandwidth against size, speedup against grain).
     bench_report.py [--build build] [--out DIR] [--quick] [--records FILE ...]
 
 As a module (the comparison script's --experiments):
-    records, failures = bench_report.collect(build_dir, out_dir)
+    records, failures, stop = bench_report.collect(build_dir, out_dir)
     markdown = bench_report.bench_sections(records, out_dir)
 
-Exit status: 0, 1 a benchmark failed or a checked quantity was wrong, 2 bad arguments.
+Exit status: 0, 1 a benchmark failed or a checked quantity was wrong, 2 bad arguments (the
+output folder too: nothing is run), 130, 143 or 129 stopped by SIGINT, SIGTERM or SIGHUP (the
+benchmark running is stopped; the sections of those done are written).
 """
 
 import argparse
@@ -23,8 +25,8 @@ import sys
 import time
 
 from gfreport import _dat, gnuplot_terminals
-from gfutil import (EXPERIMENTS, MPI_ENV, ROOT, OneLineParser, RecordsError, int_in,
-                    read_records, run_child)
+from gfutil import (EXPERIMENTS, MPI_ENV, ROOT, Interrupted, OneLineParser, RecordsError,
+                    int_in, out_dir_problem, read_records, run_child, run_main, signals_held)
 
 PY_BENCH = os.path.join(ROOT, "scripts", "py_bench.py")
 BINARIES = (("omp", "gilfree-omp"), ("posix", "gilfree-posix"), ("mpi", "gilfree-mpi"))
@@ -65,7 +67,8 @@ def _run(argv, env, timeout):
 
 def collect(build, out_dir=None, quick=False, workers=2, progress=None, experiments=EXPERIMENTS):
     """Runs the benchmarks of every binary in build/bin and py_bench.py. Returns (records,
-    failures); writes bench_records.jsonl into out_dir when given."""
+    failures, None or the Interrupted that stopped them, with how many were done of how many);
+    writes bench_records.jsonl into out_dir when given."""
     env = dict(os.environ, **MPI_ENV)
     mpiexec = shutil.which("mpiexec") or "mpiexec"
     args = QUICK if quick else FULL
@@ -93,21 +96,26 @@ def collect(build, out_dir=None, quick=False, workers=2, progress=None, experime
             extra += ["--workers", str(workers)]
         plan.append((f"python {exp}", [sys.executable, PY_BENCH, exp] + extra
                      + ["--format", "json"]))
-    for what, argv in plan:
-        t0 = time.monotonic()
-        recs, bad = _run(argv, env, 600)
-        if progress:
-            progress(f"{what}: {time.monotonic() - t0:.1f} s{'' if not bad else ' FAILED'}")
-        records += recs or []
-        if bad:
-            failures.append(bad)
+    stop, done = None, 0
+    try:
+        for what, argv in plan:
+            t0 = time.monotonic()
+            recs, bad = _run(argv, env, 600)
+            with signals_held():
+                records += recs or []
+                failures += [bad] if bad else []
+                done += 1
+            if progress:
+                progress(f"{what}: {time.monotonic() - t0:.1f} s{'' if not bad else ' FAILED'}")
+    except Interrupted as e:
+        stop, e.done, e.planned = e, done, len(plan)
     failures += [f"{r['backend']} {r['experiment']} {r['method']}: a checked quantity is wrong"
                  for r in records if r.get("ok") is False and not r.get("expected_race")]
     if out_dir:
         with open(os.path.join(out_dir, "bench_records.jsonl"), "w", encoding="utf-8") as f:
             for r in records:
                 f.write(json.dumps(r, separators=(",", ":")) + "\n")
-    return records, failures
+    return records, failures, stop
 
 
 # ---- figures ----
@@ -430,34 +438,45 @@ def main(argv):
     p = OneLineParser(prog="bench_report.py", description=__doc__.split("\n\n")[0],
                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build", default=os.path.join(ROOT, "build"))
-    p.add_argument("--out", default=None, help="output folder (default results/bench-<time>)")
+    p.add_argument("--out", default=None, help="output folder (default results/bench-<time>); "
+                   "must not exist or be empty")
     p.add_argument("--quick", action="store_true", help="tiny sizes: a check, not a measurement")
     p.add_argument("--records", nargs="+", help="read bench records instead of running")
     p.add_argument("-w", "--workers", type=int_in("--workers", 1, 1024), default=2)
     a = p.parse_args(argv)
     if not a.records and not os.path.isdir(os.path.join(a.build, "bin")):
         p.error(f"invalid --build '{a.build}': no bin folder")
-    records, failures = [], []
+    records, failures, stop = [], [], None
     try:  # every record read and checked before anything is written
         for path in a.records or []:
             records += read_records(path, check=bench_fields)
     except RecordsError as e:
         p.error(str(e))
     out = a.out or os.path.join(ROOT, "results", time.strftime("bench-%Y-%m-%d-%H%M%S"))
-    if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
-        p.error(f"invalid --out '{out}': exists and is not an empty folder")
-    os.makedirs(out, exist_ok=True)
+    problem = out_dir_problem(out)
+    if problem:
+        p.error(f"invalid --out '{out}': {problem}")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        p.error(f"invalid --out '{out}': {e.strerror}")
     if not a.records:
-        records, failures = collect(a.build, out, quick=a.quick, workers=a.workers,
-                                    progress=lambda s: print(f"# {s}", flush=True))
-    md = bench_sections(records, out)
-    with open(os.path.join(out, "bench.md"), "w", encoding="utf-8") as f:
-        f.write(md)
-    print(f"# {len(records)} records; {os.path.join(out, 'bench.md')}")
-    for x in failures:
-        print(f"FAILED: {x}")
-    return 1 if failures else 0
+        records, failures, stop = collect(a.build, out, quick=a.quick, workers=a.workers,
+                                          progress=lambda s: print(f"# {s}", flush=True))
+    if stop:
+        failures.insert(0, f"interrupted by {stop.name} after {stop.done} of {stop.planned} "
+                           "benchmarks")
+    with signals_held():  # the sections of what was done are written whole
+        md = bench_sections(records, out)
+        if stop:
+            md = f"**Incomplete: {failures[0]}.**\n\n{md}"
+        with open(os.path.join(out, "bench.md"), "w", encoding="utf-8") as f:
+            f.write(md)
+        print(f"# {len(records)} records; {os.path.join(out, 'bench.md')}")
+        for x in failures:
+            print(f"FAILED: {x}")
+    return stop.status if stop else 1 if failures else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    run_main("bench_report.py", main, signals=True)

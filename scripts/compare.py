@@ -6,8 +6,10 @@ Runs build/bin/gilfree-omp, gilfree-posix and gilfree-mpi (those that are built;
 mpirun) and scripts/py_baseline.py (multiprocessing and threading), each with --format json,
 and writes a results folder: records.jsonl (every raw record), summary.csv, machine.txt and
 machine.json, report.md, and the plots with their data files. The tables are printed too.
-Exit status: 0 all verified and identical, 1 a run failed or results differ, 2 bad arguments
-(nothing is run or written).
+Exit status: 0 all verified and identical, 1 a run failed, ran past --timeout or results
+differ, or the records read are incomplete, 2 bad arguments (nothing is run or written), 130,
+143 or 129 stopped by SIGINT, SIGTERM or SIGHUP: the child running is stopped, and the folder
+holds what was done, its report saying "interrupted by SIGINT after 14 of 30 runs".
 """
 import argparse
 import datetime
@@ -22,8 +24,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gfreport  # noqa: E402
-from gfutil import (ROOT, MPI_ENV, OneLineParser, RecordsError, int_in, int_list,  # noqa: E402
-                    read_records, run_child, version)
+from gfutil import (ROOT, MPI_ENV, Interrupted, OneLineParser, RecordsError,  # noqa: E402
+                    int_in, int_list, out_dir_problem, read_records, run_child, run_main,
+                    seconds_in, signals_held, version)
 
 try:  # the micro-benchmarks, where this tree has them
     import bench_report  # noqa: E402
@@ -34,6 +37,13 @@ except ImportError:
 WORKLOADS = gfreport.WORKLOADS
 ALL_LABELS = gfreport.ORDER
 PY_BASELINE = os.path.join(ROOT, "scripts", "py_baseline.py")
+# Without --timeout a run may take this long before it is stopped and counted a failure.
+DEFAULT_LIMIT = 900.0
+# With --timeout a binary stops itself; it is stopped from here only this much later (mpirun's
+# start and the binary's own wind-down), so that its own line says what was outstanding.
+BINARY_MARGIN = 10.0
+# Records that say how a comparison went rather than what a run measured.
+META_KINDS = ("plan", "failed", "interrupted")
 
 
 def class_list(name, allow_none=False):
@@ -115,20 +125,27 @@ def parse_args(argv):
                    "dynamic (rank 0 hands out a queue) or both (default static; dynamic rows "
                    "are mpi-dynamic)")
     p.add_argument("-o", "--out", metavar="DIR", help="results folder (default "
-                   "results/<date-time>/); must not exist or be empty")
+                   "results/<date-time>/); must not exist or be empty (one left by an "
+                   "interrupted comparison is refused, saying so: give another)")
     p.add_argument("-b", "--build", default=os.path.join(ROOT, "build"), metavar="DIR",
                    help="the CMake build folder with bin/ (default build/)")
     p.add_argument("--records", metavar="FILE", action="append", help="do not run: check "
-                   "and report the records of FILE (a records.jsonl; repeatable, to join runs "
-                   "and other kinds of records such as benchmarks)")
+                   "and report the records of FILE (a records.jsonl, or a results folder for "
+                   "its records.jsonl; repeatable, to join runs and other kinds of records "
+                   "such as benchmarks); records of a comparison that did not finish are "
+                   "reported and said to be incomplete, exit 1")
     p.add_argument("--experiments", nargs="?", const="all", metavar="L",
                    help="after the matrix, the micro-benchmarks of the lecture's costs (all, or "
                    "of " + (", ".join(EXPERIMENTS) or "none: not in this tree") +
                    "), as sections of the report")
     p.add_argument("--bench-quick", action="store_true",
                    help="with --experiments: tiny sizes, a check rather than a measurement")
-    p.add_argument("--timeout", type=int_in("--timeout", 1, 86400), default=900, metavar="S",
-                   help="seconds one run may take (default 900)")
+    p.add_argument("--timeout", type=seconds_in("--timeout", 86400), metavar="S",
+                   help="seconds one run may take, a decimal number: each binary gets "
+                   "--timeout S and stops itself, naming what was outstanding (it is stopped "
+                   f"{BINARY_MARGIN:g} s and a tenth later if it does not), a Python run is "
+                   "stopped at S; a run past its time is a failure and the comparison goes on "
+                   f"(default: {DEFAULT_LIMIT:g} s a run, the binaries not told)")
     p.add_argument("-n", "--dry-run", action="store_true",
                    help="print the runs' commands and stop: nothing is run or written")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -184,8 +201,8 @@ def available(build):
     return found, notes
 
 
-def command(lab, exe, workload, cls, workers, reps):
-    """(argv, env additions, oversubscribed) of one run."""
+def command(lab, exe, workload, cls, workers, reps, timeout=None):
+    """(argv, env additions, oversubscribed) of one run; a binary gets --timeout when given."""
     common = [workload, "--class", cls, "--workers", str(workers), "--reps", str(reps),
               "--format", "json"]
     over = workers > cores()
@@ -194,6 +211,8 @@ def command(lab, exe, workload, cls, workers, reps):
         return [sys.executable, PY_BASELINE] + common + ["--backend", "threads"], {}, over
     if lab.startswith("python-mp"):
         return [sys.executable, PY_BASELINE] + common + ["--backend", "mp"] + start, {}, over
+    if timeout is not None:
+        common += ["--timeout", timeout]
     if lab.startswith("posix"):
         return [exe] + common + start, {}, over
     if lab.startswith("mpi"):
@@ -272,69 +291,153 @@ class Progress:
             sys.stderr.flush()
 
 
+def child_limit(opts, lab):
+    """The wall-clock limit run_child puts on one run: --timeout for a Python run; for a
+    binary, which stops itself at --timeout, a margin more, so that its own line comes first."""
+    if opts.timeout is None:
+        return DEFAULT_LIMIT
+    limit = float(opts.timeout)
+    return limit if lab.startswith("python") else limit * 1.1 + BINARY_MARGIN
+
+
+def json_record(stdout):
+    """The one json object a run prints, or None."""
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    try:
+        rec = json.loads(lines[0]) if len(lines) == 1 else None
+    except ValueError:
+        return None
+    return rec if isinstance(rec, dict) else None
+
+
+def run_one(opts, run, env_base, progress):
+    """Runs one planned run: (its record, or a "failed" record saying why there is none;
+    the failure's line or None)."""
+    lab, exe, wl, cls, p = run
+    argv, env_add, over = command(lab, exe, wl, cls, p, opts.reps, opts.timeout)
+    progress.n += 1
+    what = f"{lab} {wl} class {cls}, {p} worker{'s' if p > 1 else ''}"
+    if over:
+        what += f" (oversubscribed: {p} workers on {cores()} cores)"
+    progress.say(what)
+    t0 = time.monotonic()
+    limit = child_limit(opts, lab)
+    done = run_child(argv, {**env_base, **env_add}, limit)
+    took = time.monotonic() - t0
+    failed = {"kind": "failed", "label": lab, "workload": wl, "class": cls, "workers": p,
+              "command": shlex.join(argv)}
+    if done is None:
+        failed["failure"] = (f"{what}: timed out: no result within {limit:g} s: "
+                             f"{shlex.join(argv)}")
+        return failed, failed["failure"]
+    if done.returncode != 0 and opts.timeout is not None and took >= float(opts.timeout):
+        what += f": timed out (--timeout {opts.timeout} s)"
+    rec = json_record(done.stdout)
+    if rec is None:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        failed["failure"] = (f"{what}: exit status {done.returncode}, no json record "
+                             f"({tail}): {shlex.join(argv)}")
+        return failed, failed["failure"]
+    rec.update(kind="run", label=lab, oversubscribed=over, command=shlex.join(argv),
+               exit_status=done.returncode)
+    if not opts.quiet:
+        sys.stderr.write(f"      {rec['par_s']['median']:.4g} s, speedup "
+                         f"{rec['speedup']:.2f}x, {took:.1f} s\n")
+    if done.returncode != 0:
+        return rec, f"{what}: exit status {done.returncode}: {rec.get('notes')}"
+    return rec, None
+
+
+def write_line(f, rec):
+    f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+    f.flush()
+
+
+def stopped_record(stop, what):
+    """The record that says a comparison was cut short, where stop (an Interrupted) says how
+    far it came."""
+    text = f"interrupted by {stop.name} after {stop.done} of {stop.planned} {what}"
+    return {"kind": "interrupted", "signal": stop.name, "done": stop.done,
+            "planned": stop.planned, "what": what, "text": text}
+
+
 def run_matrix(opts, runs, out_dir, progress):
-    """Runs each planned run, appending its record to records.jsonl as it comes. Returns
-    (records, failures)."""
-    records, failures = [], []
-    path = os.path.join(out_dir, "records.jsonl")
+    """Runs each planned run, appending its record to records.jsonl as it comes, after a
+    "plan" record with their number; a stop signal ends it with an "interrupted" record.
+    Returns (records, failures, None or the Interrupted)."""
+    records, failures, stop = [], [], None
     env_base = dict(os.environ)
     env_base.pop("OMP_NUM_THREADS", None)
-    with open(path, "w", encoding="utf-8") as jsonl:
-        for lab, exe, wl, cls, p in runs:
-            argv, env_add, over = command(lab, exe, wl, cls, p, opts.reps)
-            progress.n += 1
-            what = f"{lab} {wl} class {cls}, {p} worker{'s' if p > 1 else ''}"
-            if over:
-                what += f" (oversubscribed: {p} workers on {cores()} cores)"
-            progress.say(what)
-            t0 = time.monotonic()
-            done = run_child(argv, {**env_base, **env_add}, opts.timeout)
-            if done is None:
-                failures.append(f"{what}: no result within {opts.timeout} s: "
-                                f"{shlex.join(argv)}")
-                continue
-            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-            rec = None
-            if len(lines) == 1:
-                try:
-                    rec = json.loads(lines[0])
-                except ValueError:
-                    rec = None
-            if rec is None or not isinstance(rec, dict):
-                tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-                failures.append(f"{what}: exit status {done.returncode}, no json record "
-                                f"({tail}): {shlex.join(argv)}")
-                continue
-            rec.update(kind="run", label=lab, oversubscribed=over, command=shlex.join(argv),
-                       exit_status=done.returncode)
-            if done.returncode != 0:
-                failures.append(f"{what}: exit status {done.returncode}: {rec.get('notes')}")
-            records.append(rec)
-            jsonl.write(json.dumps(rec, separators=(",", ":")) + "\n")
-            jsonl.flush()
-            if not opts.quiet:
-                sys.stderr.write(f"      {rec['par_s']['median']:.4g} s, speedup "
-                                 f"{rec['speedup']:.2f}x, {time.monotonic() - t0:.1f} s\n")
-    return records, failures
+    with open(os.path.join(out_dir, "records.jsonl"), "w", encoding="utf-8") as jsonl:
+        records.append({"kind": "plan", "runs": len(runs)})
+        write_line(jsonl, records[-1])
+        try:
+            for run in runs:
+                rec, failure = run_one(opts, run, env_base, progress)
+                with signals_held():  # a record is written whole
+                    records.append(rec)
+                    failures += [failure] if failure else []
+                    write_line(jsonl, rec)
+        except Interrupted as e:
+            stop = e
+            stop.done, stop.planned = len(records) - 1, len(runs)
+            with signals_held():
+                records.append(stopped_record(stop, "runs"))
+                write_line(jsonl, records[-1])
+    return records, failures, stop
 
 
 RUN_FIELDS = ("backend", "workload", "class", "workers", "cores", "params", "results",
               "verified", "seq_s", "par_s", "speedup", "phases", "task_s", "reps")
+META_FIELDS = {"plan": ("runs",), "failed": ("failure",), "interrupted": ("text",)}
 
 
 def run_fields(rec):
-    """What a run record lacks, or None; records of other kinds are not checked here."""
-    if gfreport.kind(rec) != "run":
-        return None
-    missing = [k for k in RUN_FIELDS if k not in rec]
-    return f"lacks {', '.join(missing)}" if missing else None
+    """What a run or a comparison's own record lacks, or None; records of other kinds are not
+    checked here."""
+    k = gfreport.kind(rec)
+    fields = RUN_FIELDS if k == "run" else META_FIELDS.get(k, ())
+    missing = [f for f in fields if f not in rec]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    if k == "plan" and not (isinstance(rec["runs"], int) and rec["runs"] >= 0):
+        return "has a plan whose runs is not a count"
+    return None
 
 
-def load_records(path):
-    try:
-        return read_records(path, check=run_fields)
-    except RecordsError as e:
-        usage_error(str(e))
+def incomplete(path, records):
+    """Lines saying that the records of path are not a whole comparison: one that was
+    interrupted, or planned more runs than it has (killed before it could say so)."""
+    def of(k):
+        return [r for r in records if gfreport.kind(r) == k]
+    lines = [f"{path}: incomplete: {r['text']}" for r in of("interrupted")]
+    planned = sum(r["runs"] for r in of("plan"))
+    finished = len(of("run")) + len(of("failed"))
+    if not lines and finished < planned:
+        lines.append(f"{path}: incomplete: {finished} of {planned} runs, and no record of why "
+                     "(the comparison was killed)")
+    return lines
+
+
+def load_records(paths):
+    """Every record of the --records files (a folder: its records.jsonl), and lines saying
+    which of them are incomplete. Bad records are bad input: exit 2."""
+    records, partial = [], []
+    for path in paths:
+        if os.path.isdir(path):
+            path = os.path.join(path, "records.jsonl")
+        try:
+            recs = read_records(path, check=run_fields)
+        except RecordsError as e:
+            usage_error(str(e))
+        records += recs
+        partial += incomplete(path, recs)
+    return records, partial
+
+
+def measured(records):
+    """The records that say what was measured, not how the comparison went."""
+    return [r for r in records if gfreport.kind(r) not in META_KINDS]
 
 
 # ---- the machine ----------------------------------------------------------------------------
@@ -384,84 +487,96 @@ def machine(build):
 
 # ---- main -----------------------------------------------------------------------------------
 
-def make_out_dir(opts):
-    if opts.out:
-        out = os.path.abspath(opts.out)
-        if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
-            usage_error(f"invalid --out '{opts.out}': exists and is not an empty folder")
-        return out
-    stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M%S")
-    return os.path.join(ROOT, "results", stamp)
-
-
-def main(argv):
-    opts = parse_args(argv)
-    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    notes = []
-    if opts.records:
-        records = [rec for path in opts.records for rec in load_records(path)]
-        runs, found = [], {}
-        notes.append(f"records read from {', '.join(opts.records)}, not run; machine.txt "
-                     "describes the machine that made this report, the records' cores column "
-                     "the one that ran them")
-    else:
-        if not os.path.isdir(opts.build):
-            usage_error(f"invalid --build '{opts.build}': no such folder")
-        found, notes = available(opts.build)
-        if not found:
-            usage_error(f"no gilfree binary in {os.path.join(opts.build, 'bin')}: build first")
-        runs = plan(opts, found)
-        if not runs:
-            usage_error("nothing to run: --only, --classes and --python-classes leave no run")
-        skipped = [c for c in opts.classes if c not in opts.python_classes]
-        ran = [c for c in opts.classes if c in opts.python_classes]
-        if skipped and not ran:
-            notes.append("Python did not run (--python-classes)")
-        elif skipped:
-            notes.append(f"Python ran at class {', '.join(ran)} only (--python-classes), not "
-                         f"at {', '.join(skipped)}: its loops take seconds per repetition there")
-        notes.append(f"{opts.reps} timed repetitions per run after one warm-up; worker counts "
-                     f"{','.join(map(str, opts.workers))}; {cores()} cores: runs with more "
-                     "workers than cores are oversubscribed (marked *); MPI runs bind each rank "
-                     "to a core when they fit, and yield when idle when they do not")
-    out_dir = make_out_dir(opts)
-    if opts.dry_run:
-        for lab, exe, wl, cls, p in runs:
-            argv, env, over = command(lab, exe, wl, cls, p, opts.reps)
-            env_text = " ".join(f"{k}={v}" for k, v in env.items())
-            print((env_text + " " if env_text else "") + shlex.join(argv) +
-                  ("  # oversubscribed" if over else ""))
-        if opts.records:
-            print(f"# would check and report {len(records)} records into {out_dir}")
-        elif opts.experiments:
-            print(f"# then the micro-benchmarks: {', '.join(opts.experiments)}")
-        return 0
+def left_over(out):
+    """Why a folder that is not empty holds a comparison that did not finish, or None."""
+    path = os.path.join(out, "records.jsonl")
+    if not os.path.isfile(path):
+        return None
     try:
-        os.makedirs(out_dir, exist_ok=True)
-    except OSError as e:  # before anything runs: bad input, not a failure
-        usage_error(f"invalid --out '{opts.out or out_dir}': {e.strerror}")
-    progress = Progress(len(runs), opts.quiet)
-    failures = []
-    register_bench()
-    if not opts.records:
-        progress.say(f"{len(runs)} runs into {out_dir}")
-        records, failures = run_matrix(opts, runs, out_dir, progress)
-        if opts.experiments:
-            progress.say(f"micro-benchmarks: {', '.join(opts.experiments)}")
-            # out_dir None: the records go into records.jsonl below, not a second file
-            bench, bench_failures = bench_report.collect(
-                opts.build, None, quick=opts.bench_quick, workers=min(2, cores()),
-                progress=progress.say, experiments=opts.experiments)
-            records += bench
-            failures += bench_failures
-            with open(os.path.join(out_dir, "records.jsonl"), "a", encoding="utf-8") as f:
-                for rec in bench:
-                    f.write(json.dumps(rec, separators=(",", ":")) + "\n")
-    else:
-        with open(os.path.join(out_dir, "records.jsonl"), "w", encoding="utf-8") as f:
-            for rec in records:
-                f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+        recs = read_records(path)
+    except RecordsError:  # no records at all, as an interrupt before the first run left them
+        return ("holds a comparison stopped before its first run (records.jsonl is empty)"
+                if os.path.getsize(path) == 0 else None)
+    lines = incomplete("records.jsonl", recs)
+    return f"holds a comparison that did not finish ({lines[0]})" if lines else None
 
+
+def make_out_dir(opts):
+    """The results folder, once it is known that it can be made (nothing is made here)."""
+    out = os.path.abspath(opts.out) if opts.out else os.path.join(
+        ROOT, "results", datetime.datetime.now().strftime("%Y-%m-%d-%H%M%S"))
+    problem = out_dir_problem(out)
+    if problem and os.path.isdir(out):
+        problem = left_over(out) or problem
+        if problem.startswith("holds"):
+            problem += ": remove it or give another --out"
+    if problem:
+        usage_error(f"invalid --out '{opts.out or out}': {problem}")
+    return out
+
+
+def plan_matrix(opts):
+    """(the binaries found, the runs, the report's notes) of a comparison that runs."""
+    if not os.path.isdir(opts.build):
+        usage_error(f"invalid --build '{opts.build}': no such folder")
+    found, notes = available(opts.build)
+    if not found:
+        usage_error(f"no gilfree binary in {os.path.join(opts.build, 'bin')}: build first")
+    runs = plan(opts, found)
+    if not runs:
+        usage_error("nothing to run: --only, --classes and --python-classes leave no run")
+    skipped = [c for c in opts.classes if c not in opts.python_classes]
+    ran = [c for c in opts.classes if c in opts.python_classes]
+    if skipped and not ran:
+        notes.append("Python did not run (--python-classes)")
+    elif skipped:
+        notes.append(f"Python ran at class {', '.join(ran)} only (--python-classes), not "
+                     f"at {', '.join(skipped)}: its loops take seconds per repetition there")
+    notes.append(f"{opts.reps} timed repetitions per run after one warm-up; worker counts "
+                 f"{','.join(map(str, opts.workers))}; {cores()} cores: runs with more "
+                 "workers than cores are oversubscribed (marked *); MPI runs bind each rank "
+                 "to a core when they fit, and yield when idle when they do not")
+    if opts.timeout is not None:
+        notes.append(f"each run had {opts.timeout} s (--timeout)")
+    return found, runs, notes
+
+
+def dry_run(opts, runs, records, out_dir):
+    for lab, exe, wl, cls, p in runs:
+        argv, env, over = command(lab, exe, wl, cls, p, opts.reps, opts.timeout)
+        env_text = " ".join(f"{k}={v}" for k, v in env.items())
+        print((env_text + " " if env_text else "") + shlex.join(argv) +
+              ("  # oversubscribed" if over else ""))
+    if opts.records:
+        print(f"# would check and report {len(records)} records into {out_dir}")
+    elif opts.experiments:
+        print(f"# then the micro-benchmarks: {', '.join(opts.experiments)}")
+    return 0
+
+
+def run_all(opts, runs, out_dir):
+    """The matrix, then the micro-benchmarks (not after a stop signal). Returns (records,
+    failures, None or the Interrupted); every record is in records.jsonl."""
+    progress = Progress(len(runs), opts.quiet)
+    progress.say(f"{len(runs)} runs into {out_dir}")
+    records, failures, stop = run_matrix(opts, runs, out_dir, progress)
+    if not opts.experiments or stop:
+        return records, failures, stop
+    progress.say(f"micro-benchmarks: {', '.join(opts.experiments)}")
+    # out_dir None: the records go into records.jsonl below, not a second file
+    bench, bench_failures, stop = bench_report.collect(
+        opts.build, None, quick=opts.bench_quick, workers=min(2, cores()),
+        progress=progress.say, experiments=opts.experiments)
+    with signals_held():
+        if stop:
+            bench.append(stopped_record(stop, "micro-benchmarks (after every run)"))
+        with open(os.path.join(out_dir, "records.jsonl"), "a", encoding="utf-8") as f:
+            for rec in bench:
+                write_line(f, rec)
+    return records + bench, failures + bench_failures, stop
+
+
+def write_machine(opts, out_dir):
     info = machine(opts.build)
     with open(os.path.join(out_dir, "machine.json"), "w", encoding="utf-8") as f:
         json.dump(info, f, indent=2)
@@ -469,52 +584,92 @@ def main(argv):
     with open(os.path.join(out_dir, "machine.txt"), "w", encoding="utf-8") as f:
         for k, v in info.items():
             f.write(f"{k}: {v}\n")
+    return info
 
-    problems, groups = gfreport.cross_check(records)
-    problems = failures + problems
+
+def write_report(opts, records, ctx):
+    """Every file of the results folder but records.jsonl; fills ctx's problems, groups,
+    images and machine."""
+    out_dir = ctx["out_dir"]
+    ctx["machine"] = write_machine(opts, out_dir)
+    problems, ctx["groups"] = gfreport.cross_check(records)
+    ctx["problems"] = ctx["problems"] + problems
     gfreport.write_summary(os.path.join(out_dir, "summary.csv"), records)
     try:
-        images = gfreport.write_plots(out_dir, records)
-        if images is None:
-            notes.append("gnuplot is not installed: no plots")
+        ctx["images"] = gfreport.write_plots(out_dir, records)
+        if ctx["images"] is None:
+            ctx["notes"].append("gnuplot is not installed: no plots")
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
-        images = []  # a plot that cannot be drawn is said, but the results stand
-        notes.append(f"plots incomplete: {e}")
-    ctx = {"machine": info, "notes": notes, "problems": problems, "groups": groups,
-           "images": images, "out_dir": out_dir, "started": started,
-           "command": shlex.join(["scripts/compare.py"] + argv)}
+        ctx["images"] = []  # a plot that cannot be drawn is said, but the results stand
+        ctx["notes"].append(f"plots incomplete: {e}")
     with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as f:
         f.write(gfreport.report_markdown(records, ctx))
 
+
+def print_report(records, ctx):
+    """The tables and the verdict on stdout; returns 1 if there is a problem, else 0."""
+    info, out_dir = ctx["machine"], ctx["out_dir"]
     runs_checked = sum(1 for r in records if gfreport.kind(r) == "run")
     others = len(records) - runs_checked
     print(f"# {info['cpu']}, {info['cores']} cores; {runs_checked} runs"
           f"{f' and {others} other records' if others else ''}; results in {out_dir}")
-    for line in notes:
+    for line in ctx["notes"]:
         print(f"# {line}")
     print()
     print(gfreport.terminal_text(records), end="")
     lecture = gfreport.lecture_pool(records)
     if lecture:
         print(lecture + "\n")
-    if problems:
+    if ctx["problems"]:
         print("FAILED:")
-        for line in problems:
+        for line in ctx["problems"]:
             print(line)
         return 1
     print(f"All {runs_checked} runs verified; results identical across backends "
-          f"({len(groups)} parameter groups). Report: {os.path.join(out_dir, 'report.md')}")
-    if images is None:
+          f"({len(ctx['groups'])} parameter groups). Report: {os.path.join(out_dir, 'report.md')}")
+    if ctx["images"] is None:
         print("gnuplot is not installed: no plots")
     return 0
 
 
-if __name__ == "__main__":
+def main(argv):
+    opts = parse_args(argv)
+    started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    records, partial, runs = [], [], []
+    if opts.records:
+        records, partial = load_records(opts.records)
+        notes = [f"records read from {', '.join(opts.records)}, not run; machine.txt "
+                 "describes the machine that made this report, the records' cores column "
+                 "the one that ran them"]
+    else:
+        _, runs, notes = plan_matrix(opts)
+    out_dir = make_out_dir(opts)
+    if opts.dry_run:
+        return dry_run(opts, runs, records, out_dir)
     try:
-        sys.exit(main(sys.argv[1:]))
-    except BrokenPipeError:  # the tables piped into head: not an error of the comparison
-        sys.stderr.close()
-        sys.exit(1)
-    except KeyboardInterrupt:
-        sys.stderr.write("compare.py: interrupted; the records so far are in records.jsonl\n")
-        sys.exit(130)
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as e:  # before anything runs: bad input, not a failure
+        usage_error(f"invalid --out '{opts.out or out_dir}': {e.strerror}")
+    register_bench()
+    stop = None
+    if opts.records:
+        with open(os.path.join(out_dir, "records.jsonl"), "w", encoding="utf-8") as f:
+            for rec in records:  # the comparison's own records too: incomplete stays so
+                write_line(f, rec)
+        failures = [r["failure"] for r in records if gfreport.kind(r) == "failed"]
+    else:
+        records, failures, stop = run_all(opts, runs, out_dir)
+        partial = [r["text"] for r in records if gfreport.kind(r) == "interrupted"]
+    ctx = {"notes": partial + notes, "problems": partial + failures, "out_dir": out_dir,
+           "started": started, "command": shlex.join(["scripts/compare.py"] + argv)}
+    with signals_held():  # what was done is written whole, whatever arrives now
+        write_report(opts, measured(records), ctx)
+        status = print_report(measured(records), ctx)
+    if stop:
+        sys.stderr.write(f"compare.py: {partial[0]}; what was done is in {out_dir}\n")
+        return stop.status
+    return status
+
+
+if __name__ == "__main__":
+    run_main("compare.py", main, signals=True)

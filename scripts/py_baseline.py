@@ -27,7 +27,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gfutil import OneLineParser, int_in, int_list, stats, version  # noqa: E402
+from gfutil import OneLineParser, int_in, int_list, run_main, stats, version  # noqa: E402
 
 # The classes of shared/gf_options.c: sum n, primes limit scale, resize image size (8 images).
 # compare.py checks that every backend ran a class with the same parameters.
@@ -354,4 +354,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    run_main("py_baseline.py", main)

@@ -116,8 +116,8 @@ def stats(samples, scale=1.0):
 class Out:
     """Rows in the C benchmarks' format: text tables or json records."""
 
-    def __init__(self, experiment, fmt, stream=sys.stdout):
-        self.experiment, self.fmt, self.f = experiment, fmt, stream
+    def __init__(self, experiment, fmt, stream=None):
+        self.experiment, self.fmt, self.f = experiment, fmt, stream or sys.stdout
         self.last = None
         self.failed = False
 
@@ -546,4 +546,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    gfutil.run_main("py_bench.py", main)

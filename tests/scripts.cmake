@@ -1,12 +1,14 @@
 # scripts/: the comparison (compare.py) and the Python baseline (py_baseline.py): a small
 # matrix end to end, planted mismatches, bad arguments, the Python workloads' results, the
-# bounds, the report sections and --experiments.
-foreach(part matrix mismatch bad python units experiments)
+# bounds, the report sections and --experiments; and how the scripts fail and stop: standard
+# output that cannot be written, stop signals, --timeout, output folders that cannot be made.
+foreach(part matrix mismatch bad python units experiments stdout signals timeout outdir)
   add_test(NAME scripts_${part}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/scripts_test.py
                    --build ${CMAKE_BINARY_DIR} --only ${part})
   set_tests_properties(scripts_${part} PROPERTIES PROCESSORS 2 LABELS scripts TIMEOUT 300)
 endforeach()
 # Only the matrix and --experiments run gilfree-mpi, through mpirun; mismatch runs gilfree-omp
-# and reads records, bad is refused before anything runs, and python and units run no binary.
+# and reads records, bad and outdir are refused before anything runs (or only print), python,
+# units and stdout run no MPI binary, and signals and timeout run gilfree-posix and Python.
 gf_mpi_tests(scripts_matrix scripts_experiments)

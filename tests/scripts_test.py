@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks of scripts/compare.py and scripts/py_baseline.py.
 
-  scripts_test.py --build BUILD_DIR --only matrix|mismatch|bad|python|units|experiments
+  scripts_test.py --build BUILD_DIR --only matrix|mismatch|bad|python|units|experiments|
+                                         stdout|signals|timeout|outdir
 
 matrix:   a small matrix end to end (class S, 1 and 2 workers, one repetition) writes every
           file of the results folder, with the right columns, every record verified, and the
@@ -16,6 +17,15 @@ units:    the achievable-time bounds on the lecture's task list; report sections
           kinds of records.
 experiments: --experiments joins the micro-benchmarks' records and sections, where the tree
           has them (scripts/bench_report.py), and is refused where it does not.
+stdout:   every entry point whose standard output cannot be written (/dev/full) says so in one
+          line and exits 1, no traceback; a closed pipe is exit 1 and no line.
+signals:  SIGINT, SIGTERM and SIGHUP during a run stop its child's group, write what was done,
+          say "interrupted by SIG... after N of M runs" and exit 128 + the signal; --records on
+          that folder says it is incomplete and exits 1; the folder is refused as a new --out.
+timeout:  --timeout reaches every binary and the Python runs' limit: a run past it is a failure
+          named in the report, exit 1, in bounded time; bad values exit 2.
+outdir:   an output folder that cannot be made is refused before anything runs, by
+          bench_report.py, by compare.py --dry-run and so by main.sh; --dry-run leaves nothing.
 """
 import argparse
 import csv
@@ -23,13 +33,21 @@ import json
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPARE = os.path.join(ROOT, "scripts", "compare.py")
 BASELINE = os.path.join(ROOT, "scripts", "py_baseline.py")
+BENCH = os.path.join(ROOT, "scripts", "py_bench.py")
+REPORT = os.path.join(ROOT, "scripts", "bench_report.py")
+MAIN_SH = os.path.join(ROOT, "scripts", "main.sh")
+# A small matrix of one backend's class A: three runs of a few seconds each.
+CLASS_A = ["--only", "backend=posix", "--classes", "A", "--workers", "1", "--reps", "1",
+           "--python-classes", "none"]
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import gfreport  # noqa: E402
 
@@ -67,8 +85,11 @@ def test_matrix(build):
             return
         with open(os.path.join(out, "records.jsonl"), encoding="utf-8") as f:
             recs = [json.loads(line) for line in f]
+        plan = recs.pop(0)
         labels = {gfreport.label(x) for x in recs}
         want = set(built(build)) | {"python-mp", "python-threads"}
+        check(plan == {"kind": "plan", "runs": len(want) * 3 * 2},
+              f"records.jsonl opens with the number of runs planned: {plan}")
         check(labels == want, f"records of every built backend and Python: {sorted(labels)}")
         check(len(recs) == len(want) * 3 * 2, f"one record per backend, workload and worker "
               f"count: {len(recs)}")
@@ -217,7 +238,10 @@ def test_bad(build):
            ["--only", "workload"], ["--python-classes", "Z"], ["--posix-start", "vfork"],
            ["--frobnicate"], ["extra"], ["--build", "/nonexistent"], ["--timeout", "-1"],
            ["--records", "/nonexistent/records.jsonl"], ["--experiments", "nope"],
-           ["--bench-quick"], ["--python-start", "forkserver"], ["--mpi-schedule", "guided"]]
+           ["--bench-quick"], ["--python-start", "forkserver"], ["--mpi-schedule", "guided"],
+           ["--timeout", "0"], ["--timeout", "0.0"], ["--timeout", "abc"], ["--timeout", "1e3"],
+           ["--timeout", ".5"], ["--timeout", "nan"], ["--timeout", "inf"],
+           ["--timeout", "86401"], ["--timeout", ""]]
     if "mpi" not in built(build):
         bad.append(["--only", "backend=mpi"])
     results = os.path.join(ROOT, "results")
@@ -335,17 +359,235 @@ def test_sections():
     check(problems == [], "other kinds are not cross-checked as runs")
 
 
+def one_line(r, needle):
+    lines = r.stderr.strip().splitlines()
+    return len(lines) == 1 and needle in lines[0]
+
+
+def test_stdout(build):
+    """Standard output on /dev/full: one line naming the error, exit 1, at every entry point
+    that prints; a closed pipe: exit 1, no line."""
+    exe = next(iter(built(build)), "omp")
+    with tempfile.TemporaryDirectory() as tmp:
+        small = [COMPARE, "--build", build, "--only", f"backend={exe},workload=sum", "--classes",
+                 "S", "--workers", "1", "--reps", "1", "--python-classes", "none", "--quiet"]
+        done = os.path.join(tmp, "done")
+        run(small + ["--out", done])
+        bench = os.path.join(tmp, "bench.jsonl")
+        with open(bench, "w", encoding="utf-8") as f:
+            subprocess.run([sys.executable, BENCH, "counter", "--count", "200", "--reps", "1",
+                            "--workers", "1", "--format", "json"], stdout=f, timeout=120)
+        cases = [("compare.py", [COMPARE, "--build", build, "--dry-run"]),
+                 ("compare.py", [COMPARE, "--help"]),
+                 ("compare.py", small + ["--out", os.path.join(tmp, "full")]),
+                 ("compare.py", [COMPARE, "--records", done, "--out", os.path.join(tmp, "r")]),
+                 ("bench_report.py", [REPORT, "--records", bench, "--out",
+                                      os.path.join(tmp, "b")]),
+                 ("bench_report.py", [REPORT, "--help"]),
+                 ("py_baseline.py", [BASELINE, "sum", "--class", "S", "--reps", "1"]),
+                 ("py_baseline.py", [BASELINE, "primes", "--class", "S", "--reps", "1",
+                                     "--format", "json"]),
+                 ("py_bench.py", [BENCH, "counter", "--count", "200", "--reps", "1",
+                                  "--workers", "1"]),
+                 ("py_bench.py", [BENCH, "--help"])]
+        want = "write error on standard output: No space left on device"
+        for prog, argv in cases:
+            with open("/dev/full", "w", encoding="utf-8") as full:
+                r = subprocess.run([sys.executable] + argv, stdout=full, stderr=subprocess.PIPE,
+                                   text=True, timeout=300, cwd=ROOT)
+            check(r.returncode == 1 and r.stderr.strip() == f"{prog}: {want}",
+                  f"{' '.join(os.path.basename(a) for a in argv[:3])} >/dev/full: one line, "
+                  f"exit 1 ({r.returncode}: {r.stderr.strip()[-300:]!r})")
+        rd, wr = os.pipe()
+        os.close(rd)
+        r = subprocess.run([sys.executable, COMPARE, "--build", build, "--dry-run"], stdout=wr,
+                           stderr=subprocess.PIPE, text=True, timeout=60, cwd=ROOT)
+        os.close(wr)
+        check(r.returncode == 1 and r.stderr == "",
+              f"compare.py --dry-run into a closed pipe: exit 1, quiet ({r.stderr[-300:]!r})")
+
+
+def processes():
+    """(pid, parent pid, session) of every process."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        yield int(pid), int(fields[1]), int(fields[3])
+
+
+def session_left(sid):
+    """The processes still in session sid (a child started in a session of its own)."""
+    return [pid for pid, _, session in processes() if session == sid]
+
+
+def child_of(parent):
+    return next((pid for pid, ppid, _ in processes() if ppid == parent), None)
+
+
+def interrupt(build, out, sig, at_run):
+    """Runs CLASS_A into out and sends sig once run at_run (1-based) is running. Returns
+    (compare's result, the child's session, what was left in it)."""
+    p = subprocess.Popen([sys.executable, COMPARE, "--build", build, "--out", out] + CLASS_A,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                         start_new_session=True)
+    err = []
+    for line in p.stderr:
+        err.append(line)
+        if re.match(rf"\[ *{at_run}/3 ", line):
+            break
+    child = None
+    for _ in range(200):
+        child = child_of(p.pid)
+        if child:
+            break
+        time.sleep(0.02)
+    os.killpg(p.pid, sig) if sig == signal.SIGINT else os.kill(p.pid, sig)  # as a terminal
+    out_text, rest = p.communicate(timeout=120)
+    left = session_left(child) if child else []
+    for _ in range(50):
+        if not left:
+            break
+        time.sleep(0.1)
+        left = session_left(child)
+    return subprocess.CompletedProcess(p.args, p.returncode, out_text, "".join(err) + rest), \
+        child, left
+
+
+def test_signals(build):
+    """Each stop signal during a run: the child's group goes, what was done is written and
+    says it was interrupted, the exit status is 128 + the signal."""
+    if "posix" not in built(build):
+        print("skip: gilfree-posix is not built")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        for sig, at_run in ((signal.SIGTERM, 2), (signal.SIGINT, 2), (signal.SIGHUP, 1)):
+            name, out = sig.name, os.path.join(tmp, sig.name)
+            r, child, left = interrupt(build, out, sig, at_run)
+            said = f"interrupted by {name} after {at_run - 1} of 3 runs"
+            check(r.returncode == 128 + sig, f"{name}: exit {128 + sig} ({r.returncode}: "
+                  f"{r.stderr[-400:]!r})")
+            check(child is not None and not left, f"{name}: the run's process group is gone "
+                  f"(child {child}, left {left})")
+            with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+                report = f.read()
+            check(said in report and said in r.stdout and said in r.stderr.splitlines()[-1],
+                  f"{name}: '{said}' in report.md, on stdout and stderr")
+            check(at_run == 1 or "sum, class A" in r.stdout, f"{name}: the runs done printed")
+            again = run([COMPARE, "--records", out, "--out", out + "-again", "--quiet"])
+            check(again.returncode == 1 and f"incomplete: {said}" in again.stdout,
+                  f"{name}: --records on it says incomplete, exit 1 ({again.returncode}: "
+                  f"{again.stdout[-300:]!r})")
+            reuse = run([COMPARE, "--build", build, "--out", out] + CLASS_A)
+            check(reuse.returncode == 2 and one_line(reuse, "did not finish") and
+                  reuse.stdout == "", f"{name}: its folder refused as a new --out, saying why "
+                  f"({reuse.stderr.strip()!r})")
+        # killed without a word (SIGKILL): the plan says more runs than there are
+        path = os.path.join(tmp, "SIGTERM", "records.jsonl")
+        with open(path, encoding="utf-8") as f:
+            lines = [x for x in f if '"kind":"interrupted"' not in x]
+        with open(path, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+        r = run([COMPARE, "--records", path, "--out", os.path.join(tmp, "killed"), "--quiet"])
+        check(r.returncode == 1 and "incomplete: 1 of 3 runs" in r.stdout,
+              f"records that stop short of their plan: incomplete, exit 1 ({r.stdout[-300:]!r})")
+
+
+def has_timeout(exe):
+    r = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=30)
+    return "--timeout" in r.stdout + r.stderr
+
+
+def test_timeout(build):
+    """--timeout: a run past it is a named failure, the comparison goes on and ends, exit 1."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "py")
+        r = run([COMPARE, "--build", build, "--timeout", "0.05", "--only",
+                 "backend=python-threads", "--classes", "S", "--workers", "1,2", "--reps", "1",
+                 "--out", out], timeout=120)
+        check(r.returncode == 1 and r.stdout.count("timed out: no result within 0.05 s") == 6,
+              f"Python runs past --timeout 0.05: six failures named, exit 1 ({r.returncode}: "
+              f"{r.stdout[-600:]!r})")
+        again = run([COMPARE, "--records", out, "--out", out + "-again", "--quiet"])
+        check(again.returncode == 1 and "timed out" in again.stdout,
+              "--records on it lists the runs that timed out, exit 1")
+        r = run([COMPARE, "--build", build, "--dry-run", "--timeout", "2.5", "--classes", "S",
+                 "--workers", "1"])
+        lines = r.stdout.splitlines()
+        check(lines and all(("--timeout 2.5" in x) != ("py_baseline.py" in x) for x in lines),
+              "--dry-run: every binary gets --timeout 2.5, the Python runs do not")
+        if "posix" not in built(build):
+            print("skip: gilfree-posix is not built")
+            return
+        out = os.path.join(tmp, "posix")
+        t0 = time.monotonic()
+        r = run([COMPARE, "--build", build, "--timeout", "0.05", "--out", out, "--quiet"]
+                + CLASS_A, timeout=120)
+        took = time.monotonic() - t0
+        failed = [x for x in r.stdout.splitlines() if x.startswith("posix ")]
+        check(r.returncode == 1 and len(failed) == 3,
+              f"class A with --timeout 0.05: exit 1, its three runs failed ({r.returncode}: "
+              f"{r.stdout[-600:]!r}, {took:.1f} s)")
+        exe = os.path.join(build, "bin", "gilfree-posix")
+        if not has_timeout(exe):
+            print(f"skip: {exe} --help has no --timeout yet, so the runs fail on the option "
+                  "rather than time out; the 'timed out' check waits for it")
+            return
+        check(all("timed out (--timeout 0.05 s)" in x for x in failed),
+              f"each failure says the run timed out: {failed}")
+
+
+def test_outdir(build):
+    """An output folder that cannot be made: one line, exit 2, nothing run or left."""
+    with tempfile.TemporaryDirectory() as tmp:
+        full = os.path.join(tmp, "full")
+        os.mkdir(full)
+        open(os.path.join(full, "x"), "w", encoding="utf-8").close()
+        for out, why in (("/proc/gilfree-x", "No such file or directory"),
+                         ("/dev/null/x", "Not a directory"),
+                         (full, "exists and is not an empty folder")):
+            for argv in ([REPORT, "--build", build, "--quick"],
+                         [COMPARE, "--build", build, "--dry-run"]):
+                r = run(argv + ["--out", out], timeout=120)
+                check(r.returncode == 2 and one_line(r, f"'{out}': {why}") and r.stdout == "",
+                      f"{os.path.basename(argv[0])} {argv[-1]} --out {out}: exit 2, one line "
+                      f"({r.returncode}: {r.stderr.strip()[-300:]!r})")
+            r = subprocess.run([MAIN_SH, "-o", out, "--classes", "S"], capture_output=True,
+                               text=True, timeout=120)
+            check(r.returncode == 2 and r.stdout == "" and one_line(r, out),
+                  f"main.sh -o {out}: exit 2 before the lecture's examples ({r.returncode}: "
+                  f"{r.stdout[:200]!r} {r.stderr.strip()[-300:]!r})")
+        check(os.listdir(full) == ["x"], "a full --out is left alone")
+        empty = os.path.join(tmp, "empty")
+        os.mkdir(empty)
+        open(os.path.join(empty, "records.jsonl"), "w", encoding="utf-8").close()
+        r = run([COMPARE, "--build", build, "--dry-run", "--out", empty])
+        check(r.returncode == 2 and one_line(r, "stopped before its first run"),
+              f"a folder with an empty records.jsonl: refused, saying why ({r.stderr!r})")
+        os.remove(os.path.join(empty, "records.jsonl"))
+        os.rmdir(empty)
+        deep = os.path.join(tmp, "new", "deeper", "out")
+        r = run([COMPARE, "--build", build, "--dry-run", "--out", deep])
+        check(r.returncode == 0 and os.listdir(tmp) == ["full"],
+              f"--dry-run with a new --out leaves no folder ({os.listdir(tmp)})")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--only", choices=["matrix", "mismatch", "bad", "python", "units",
-                                       "experiments"])
+                                       "experiments", "stdout", "signals", "timeout",
+                                       "outdir"])
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     tests = {"matrix": lambda: test_matrix(build), "mismatch": lambda: test_mismatch(build),
              "bad": lambda: test_bad(build), "python": test_python,
              "units": lambda: (test_bounds(), test_sections()),
-             "experiments": lambda: test_experiments(build)}
+             "experiments": lambda: test_experiments(build),
+             "stdout": lambda: test_stdout(build), "signals": lambda: test_signals(build),
+             "timeout": lambda: test_timeout(build), "outdir": lambda: test_outdir(build)}
     for name, fn in tests.items():
         if args.only in (None, name):
             fn()
