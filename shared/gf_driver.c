@@ -60,6 +60,7 @@ static int state_alloc(struct run_state *s, const struct gf_options *o)
 static void run_sequential(struct run_state *s, const struct gf_options *o)
 {
 	gf_watchdog_where("in the sequential baseline");
+	gf_watchdog_waits_watch(0); /* no wait runs here to see the deadline: no grace */
 	for (int rep = -1; rep < o->reps; rep++) {
 		double t0 = gf_clock_now();
 
@@ -172,6 +173,7 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 	set_up = 1;
 	gf_watchdog_where("in the set-up");
 	gf_watchdog_tasks(0);
+	gf_watchdog_waits_watch(1);
 	if (be->setup && be->setup(ctx, &o, &report.setup))
 		goto out;
 

@@ -12,7 +12,7 @@
 #include "gf_clock.h"
 
 static const char *prog_name = "gilfree";
-static double armed_seconds, deadline;
+static double armed_seconds, deadline, grace_seconds;
 static char where_now[96];
 /* The tasks of the phase under way; the handler reads them, the workers write them. */
 static _Atomic unsigned char *done;
@@ -130,7 +130,16 @@ int gf_watchdog_arm(const char *prog, double seconds, double grace)
 	sa.sa_handler = on_alarm;
 	if (sigaction(SIGALRM, &sa, NULL))
 		return -errno;
-	return set_timer(seconds + (grace > 0 ? grace : 0));
+	grace_seconds = grace > 0 ? grace : 0;
+	return set_timer(seconds + grace_seconds);
+}
+
+void gf_watchdog_waits_watch(int on)
+{
+	double left = gf_watchdog_left() + (on ? grace_seconds : 0);
+
+	if (armed_seconds > 0)
+		set_timer(left > 0 ? left : 1e-6);
 }
 
 void gf_watchdog_disarm(void)

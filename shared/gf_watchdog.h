@@ -28,6 +28,13 @@
  */
 int gf_watchdog_arm(const char *prog, double seconds, double grace);
 
+/*
+ * Whether the waits of this process are watching the deadline now (1, after arming), so that
+ * the last resort waits the grace, or not (0: the process computes, as in the sequential
+ * baseline), so that it ends the run at the deadline itself. Re-sets the timer from now.
+ */
+void gf_watchdog_waits_watch(int on);
+
 /* Disarms the deadline and the last resort, and frees the task list. Safe to call always. */
 void gf_watchdog_disarm(void);
 
