@@ -7,12 +7,14 @@ import os
 import shlex
 import subprocess
 import sys
+import textwrap
 
 from . import bench, crosscheck, matrix, plots, report, tables
-from .backends import ORDER as ALL_LABELS, ways
+from .backends import LABELS, ORDER as ALL_LABELS, ways
 from .cli import (OneLineParser, class_list, int_in, int_list, seconds_in, usage_error,
                   word_list)
-from .matrix import BINARY_MARGIN, DEFAULT_LIMIT, Progress, plan, run_matrix
+from .matrix import (BINARY_MARGIN, DEFAULT_LIMIT, WAY_OPTIONS, Progress, plan,
+                     run_matrix)
 from .project import ROOT, cores, machine, out_dir_problem
 from .records import (RecordsError, incomplete, kind, measured, read_records, run_fields,
                       stopped_record, write_line)
@@ -38,13 +40,20 @@ def only_filter(s):
     return out
 
 
+def backends_text():
+    """--help's paragraph on the rows, from the registry."""
+    rows = [lab.name if lab.name == lab.backend else
+            f"{lab.name} (with --{WAY_OPTIONS[lab.backend].replace('_', '-')} {lab.way[1]})"
+            for lab in LABELS.values()]
+    return textwrap.fill(f"Backends: {', '.join(rows)}. Python runs at --python-classes only "
+                         "(default S): at class W its loops take seconds per repetition.",
+                         85, break_on_hyphens=False)
+
+
 def parse_args(argv, doc):
     p = OneLineParser(prog="compare.py", description=doc.split("\n\n", 1)[1],
-                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
-        "Backends: omp, posix, posix-spawn (with --posix-start spawn), mpi, mpi-dynamic (with\n"
-        "--mpi-schedule dynamic), python-mp, python-mp-spawn (with --python-start spawn),\n"
-        "python-threads. Python runs at --python-classes only (default S): at class W its\n"
-        "loops take seconds per repetition."))
+                      formatter_class=argparse.RawDescriptionHelpFormatter,
+                      epilog=backends_text())
     p.add_argument("-w", "--workers", type=int_list("--workers", 1, 1024), default=[1, 2, 4],
                    metavar="L", help="worker counts (default 1,2,4)")
     p.add_argument("-c", "--classes", type=class_list("--classes"), default=["S", "W"],
