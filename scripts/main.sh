@@ -17,28 +17,8 @@ case "${1:-}" in
 esac
 # Bad options are refused before anything runs.
 python3 scripts/compare.py --dry-run "$@" >/dev/null
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
-	OMPI_MCA_rmaps_base_oversubscribe=1
 echo "# $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 echo
-for backend in omp posix mpi; do
-	exe=build/bin/gilfree-$backend
-	if [ ! -x "$exe" ]; then
-		echo "# gilfree-$backend is not built"
-		echo
-		continue
-	fi
-	launch=()
-	if [ "$backend" = mpi ]; then
-		# four ranks, as the lecture's four workers; beyond the cores they must yield
-		launch=(mpirun -np 4)
-		if [ "$(nproc)" -lt 4 ]; then
-			launch+=(--bind-to none --mca mpi_yield_when_idle 1)
-		fi
-	fi
-	for workload in sum primes resize; do
-		"${launch[@]}" "$exe" "$workload" --workers 4
-		echo
-	done
-done
+# every built backend and how it is launched: scripts/gilfree/backends.py and launch.py
+PYTHONPATH=scripts${PYTHONPATH:+:$PYTHONPATH} python3 -m gilfree.lecture build
 exec python3 scripts/compare.py "$@"

@@ -12,3 +12,15 @@ endforeach()
 # and reads records, bad and outdir are refused before anything runs (or only print), python,
 # units and stdout run no MPI binary, and signals and timeout run gilfree-posix and Python.
 gf_mpi_tests(scripts_matrix scripts_experiments)
+# The scripts' own modules, without running anything: the statistics, the launchers' command
+# lines, the backend registry and the size classes, checked against gilfree-omp --help.
+foreach(part stats launch backends)
+  add_test(NAME scripts_unit_${part}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_${part}.py)
+  set_tests_properties(scripts_unit_${part} PROPERTIES PROCESSORS 1 LABELS "scripts;unit"
+                       TIMEOUT 60)
+endforeach()
+if(TARGET gilfree-omp)
+  set_property(TEST scripts_unit_backends PROPERTY ENVIRONMENT
+               GF_HELP_BINARY=$<TARGET_FILE:gilfree-omp>)
+endif()

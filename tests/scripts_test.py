@@ -49,7 +49,7 @@ MAIN_SH = os.path.join(ROOT, "scripts", "main.sh")
 CLASS_A = ["--only", "backend=posix", "--classes", "A", "--workers", "1", "--reps", "1",
            "--python-classes", "none"]
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-import gfreport  # noqa: E402
+from gilfree import backends, crosscheck, report, stats, tables  # noqa: E402
 
 failures = []
 
@@ -86,7 +86,7 @@ def test_matrix(build):
         with open(os.path.join(out, "records.jsonl"), encoding="utf-8") as f:
             recs = [json.loads(line) for line in f]
         plan = recs.pop(0)
-        labels = {gfreport.label(x) for x in recs}
+        labels = {backends.label(x) for x in recs}
         want = set(built(build)) | {"python-mp", "python-threads"}
         check(plan == {"kind": "plan", "runs": len(want) * 3 * 2},
               f"records.jsonl opens with the number of runs planned: {plan}")
@@ -101,7 +101,7 @@ def test_matrix(build):
                   for x in recs), "records carry the matrix's parameters")
         with open(os.path.join(out, "summary.csv"), encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
-        check(rows and list(rows[0]) == gfreport.SUMMARY_COLUMNS,
+        check(rows and list(rows[0]) == tables.SUMMARY_COLUMNS,
               f"summary.csv columns: {list(rows[0]) if rows else None}")
         check(len(rows) == len(recs), "one summary row per record")
         check(all(float(x["speedup"]) > 0 and x["verified"] == "true" for x in rows),
@@ -317,45 +317,45 @@ def test_python():
 
 def test_bounds():
     t = [20.0, 30.0, 25.0, 35.0, 40.0, 15.0]  # the lecture's limits, as times
-    check(gfreport.queue_makespan(t, 2) == 85.0, "queue in submission order on 2 workers")
-    check(gfreport.block_makespan(t, 2) == 90.0, "static split on 2 workers")
-    check(gfreport.block_makespan(t, 4) == 60.0, "static split on 4 workers (2,2,1,1 tasks)")
-    check(gfreport.queue_makespan(t, 4) == 60.0, "queue on 4 workers")
-    check(gfreport.queue_makespan([1.0] * 8, 2, chunk=3) == 5.0, "queue with chunks of 3")
-    check(gfreport.pool_map_chunksize(8, 4) == 1 and gfreport.pool_map_chunksize(8, 1) == 2
-          and gfreport.pool_map_chunksize(100, 4) == 7, "Pool.map's chunksize")
-    check(gfreport.cyclic_makespan(t, 2) == 85.0, "round-robin split on 2 workers")
+    check(stats.queue_makespan(t, 2) == 85.0, "queue in submission order on 2 workers")
+    check(stats.block_makespan(t, 2) == 90.0, "static split on 2 workers")
+    check(stats.block_makespan(t, 4) == 60.0, "static split on 4 workers (2,2,1,1 tasks)")
+    check(stats.queue_makespan(t, 4) == 60.0, "queue on 4 workers")
+    check(stats.queue_makespan([1.0] * 8, 2, chunk=3) == 5.0, "queue with chunks of 3")
+    check(backends.pool_map_chunksize(8, 4) == 1 and backends.pool_map_chunksize(8, 1) == 2
+          and backends.pool_map_chunksize(100, 4) == 7, "Pool.map's chunksize")
+    check(stats.cyclic_makespan(t, 2) == 85.0, "round-robin split on 2 workers")
     rows = [("posix", {"start": "spawn"}, "primes", "posix-spawn"),
             ("python-mp", {"start": "spawn"}, "sum", "python-mp-spawn"),
             ("python-mp", {"start": "fork"}, "sum", "python-mp"),
             ("mpi", {"schedule": "dynamic"}, "primes", "mpi-dynamic"),
             ("mpi", {"schedule": "static"}, "primes", "mpi"), ("omp", {}, "resize", "omp")]
-    check(all(gfreport.label({"backend": b, "params": p, "workload": w}) == lab
+    check(all(backends.label({"backend": b, "params": p, "workload": w}) == lab
               for b, p, w, lab in rows), "each record's row from its backend and parameters")
     mpi = {"backend": "mpi", "workload": "primes", "workers": 3, "cores": 4, "task_s": t,
            "params": {"schedule": "dynamic"}}
-    check(gfreport.bounds(mpi)[1:] == (85.0, "queue, 2 taking tasks"),
-          f"mpi's dynamic queue: rank 0 hands out, 2 ranks compute {gfreport.bounds(mpi)}")
+    check(stats.bounds(mpi)[1:] == (85.0, "queue, 2 taking tasks"),
+          f"mpi's dynamic queue: rank 0 hands out, 2 ranks compute {stats.bounds(mpi)}")
     rec = {"backend": "omp", "workload": "primes", "workers": 2, "cores": 2, "task_s": t,
            "params": {}}
-    lower, bound, name = gfreport.bounds(rec)
+    lower, bound, name = stats.bounds(rec)
     check(lower == 82.5 and bound == 85.0 and name == "queue", f"omp primes bound {bound}")
     rec.update(workers=4)
-    lower, bound, _ = gfreport.bounds(rec)
+    lower, bound, _ = stats.bounds(rec)
     check(lower == 82.5 and bound == 82.5, "4 workers on 2 cores: bound by total / cores")
 
 
 def test_sections():
     """Records of another kind get their registered section, or a line saying none is."""
     bench = {"kind": "bench", "experiment": "startup", "backend": "posix"}
-    text = gfreport.report_markdown([bench], {})
+    text = report.report_markdown([bench], {})
     check("1 records of kind `bench`: no report section" in text, "an unregistered kind is said")
-    gfreport.register_section("bench", "Micro-benchmarks",
+    report.register_section("bench", "Micro-benchmarks",
                               lambda recs, ctx: f"{len(recs)} bench records")
-    text = gfreport.report_markdown([bench, dict(bench)], {})
+    text = report.report_markdown([bench, dict(bench)], {})
     check("## Micro-benchmarks\n\n2 bench records" in text and "Other records" not in text,
           "a registered section reports its records")
-    problems, _ = gfreport.cross_check([bench])
+    problems, _ = crosscheck.cross_check([bench])
     check(problems == [], "other kinds are not cross-checked as runs")
 
 

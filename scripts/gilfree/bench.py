@@ -1,0 +1,385 @@
+"""The micro-benchmarks of the lecture's costs (scripts/bench_report.py, and compare.py's
+--experiments): running every built backend's `bench` experiments and scripts/py_bench.py,
+and their five report sections (start-up, IPC by payload size, shared state, grain size,
+paths not frames), each lecture claim beside the figures measured in C and in Python.
+
+    records, failures, stop = bench.collect(build_dir, out_dir)
+    markdown = bench.bench_sections(records, out_dir)
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+from . import backends, launch
+from .cli import OneLineParser, int_in
+from .plots import gnuplot_terminals, line_plot
+from .project import ROOT, out_dir_problem
+from .records import RecordsError, json_lines, read_records
+from .runner import Interrupted, run_child, signals_held
+from .stats import crossover, med
+from .tables import fmt, fmt_kb, fmt_us, spread, table
+from .workloads import EXPERIMENTS
+
+PY_BENCH = os.path.join(ROOT, "scripts", "py_bench.py")
+
+# Arguments per experiment: the full run (about 2 minutes on 2 cores in all) and a quick one.
+FULL = {
+    "startup": ["--iters", "100"],
+    "ipc": ["--max-size", "128m"],
+    "counter": ["--count", "100000"],
+    "grain": ["--reps", "3"],
+    "paths": ["--reps", "5"],
+}
+
+QUICK = {
+    "startup": ["--iters", "3", "--warmup", "1", "--reps", "1"],
+    "ipc": ["--max-size", "32k", "--iters", "20", "--warmup", "2"],
+    "counter": ["--count", "2000", "--reps", "1"],
+    "grain": ["--min-grain", "10", "--max-grain", "1000", "--reps", "1"],
+    "paths": ["--images", "4", "--width", "256", "--height", "128", "--reps", "1"],
+}
+
+PY_FULL = {"ipc": ["--max-size", "32m"], "counter": ["--count", "10000"]}
+
+
+def _run(argv, env, timeout):
+    r = run_child(argv, env, timeout)  # on a timeout, mpiexec's ranks go too
+    if r is None:
+        return None, f"{' '.join(argv)}: timed out after {timeout} s"
+    recs, bad = json_lines(argv, r.stdout)
+    if r.returncode != 0:
+        bad = f"{' '.join(argv)}: exit {r.returncode}: {r.stderr.strip()[-400:]}"
+    return recs, bad
+
+
+def plan_benchmarks(build, quick, workers, experiments, mpiexec):
+    """[(what it is, argv)] of every built binary's experiments, then py_bench.py's."""
+    args = QUICK if quick else FULL
+    plan = []
+    for name in backends.C_BACKENDS:
+        exe = os.path.join(build, "bin", backends.backend(name).binary)
+        if not os.access(exe, os.X_OK):
+            continue
+        ranked = backends.backend(name).launcher != "local"
+        for exp in experiments:
+            # under a launcher, the world size is the worker count
+            extra = [] if ranked or exp in ("startup", "ipc") else ["--workers", str(workers)]
+            argv = [exe, "bench", exp] + args[exp] + extra + ["--format", "json"]
+            if ranked:
+                argv = launch.command("mpiexec", argv, ranks=workers, mpiexec=mpiexec)[0]
+            plan.append((f"{name} {exp}", argv))
+    for exp in experiments:
+        extra = list(args[exp]) if quick else list(PY_FULL.get(exp, args[exp]))
+        mpi = os.path.join(build, "bin", backends.backend("mpi").binary)
+        if exp == "startup" and os.access(mpi, os.X_OK):
+            extra += ["--mpi", mpi, "--mpiexec", mpiexec]
+        if exp not in ("ipc",):
+            extra += ["--workers", str(workers)]
+        plan.append((f"python {exp}", [sys.executable, PY_BENCH, exp] + extra
+                     + ["--format", "json"]))
+    return plan
+
+
+def collect(build, out_dir=None, quick=False, workers=2, progress=None, experiments=EXPERIMENTS):
+    """Runs the benchmarks of every binary in build/bin and py_bench.py. Returns (records,
+    failures, None or the Interrupted that stopped them, with how many were done of how many);
+    writes bench_records.jsonl into out_dir when given."""
+    env = dict(os.environ, **launch.get("mpiexec").env)
+    mpiexec = launch.command("mpiexec", [])[0][0]
+    plan = plan_benchmarks(build, quick, workers, experiments, mpiexec)
+    records, failures = [], []
+    stop, done = None, 0
+    try:
+        for what, argv in plan:
+            t0 = time.monotonic()
+            recs, bad = _run(argv, env, 600)
+            with signals_held():
+                records += recs or []
+                failures += [bad] if bad else []
+                done += 1
+            if progress:
+                progress(f"{what}: {time.monotonic() - t0:.1f} s{'' if not bad else ' FAILED'}")
+    except Interrupted as e:
+        stop, e.done, e.planned = e, done, len(plan)
+    failures += [f"{r['backend']} {r['experiment']} {r['method']}: a checked quantity is wrong"
+                 for r in records if r.get("ok") is False and not r.get("expected_race")]
+    if out_dir:
+        with open(os.path.join(out_dir, "bench_records.jsonl"), "w", encoding="utf-8") as f:
+            for r in records:
+                f.write(json.dumps(r, separators=(",", ":")) + "\n")
+    return records, failures, stop
+
+
+def pick(records, exp, backend=None, method=None, **kw):
+    out = []
+    for r in records:
+        if r.get("kind") != "bench" or r.get("experiment") != exp:
+            continue
+        if backend and r["backend"] != backend or method and r["method"] != method:
+            continue
+        if any(r.get(k) != v for k, v in kw.items()):
+            continue
+        out.append(r)
+    return out
+
+
+def one(records, exp, backend, method, **kw):
+    got = pick(records, exp, backend, method, **kw)
+    return got[-1] if got else None
+
+
+def label(r):
+    return f"{r['backend']} {r['method']}"
+
+
+def _image(md, plotted, what):
+    img, why = plotted
+    if img:
+        md.append(f"![{what}]({img})\n")
+    else:
+        md.append(f"({what}: {why})\n")
+
+
+def wins(points):
+    cross = crossover([(g, s) for g, s, _, _ in points])
+    return f"parallel wins from {cross} us" if cross else "no grain from which parallel always wins"
+
+
+def section_startup(records, md):
+    md.append("### Start-up: what one worker costs\n")
+    rows = []
+    for r in pick(records, "startup"):
+        rows.append([r["backend"], r["method"], r.get("workers", 1), spread(r["lat_us"]),
+                     fmt_kb(r.get("pss_kb")), fmt_kb(r.get("private_kb")),
+                     "yes" if r.get("ok") else "NO"])
+    md.append(table(["backend", "method", "workers", "create and join: median (min to max)",
+                     "PSS per worker", "private per worker", "ok"], rows))
+    spawn = one(records, "startup", "python", "process_spawn")
+    pfork = one(records, "startup", "python", "process_fork")
+    cfork = one(records, "startup", "posix", "fork")
+    thr = one(records, "startup", "posix", "pthread")
+    mrun = one(records, "startup", "mpi", "mpirun_to_init")
+    md.append(table(["lecture claim", "measured in C", "measured in Python"], [
+        ["a process takes 50-200 ms to start (spawn)",
+         f"fork {fmt_us(med(cfork['lat_us'])) if cfork else 'n/a'}, pthread "
+         f"{fmt_us(med(thr['lat_us'])) if thr else 'n/a'}"
+         + (f", mpiexec to MPI_Init {fmt_us(med(mrun['lat_us']))}" if mrun else ""),
+         f"spawn {fmt_us(med(spawn['lat_us'])) if spawn else 'n/a'}, fork "
+         f"{fmt_us(med(pfork['lat_us'])) if pfork else 'n/a'}"],
+        ["and 30-100 MB of memory per process",
+         f"forked child PSS {fmt_kb(cfork.get('pss_kb')) if cfork else 'n/a'}",
+         f"spawned child PSS {fmt_kb(spawn.get('pss_kb')) if spawn else 'n/a'}, forked "
+         f"{fmt_kb(pfork.get('pss_kb')) if pfork else 'n/a'}"],
+    ]))
+
+
+def section_ipc(records, md, out_dir, terms):
+    md.append("### IPC by payload size\n")
+    recs = [r for r in pick(records, "ipc") if "size" in r]
+    sizes = sorted({r["size"] for r in recs})
+    if not sizes:
+        md.append("No IPC records.\n")
+        return
+    large = sizes[-1]
+    # memcpy is the same in every backend: the first backend's stands for all
+    memcpy = next((label(r) for r in recs if r["method"] == "memcpy"), None)
+    shown = [r for r in recs if r["method"] != "memcpy" or label(r) == memcpy]
+    rows = []
+    seen = set()
+    for r in shown:
+        key = label(r)
+        if key in seen:
+            continue
+        seen.add(key)
+        mine = [x for x in shown if label(x) == key]
+        s = min(mine, key=lambda x: x["size"])
+        lg = max(mine, key=lambda x: x["size"])
+        rows.append([r["backend"], r["method"], f"{s['size']} B", spread(s["lat_us"]),
+                     f"{lg['size']:,} B",
+                     "no copy" if "handoff" in r["method"] else fmt(lg.get("bw_MBps"), " MB/s"),
+                     "yes" if all(x.get("ok") for x in mine) else "NO"])
+    md.append("Latency is half the round trip at the smallest size; bandwidth at the largest size "
+              "the method ran (size over the median one-way time; for the `_bw` methods, a window of "
+              "messages as osu_bw, all the bytes over all the time). A pointer hand-off copies nothing, so it has no bandwidth.\n\n")
+    md.append(table(["backend", "method", "smallest", "latency there", "largest",
+                     "bandwidth there", "ok"], rows))
+    lat, bw = {}, {}
+    for r in shown:
+        name = "memcpy" if r["method"] == "memcpy" else label(r)
+        if not r["method"].endswith("_bw") and isinstance(r.get("lat_us"), dict):
+            st = r["lat_us"]
+            lat.setdefault(name, []).append((r["size"], st["median"], st["min"], st["max"]))
+        if r.get("bw_MBps") and "handoff" not in r["method"]:
+            bw.setdefault(name, []).append((r["size"], r["bw_MBps"], r["bw_MBps"], r["bw_MBps"]))
+    _image(md, line_plot(out_dir, "bench_ipc_latency", "IPC latency (half round trip)",
+                     "payload (bytes)", "microseconds", lat, terms), "latency against size")
+    _image(md, line_plot(out_dir, "bench_ipc_bandwidth", "IPC bandwidth", "payload (bytes)",
+                     "MB/s", bw, terms), "bandwidth against size")
+    mc = next((r for r in recs if r["method"] == "memcpy" and r["size"] == large), None)
+    q = one(records, "ipc", "python", "queue", size=large) or \
+        max(pick(records, "ipc", "python", "queue"), key=lambda r: r["size"], default=None)
+    cp = one(records, "ipc", "posix", "pipe", size=large)
+    mcq = next((r for r in recs if r["method"] == "memcpy" and q and r["size"] == q["size"]),
+               None)
+    md.append(table(["lecture claim", "measured in C", "measured in Python"], [
+        ["pickling through a Queue copies the data three times",
+         f"pipe {fmt(cp['bw_MBps'], ' MB/s') if cp else 'n/a'} against memcpy "
+         f"{fmt(mc['bw_MBps'], ' MB/s') if mc else 'n/a'} at {large} B",
+         f"Queue {fmt(q['bw_MBps'], ' MB/s') if q else 'n/a'} at {q['size'] if q else '?'} B: "
+         + (f"as long as {mcq['bw_MBps'] / q['bw_MBps']:.1f} memcpys of the same bytes"
+            if q and mcq and q.get("bw_MBps") else "n/a")],
+    ]))
+
+
+def section_counter(records, md):
+    md.append("### Shared state: one counter, many workers\n")
+    rows = []
+    for r in pick(records, "counter"):
+        rows.append([r["backend"], r["method"], r.get("workers"), r.get("count"),
+                     spread(r["ns_per_inc"], lambda x: fmt(x, " ns")), r.get("final"),
+                     "lost updates (no lock)" if r.get("expected_race") and not r.get("ok")
+                     else "yes" if r.get("ok") else "NO"])
+    md.append(table(["backend", "method", "workers", "increments",
+                     "per increment: median (min to max)", "final count", "ok"], rows))
+    man = one(records, "counter", "python", "manager")
+    val = one(records, "counter", "python", "value_lock")
+    cman = one(records, "counter", "posix", "manager")
+    cat = one(records, "counter", "posix", "shm_atomic")
+    md.append(table(["lecture claim", "measured in C", "measured in Python"], [
+        ["a Manager is the slowest way to share",
+         f"manager {fmt(med(cman['ns_per_inc']), ' ns') if cman else 'n/a'} against shared "
+         f"atomic {fmt(med(cat['ns_per_inc']), ' ns') if cat else 'n/a'}",
+         f"Manager {fmt(med(man['ns_per_inc']), ' ns') if man else 'n/a'} against Value "
+         f"{fmt(med(val['ns_per_inc']), ' ns') if val else 'n/a'}"],
+    ]))
+
+
+def section_grain(records, md, out_dir, terms):
+    md.append("### Grain size: when parallel starts to win\n")
+    series, rows = {}, []
+    for r in pick(records, "grain"):
+        name = label(r) + (f" chunksize {r['chunksize']}" if "chunksize" in r else "")
+        series.setdefault(name, []).append((r["grain_us"], r["speedup"], r["speedup"],
+                                            r["speedup"]))
+    for name, pts in series.items():
+        pts.sort()
+        cross = crossover([(g, s) for g, s, _, _ in pts])
+        rows.append([name, ", ".join(f"{g} us: {s:.2f}x" for g, s, _, _ in pts),
+                     f"{cross} us" if cross else "none in this sweep"])
+    md.append("Speedup is the median sequential over the median parallel time, both in one run; "
+              "the crossover is the smallest grain from which parallel wins at every larger "
+              "grain.\n\n")
+    md.append(table(["backend and method", "speedup by grain", "crossover"], rows))
+    _image(md, line_plot(out_dir, "bench_grain_speedup", "Speedup against task grain",
+                     "grain (microseconds)", "speedup", series, terms, logy=False,
+                     extra="set yrange [0:*]\n"), "speedup against grain")
+
+    def at(backend, method, cs):
+        pts = [r for r in pick(records, "grain", backend, method) if r.get("chunksize") == cs]
+        return min(pts, key=lambda r: r["grain_us"]) if pts else None
+    p1, p64 = at("python", "pool_map", 1), at("python", "pool_map", 64)
+    c1, c64 = at("posix", "posix_pool", 1), at("posix", "posix_pool", 64)
+    md.append(table(["lecture claim", "measured in C", "measured in Python"], [
+        ["chunksize cuts queue overhead for small tasks",
+         f"at {c1['grain_us']} us: {c1['speedup']:.2f}x with chunksize 1, "
+         f"{c64['speedup']:.2f}x with 64" if c1 and c64 else "n/a",
+         f"at {p1['grain_us']} us: {p1['speedup']:.2f}x with chunksize 1, "
+         f"{p64['speedup']:.2f}x with 64" if p1 and p64 else "n/a"],
+        ["sometimes sequential code wins",
+         "; ".join(f"{n}: {wins(p)}" for n, p in series.items()
+                   if not n.startswith("python")) or "n/a",
+         "; ".join(f"{n}: {wins(p)}" for n, p in series.items()
+                   if n.startswith("python")) or "n/a"],
+    ]))
+
+
+def section_paths(records, md):
+    md.append("### Paths, not frames\n")
+    rows = []
+    for r in pick(records, "paths"):
+        rows.append([r["backend"], r["method"], r["images"], r["image_bytes"],
+                     f"{r['bytes_moved']:,}", spread(r["time_s"], lambda x: fmt(x * 1e3, " ms")),
+                     "yes" if r.get("ok") else "NO"])
+    md.append(table(["backend", "method", "images", "bytes each", "bytes moved between workers",
+                     "time: median (min to max)", "ok"], rows))
+
+    def pair(backend, frames, paths):
+        f, p = one(records, "paths", backend, frames), one(records, "paths", backend, paths)
+        if not f or not p:
+            return "n/a"
+        return (f"{fmt(med(f['time_s']) * 1e3, ' ms')} and {f['bytes_moved']:,} B with frames, "
+                f"{fmt(med(p['time_s']) * 1e3, ' ms')} and {p['bytes_moved']:,} B with paths")
+    md.append(table(["lecture claim", "measured in C", "measured in Python"], [
+        ["send file paths (offsets), not frames", pair("posix", "pipe_frames", "mmap_paths"),
+         pair("python", "queue_frames", "mmap_paths")],
+    ]))
+
+
+def bench_sections(records, out_dir):
+    """The five markdown sections for report.md; data files and plots go into out_dir."""
+    os.makedirs(out_dir, exist_ok=True)
+    md = ["## The lecture's costs, measured\n",
+          "Each figure is a median with min to max over the iterations, after warm-up "
+          "iterations; every row's checked quantity (echoed bytes, counts, checksums) is in "
+          "its ok column. C and Python ran on the same machine in the same run.\n"]
+    section_startup(records, md)
+    terms = gnuplot_terminals()  # probed once for all the plots
+    section_ipc(records, md, out_dir, terms)
+    section_counter(records, md)
+    section_grain(records, md, out_dir, terms)
+    section_paths(records, md)
+    return "\n".join(md)
+
+
+def bench_fields(rec):
+    """What a bench record lacks, or None; records of other kinds are not read here."""
+    if rec.get("kind") != "bench":
+        return None
+    missing = [k for k in ("backend", "experiment", "method") if k not in rec]
+    return f"lacks {', '.join(missing)}" if missing else None
+
+
+def main(argv, doc):
+    p = OneLineParser(prog="bench_report.py", description=doc.split("\n\n")[0],
+                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--build", default=os.path.join(ROOT, "build"))
+    p.add_argument("--out", default=None, help="output folder (default results/bench-<time>); "
+                   "must not exist or be empty")
+    p.add_argument("--quick", action="store_true", help="tiny sizes: a check, not a measurement")
+    p.add_argument("--records", nargs="+", help="read bench records instead of running")
+    p.add_argument("-w", "--workers", type=int_in("--workers", 1, 1024), default=2)
+    a = p.parse_args(argv)
+    if not a.records and not os.path.isdir(os.path.join(a.build, "bin")):
+        p.error(f"invalid --build '{a.build}': no bin folder")
+    records, failures, stop = [], [], None
+    try:  # every record read and checked before anything is written
+        for path in a.records or []:
+            records += read_records(path, check=bench_fields)
+    except RecordsError as e:
+        p.error(str(e))
+    out = a.out or os.path.join(ROOT, "results", time.strftime("bench-%Y-%m-%d-%H%M%S"))
+    problem = out_dir_problem(out)
+    if problem:
+        p.error(f"invalid --out '{out}': {problem}")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        p.error(f"invalid --out '{out}': {e.strerror}")
+    if not a.records:
+        records, failures, stop = collect(a.build, out, quick=a.quick, workers=a.workers,
+                                          progress=lambda s: print(f"# {s}", flush=True))
+    if stop:
+        failures.insert(0, f"interrupted by {stop.name} after {stop.done} of {stop.planned} "
+                           "benchmarks")
+    with signals_held():  # the sections of what was done are written whole
+        md = bench_sections(records, out)
+        if stop:
+            md = f"**Incomplete: {failures[0]}.**\n\n{md}"
+        with open(os.path.join(out, "bench.md"), "w", encoding="utf-8") as f:
+            f.write(md)
+        print(f"# {len(records)} records; {os.path.join(out, 'bench.md')}")
+        for x in failures:
+            print(f"FAILED: {x}")
+    return stop.status if stop else 1 if failures else 0

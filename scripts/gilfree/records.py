@@ -1,0 +1,118 @@
+"""Records: the json objects the binaries and the Python programs print, one a line; the
+reading of records files, the records a comparison writes about itself, and the check that
+a comparison's records are whole."""
+import json
+
+# Records that say how a comparison went rather than what a run measured.
+META_KINDS = ("plan", "failed", "interrupted")
+RUN_FIELDS = ("backend", "workload", "class", "workers", "cores", "params", "results",
+              "verified", "seq_s", "par_s", "speedup", "phases", "task_s", "reps")
+META_FIELDS = {"plan": ("runs",), "failed": ("failure",), "interrupted": ("text",)}
+
+
+def kind(rec):
+    """A record's kind; records without one are runs."""
+    return rec.get("kind", "run")
+
+
+class RecordsError(ValueError):
+    """A records file that cannot be used; the message names the file and the line."""
+
+
+def read_records(path, check=None):
+    """The json objects of a records file, one a line (blank lines skipped). A file that cannot
+    be read, a line that is not a json object, one that check(record) finds wrong (it returns
+    what is wrong, or None) or a file without records raises RecordsError: read them all
+    before writing anything."""
+    records = []
+    what = f"invalid --records '{path}'"
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except ValueError as e:
+                    raise RecordsError(f"{what}: line {n} is not json: {e}") from None
+                if not isinstance(rec, dict):
+                    raise RecordsError(f"{what}: line {n} is not an object")
+                problem = check(rec) if check else None
+                if problem:
+                    raise RecordsError(f"{what}: line {n} {problem}")
+                records.append(rec)
+    except OSError as e:
+        raise RecordsError(f"{what}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise RecordsError(f"{what}: not UTF-8 text") from None
+    if not records:
+        raise RecordsError(f"{what}: no records")
+    return records
+
+
+def json_record(stdout):
+    """The one json object a run prints, or None."""
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
+    try:
+        rec = json.loads(lines[0]) if len(lines) == 1 else None
+    except ValueError:
+        return None
+    return rec if isinstance(rec, dict) else None
+
+
+def json_lines(argv, stdout):
+    """The json objects among a program's lines, and a line saying what was not json (or
+    None)."""
+    recs, bad = [], None
+    for line in stdout.splitlines():
+        if line.startswith("{"):
+            try:
+                recs.append(json.loads(line))
+            except json.JSONDecodeError:
+                bad = f"{' '.join(argv)}: a line that is not json: {line[:80]}"
+    return recs, bad
+
+
+def write_line(f, rec):
+    f.write(json.dumps(rec, separators=(",", ":")) + "\n")
+    f.flush()
+
+
+def stopped_record(stop, what):
+    """The record that says a comparison was cut short, where stop (an Interrupted) says how
+    far it came."""
+    text = f"interrupted by {stop.name} after {stop.done} of {stop.planned} {what}"
+    return {"kind": "interrupted", "signal": stop.name, "done": stop.done,
+            "planned": stop.planned, "what": what, "text": text}
+
+
+def run_fields(rec):
+    """What a run or a comparison's own record lacks, or None; records of other kinds are not
+    checked here."""
+    k = kind(rec)
+    fields = RUN_FIELDS if k == "run" else META_FIELDS.get(k, ())
+    missing = [f for f in fields if f not in rec]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    if k == "plan" and not (isinstance(rec["runs"], int) and rec["runs"] >= 0):
+        return "has a plan whose runs is not a count"
+    return None
+
+
+def incomplete(path, records):
+    """Lines saying that the records of path are not a whole comparison: one that was
+    interrupted, or planned more runs than it has (killed before it could say so)."""
+    def of(k):
+        return [r for r in records if kind(r) == k]
+    lines = [f"{path}: incomplete: {r['text']}" for r in of("interrupted")]
+    planned = sum(r["runs"] for r in of("plan"))
+    finished = len(of("run")) + len(of("failed"))
+    if not lines and finished < planned:
+        lines.append(f"{path}: incomplete: {finished} of {planned} runs, and no record of why "
+                     "(the comparison was killed)")
+    return lines
+
+
+def measured(records):
+    """The records that say what was measured, not how the comparison went."""
+    return [r for r in records if kind(r) not in META_KINDS]

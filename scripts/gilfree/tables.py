@@ -1,0 +1,182 @@
+"""Tables and the figures in them: the formatters, a table as terminal text or markdown, the
+comparison's tables per workload and class, C against Python, and summary.csv."""
+import csv
+
+from . import stats
+from .backends import is_c, label, order_key
+from .records import kind
+from .workloads import CLASS_ORDER, WORKLOADS
+
+
+def fmt_s(x):
+    if x is None:
+        return "-"
+    return f"{x:.3g}" if x < 1e-3 else f"{x:.4f}" if x < 10 else f"{x:.1f}"
+
+
+def fmt_pct(x):
+    return "-" if x is None else f"{100 * x:.0f}%"
+
+
+def fmt_ratio(x):
+    return "-" if x is None else f"{x:.2f}x" if x < 10 else f"{x:.0f}x"
+
+
+def fmt(x, unit=""):
+    if x is None:
+        return "n/a"
+    if x == 0:
+        return f"0{unit}"
+    a = abs(x)
+    s = f"{x:.3g}" if a < 1000 else f"{x:,.0f}"
+    return s + unit
+
+
+def fmt_us(us):
+    if us is None:
+        return "n/a"
+    if us >= 1e6:
+        return f"{us / 1e6:.3g} s"
+    if us >= 1e3:
+        return f"{us / 1e3:.3g} ms"
+    return f"{us:.3g} us"
+
+
+def fmt_kb(kb):
+    if kb is None:
+        return "n/a"
+    return f"{kb / 1024:.3g} MiB" if abs(kb) >= 1024 else f"{kb:.3g} KiB"
+
+
+def spread(st, f=fmt_us):
+    return f"{f(st['median'])} ({f(st['min'])} to {f(st['max'])})" if isinstance(st, dict) \
+        else f(st)
+
+
+def markdown_rows(headers, rows, aligned=True):
+    """A markdown table's lines; aligned: the columns after the first are right-aligned."""
+    rule = "|" + "|".join("---" if i == 0 or not aligned else "---:"
+                          for i in range(len(headers))) + "|"
+    return (["| " + " | ".join(headers) + " |", rule if aligned else "|" + "---|" * len(headers)]
+            + ["| " + " | ".join(str(x) for x in r) + " |" for r in rows])
+
+
+def table(headers, rows):
+    """A markdown table without a title, every column left-aligned."""
+    return "\n".join(markdown_rows(headers, rows, aligned=False)) + "\n"
+
+
+class Table:
+    """A titled table, rendered as aligned text for the terminal or as markdown."""
+
+    def __init__(self, title, headers, rows, notes=()):
+        self.title, self.headers, self.rows, self.notes = title, headers, rows, list(notes)
+
+    def text(self):
+        widths = [max(len(str(x)) for x in col) for col in zip(self.headers, *self.rows)]
+        lines = [self.title]
+        for r in [self.headers] + self.rows:
+            cells = [str(x).ljust(w) if i == 0 else str(x).rjust(w)
+                     for i, (x, w) in enumerate(zip(r, widths))]
+            lines.append("  " + "  ".join(cells).rstrip())
+        lines += ["  " + n for n in self.notes]
+        return "\n".join(lines) + "\n"
+
+    def markdown(self):
+        lines = [f"### {self.title}", ""] + markdown_rows(self.headers, self.rows)
+        if self.notes:  # a leading * is a footnote mark, not a list
+            lines += [""] + [("\\" + n if n.startswith("*") else n) + "  " for n in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+SUMMARY_COLUMNS = ["label", "backend", "workload", "class", "workers", "cores",
+                   "oversubscribed", "reps", "verified", "seq_median_s", "par_median_s",
+                   "par_min_s", "par_max_s", "speedup", "efficiency", "lower_bound_s",
+                   "bound_s", "bound_kind", "of_bound"]
+
+
+def write_summary(path, records):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(SUMMARY_COLUMNS)
+        for rec in sorted_runs(records):
+            row = stats.figures(rec)
+            row["backend"] = rec["backend"]
+            out.writerow([f"{row[c]:.9g}" if isinstance(row[c], float) else
+                          str(row[c]).lower() if isinstance(row[c], bool) else
+                          "" if row[c] is None else row[c] for c in SUMMARY_COLUMNS])
+
+
+def sorted_runs(records):
+    runs = [r for r in records if kind(r) == "run"]
+    return sorted(runs, key=lambda r: (WORKLOADS.index(r["workload"]) if r["workload"] in
+                                       WORKLOADS else 9, CLASS_ORDER.find(r["class"]),
+                                       order_key(label(r)), r["workers"]))
+
+
+def by_cell(records):
+    """{(workload, class): [records]} in the report's order."""
+    cells = {}
+    for rec in sorted_runs(records):
+        cells.setdefault((rec["workload"], rec["class"]), []).append(rec)
+    return cells
+
+
+def workload_tables(records):
+    tables = []
+    for (wl, cls), recs in by_cell(records).items():
+        cores = sorted({r["cores"] for r in recs})
+        ntasks = len(recs[0]["results"]) if wl != "sum" else None
+        seq_c = [stats.timing(r, "seq_s")["median"] for r in recs if is_c(r)]
+        seq_py = [stats.timing(r, "seq_s")["median"] for r in recs if not is_c(r)]
+        what = f"{ntasks} tasks" if ntasks else "one sum per worker (weak scaling)"
+        title = (f"{wl}, class {cls}: {what}; {'/'.join(map(str, cores))} cores")
+        rows, over = [], False
+        for rec in recs:
+            f = stats.figures(rec)
+            over |= f["oversubscribed"]
+            rows.append([f["label"], f"{f['workers']}{'*' if f['oversubscribed'] else ''}",
+                         fmt_s(f["par_median_s"]),
+                         f"{fmt_s(f['par_min_s'])}-{fmt_s(f['par_max_s'])}",
+                         fmt_s(f["seq_median_s"]), fmt_ratio(f["speedup"]),
+                         fmt_pct(f["efficiency"]), fmt_s(f["bound_s"]),
+                         fmt_pct(f["of_bound"]), f["bound_kind"]])
+        notes = []
+        if ntasks and (seq_c or seq_py):
+            notes.append("sequential, the median of the runs' own loops: " + ", ".join(
+                f"{lang} {fmt_s(stats.median(v))} s"
+                for lang, v in (("C", seq_c), ("Python", seq_py)) if v))
+        if over:
+            notes.append("* oversubscribed: more workers than cores")
+        tables.append(Table(title, ["backend", "P", "median s", "min-max s", "seq s",
+                                    "speedup", "eff", "bound s", "of bound", "bound from"],
+                            rows, notes))
+    return tables
+
+
+def python_tables(records):
+    """C's speedup over Python's multiprocessing: Python's median time over C's, same run,
+    same workload, class and worker count."""
+    tables = []
+    for (wl, cls), recs in by_cell(records).items():
+        py = {r["workers"]: r for r in recs if label(r) == "python-mp"}
+        if not py:
+            continue
+        c_labels = sorted({label(r) for r in recs if is_c(r)}, key=order_key)
+        rows = []
+        for p in sorted(py):
+            py_par = stats.timing(py[p], "par_s")["median"]
+            cells = [str(p) + ("*" if stats.oversubscribed(py[p]) else ""), fmt_s(py_par)]
+            for lab in c_labels:
+                c = next((r for r in recs if label(r) == lab and r["workers"] == p), None)
+                cells.append(fmt_ratio(stats.ratio(py_par, stats.timing(c, "par_s")["median"]))
+                             if c else "-")
+            seq_c = [stats.timing(r, "seq_s")["median"] for r in recs
+                     if is_c(r) and r["workers"] == p]
+            cells.append(fmt_ratio(stats.timing(py[p], "seq_s")["median"] / min(seq_c))
+                         if seq_c else "-")
+            rows.append(cells)
+        tables.append(Table(f"{wl}, class {cls}: C's speedup over python-mp (Python's "
+                            f"median time / C's)", ["P", "python-mp s"] + c_labels
+                            + ["sequential"], rows))
+    return tables
