@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "gf_clock.h"
+#include "gf_stdio.h"
 #include "gf_watchdog.h"
 
 /*
@@ -63,15 +64,26 @@ void gf__mpi_types_free(struct gf_mpi *m)
 		MPI_Type_free(&m->result_type);
 }
 
-/*
- * MPI_Abort has mpirun end every rank with SIGTERM, this one too: it is no interruption to
- * report (main.c), so the default action comes back first.
- */
-static void abort_job(void)
+void gf__mpi_stop_signals(const struct gf_mpi *m, int say)
 {
+	if (m->rank != 0)
+		return;
+	if (say) {
+		gf_stop_signals_install("gilfree-mpi: rank 0");
+		return;
+	}
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+}
+
+/*
+ * MPI_Abort has mpirun end every rank with SIGTERM, this one too: it is no interruption to
+ * report, so the default action comes back first.
+ */
+static void abort_job(const struct gf_mpi *m)
+{
+	gf__mpi_stop_signals(m, 0);
 	MPI_Abort(MPI_COMM_WORLD, 1);
 	abort(); /* MPI_Abort does not return; should it, the job must still end */
 }
@@ -80,7 +92,7 @@ void gf__mpi_die(const struct gf_mpi *m, const char *what)
 {
 	fprintf(stderr, "gilfree-mpi: rank %d: %s\n", m->rank, what);
 	fflush(stderr);
-	abort_job();
+	abort_job(m);
 }
 
 int gf__mpi_watch_start(struct gf_mpi *m)
@@ -212,7 +224,7 @@ static void late(const struct gf_mpi *m)
 	fprintf(stderr, "%.*s; aborting the job\n",
 		(int)(at < sizeof(line) ? at : sizeof(line) - 1), line);
 	fflush(stderr);
-	abort_job();
+	abort_job(m);
 }
 
 /* In a wait, where --timeout is armed: rank 0 looks at the deadline, the others answer it. */

@@ -32,6 +32,13 @@ static int mpi_check(void *ctx, struct gf_options *opts, char *err, size_t errle
 	}
 	opts->workers = m->size;
 	opts->workers_given = 1;
+	/*
+	 * The command line is good (the driver checks it again): from here to the end of the
+	 * runs, the baseline included, an interruption is worth a line. Not before: mpirun ends
+	 * the ranks with SIGTERM after one exits with bad input, too.
+	 */
+	if (gf_options_check(opts, err, errlen) == 0)
+		gf__mpi_stop_signals(m, 1);
 	return 0;
 }
 
@@ -166,13 +173,6 @@ int main(int argc, char **argv)
 		snprintf(prog, sizeof(prog), "gilfree-mpi: rank %d", m.rank);
 		backend.cli.prog = prog;
 	}
-	/*
-	 * mpirun, interrupted, ends the ranks with SIGTERM: rank 0 says so, once for the job,
-	 * and ends with 128 + the signal's number; the others end silently.
-	 */
-	if (m.rank == 0)
-		gf_stop_signals_install("gilfree-mpi: rank 0");
-
 	status = gf_driver_main(argc, argv, &backend, &m);
 	/*
 	 * Bad input (2), --help and a finished run reach here on every rank at the same point,
@@ -181,6 +181,7 @@ int main(int argc, char **argv)
 	 */
 	if (status == 1 && !m.finished)
 		gf__mpi_die(&m, "failed before the run ended; stopping every rank");
+	gf__mpi_stop_signals(&m, 0);
 	gf__mpi_watch_end(&m);
 	MPI_Comm_free(&m.watch_comm);
 	gf__mpi_types_free(&m);

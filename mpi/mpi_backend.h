@@ -60,6 +60,14 @@ void gf__mpi_types_free(struct gf_mpi *m);
 void gf__mpi_die(const struct gf_mpi *m, const char *what);
 
 /*
+ * say 1: rank 0 says "gilfree-mpi: rank 0: interrupted by SIGTERM" when SIGINT, SIGTERM or
+ * SIGHUP ends it (mpirun, interrupted, ends the ranks with SIGTERM); the other ranks end
+ * silently, so the job says it once. say 0: the default actions again, for the times when
+ * mpirun ends the ranks for another reason (a rank's bad input, exit or MPI_Abort).
+ */
+void gf__mpi_stop_signals(const struct gf_mpi *m, int say);
+
+/*
  * Completes req like MPI_Wait, but after a short spin it sleeps between tests, so that a rank
  * with nothing to do leaves its core to the ranks that compute (oversubscribed runs, rank 0's
  * sequential baseline, the dynamic producer). Not collective. Aborts the job on an MPI error.
