@@ -1,6 +1,7 @@
 #include "mpi_backend.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,17 +145,33 @@ void gf__mpi_watch_given(const struct gf_mpi *m, int rank, int32_t first, int32_
 	g[2] = count;
 }
 
+/* Appends to buf (len bytes) at at, as snprintf, and returns the new end, at most len - 1. */
+__attribute__((format(printf, 4, 5))) static size_t append(char *buf, size_t len, size_t at,
+							   const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (at + 1 >= len)
+		return len - 1;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + at, len - at, fmt, ap);
+	va_end(ap);
+	at += n > 0 ? (size_t)n : 0;
+	return at < len ? at : len - 1;
+}
+
 /* ", 1, 3, 5" or "ranks 1, 3": the members of list[0..n), at most max, then ", ...". */
 static size_t name_list(char *buf, size_t len, size_t at, const int32_t *list, size_t n, size_t max)
 {
-	for (size_t i = 0; i < n && at < len; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (i == max) {
-			at += (size_t)snprintf(buf + at, len - at, ", ...");
+			at = append(buf, len, at, ", ...");
 			break;
 		}
-		at += (size_t)snprintf(buf + at, len - at, "%s%ld", i ? ", " : "", (long)list[i]);
+		at = append(buf, len, at, "%s%ld", i ? ", " : "", (long)list[i]);
 	}
-	return at < len ? at : len - 1;
+	return at;
 }
 
 /* Rank 0 asks every other rank, and waits up to ANSWER_WAIT for the answers. */
@@ -202,27 +219,22 @@ static void late(const struct gf_mpi *m)
 		for (int32_t i = 0; i < g[2] && ntasks <= NAME_TASKS; i++)
 			tasks[ntasks++] = g[0] + i * g[1];
 	}
-	at = (size_t)snprintf(line, sizeof(line), "gilfree-mpi: ");
+	at = append(line, sizeof(line), 0, "gilfree-mpi: ");
 	gf_watchdog_passed(line + at, sizeof(line) - at);
 	at = strlen(line);
 	if (!nranks) {
-		at += (size_t)snprintf(line + at, sizeof(line) - at,
-				       ": every other rank was waiting");
+		at = append(line, sizeof(line), at, ": every other rank was waiting");
 	} else {
-		at += (size_t)snprintf(line + at, sizeof(line) - at, ": rank%s ",
-				       nranks > 1 ? "s" : "");
+		at = append(line, sizeof(line), at, ": rank%s ", nranks > 1 ? "s" : "");
 		at = name_list(line, sizeof(line), at, ranks, nranks, NAME_RANKS);
-		at += (size_t)snprintf(line + at, sizeof(line) - at, " (of %d) did not answer",
-				       m->size);
+		at = append(line, sizeof(line), at, " (of %d) did not answer", m->size);
 	}
 	if (ntasks) {
-		at += (size_t)snprintf(line + at, sizeof(line) - at, " (given task%s ",
-				       ntasks > 1 ? "s" : "");
+		at = append(line, sizeof(line), at, " (given task%s ", ntasks > 1 ? "s" : "");
 		at = name_list(line, sizeof(line), at, tasks, ntasks, NAME_TASKS);
-		at += (size_t)snprintf(line + at, sizeof(line) - at, ")");
+		append(line, sizeof(line), at, ")");
 	}
-	fprintf(stderr, "%.*s; aborting the job\n",
-		(int)(at < sizeof(line) ? at : sizeof(line) - 1), line);
+	fprintf(stderr, "%s; aborting the job\n", line);
 	fflush(stderr);
 	abort_job(m);
 }
