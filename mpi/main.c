@@ -32,6 +32,13 @@ static int mpi_check(void *ctx, struct gf_options *opts, char *err, size_t errle
 	}
 	opts->workers = m->size;
 	opts->workers_given = 1;
+	/*
+	 * The command line is good (the driver checks it again): from here to the end of the
+	 * runs, the baseline included, an interruption is worth a line. Not before: mpirun ends
+	 * the ranks with SIGTERM after one exits with bad input, too.
+	 */
+	if (gf_options_check(opts, err, errlen) == 0)
+		gf__mpi_stop_signals(m, 1);
 	return 0;
 }
 
@@ -42,6 +49,8 @@ static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases 
 	MPI_Request req;
 
 	(void)opts;
+	if (gf__mpi_watch_start(m) < 0)
+		gf__mpi_die(m, "cannot prepare --timeout's questions");
 	/* Rank 0 arrives here after the sequential baseline; the others wait for it asleep, so
 	   they do not take cores from the baseline on an oversubscribed machine. */
 	gf__mpi_barrier(m);
@@ -97,9 +106,34 @@ static int mpi_bench(void *ctx, int argc, char **argv)
 }
 #endif
 
+/*
+ * --timeout T: every rank arms the same deadline after parsing (gf_driver_main), and no rank
+ * can be left waiting past it, because each rank ends by one of these:
+ *
+ * - Rank 0 looks at the deadline in every MPI wait it makes (every one goes through
+ *   gf__mpi_wait or gf__mpi_spin; the producer's sends are small, so eager and local). Past T,
+ *   the first of its waits that does not complete at once asks the others, prints the one
+ *   line and calls MPI_Abort, which ends every rank, stopped ones too.
+ * - Where rank 0 does not wait (its baseline, its own tasks) or cannot (it is stopped, or
+ *   stuck outside MPI), its SIGALRM ends it at T + GRACE_ROOT with the last resort's line, and
+ *   mpirun ends the others, since a rank left without MPI_Finalize.
+ * - Should rank 0 be stopped, rank 1's own SIGALRM ends it at T + GRACE_FIRST, and every
+ *   other rank's at T + GRACE_REST, each later than the one before, so that one line is
+ *   printed, not one per rank: mpirun ends the rest when the first exits.
+ *
+ * The other ranks do nothing at T themselves: a rank that waits answers rank 0's question,
+ * and rank 0 speaks for the job. Before the deadline is armed (MPI_Init, the parsing) nothing
+ * watches it: a rank stopped there holds the job.
+ */
+#define GRACE_ROOT  2.0
+#define GRACE_FIRST 4.0
+#define GRACE_REST  6.0
+
 int main(int argc, char **argv)
 {
-	struct gf_mpi m = { .task_type = MPI_DATATYPE_NULL, .result_type = MPI_DATATYPE_NULL };
+	struct gf_mpi m = { .task_type = MPI_DATATYPE_NULL,
+			    .result_type = MPI_DATATYPE_NULL,
+			    .watch_comm = MPI_COMM_NULL };
 	struct gf_backend backend = {
 		.name = "mpi",
 		.cli = { .prog = "gilfree-mpi",
@@ -112,6 +146,7 @@ int main(int argc, char **argv)
 		.bench = mpi_bench,
 #endif
 	};
+	char prog[40];
 	double t0 = gf_clock_now();
 	int status;
 
@@ -128,10 +163,16 @@ int main(int argc, char **argv)
 	m.init_seconds = gf_clock_now() - t0;
 	MPI_Comm_rank(MPI_COMM_WORLD, &m.rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &m.size);
-	if (gf__mpi_types_init(&m) != MPI_SUCCESS)
-		gf__mpi_die(&m, "cannot make the MPI record types");
+	if (gf__mpi_types_init(&m) != MPI_SUCCESS ||
+	    MPI_Comm_dup(MPI_COMM_WORLD, &m.watch_comm) != MPI_SUCCESS)
+		gf__mpi_die(&m, "cannot make the MPI record types and communicator");
 	backend.root = m.rank == 0;
-
+	backend.timeout_grace = m.rank == 0 ? GRACE_ROOT : m.rank == 1 ? GRACE_FIRST : GRACE_REST;
+	/* the lines of ranks other than 0 (the last resort's, a lost stdout) say which rank */
+	if (m.rank != 0) {
+		snprintf(prog, sizeof(prog), "gilfree-mpi: rank %d", m.rank);
+		backend.cli.prog = prog;
+	}
 	status = gf_driver_main(argc, argv, &backend, &m);
 	/*
 	 * Bad input (2), --help and a finished run reach here on every rank at the same point,
@@ -140,6 +181,9 @@ int main(int argc, char **argv)
 	 */
 	if (status == 1 && !m.finished)
 		gf__mpi_die(&m, "failed before the run ended; stopping every rank");
+	gf__mpi_stop_signals(&m, 0);
+	gf__mpi_watch_end(&m);
+	MPI_Comm_free(&m.watch_comm);
 	gf__mpi_types_free(&m);
 	MPI_Finalize();
 	return gf_stdout_close(backend.cli.prog, status);

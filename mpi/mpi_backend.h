@@ -22,6 +22,8 @@ struct gf_mpi {
 	MPI_Datatype task_type;   /* one struct gf_task, as bytes */
 	MPI_Datatype result_type; /* one struct gf_result, as bytes */
 	int finished; /* past the set-up: every rank runs every repetition, none is left waiting */
+	MPI_Comm watch_comm;        /* a duplicate of the world, for --timeout's questions */
+	struct gf_mpi_watch *watch; /* --timeout's state (comm.c), NULL where it is not armed */
 };
 
 /*
@@ -58,18 +60,60 @@ void gf__mpi_types_free(struct gf_mpi *m);
 void gf__mpi_die(const struct gf_mpi *m, const char *what);
 
 /*
+ * say 1: rank 0 says "gilfree-mpi: rank 0: interrupted by SIGTERM" when SIGINT, SIGTERM or
+ * SIGHUP ends it (mpirun, interrupted, ends the ranks with SIGTERM); the other ranks end
+ * silently, so the job says it once. say 0: the default actions again, for the times when
+ * mpirun ends the ranks for another reason (a rank's bad input, exit or MPI_Abort).
+ */
+void gf__mpi_stop_signals(const struct gf_mpi *m, int say);
+
+/*
  * Completes req like MPI_Wait, but after a short spin it sleeps between tests, so that a rank
  * with nothing to do leaves its core to the ranks that compute (oversubscribed runs, rank 0's
  * sequential baseline, the dynamic producer). Not collective. Aborts the job on an MPI error.
+ *
+ * Where --timeout is armed (gf__mpi_watch_start), every test also looks at the deadline: rank
+ * 0, past it, asks every other rank on watch_comm, waits 0.25 s for the answers, prints one
+ * line naming the ranks that did not answer and the tasks they were given, where known
+ * ("gilfree-mpi: --timeout 2 s passed in repetition 2 of 5: rank 1 (of 2) did not answer
+ * (given tasks 1, 3, 5); aborting the job") and ends the job with MPI_Abort. The other ranks
+ * answer the question from inside their waits; one that computes, is stopped or is stuck
+ * outside MPI does not.
  */
 void gf__mpi_wait(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status);
+
+/*
+ * gf__mpi_wait without the naps, for the timed region: it tests without a pause, as the
+ * blocking call it replaces would poll, so the figures are those of the blocking call, and
+ * it sees the deadline as gf__mpi_wait does.
+ */
+void gf__mpi_spin(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status);
+
+/*
+ * Where --timeout is armed, makes this rank's watch state: rank 0's list of what each rank
+ * holds, and on the other ranks the receive of rank 0's question. Call on every rank before
+ * the first wait that the deadline may pass in. Returns 0 (also when nothing is armed), or -1
+ * when memory or MPI failed. Not collective.
+ */
+int gf__mpi_watch_start(struct gf_mpi *m);
+
+/* Cancels the receive of the question and frees the watch state. Safe to call always. */
+void gf__mpi_watch_end(struct gf_mpi *m);
+
+/*
+ * Rank 0: rank holds count tasks, at positions first, first + step, ... of the task list,
+ * until the end of the repetition (gf__mpi_span_end forgets them). Nothing where the watch
+ * is not armed or on other ranks.
+ */
+void gf__mpi_watch_given(const struct gf_mpi *m, int rank, int32_t first, int32_t step,
+			 int32_t count);
 
 /* A barrier whose waiting sleeps (MPI_Ibarrier and gf__mpi_wait). */
 void gf__mpi_barrier(const struct gf_mpi *m);
 
 /*
- * The start of a timed section: a sleeping barrier for the long wait, then MPI_Barrier so
- * that every rank starts its clock together.
+ * The start of a timed section: a sleeping barrier for the long wait, then a spinning one
+ * (MPI_Ibarrier, gf__mpi_spin) so that every rank starts its clock together.
  */
 void gf__mpi_start_together(const struct gf_mpi *m);
 
@@ -87,14 +131,15 @@ void gf__mpi_span_mark(struct gf_mpi_span *s, const char *name);
 void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_rep *rep);
 
 /*
- * Static distribution: rank 0 scatters tasks[0..n) with MPI_Scatterv, dealt as deal says,
- * every rank runs its share, and MPI_Gatherv brings the results to rank 0's results[0..n).
+ * Static distribution: rank 0 scatters tasks[0..n) with MPI_Iscatterv, dealt as deal says,
+ * every rank runs its share, and MPI_Igatherv brings the results to rank 0's results[0..n),
+ * each completed by gf__mpi_spin.
  * Phases: scatter, compute, gather. tasks and results matter on rank 0 only.
  */
 void gf__mpi_static(struct gf_mpi *m, const struct gf_task *tasks, size_t n, enum gf_mpi_deal deal,
 		    struct gf_result *results, struct gf_rep *rep);
 
-/* Example 25.1: rank r computes worker r's sum; MPI_Gather collects them on rank 0. */
+/* Example 25.1: rank r computes worker r's sum; MPI_Igather collects them on rank 0. */
 void gf_mpi_sum(struct gf_mpi *m, const struct gf_task *tasks, size_t n, struct gf_result *results,
 		struct gf_rep *rep);
 

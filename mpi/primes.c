@@ -32,9 +32,11 @@ static void produce(struct gf_mpi *m, const struct gf_task *tasks, size_t n,
 			results[got++] = msg;
 		}
 		if (next < n) {
+			gf__mpi_watch_given(m, st.MPI_SOURCE, (int32_t)next, 1, 1);
 			MPI_Send(&tasks[next++], 1, m->task_type, st.MPI_SOURCE, TAG_TASK,
 				 MPI_COMM_WORLD);
 		} else {
+			gf__mpi_watch_given(m, st.MPI_SOURCE, 0, 0, 0);
 			MPI_Send(NULL, 0, m->task_type, st.MPI_SOURCE, TAG_STOP, MPI_COMM_WORLD);
 			stopped++;
 		}
@@ -43,7 +45,11 @@ static void produce(struct gf_mpi *m, const struct gf_task *tasks, size_t n,
 		gf__mpi_die(m, "the queue ended with results missing");
 }
 
-/* A worker: asks, computes what it is given, and sends the result with its next request. */
+/*
+ * A worker: asks, computes what it is given, and sends the result with its next request. It
+ * waits for the answer spinning (gf__mpi_spin), as MPI_Recv would, and can so answer
+ * --timeout's question.
+ */
 static void consume(struct gf_mpi *m)
 {
 	struct gf_result msg;
@@ -52,10 +58,12 @@ static void consume(struct gf_mpi *m)
 	msg.index = -1; /* the first request carries no result */
 	for (;;) {
 		struct gf_task task;
+		MPI_Request req;
 		MPI_Status st;
 
 		MPI_Send(&msg, 1, m->result_type, 0, TAG_RESULT, MPI_COMM_WORLD);
-		MPI_Recv(&task, 1, m->task_type, 0, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+		MPI_Irecv(&task, 1, m->task_type, 0, MPI_ANY_TAG, MPI_COMM_WORLD, &req);
+		gf__mpi_spin(m, &req, &st);
 		if (st.MPI_TAG == TAG_STOP)
 			break;
 		gf_task_run(&task, m->rank, &msg);

@@ -59,6 +59,13 @@ void gf_watchdog_where(const char *where);
  */
 void gf_watchdog_tasks(size_t ntasks);
 
+/*
+ * Writes the words the last resort's line starts with after "<prog>: ", "--timeout 5 s passed
+ * in repetition 2 of 5", into buf (len bytes, truncated, always ended): for a backend whose
+ * own wait noticed the deadline and names what was outstanding itself (MPI's rank 0).
+ */
+void gf_watchdog_passed(char *buf, size_t len);
+
 /* Marks task index finished (gf_task_run calls it). Thread- and async-signal-safe. */
 void gf_watchdog_task_done(int32_t index);
 

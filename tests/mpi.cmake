@@ -26,4 +26,12 @@ add_test(NAME mpi_report
                  --binary $<TARGET_FILE:gilfree-mpi> --launcher ${GF_MPI_LAUNCHER})
 set_tests_properties(mpi_report PROPERTIES PROCESSORS 2 LABELS "e2e;mpi" TIMEOUT 120)
 
-gf_mpi_tests(e2e_mpi_static e2e_mpi_dynamic mpi_bad_input mpi_report)
+# --timeout with a rank stopped (SIGSTOP) in every workload, rank 0 stopped, mpirun
+# interrupted with SIGINT and SIGTERM, closed standard streams: each job ends, with one line
+# of gilfree's naming what was outstanding, and leaves no process behind.
+add_test(NAME mpi_timeout
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/mpi_timeout.py
+                 --binary $<TARGET_FILE:gilfree-mpi> --launcher ${GF_MPI_LAUNCHER})
+set_tests_properties(mpi_timeout PROPERTIES PROCESSORS 2 LABELS "e2e;mpi" TIMEOUT 400)
+
+gf_mpi_tests(e2e_mpi_static e2e_mpi_dynamic mpi_bad_input mpi_report mpi_timeout)

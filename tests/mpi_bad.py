@@ -3,7 +3,7 @@
 
 For each world size and each bad command line of e2e.py (every one on the largest world, one
 in four on the others, to keep the test short), plus a --workers that differs from the world
-size and a bad --schedule: the job exits 2, prints nothing on stdout and exactly one line on stderr,
+size, a bad --schedule and bad --timeout values: the job exits 2, prints nothing on stdout and exactly one line on stderr,
 from rank 0, naming the bad value. --help and --version print once, from rank 0. Every run
 has a timeout: a rank left waiting in a collective fails the test instead of hanging it.
 Run with OMPI_MCA_orte_execute_quiet=1, so that mpirun adds no banner of its own to a
@@ -21,6 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e import BAD  # noqa: E402  the one list of bad command lines
+
+# --timeout's bad values: not a number of seconds, not more than 0, past the limit
+TIMEOUTS = ["abc", "0", "-1", "1e3", "", "2s", "1000001", "nan"]
 
 
 def run(cmd):
@@ -72,6 +75,8 @@ def main():
         wrong = str(workers + 1)
         cases.append((launch + ["sum", "--workers", wrong], 2, f"'{wrong}'", "bad"))
         cases.append((launch + ["primes", "--schedule", "guided"], 2, "guided", "bad"))
+        for bad in TIMEOUTS[::every]:
+            cases.append((launch + ["sum", "--timeout", bad], 2, f"'{bad}'", "bad"))
         cases.append((launch + ["--help"], 0, "usage:", "once"))
         cases.append((launch + ["--version"], 0, "mpi backend", "once"))
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:

@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""gilfree-mpi under a real mpirun: --timeout with a stopped rank, interruption, odd streams.
+
+Every job runs in a session of its own, so that the test can see, at the end, that nothing of
+it is left (no gilfree-mpi, no orted), and end it with SIGKILL should it hang.
+
+- stop: for each workload, one rank (found by its OMPI_COMM_WORLD_RANK among the job's
+  processes) is stopped with SIGSTOP once its --timeout is armed (SIGALRM caught), or once it
+  computes in the repetitions. The job must end within 30 s of the deadline, mpirun's exit
+  must be non-zero, and stderr must hold one line of gilfree's, naming the stopped rank.
+- interrupt: SIGINT, then SIGTERM, sent to mpirun 1 s into a class A run: rank 0 says it was
+  interrupted, mpirun exits non-zero, nothing is left.
+- streams: mpirun with stdin and stdout closed ends; the singleton run (no mpirun) with stdout
+  on /dev/full exits 1 with "write error on standard output".
+
+  mpi_timeout.py --binary build/bin/gilfree-mpi --launcher 'mpiexec -n {workers}'
+"""
+import argparse
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BOUND = 30.0  # seconds past the deadline within which the job must have ended
+
+# workload, extra options, and the tasks rank 1 of 2 is given in a repetition, as the line
+# names them when rank 1 is caught computing. Class W, 8 repetitions: the baseline takes about
+# 2.5 s here (well before the deadline), each repetition about 0.2 s, so that rank 1 can be caught computing; sum's and
+# resize's rank 1 may be caught between its tasks, where the line names none.
+WORKLOADS = [
+    ("sum", [], r"( \(given task 1\))?"),
+    ("primes", ["--schedule", "static"], r" \(given tasks 1, 3, 5\)"),
+    ("primes", ["--schedule", "dynamic"], r" \(given task \d+\)"),
+    ("resize", [], r"( \(given tasks [\d, .]+\))?"),
+]
+
+
+def proc_file(pid, name):
+    try:
+        with open(f"/proc/{pid}/{name}", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def session_pids(sid):
+    """The processes of session sid (the job's: mpirun, orted, the ranks)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            stat = proc_file(d, "stat").decode(errors="replace")
+            fields = stat[stat.rfind(")") + 2:].split()
+            if len(fields) > 3 and int(fields[3]) == sid and fields[0] != "Z":
+                pids.append(int(d))
+    return pids
+
+
+def rank_pid(sid, rank):
+    """The pid of the gilfree-mpi process of the given rank in session sid, or None."""
+    want = f"OMPI_COMM_WORLD_RANK={rank}".encode()
+    for pid in session_pids(sid):
+        if b"gilfree-mpi" in proc_file(pid, "cmdline").split(b"\0")[0] and \
+                want in proc_file(pid, "environ").split(b"\0"):
+            return pid
+    return None
+
+
+def catches(pid, sig):
+    m = re.search(rb"^SigCgt:\s*([0-9a-f]+)", proc_file(pid, "status"), re.M)
+    return bool(m and int(m.group(1), 16) & (1 << (sig - 1)))
+
+
+def armed(pid):
+    """Whether pid catches SIGALRM: its --timeout is armed, it is past MPI_Init and parsing."""
+    return catches(pid, signal.SIGALRM)
+
+
+def cpu_ticks(pid):
+    stat = proc_file(pid, "stat").decode(errors="replace")
+    fields = stat[stat.rfind(")") + 2:].split()
+    return int(fields[11]) + int(fields[12]) if len(fields) > 12 else 0
+
+
+class Job:
+    """mpirun in a session of its own, with a session directory of its own (see mpi_bad.py)."""
+
+    def __init__(self, cmd, stdout=subprocess.DEVNULL):
+        self.tmp = tempfile.TemporaryDirectory(prefix="gf-ompi-")
+        env = dict(os.environ, OMPI_MCA_orte_tmpdir_base=self.tmp.name)
+        self.p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout,
+                                  stderr=subprocess.PIPE, text=True, env=env,
+                                  start_new_session=True)
+        self.start = time.monotonic()
+
+    def find(self, rank, test, limit=60.0):
+        """Waits until rank's process exists and test(pid) holds; returns the pid or None.
+        The pid is looked for once, then only its own files are read: the test sees the
+        moment the condition starts within a few milliseconds."""
+        pid = None
+        while time.monotonic() - self.start < limit and self.p.poll() is None:
+            pid = pid or rank_pid(self.p.pid, rank)
+            if pid and not proc_file(pid, "stat"):
+                return None
+            if pid and test(pid):
+                return pid
+            time.sleep(0.002 if pid else 0.01)
+        return None
+
+    def end(self, limit):
+        """Waits for mpirun; returns (rc or 'hang', stderr, seconds, what was left)."""
+        try:
+            _, err = self.p.communicate(timeout=limit)
+            rc = self.p.returncode
+        except subprocess.TimeoutExpired:
+            rc, err = "hang", ""
+        took = time.monotonic() - self.start
+        left = []
+        for _ in range(50):  # the kernel reaps orphans a moment after mpirun's exit
+            left = session_pids(self.p.pid)
+            if not left:
+                break
+            time.sleep(0.1)
+        for pid in left:
+            os.kill(pid, signal.SIGCONT)
+        if left or rc == "hang":
+            try:
+                os.killpg(self.p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.p.communicate()
+        self.tmp.cleanup()
+        return rc, err, took, [proc_file(p, "cmdline").split(b"\0")[0] for p in left]
+
+
+def gilfree_lines(err):
+    return [l for l in err.splitlines() if l.startswith("gilfree-mpi")]
+
+
+def check_end(name, rc, err, took, left, want, limit, then=None):
+    """Returns None when the job ended as it should (mpirun's exit 1, Open MPI passing on
+    MPI_Abort's error code or the first failed rank's status; the one line want, or want and
+    then), else why not."""
+    lines = gilfree_lines(err)
+    if rc == "hang":
+        return f"{name}: still running after {limit:.0f} s; stderr {err!r}"
+    if rc != 1:
+        return f"{name}: mpirun exited {rc}, not 1; stderr {err!r}"
+    if left:
+        return f"{name}: left running: {left}"
+    if then and len(lines) == 2 and re.fullmatch(then, lines[1]):
+        lines = lines[:1]
+    if len(lines) != 1 or not re.fullmatch(want, lines[0]):
+        return f"{name}: want one line matching {want!r}, got {lines!r} (stderr {err!r})"
+    print(f"ok {name}: exit {rc} after {took:.1f} s: {lines[0]}")
+    return None
+
+
+def computing(pid, window=0.2):
+    """Whether pid used at least a quarter of a core over the next window seconds: rank 1
+    naps while rank 0 runs the baseline, and computes in the repetitions."""
+    seen = cpu_ticks(pid)
+    time.sleep(window)
+    return cpu_ticks(pid) - seen >= 0.25 * window * os.sysconf("SC_CLK_TCK")
+
+
+def stop_case(launch, workload, extra, tasks, where):
+    """One rank stopped: where 'armed' (before the set-up) or 'computing' (in a repetition)."""
+    timeout, reps, cls = (2, 5, "S") if where == "armed" else (10, 8, "W")
+    cmd = launch(2) + [workload, *extra, "--class", cls, "--timeout", str(timeout), "--reps",
+                       str(reps)]
+    name = f"stop rank 1 {where}: {' '.join(cmd[-9:])}"
+    job = Job(cmd)
+    pid = job.find(1, armed)
+    if pid and where == "computing":
+        pid = job.find(1, computing)
+    if pid:
+        os.kill(pid, signal.SIGSTOP)
+    rc, err, took, left = job.end(timeout + BOUND)
+    if not pid:
+        return f"{name}: rank 1 never {where} (exit {rc}, stderr {err!r})"
+    if where == "armed":
+        want = (r"gilfree-mpi: --timeout 2 s passed in (the set-up|the warm-up|repetition \d+"
+                r" of 5): rank 1 \(of 2\) did not answer( \(given tasks? [\d, .]+\))?; "
+                r"aborting the job")
+    else:
+        want = (rf"gilfree-mpi: --timeout 10 s passed in (the warm-up|repetition \d+ of {reps})"
+                rf": rank 1 \(of 2\) did not answer{tasks}; aborting the job")
+    return check_end(name, rc, err, took, left, want, timeout + BOUND)
+
+
+def stop_root_case(launch):
+    """Rank 0 stopped: rank 1's last resort speaks, and mpirun ends the stopped rank 0. mpirun
+    continues it before it ends it with SIGTERM, so rank 0 may speak after rank 1: its own
+    last resort, due while it was stopped, or its line for SIGTERM."""
+    cmd = launch(3) + ["sum", "--timeout", "2"]
+    job = Job(cmd)
+    pid = job.find(0, armed)
+    if pid:
+        os.kill(pid, signal.SIGSTOP)
+    rc, err, took, left = job.end(2 + BOUND)
+    want = r"gilfree-mpi: rank 1: --timeout 2 s passed in [a-z0-9 -]+; stopping"
+    then = (r"gilfree-mpi: (--timeout 2 s passed in [a-z0-9 -]+(: .*)?; stopping|"
+            r"rank 0: interrupted by SIGTERM)")
+    return check_end("stop rank 0", rc, err, took, left, want, 2 + BOUND, then)
+
+
+def interrupt_case(launch, sig):
+    cmd = launch(2) + ["primes", "--class", "A"]
+    job = Job(cmd)
+    pid = job.find(0, lambda p: catches(p, signal.SIGTERM))
+    if pid:
+        time.sleep(1.0)
+        os.kill(job.p.pid, sig)
+    rc, err, took, left = job.end(BOUND)
+    want = r"gilfree-mpi: rank 0: interrupted by SIGTERM"
+    return check_end(f"mpirun {signal.Signals(sig).name}", rc, err, took, left, want, BOUND)
+
+
+def streams_cases(binary, launch):
+    failed = []
+    # stdin or stdout closed: the job runs and verifies. Both closed: mpirun (Open MPI 4.1.4)
+    # writes the job's output into its own signal pipe, reads each newline as signal 10 and
+    # sends the ranks SIGUSR1; the job must still end, and leave nothing.
+    cmd = " ".join(shlex.quote(a) for a in launch(2) + ["sum"])
+    for closed, want in (("<&-", 0), (">&-", 0), ("<&- >&-", None)):
+        job = Job(["sh", "-c", f"exec {cmd} {closed}"])
+        rc, err, took, left = job.end(60)
+        if rc == "hang" or left or (want is not None and rc != want):
+            failed.append(f"mpirun {closed}: exit {rc}, left {left}, stderr {err!r}")
+        else:
+            print(f"ok mpirun {closed}: exit {rc} after {took:.1f} s")
+    # the singleton run, stdout on /dev/full
+    with open("/dev/full", "w") as full:
+        job = Job([binary, "sum"], stdout=full)
+        rc, err, took, left = job.end(60)
+    if rc != 1 or left or "gilfree-mpi: write error on standard output" not in err:
+        failed.append(f"singleton on /dev/full: exit {rc}, left {left}, stderr {err!r}")
+    else:
+        print("ok singleton on /dev/full: exit 1")
+    return failed
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--launcher", required=True, help="e.g. 'mpiexec -n {workers}'")
+    ap.add_argument("--only", default="stop,root,interrupt,streams", help="parts to run")
+    args = ap.parse_args()
+    only = args.only.split(",")
+
+    def launch(workers):
+        return shlex.split(args.launcher.format(workers=workers)) + [args.binary]
+
+    failed = []
+    for workload, extra, tasks in WORKLOADS if "stop" in only else []:
+        for where in ("armed", "computing"):
+            failed.append(stop_case(launch, workload, extra, tasks, where))
+    if "root" in only:
+        failed.append(stop_root_case(launch))
+    for sig in (signal.SIGINT, signal.SIGTERM) if "interrupt" in only else []:
+        failed.append(interrupt_case(launch, sig))
+    if "streams" in only:
+        failed += streams_cases(args.binary, launch)
+    failed = [f for f in failed if f]
+    for f in failed:
+        print("FAIL: " + f)
+    print(f"{len(failed)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
