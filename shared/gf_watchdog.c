@@ -4,6 +4,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -69,16 +70,14 @@ static void put_tasks(struct line *l)
 		put(l, ")");
 }
 
-static void on_alarm(int sig)
+/* "--timeout 2.5 s passed in repetition 2 of 5": the start every timeout line shares. */
+static void put_passed(struct line *l)
 {
-	struct line l = { .len = 0 };
 	double s = armed_seconds;
 
-	(void)sig;
-	put(&l, prog_name);
-	put(&l, ": --timeout ");
+	put(l, "--timeout ");
 	/* whole seconds and thousandths without their trailing zeros, without printf */
-	put_uint(&l, (unsigned long long)s);
+	put_uint(l, (unsigned long long)s);
 	if (s != floor(s)) {
 		unsigned ms = (unsigned)llround((s - floor(s)) * 1000);
 		char frac[5] = { '.', (char)('0' + ms / 100 % 10), (char)('0' + ms / 10 % 10),
@@ -86,13 +85,23 @@ static void on_alarm(int sig)
 
 		for (int i = 3; i > 1 && frac[i] == '0'; i--)
 			frac[i] = '\0';
-		put(&l, frac);
+		put(l, frac);
 	}
-	put(&l, " s passed");
+	put(l, " s passed");
 	if (where_now[0]) {
-		put(&l, " ");
-		put(&l, where_now);
+		put(l, " ");
+		put(l, where_now);
 	}
+}
+
+static void on_alarm(int sig)
+{
+	struct line l = { .len = 0 };
+
+	(void)sig;
+	put(&l, prog_name);
+	put(&l, ": ");
+	put_passed(&l);
 	if (ntracked && done)
 		put_tasks(&l);
 	put(&l, "; stopping\n");
@@ -100,6 +109,17 @@ static void on_alarm(int sig)
 		/* nothing more can be said */
 	}
 	_exit(1);
+}
+
+void gf_watchdog_passed(char *buf, size_t len)
+{
+	struct line l = { .len = 0 };
+
+	if (!len)
+		return;
+	put_passed(&l);
+	l.buf[l.len] = '\0';
+	snprintf(buf, len, "%s", l.buf);
 }
 
 static int set_timer(double seconds)

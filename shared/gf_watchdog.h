@@ -41,6 +41,14 @@ double gf_watchdog_left(void);
 int gf_watchdog_ms(int ms);
 
 /*
+ * Writes the start of the line a run that passed its deadline prints, the same as the last
+ * resort's after "<prog>: ": "--timeout 2.5 s passed in repetition 2 of 5" (at most len bytes,
+ * cut short if need be). For the loops that notice the deadline themselves and go on with
+ * what was outstanding. Not async-signal-safe.
+ */
+void gf_watchdog_passed(char *buf, size_t len);
+
+/*
  * Where the run is, for the line: "in repetition 2 of 5" (copied, at most 95 bytes). Called by
  * the thread that drives the run, between phases.
  */
