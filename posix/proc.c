@@ -604,6 +604,28 @@ static int read_one(struct gf_proc *procs, int n, const struct gf_gather *g, int
 }
 
 /*
+ * Writes what the task pipe takes of g->out from *sent on, in steps of whole records of at
+ * most PIPE_BUF bytes. Returns 0, or a negative errno with err saying why (-EPIPE: every
+ * worker has gone, missing results short).
+ */
+static int send_some(struct gf_proc *procs, int n, const struct gf_gather *g, size_t *sent,
+		     size_t missing, char *err, size_t errlen)
+{
+	size_t step = (PIPE_BUF / sizeof(struct gf_task)) * sizeof(struct gf_task),
+	       len = g->outlen - *sent < step ? g->outlen - *sent : step;
+	ssize_t w = gf_write_some(g->out_fd, (const char *)g->out + *sent, len);
+
+	if (w == -EPIPE)
+		return fail_dead(procs, n, -1, missing, err, errlen);
+	if (w < 0) {
+		snprintf(err, errlen, "write to workers: %s", strerror((int)-w));
+		return (int)w;
+	}
+	*sent += (size_t)w;
+	return 0;
+}
+
+/*
  * Collects nresults results, each into results[its index], from the workers procs[0..n),
  * sending g->out meanwhile; records each worker's ready time. Fails fast, naming the worker
  * and its signal or status in err, when a worker dies, a result pipe ends early or a record
@@ -616,8 +638,7 @@ static int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g,
 {
 	struct pollfd *pfd = calloc((size_t)g->nr + 1, sizeof(*pfd));
 	unsigned char *seen = calloc(nresults + 1, 1);
-	size_t got = 0, sent = 0,
-	       step = (PIPE_BUF / sizeof(struct gf_task)) * sizeof(struct gf_task);
+	size_t got = 0, sent = 0;
 	int rc = 0, nopen = g->nr, *open_fd = calloc((size_t)g->nr, sizeof(int));
 
 	if (!pfd || !seen || !open_fd) {
@@ -659,18 +680,7 @@ static int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g,
 			if (!pfd[k].revents)
 				continue;
 			if (pfd[k].fd == g->out_fd && g->out_fd >= 0 && (pfd[k].events & POLLOUT)) {
-				size_t len = g->outlen - sent < step ? g->outlen - sent : step;
-				ssize_t w =
-					gf_write_some(g->out_fd, (const char *)g->out + sent, len);
-
-				if (w == -EPIPE)
-					rc = fail_dead(procs, n, -1, nresults - got, err, errlen);
-				else if (w < 0) {
-					snprintf(err, errlen, "write to workers: %s",
-						 strerror((int)-w));
-					rc = (int)w;
-				} else
-					sent += (size_t)w;
+				rc = send_some(procs, n, g, &sent, nresults - got, err, errlen);
 				continue;
 			}
 			for (int i = 0; i < g->nr && rc == 0; i++) {
