@@ -134,7 +134,7 @@ static int opt_size(const char *name, const char *arg, int64_t min, int64_t max,
 int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct gf_bench_opts *o,
 		   char *err, size_t errlen)
 {
-	int c, rc = 0, exp = -1;
+	int c, rc, exp = -1;
 	/* the values as given, to name the one at fault when two disagree */
 	const char *min_size = NULL, *max_size = NULL, *min_grain = NULL, *max_grain = NULL;
 	const char *count = NULL, *workers = NULL;

@@ -196,7 +196,8 @@ void gf_watchdog_where(const char *where)
 	where_now[0] = '\0';
 	memcpy(where_now + 1, where + 1, n ? n - 1 : 0);
 	where_now[n] = '\0';
-	where_now[0] = n ? where[0] : '\0';
+	if (n)
+		where_now[0] = where[0];
 }
 
 void gf_watchdog_tasks(size_t ntasks)
