@@ -16,6 +16,12 @@ static int posix_check(void *ctx, struct gf_options *o, char *err, size_t errlen
 			 (long long)o->chunksize);
 		return -EINVAL;
 	}
+	if (o->workload != GF_RESIZE && o->task_timeout > 0) {
+		snprintf(err, errlen,
+			 "invalid --task-timeout '%g': only resize's pool hands out tasks to time",
+			 o->task_timeout);
+		return -EINVAL;
+	}
 	/* The report shows the chunksize the pool really uses, as Pool.map would pick it. */
 	if (o->workload == GF_RESIZE && o->chunksize == 0)
 		o->chunksize = (int64_t)gf_pool_default_chunksize((size_t)o->images, o->workers);
@@ -64,7 +70,7 @@ int main(int argc, char **argv)
 	static const struct gf_backend backend = {
 		.name = "posix",
 		.cli = { .prog = "gilfree-posix",
-			 .flags = GF_OPT_START | GF_OPT_CHUNKSIZE,
+			 .flags = GF_OPT_START | GF_OPT_CHUNKSIZE | GF_OPT_TASK_TIMEOUT,
 			 .workers_env = NULL },
 		.root = 1,
 		/* the run loops see --timeout themselves, stop the workers and name the tasks */

@@ -1,6 +1,7 @@
 #include "pool.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "gf_clock.h"
 #include "gf_io.h"
+#include "gf_stdio.h"
 #include "proc.h"
 
 #define MAX_TRIES                                                                                  \
@@ -45,6 +47,7 @@ struct slot {
 	struct gf_pool_job *job; /* the chunk it holds: job->tasks[start .. start + len) */
 	size_t start, len;
 	size_t answered; /* results of the chunk received (they arrive in order) */
+	double since;    /* when its current task (the chunk's first unanswered) became so */
 	size_t sent;     /* bytes of the chunk written */
 	unsigned char in[RECORDS * sizeof(struct gf_result)];
 	size_t have;
@@ -57,9 +60,10 @@ struct gf_pool {
 	struct slot *s;        /* [n] */
 	struct pollfd *pfd;    /* [2n]: slot i's result fd at 2i, task fd at 2i + 1 */
 	struct gf_pool_job *head, *tail;
-	int closed;   /* no more submissions */
-	int finished; /* joined or terminated: no workers left */
-	int error;    /* the pool itself failed: every waiting call fails */
+	int closed;          /* no more submissions */
+	int finished;        /* joined or terminated: no workers left */
+	int error;           /* the pool itself failed: every waiting call fails */
+	double task_timeout; /* seconds a worker may hold its current task, 0: for ever */
 	struct gf_pool_stats st;
 	char err[256];
 };
@@ -78,11 +82,48 @@ static void fail_jobs(struct gf_pool *p, int rc)
 			j->error = rc;
 }
 
+/* Work submitted and not finished, or still held by a worker. */
+static int pending(const struct gf_pool *p)
+{
+	for (const struct gf_pool_job *j = p->head; j; j = j->next_job)
+		if (j->holders > 0 || (!j->error && j->ndone < j->n))
+			return 1;
+	return 0;
+}
+
 static void pool_fail(struct gf_pool *p, int rc)
 {
 	if (!p->error)
 		p->error = rc;
 	fail_jobs(p, rc);
+}
+
+/*
+ * A wait was interrupted (-EINTR) or the --timeout deadline passed (-ETIMEDOUT): says so in
+ * p->err, naming the first unfinished job's tasks without a result and the workers holding
+ * work (before any job: those not yet ready; after the last: those still running), and fails
+ * the pool. The caller terminates it. Returns rc.
+ */
+static int pool_stopped(struct gf_pool *p, int rc)
+{
+	const struct gf_pool_job *j = p->head;
+	unsigned char *named = calloc((size_t)p->n, 1);
+	int after = p->closed && !pending(p);
+
+	while (j && (j->error || j->ndone == j->n))
+		j = j->next_job;
+	for (int i = 0; named && i < p->n; i++)
+		named[i] = after ? !p->procs[i].reaped : j ? p->s[i].job != NULL : !p->s[i].ready;
+	if (rc == -EINTR)
+		snprintf(p->err, sizeof(p->err), "interrupted by %s",
+			 gf_signal_name(gf_proc_interrupted()));
+	else
+		/* after the last job, every task had its result: say so (ntasks 1, done NULL) */
+		gf_timeout_describe(p->err, sizeof(p->err), j ? j->done : NULL,
+				    j ? j->n : (size_t)after, p->procs, named, p->n);
+	free(named);
+	pool_fail(p, rc);
+	return rc;
 }
 
 /* Starts a worker in slot i, with two fresh pipes; the slot's count of early deaths stays. */
@@ -110,9 +151,10 @@ static int slot_lost(struct gf_pool *p, int i, int kill_it)
 
 	gf_fd_close(&s->tfd);
 	gf_fd_close(&s->rfd);
-	if (kill_it && !pr->reaped)
-		kill(pr->pid, SIGKILL);
-	gf_proc_reap(pr, 1);
+	/* a worker whose pipe ended is on its way out; one that broke the protocol is killed */
+	rc = kill_it ? gf_proc_kill(pr) : gf_proc_reap(pr, 1);
+	if (rc == -EINTR || rc == -ETIMEDOUT)
+		return pool_stopped(p, rc);
 	gf_proc_describe(pr, p->st.last_death, sizeof(p->st.last_death));
 	if (s->job) {
 		struct gf_pool_job *j = s->job;
@@ -193,6 +235,7 @@ static void dispatch(struct gf_pool *p)
 		s->job = j;
 		s->answered = 0;
 		s->sent = 0;
+		s->since = gf_clock_now();
 		j->holders++;
 	}
 }
@@ -218,6 +261,7 @@ static int slot_record(struct gf_pool *p, int i, const struct gf_result *rec)
 	j->results[k] = *rec;
 	j->done[k] = 1;
 	j->ndone++;
+	s->since = gf_clock_now(); /* the task timeout starts again for the next one */
 	if (++s->answered == s->len) {
 		j->holders--;
 		s->job = NULL;
@@ -264,6 +308,52 @@ static int slot_write(struct gf_pool *p, int i)
 	return 0;
 }
 
+/* ms (-1: none) shortened to the time until the first worker passes its task timeout. */
+static int task_timeout_ms(const struct gf_pool *p, int ms)
+{
+	double now = gf_clock_now();
+
+	for (int i = 0; p->task_timeout > 0 && i < p->n; i++) {
+		double left = p->s[i].since + p->task_timeout - now;
+		int m = left <= 0 ? 0 : (int)ceil(left * 1000);
+
+		if (p->s[i].job && (ms < 0 || m < ms))
+			ms = m;
+	}
+	return ms;
+}
+
+/*
+ * Kills every worker that has held its current task longer than the task timeout, names it,
+ * and replaces it as slot_lost does any lost worker: its unanswered tasks are sent again, and
+ * count towards MAX_TRIES. Returns 0 or slot_lost's failure.
+ */
+static int task_timeouts(struct gf_pool *p)
+{
+	double now = gf_clock_now();
+
+	for (int i = 0; p->task_timeout > 0 && i < p->n; i++) {
+		struct slot *s = &p->s[i];
+		char what[sizeof(p->st.last_timeout)];
+		size_t left;
+		int rc;
+
+		if (!s->job || now - s->since <= p->task_timeout)
+			continue;
+		left = s->len - s->answered;
+		snprintf(what, sizeof(what), "worker %d (pid %ld) held task %zu for more than %g s",
+			 i, (long)p->procs[i].pid, s->start + s->answered, p->task_timeout);
+		rc = slot_lost(p, i, 1);
+		memcpy(p->st.last_timeout, what, sizeof(what));
+		p->st.timed_out++;
+		p->st.last_timeout_tasks = (long)left;
+		snprintf(p->st.last_death, sizeof(p->st.last_death), "%s: killed", what);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* One round of the event loop: dispatch, poll, read and write. Returns 0 or a negative errno. */
 static int step(struct gf_pool *p)
 {
@@ -284,11 +374,9 @@ static int step(struct gf_pool *p)
 		p->pfd[2 * i + 1] =
 			(struct pollfd){ .fd = writing ? s->tfd : -1, .events = POLLOUT };
 	}
-	r = gf_proc_poll(p->pfd, (nfds_t)2 * (nfds_t)p->n, 100);
-	if (r == -EINTR) {
-		snprintf(p->err, sizeof(p->err), "interrupted by signal %d", gf_proc_interrupted());
-		return r;
-	}
+	r = gf_proc_poll(p->pfd, (nfds_t)2 * (nfds_t)p->n, task_timeout_ms(p, 100));
+	if (r == -EINTR || r == -ETIMEDOUT)
+		return pool_stopped(p, r);
 	if (r < 0) {
 		snprintf(p->err, sizeof(p->err), "poll: %s", strerror(-r));
 		return r;
@@ -305,7 +393,15 @@ static int step(struct gf_pool *p)
 		if (rc && (rc = slot_lost(p, i, rc == -EPROTO)))
 			return rc;
 	}
-	return p->error;
+	return p->error ? p->error : task_timeouts(p);
+}
+
+int gf_pool_set_task_timeout(struct gf_pool *p, double seconds)
+{
+	if (!(seconds >= 0)) /* NaN too */
+		return -EINVAL;
+	p->task_timeout = seconds;
+	return 0;
 }
 
 int gf_pool_create(int workers, enum gf_start how, struct gf_pool **out, char *err, size_t errlen)
@@ -489,14 +585,6 @@ void gf_pool_close(struct gf_pool *p)
 	p->closed = 1;
 }
 
-static int pending(const struct gf_pool *p)
-{
-	for (const struct gf_pool_job *j = p->head; j; j = j->next_job)
-		if (j->holders > 0 || (!j->error && j->ndone < j->n))
-			return 1;
-	return 0;
-}
-
 int gf_pool_join(struct gf_pool *p)
 {
 	int rc = 0;
@@ -517,13 +605,20 @@ int gf_pool_join(struct gf_pool *p)
 	for (int i = 0; i < p->n; i++)
 		gf_fd_close(&p->s[i].tfd);
 	for (int i = 0; i < p->n; i++) {
-		if (p->procs[i].pid && gf_proc_reap(&p->procs[i], 1) == 1 &&
-		    !gf_proc_ok(&p->procs[i]) && !rc) {
+		int r = p->procs[i].pid ? gf_proc_reap(&p->procs[i], 1) : 0;
+
+		if (r == -EINTR || r == -ETIMEDOUT) {
+			pool_stopped(p, r);
+			gf_pool_terminate(p);
+			return r;
+		}
+		if (r == 1 && !gf_proc_ok(&p->procs[i]) && !rc) {
 			gf_proc_describe(&p->procs[i], p->err, sizeof(p->err));
 			rc = -ECHILD;
 		}
-		gf_fd_close(&p->s[i].rfd);
 	}
+	for (int i = 0; i < p->n; i++)
+		gf_fd_close(&p->s[i].rfd);
 	p->finished = 1;
 	return rc;
 }

@@ -17,9 +17,21 @@
  * again: every result arrives exactly once. A task that loses its worker three times fails
  * its job with -ECHILD instead of killing workers for ever.
  *
+ * Python's Pool also waits for ever on a worker that hangs (stopped, or stuck in a task). A
+ * task timeout (gf_pool_set_task_timeout) bounds that: a worker that has held its current
+ * task, the oldest unanswered task of its chunk, for more than the timeout without sending
+ * its result is killed (SIGKILL), named, and handled as any lost worker: replaced in the same
+ * slot, its unanswered tasks sent again. The clock of a task starts when its chunk is handed
+ * out or when the previous task's result arrives, so a chunk of many tasks is never punished
+ * for its length, only a single task for its own. Such a kill counts as a loss towards the
+ * three-times rule, so a task that always hangs fails its job rather than killing forever.
+ *
  * The pool and its handles are not thread-safe: one thread drives it. Every call that waits
  * runs the pool's event loop, so any pending job progresses while another is waited for.
- * SIGINT and SIGTERM (gf_proc_signals_install) make a waiting call return -EINTR.
+ * No wait of the pool is deaf: SIGINT, SIGTERM and SIGHUP (gf_proc_signals_install) make a
+ * waiting call return -EINTR, and a passed --timeout deadline (gf_watchdog) -ETIMEDOUT, with
+ * gf_pool_error naming the tasks without a result and the workers holding them; the pool has
+ * then failed, and the caller terminates it (gf_pool_join does so itself).
  */
 #ifndef GF_POOL_H
 #define GF_POOL_H
@@ -40,6 +52,9 @@ struct gf_pool_stats {
 	int replaced;             /* workers that died and were replaced */
 	long rerun;               /* tasks sent again because their worker died */
 	char last_death[160];     /* how the last dead worker ended, or "" */
+	int timed_out;            /* workers killed for holding a task past the task timeout */
+	char last_timeout[128];   /* "worker 1 (pid 4242) held task 3 for more than 0.5 s" */
+	long last_timeout_tasks;  /* the unanswered tasks of that worker, sent again */
 };
 
 /*
@@ -51,11 +66,20 @@ struct gf_pool_stats {
 int gf_pool_create(int workers, enum gf_start how, struct gf_pool **out, char *err, size_t errlen);
 
 /*
+ * Sets the task timeout: seconds a worker may hold its current task without sending its result
+ * before it is killed and replaced (see the opening comment); 0, the default, waits for ever,
+ * as Python's Pool does. Takes effect at once, for chunks already handed out too. Returns 0,
+ * or -EINVAL for a negative or NaN value.
+ */
+int gf_pool_set_task_timeout(struct gf_pool *p, double seconds);
+
+/*
  * Python's map: runs tasks[0..n) in chunks of chunksize (0: Python's default,
  * ceil(n / (4 * workers))) and waits; results[i] is the result of tasks[i]. Returns 0, -EINTR,
  * -ECHILD (a task lost its worker three times, three new workers in a row died before they
- * were ready, or a replacement could not start), -EINVAL
- * (the pool is closed) or another negative errno; gf_pool_error says why.
+ * were ready, or a replacement could not start), -EINVAL (the pool is closed), -EINTR (a stop
+ * signal), -ETIMEDOUT (the --timeout deadline passed) or another negative errno;
+ * gf_pool_error says why.
  */
 int gf_pool_map(struct gf_pool *p, const struct gf_task *tasks, size_t n, size_t chunksize,
 		struct gf_result *results);
@@ -91,7 +115,7 @@ void gf_pool_close(struct gf_pool *p);
 /*
  * After gf_pool_close: waits for every submitted task, ends each worker's task pipe, and
  * reaps every worker. Returns 0, -EINVAL when not closed, -ECHILD when a worker exited badly
- * (gf_pool_error names it), or -EINTR (the workers are then terminated).
+ * (gf_pool_error names it), or -EINTR or -ETIMEDOUT (the workers are then terminated).
  */
 int gf_pool_join(struct gf_pool *p);
 

@@ -15,6 +15,7 @@ struct gf_posix {
 	const char *prog;     /* "gilfree-posix" */
 	struct gf_pool *pool; /* resize: created by setup, reused by every repetition */
 	int replaced_seen;    /* pool replacements already reported */
+	int timed_out_seen;   /* pool workers killed for the task timeout, already reported */
 };
 
 /* Example 25.1: one child per worker, each with its own task and result pipes. */

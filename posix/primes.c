@@ -70,8 +70,9 @@ int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struc
 	rc = gf_procs_finish(procs, w, &g, results, n, t0, &rep->phases, err, sizeof(err));
 out:
 	if (rc) {
-		gf_proc_error("%s", err);
+		/* stopped first, so that a line naming them as stopped is true once printed */
 		gf_procs_stop(procs, started);
+		gf_proc_report(rc, err);
 	}
 	for (int i = 0; i < 2; i++) {
 		gf_fd_close(&t[i]);

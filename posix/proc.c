@@ -18,6 +18,7 @@
 #include "gf_clock.h"
 #include "gf_io.h"
 #include "gf_stdio.h"
+#include "gf_watchdog.h"
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t live_children;
@@ -81,17 +82,45 @@ int gf_proc_interrupted(void)
 	return stop_signal;
 }
 
+/* Blocks the signals a wait must not miss, so that a flag checked before the wait cannot be
+   set unseen between the check and the wait: ppoll unblocks them atomically. */
+static void block_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+/* ppoll with a timeout in ms (-1: none) and the signal mask old while it waits. */
+static int poll_unblocked(struct pollfd *fds, nfds_t n, int ms, const sigset_t *old)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	return ppoll(fds, n, ms < 0 ? NULL : &ts, old);
+}
+
 int gf_proc_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
-	int r;
+	sigset_t old;
+	int r, e = 0;
 
+	block_signals(&old);
 	if (stop_signal)
-		return -EINTR;
-	r = poll(fds, n, timeout_ms);
-	if (r >= 0)
+		r = -EINTR;
+	else if (gf_watchdog_left() <= 0)
+		r = -ETIMEDOUT;
+	else if ((r = poll_unblocked(fds, n, gf_watchdog_ms(timeout_ms), &old)) < 0)
+		e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r >= 0 || r == -EINTR || r == -ETIMEDOUT)
 		return r;
-	if (errno != EINTR)
-		return -errno;
+	if (e != EINTR)
+		return -e;
 	return stop_signal ? -EINTR : 0;
 }
 
@@ -262,7 +291,8 @@ int gf_proc_start_piped(struct gf_proc *p, int id, enum gf_start how, int *task_
 	return rc;
 }
 
-int gf_proc_reap(struct gf_proc *p, int block)
+/* waitpid for p with flags: 1 once reaped, 0 while it runs (WNOHANG), or a negative errno. */
+static int reap_with(struct gf_proc *p, int flags)
 {
 	int status;
 	pid_t r;
@@ -271,13 +301,62 @@ int gf_proc_reap(struct gf_proc *p, int block)
 		return 1;
 	if (!p->pid)
 		return -ECHILD;
-	r = gf_waitpid(p->pid, &status, block ? 0 : WNOHANG);
+	r = gf_waitpid(p->pid, &status, flags);
 	if (r <= 0)
 		return (int)r;
 	p->status = status;
 	p->reaped = 1;
 	live_children--;
 	return 1;
+}
+
+/*
+ * Waits until p ends, a stop signal arrives (-EINTR) or the deadline passes (-ETIMEDOUT). The
+ * signals stay blocked between each look and the wait, so none is missed: SIGCHLD ends the
+ * wait when a child exits, a stop signal when the run must stop.
+ */
+static int wait_child(struct gf_proc *p)
+{
+	sigset_t old;
+	int r;
+
+	block_signals(&old);
+	for (;;) {
+		r = reap_with(p, WNOHANG);
+		if (r != 0)
+			break;
+		if (stop_signal) {
+			r = -EINTR;
+			break;
+		}
+		if (gf_watchdog_left() <= 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		/* a look every 50 ms too, for a process without gf_proc_signals_install's
+		   SIGCHLD handler, whose SIGCHLD interrupts nothing */
+		if (poll_unblocked(NULL, 0, gf_watchdog_ms(50), &old) < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+int gf_proc_reap(struct gf_proc *p, int block)
+{
+	return block ? wait_child(p) : reap_with(p, WNOHANG);
+}
+
+int gf_proc_kill(struct gf_proc *p)
+{
+	if (!p->pid)
+		return -ECHILD;
+	if (!p->reaped && reap_with(p, WNOHANG) == 0)
+		kill(p->pid, SIGKILL);
+	/* SIGKILL ends even a stopped process at once: this wait is short and must not stop */
+	return reap_with(p, 0);
 }
 
 int gf_proc_ok(const struct gf_proc *p)
@@ -324,6 +403,8 @@ void gf_procs_stop(struct gf_proc *procs, int n)
 	for (int i = 0; i < n; i++) {
 		if (procs[i].pid && !procs[i].reaped && gf_proc_reap(&procs[i], 0) == 0) {
 			kill(procs[i].pid, SIGTERM);
+			kill(procs[i].pid,
+			     SIGCONT); /* a stopped worker gets SIGTERM only when woken */
 			left++;
 		}
 	}
@@ -334,12 +415,74 @@ void gf_procs_stop(struct gf_proc *procs, int n)
 			if (procs[i].pid && gf_proc_reap(&procs[i], 0) == 0)
 				left++;
 	}
-	for (int i = 0; i < n; i++) {
-		if (procs[i].pid && !procs[i].reaped) {
-			kill(procs[i].pid, SIGKILL);
-			gf_proc_reap(&procs[i], 1);
-		}
+	for (int i = 0; i < n; i++)
+		if (procs[i].pid && !procs[i].reaped)
+			gf_proc_kill(&procs[i]);
+}
+
+/* Appends printf output to buf (len bytes) after what it holds, cut short if need be. */
+static void append(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strnlen(buf, len);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+void gf_timeout_describe(char *buf, size_t len, const unsigned char *done, size_t ntasks,
+			 const struct gf_proc *procs, const unsigned char *named, int n)
+{
+	size_t missing = 0, shown = 0;
+	int k = 0, said = 0;
+
+	if (!len)
+		return;
+	gf_watchdog_passed(buf, len);
+	for (size_t i = 0; done && i < ntasks; i++)
+		missing += !done[i];
+	if (!missing && ntasks)
+		append(buf, len, ": every task had its result");
+	for (size_t i = 0; missing && i < ntasks && shown <= 10; i++) {
+		if (done[i])
+			continue;
+		if (shown++ == 10)
+			append(buf, len, ", ...");
+		else if (shown == 1)
+			append(buf, len, ": %s %zu", missing > 1 ? "tasks" : "task", i);
+		else
+			append(buf, len, ", %zu", i);
 	}
+	if (missing)
+		append(buf, len, " (of %zu) had no result", ntasks);
+	for (int i = 0; named && i < n; i++)
+		k += named[i] != 0;
+	for (int i = 0; k && i < n; i++) {
+		if (!named[i])
+			continue;
+		said++;
+		append(buf, len, "%s%d (pid %ld)",
+		       said == 1   ? (k > 1 ? "; workers " : "; worker ")
+		       : said == k ? " and "
+				   : ", ",
+		       procs[i].id, (long)procs[i].pid);
+	}
+	if (k)
+		append(buf, len, " stopped");
+}
+
+void gf_proc_report(int rc, const char *err)
+{
+	if (rc == -EINTR && stop_signal)
+		gf_stop_say(prog_name, stop_signal);
+	else
+		gf_proc_error("%s", err);
 }
 
 /* Which worker a result fd belongs to, or -1 when it is shared. */
@@ -348,16 +491,46 @@ static int owner(const struct gf_gather *g, int n, int fd_index)
 	return g->nr == n && n > 1 ? fd_index : (n == 1 ? 0 : -1);
 }
 
+/*
+ * Says in err why a wait stopped: -EINTR, "interrupted by SIGINT"; -ETIMEDOUT, the timeout
+ * line naming the tasks without a result (seen[i] zero; seen NULL: none) and the workers still
+ * running, which the caller stops. Returns rc.
+ */
+static int stop_reason(int rc, struct gf_proc *procs, int n, const unsigned char *seen,
+		       size_t nresults, char *err, size_t errlen)
+{
+	unsigned char *running;
+
+	if (rc == -EINTR) {
+		snprintf(err, errlen, "interrupted by %s", gf_signal_name(gf_proc_interrupted()));
+		return rc;
+	}
+	running = calloc((size_t)n + 1, 1);
+	for (int i = 0; running && i < n; i++)
+		running[i] = procs[i].pid && gf_proc_reap(&procs[i], 0) == 0;
+	gf_timeout_describe(err, errlen, seen, nresults, procs, running, n);
+	free(running);
+	return rc;
+}
+
+/* An interrupted or timed-out wait, which ends the run rather than a worker's failure. */
+static int stopped(int rc)
+{
+	return rc == -EINTR || rc == -ETIMEDOUT;
+}
+
 /* A worker has gone (or a pipe ended early): wait for it and say how it ended. */
 static int fail_dead(struct gf_proc *procs, int n, int who, size_t missing, char *err,
 		     size_t errlen)
 {
 	char what[160];
+	int r;
 
 	if (who < 0) {
 		/* A shared pipe: its end means every worker has gone; name the first bad one. */
 		for (int i = 0; i < n; i++)
-			gf_proc_reap(&procs[i], 1);
+			if (stopped(r = gf_proc_reap(&procs[i], 1)))
+				return r;
 		for (int i = 0; i < n; i++)
 			if (!gf_proc_ok(&procs[i])) {
 				who = i;
@@ -369,7 +542,8 @@ static int fail_dead(struct gf_proc *procs, int n, int who, size_t missing, char
 			return -EPIPE;
 		}
 	}
-	gf_proc_reap(&procs[who], 1);
+	if (stopped(r = gf_proc_reap(&procs[who], 1)))
+		return r;
 	gf_proc_describe(&procs[who], what, sizeof(what));
 	if (gf_proc_ok(&procs[who]))
 		snprintf(err, errlen, "%s before sending all its results", what);
@@ -401,10 +575,62 @@ static int take_record(struct gf_proc *procs, int n, const struct gf_result *rec
 }
 
 /*
+ * Reads one record from g->rfds[i] into results (seen marks those arrived, got of them).
+ * Returns 1 for a result, 0 for a ready record, 2 when the pipe ended as it should (its
+ * worker exited with status 0), or a negative errno with err saying why.
+ */
+static int read_one(struct gf_proc *procs, int n, const struct gf_gather *g, int i,
+		    struct gf_result *results, size_t nresults, unsigned char *seen, size_t got,
+		    char *err, size_t errlen)
+{
+	struct gf_result rec;
+	/* Records are written whole, atomically: this cannot block. */
+	ssize_t rd = gf_read_full(g->rfds[i], &rec, sizeof(rec));
+	int who = owner(g, n, i), r;
+
+	if (rd > 0)
+		return take_record(procs, n, &rec, results, nresults, seen, err, errlen);
+	if (rd < 0) {
+		snprintf(err, errlen, "reading results: %s",
+			 rd == -EIO ? "a record was cut short" : strerror((int)-rd));
+		return (int)rd;
+	}
+	/* Writers gone: fine for a worker that exited 0. */
+	if (who >= 0 && stopped(r = gf_proc_reap(&procs[who], 1)))
+		return r;
+	if (who < 0 || !gf_proc_ok(&procs[who]))
+		return fail_dead(procs, n, who, nresults - got, err, errlen);
+	return 2;
+}
+
+/*
+ * Writes what the task pipe takes of g->out from *sent on, in steps of whole records of at
+ * most PIPE_BUF bytes. Returns 0, or a negative errno with err saying why (-EPIPE: every
+ * worker has gone, missing results short).
+ */
+static int send_some(struct gf_proc *procs, int n, const struct gf_gather *g, size_t *sent,
+		     size_t missing, char *err, size_t errlen)
+{
+	size_t step = (PIPE_BUF / sizeof(struct gf_task)) * sizeof(struct gf_task),
+	       len = g->outlen - *sent < step ? g->outlen - *sent : step;
+	ssize_t w = gf_write_some(g->out_fd, (const char *)g->out + *sent, len);
+
+	if (w == -EPIPE)
+		return fail_dead(procs, n, -1, missing, err, errlen);
+	if (w < 0) {
+		snprintf(err, errlen, "write to workers: %s", strerror((int)-w));
+		return (int)w;
+	}
+	*sent += (size_t)w;
+	return 0;
+}
+
+/*
  * Collects nresults results, each into results[its index], from the workers procs[0..n),
  * sending g->out meanwhile; records each worker's ready time. Fails fast, naming the worker
  * and its signal or status in err, when a worker dies, a result pipe ends early or a record
- * is malformed. Returns 0, -EINTR (SIGINT or SIGTERM), or another negative errno. The workers
+ * is malformed. Returns 0, -EINTR (SIGINT, SIGTERM or SIGHUP), -ETIMEDOUT (the --timeout
+ * deadline passed: err names the tasks without a result), or another negative errno. The workers
  * are left running on every path: the caller joins or stops them.
  */
 static int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g,
@@ -412,8 +638,7 @@ static int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g,
 {
 	struct pollfd *pfd = calloc((size_t)g->nr + 1, sizeof(*pfd));
 	unsigned char *seen = calloc(nresults + 1, 1);
-	size_t got = 0, sent = 0,
-	       step = (PIPE_BUF / sizeof(struct gf_task)) * sizeof(struct gf_task);
+	size_t got = 0, sent = 0;
 	int rc = 0, nopen = g->nr, *open_fd = calloc((size_t)g->nr, sizeof(int));
 
 	if (!pfd || !seen || !open_fd) {
@@ -434,10 +659,7 @@ static int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g,
 			pfd[np++] = (struct pollfd){ .fd = g->out_fd, .events = POLLOUT };
 		r = gf_proc_poll(pfd, np, 100);
 		if (r < 0) {
-			if (r == -EINTR)
-				snprintf(err, errlen, "interrupted by signal %d",
-					 gf_proc_interrupted());
-			else
+			if (!stopped(r))
 				snprintf(err, errlen, "poll: %s", strerror(-r));
 			rc = r;
 			break;
@@ -458,51 +680,21 @@ static int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g,
 			if (!pfd[k].revents)
 				continue;
 			if (pfd[k].fd == g->out_fd && g->out_fd >= 0 && (pfd[k].events & POLLOUT)) {
-				size_t len = g->outlen - sent < step ? g->outlen - sent : step;
-				ssize_t w =
-					gf_write_some(g->out_fd, (const char *)g->out + sent, len);
-
-				if (w == -EPIPE)
-					rc = fail_dead(procs, n, -1, nresults - got, err, errlen);
-				else if (w < 0) {
-					snprintf(err, errlen, "write to workers: %s",
-						 strerror((int)-w));
-					rc = (int)w;
-				} else
-					sent += (size_t)w;
+				rc = send_some(procs, n, g, &sent, nresults - got, err, errlen);
 				continue;
 			}
 			for (int i = 0; i < g->nr && rc == 0; i++) {
-				struct gf_result rec;
-				ssize_t rd;
-
 				if (!open_fd[i] || g->rfds[i] != pfd[k].fd)
 					continue;
-				/* Records are written whole, atomically: this cannot block. */
-				rd = gf_read_full(g->rfds[i], &rec, sizeof(rec));
-				if (rd == 0) {
-					/* Writers gone: fine for a worker that exited 0. */
-					int who = owner(g, n, i);
-
+				r = read_one(procs, n, g, i, results, nresults, seen, got, err,
+					     errlen);
+				if (r < 0)
+					rc = r;
+				else if (r == 2) {
 					open_fd[i] = 0;
 					nopen--;
-					if (who < 0 || gf_proc_reap(&procs[who], 1) != 1 ||
-					    !gf_proc_ok(&procs[who]))
-						rc = fail_dead(procs, n, who, nresults - got, err,
-							       errlen);
-				} else if (rd < 0) {
-					snprintf(err, errlen, "reading results: %s",
-						 rd == -EIO ? "a record was cut short"
-							    : strerror((int)-rd));
-					rc = (int)rd;
-				} else {
-					r = take_record(procs, n, &rec, results, nresults, seen,
-							err, errlen);
-					if (r < 0)
-						rc = r;
-					else
-						got += (size_t)r;
-				}
+				} else
+					got += (size_t)r;
 			}
 		}
 		if (rc == 0 && nopen == 0 && got < nresults) {
@@ -515,6 +707,8 @@ static int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g,
 	}
 	if (!g->last_result)
 		g->last_result = gf_clock_now();
+	if (stopped(rc))
+		stop_reason(rc, procs, n, seen, nresults, err, errlen);
 out:
 	free(pfd);
 	free(seen);
@@ -524,15 +718,18 @@ out:
 
 /*
  * Waits for every worker and checks that each exited with status 0. Returns 0, or -ECHILD
- * with the first bad one named in err (the rest are still reaped), or -EINTR.
+ * with the first bad one named in err (the rest are still reaped), or -EINTR or -ETIMEDOUT
+ * (err says why; the workers still running are left for gf_procs_stop).
  */
-static int gf_procs_join(struct gf_proc *procs, int n, char *err, size_t errlen)
+static int gf_procs_join(struct gf_proc *procs, int n, size_t nresults, char *err, size_t errlen)
 {
 	int rc = 0;
 
 	for (int i = 0; i < n; i++) {
 		int r = gf_proc_reap(&procs[i], 1);
 
+		if (stopped(r))
+			return stop_reason(r, procs, n, NULL, nresults, err, errlen);
 		if (r < 0 && rc == 0) {
 			snprintf(err, errlen, "waitpid: %s", strerror(-r));
 			rc = r;
@@ -585,7 +782,7 @@ int gf_procs_finish(struct gf_proc *procs, int n, struct gf_gather *g, struct gf
 	int rc = gf_procs_gather(procs, n, g, results, nresults, err, errlen);
 
 	if (!rc)
-		rc = gf_procs_join(procs, n, err, errlen);
+		rc = gf_procs_join(procs, n, nresults, err, errlen);
 	if (!rc)
 		gf_procs_phases(procs, n, t0, g->last_result, gf_clock_now(), ph);
 	return rc;

@@ -80,9 +80,19 @@ int gf_proc_start_piped(struct gf_proc *p, int id, enum gf_start how, int *task_
 
 /*
  * Reaps p if it has ended (block: waits for it). Returns 1 once reaped (p->status holds the
- * wait status; calling again returns 1), 0 while it runs, or a negative errno.
+ * wait status; calling again returns 1), 0 while it runs, or a negative errno. A blocking wait
+ * is never deaf: it returns -EINTR as soon as SIGINT, SIGTERM or SIGHUP asked the run to stop
+ * (gf_proc_interrupted), and -ETIMEDOUT once the --timeout deadline (gf_watchdog) has passed;
+ * p is then still running, for gf_procs_stop.
  */
 int gf_proc_reap(struct gf_proc *p, int block);
+
+/*
+ * SIGKILLs p unless it has ended, and reaps it without regard to signals or the deadline
+ * (SIGKILL ends even a stopped process at once). Returns 1, or a negative errno (-ECHILD: p
+ * was never started).
+ */
+int gf_proc_kill(struct gf_proc *p);
 
 /* 1 when p was reaped and exited with status 0. */
 int gf_proc_ok(const struct gf_proc *p);
@@ -99,21 +109,44 @@ void gf_proc_describe(const struct gf_proc *p, char *buf, size_t len);
  */
 void gf_status_describe(char *buf, size_t len, const char *who, pid_t pid, int status);
 
-/* waitpid, again after EINTR: the pid (0 with WNOHANG while it runs), or a negative errno. */
+/*
+ * waitpid, again after EINTR: the pid (0 with WNOHANG while it runs), or a negative errno.
+ * Deaf to signals: for a child known to end soon; the run loops use gf_proc_reap.
+ */
 pid_t gf_waitpid(pid_t pid, int *status, int flags);
 
 /*
- * Stops and reaps every started, unreaped worker in procs[0..n): SIGTERM, up to one second's
- * grace, then SIGKILL. Returns when none is left. Safe to call on any path.
+ * Stops and reaps every started, unreaped worker in procs[0..n): SIGTERM (and SIGCONT, so that
+ * a stopped worker gets it), up to one second's grace, then SIGKILL. Returns when none is left.
+ * Safe to call on any path, an interrupted one too.
  */
 void gf_procs_stop(struct gf_proc *procs, int n);
 
 /*
  * poll() for the run loops: returns poll's count, or 0 on a timeout or a harmless signal
- * (SIGCHLD: the caller checks its workers), -EINTR when SIGINT or SIGTERM asked the run to
- * stop, or another negative errno.
+ * (SIGCHLD: the caller checks its workers), -EINTR when SIGINT, SIGTERM or SIGHUP asked the
+ * run to stop, -ETIMEDOUT once the --timeout deadline (gf_watchdog) has passed, or another
+ * negative errno. timeout_ms is shortened to the time left to the deadline; a stop signal that
+ * arrives just before the call is not missed (ppoll).
  */
 int gf_proc_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+
+/*
+ * The line a run prints when a loop saw the --timeout deadline pass, without "<prog>: ", into
+ * buf (len bytes): "--timeout 2 s passed in repetition 1 of 5: tasks 3, 5 (of 6) had no
+ * result; workers 1 (pid 4242) and 2 (pid 4243) stopped". done[i] zero: task i had no result
+ * (at most ten are named, then "..."; done NULL: "every task had its result", or nothing
+ * when ntasks is 0); named[i]
+ * nonzero: procs[i] is named as stopped (NULL: none). The caller stops them.
+ */
+void gf_timeout_describe(char *buf, size_t len, const unsigned char *done, size_t ntasks,
+			 const struct gf_proc *procs, const unsigned char *named, int n);
+
+/*
+ * Prints why a run failed, in one line: "<prog>: interrupted by SIGINT" when rc is -EINTR
+ * after a stop signal, else "<prog>: <err>".
+ */
+void gf_proc_report(int rc, const char *err);
 
 /* Prints "<prog>: <message>" on stderr. prog is set by gf_proc_set_prog (default "gilfree"). */
 void gf_proc_set_prog(const char *prog);
@@ -141,8 +174,9 @@ struct gf_gather {
  * record is malformed; then joins every worker (each must exit with status 0) and adds the
  * run's phases from t0: start (until the last worker was ready), compute (until the last
  * result), stop (the join) and worker_start_mean (the mean fork-to-ready time). Returns 0 or
- * the first failure (-EINTR on SIGINT or SIGTERM), with err saying why; on failure the workers
- * are left for gf_procs_stop.
+ * the first failure, with err saying why: -EINTR on SIGINT, SIGTERM or SIGHUP; -ETIMEDOUT when
+ * the --timeout deadline passed (err is gf_timeout_describe's line, naming the tasks without a
+ * result and the workers still running). On failure the workers are left for gf_procs_stop.
  */
 int gf_procs_finish(struct gf_proc *procs, int n, struct gf_gather *g, struct gf_result *results,
 		    size_t nresults, double t0, struct gf_phases *ph, char *err, size_t errlen);

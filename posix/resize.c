@@ -1,6 +1,7 @@
 #include "posix_backend.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "gf_clock.h"
 #include "proc.h"
@@ -16,47 +17,90 @@ int gf_posix_resize_setup(struct gf_posix *px, const struct gf_options *o, struc
 	struct gf_pool_stats st;
 	char err[256];
 
-	if (gf_pool_create(o->workers, o->start, &px->pool, err, sizeof(err))) {
-		gf_proc_error("%s", err);
+	int rc = gf_pool_create(o->workers, o->start, &px->pool, err, sizeof(err));
+
+	if (rc) {
+		gf_proc_report(rc, err);
 		return -1;
 	}
+	gf_pool_set_task_timeout(px->pool, o->task_timeout);
 	gf_pool_get_stats(px->pool, &st);
 	gf_phases_add(setup, "pool_start", st.start_seconds);
 	gf_phases_add(setup, "worker_start_mean", st.worker_start_mean);
 	return 0;
 }
 
-int gf_posix_resize(struct gf_posix *px, const struct gf_options *o, const struct gf_task *tasks,
-		    size_t n, struct gf_result *results, struct gf_rep *rep)
+/* Appends one remark to the report's notes. */
+static void note_add(struct gf_rep *rep, const char *note)
+{
+	size_t len = strlen(rep->notes);
+
+	snprintf(rep->notes + len, GF_NOTES_MAX - len, "%s%s", len ? "; " : "", note);
+}
+
+/* Says, on stderr and in the report's notes, what the pool did about workers lost so far. */
+static void note_losses(struct gf_posix *px, struct gf_rep *rep)
 {
 	struct gf_pool_stats st;
-	double t0 = gf_clock_now();
+	char note[GF_NOTES_MAX];
+	int timed_out, died;
 
-	if (gf_pool_map(px->pool, tasks, n, (size_t)o->chunksize, results)) {
-		gf_proc_error("%s", gf_pool_error(px->pool));
-		return -1;
-	}
-	gf_phases_add(&rep->phases, "map", gf_clock_now() - t0);
-	/* A worker that died was replaced and its tasks run again: the run goes on, but says so. */
 	gf_pool_get_stats(px->pool, &st);
-	if (st.replaced > px->replaced_seen) {
+	timed_out = st.timed_out - px->timed_out_seen;
+	died = (st.replaced - st.timed_out) - (px->replaced_seen - px->timed_out_seen);
+	if (timed_out > 0) {
+		char tasks[48] = "its task";
+
+		if (st.last_timeout_tasks != 1)
+			snprintf(tasks, sizeof(tasks), "its %ld unanswered tasks",
+				 st.last_timeout_tasks);
+		gf_proc_error("%s: killed and replaced it; %s will run again", st.last_timeout,
+			      tasks);
+		snprintf(note, sizeof(note), "%s: killed and replaced; %s ran again%s",
+			 st.last_timeout, tasks,
+			 timed_out > 1 ? " (the last of several so killed)" : "");
+		note_add(rep, note);
+	}
+	if (died > 0) {
+		/* A worker that died was replaced and its tasks run again: the run says so. */
 		gf_proc_error("%s; replaced it and ran its unfinished tasks again", st.last_death);
-		px->replaced_seen = st.replaced;
-		snprintf(rep->notes, GF_NOTES_MAX,
+		snprintf(note, sizeof(note),
 			 "%d pool worker(s) died and were replaced, %ld task(s) run again (last: "
 			 "%s)",
 			 st.replaced, st.rerun, st.last_death);
+		note_add(rep, note);
 	}
+	px->replaced_seen = st.replaced;
+	px->timed_out_seen = st.timed_out;
+}
+
+int gf_posix_resize(struct gf_posix *px, const struct gf_options *o, const struct gf_task *tasks,
+		    size_t n, struct gf_result *results, struct gf_rep *rep)
+{
+	double t0 = gf_clock_now();
+	int rc = gf_pool_map(px->pool, tasks, n, (size_t)o->chunksize, results);
+
+	if (rc) {
+		/* the run ends here: its workers go now, not at the tear-down */
+		gf_pool_terminate(px->pool);
+		gf_proc_report(rc, gf_pool_error(px->pool));
+		return -1;
+	}
+	gf_phases_add(&rep->phases, "map", gf_clock_now() - t0);
+	note_losses(px, rep);
 	return 0;
 }
 
 void gf_posix_resize_teardown(struct gf_posix *px)
 {
+	int rc;
+
 	if (!px->pool)
 		return;
 	gf_pool_close(px->pool);
-	if (gf_pool_join(px->pool))
-		gf_proc_error("%s", gf_pool_error(px->pool));
+	rc = gf_pool_join(px->pool);
+	if (rc)
+		gf_proc_report(rc, gf_pool_error(px->pool));
 	gf_pool_free(px->pool);
 	px->pool = NULL;
 }

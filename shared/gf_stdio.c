@@ -48,7 +48,7 @@ int gf_stdout_close(const char *prog, int status)
 
 static const char *stop_prog = "gilfree";
 
-static const char *sig_name(int sig)
+const char *gf_signal_name(int sig)
 {
 	switch (sig) {
 	case SIGINT:
@@ -63,7 +63,7 @@ static const char *sig_name(int sig)
 
 void gf_stop_say(const char *prog, int sig)
 {
-	const char *parts[] = { prog, ": interrupted by ", sig_name(sig), "\n" };
+	const char *parts[] = { prog, ": interrupted by ", gf_signal_name(sig), "\n" };
 
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
 		if (write(STDERR_FILENO, parts[i], strlen(parts[i])) < 0)

@@ -34,6 +34,9 @@ int gf_stdout_close(const char *prog, int status);
  */
 void gf_stop_signals_install(const char *prog);
 
+/* "SIGINT", "SIGTERM" or "SIGHUP" for those three, "a signal" for any other. */
+const char *gf_signal_name(int sig);
+
 /* Writes "<prog>: interrupted by SIG<NAME>" on stderr. Async-signal-safe. */
 void gf_stop_say(const char *prog, int sig);
 

@@ -48,6 +48,14 @@ double gf_watchdog_left(void);
 int gf_watchdog_ms(int ms);
 
 /*
+ * Writes the start of the line a run that passed its deadline prints, the same as the last
+ * resort's after "<prog>: ": "--timeout 2.5 s passed in repetition 2 of 5" (at most len bytes,
+ * cut short if need be). For the loops that notice the deadline themselves and go on with
+ * what was outstanding (the posix parent, MPI's rank 0). Not async-signal-safe.
+ */
+void gf_watchdog_passed(char *buf, size_t len);
+
+/*
  * Where the run is, for the line: "in repetition 2 of 5" (copied, at most 95 bytes). Called by
  * the thread that drives the run, between phases.
  */
@@ -58,13 +66,6 @@ void gf_watchdog_where(const char *where);
  * here, the line names none). Without memory for the list, names none. Not thread-safe.
  */
 void gf_watchdog_tasks(size_t ntasks);
-
-/*
- * Writes the words the last resort's line starts with after "<prog>: ", "--timeout 5 s passed
- * in repetition 2 of 5", into buf (len bytes, truncated, always ended): for a backend whose
- * own wait noticed the deadline and names what was outstanding itself (MPI's rank 0).
- */
-void gf_watchdog_passed(char *buf, size_t len);
 
 /* Marks task index finished (gf_task_run calls it). Thread- and async-signal-safe. */
 void gf_watchdog_task_done(int32_t index);

@@ -356,6 +356,63 @@ static void test_kill_storm(void)
 	finish(p);
 }
 
+/*
+ * A worker stopped (SIGSTOP) while idle is handed a chunk, holds its task past the task
+ * timeout, and is killed and replaced; every result still arrives once, in order.
+ */
+static void test_task_timeout(void)
+{
+	struct gf_pool *p = make_pool(2);
+	struct gf_task *t = make_tasks(12, 1000);
+	struct gf_pool_job *it;
+	struct gf_pool_stats st;
+	struct gf_result r;
+	char want[64];
+	pid_t victim = gf_pool_worker_pid(p, 1);
+	size_t k = 0;
+
+	CU_ASSERT_EQUAL(gf_pool_set_task_timeout(p, -1), -EINVAL);
+	CU_ASSERT_EQUAL_FATAL(gf_pool_set_task_timeout(p, 0.3), 0);
+	CU_ASSERT_EQUAL_FATAL(kill(victim, SIGSTOP), 0);
+	CU_ASSERT_EQUAL_FATAL(gf_pool_imap(p, t, 12, 1, &it), 0);
+	while (gf_pool_next(it, &r) == 1) {
+		CU_ASSERT(k < 12 && result_ok(&t[k], &r));
+		k++;
+	}
+	CU_ASSERT_EQUAL(k, 12);
+	gf_pool_get_stats(p, &st);
+	snprintf(want, sizeof(want), "worker 1 (pid %ld) held task ", (long)victim);
+	CU_ASSERT_EQUAL(st.timed_out, 1);
+	CU_ASSERT_EQUAL(st.replaced, 1);
+	CU_ASSERT_EQUAL(st.last_timeout_tasks, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(st.last_timeout, want));
+	CU_ASSERT_PTR_NOT_NULL(strstr(st.last_timeout, "for more than 0.3 s"));
+	CU_ASSERT(gf_pool_worker_pid(p, 1) != victim && gf_pool_worker_pid(p, 1) > 0);
+	CU_ASSERT(kill(victim, 0) != 0); /* killed and reaped: no such process */
+	gf_pool_job_free(it);
+	free(t);
+	finish(p);
+}
+
+/* A task that always outlasts the timeout loses its worker three times and fails its job. */
+static void test_task_timeout_three_strikes(void)
+{
+	struct gf_pool *p = make_pool(2);
+	struct gf_task *t = make_tasks(4, 1000);
+	struct gf_result r[4];
+
+	t[2].a = INT64_C(100000000000); /* far longer than the timeout */
+	CU_ASSERT_EQUAL_FATAL(gf_pool_set_task_timeout(p, 0.2), 0);
+	CU_ASSERT_EQUAL(gf_pool_map(p, t, 4, 1, r), -ECHILD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gf_pool_error(p), "task 2 lost its worker 3 times"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(gf_pool_error(p), "held task 2 for more than 0.2 s"));
+	/* the pool itself is fine: the next map, without the timeout, runs */
+	CU_ASSERT_EQUAL(gf_pool_set_task_timeout(p, 0), 0);
+	check_map(p, 10, 2);
+	free(t);
+	finish(p);
+}
+
 static const struct gf_test tests[] = {
 	GF_TEST(test_map_chunksizes),
 	GF_TEST(test_imap_order),
@@ -367,6 +424,8 @@ static const struct gf_test tests[] = {
 	GF_TEST(test_kill_mid_map),
 	GF_TEST(test_kill_idle),
 	GF_TEST(test_kill_storm),
+	GF_TEST(test_task_timeout),
+	GF_TEST(test_task_timeout_three_strikes),
 	{ NULL, NULL },
 };
 
