@@ -37,6 +37,18 @@ def shell(redirect):
     return ["sh", "-c", f'exec "$@" {redirect}', "sh"]
 
 
+class Started(Binary):
+    """gilfree-posix with its workers started by a given method (--start spawn)."""
+
+    def __init__(self, binary, start):
+        super().__init__(f"{binary.backend} --start {start}", binary.path, None, None)
+        self.start = start
+
+    def cmd(self, args, workers=2):
+        start = [] if args[0] == "bench" else ["--start", self.start]
+        return [self.path] + args + ["--workers", str(workers)] + start
+
+
 class Singleton(Binary):
     """gilfree-mpi started without mpirun: a world of one rank."""
 
@@ -159,6 +171,10 @@ def main():
         check_full(b)
         check_timeout(b)
         check_signals(b)
+        if b.backend == "posix":  # a spawned worker is a fresh image with the fds it is given
+            spawn = Started(b, "spawn")
+            check_closed(spawn)
+            check_full(spawn)
     print(f"{bad_input.passed} passed, {len(bad_input.failures)} failed")
     return 1 if bad_input.failures else 0
 

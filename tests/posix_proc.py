@@ -267,24 +267,23 @@ def check_worker_mode(binary):
             ok(f"{' '.join(args[1:])} outside a pool: exit 2")
 
 
-def main():
+def subreaper_main(checks):
+    """Runs each check(binary) as a child subreaper, so that whatever a run leaves behind
+    becomes this process's child and is found; prints the count and returns the status."""
     if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
+        print(sys.modules["__main__"].__doc__)
         return 0 if len(sys.argv) == 2 else 2
     binary = sys.argv[1]
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
         print("cannot become a child subreaper", file=sys.stderr)
         return 1
-    check_worker_mode(binary)
-    check_success(binary)
-    check_crash(binary)
-    check_pool_recovery(binary)
-    check_signals(binary)
-    check_fork_failure(binary)
+    for check in checks:
+        check(binary)
     print(f"{len(passed)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(subreaper_main([check_worker_mode, check_success, check_crash, check_pool_recovery,
+                             check_signals, check_fork_failure]))

@@ -2,24 +2,18 @@
 """Failures and interruptions of gilfree-posix, from the outside, with real processes.
 
 Like posix_proc.py, this script makes itself a child subreaper, so a process the binary leaves
-behind becomes its child and is found. Checks:
-  - runs started with fds 0-2 closed in several ways (sum, primes, resize; fork and spawn)
-    end; where stdout was closed they exit 1 with "write error on standard output" on
-    stderr, otherwise they verify;
-  - stdout on /dev/full, for every workload and format, --help and "bench startup": exit 1
-    and one line on stderr;
+behind becomes its child and is found. (Closed standard streams, /dev/full and a signal in the
+sequential baseline are faults.py's, for every binary and start method.) Checks:
   - a stalled worker (SIGSTOP) in sum, primes and resize with --timeout: exit 1 with one line
     that names the stopped worker's pid, soon after the deadline, and no process left;
   - SIGTERM, SIGINT and SIGHUP to the parent while a worker is stopped: exit 143, 130, 129
     with "interrupted by SIG...", no process left;
   - --task-timeout: a stopped pool worker is killed and replaced, the run verifies and its
     notes say so;
-  - SIGINT during the sequential baseline: exit 130, "interrupted by SIGINT".
 No check asserts a time except generous bounds that a hang would break.
 
   posix_stall.py BINARY
 """
-import ctypes
 import json
 import os
 import signal
@@ -29,13 +23,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from e2e import fail, failures, ok, passed  # noqa: E402  one way to count checks
-from posix_proc import children, finish, leftovers, start, wait_children  # noqa: E402
+from posix_proc import (children, finish, leftovers, start, subreaper_main,  # noqa: E402
+                        wait_children)
 
-SMALL = {
-    "sum": ["sum", "--workers", "2", "--reps", "1"],
-    "primes": ["primes", "--workers", "2", "--reps", "1"],
-    "resize": ["resize", "--workers", "2", "--reps", "1"],
-}
 # Parallel parts long enough to stop a worker in, after a short baseline.
 STALL = {
     "sum": ["sum", "--n", "100000000", "--workers", "2", "--reps", "2"],
@@ -44,50 +34,6 @@ STALL = {
     "resize": ["resize", "--class", "W", "--workers", "2", "--reps", "2"],
 }
 TIMEOUT = 6  # --timeout: the baselines above take well under a second
-
-
-def check_closed_streams(binary):
-    redirs = ["<&- >&-", "<&- 2>&-", ">&-", "0<&- 1>&- 2>&-", "<&-", "2>&-"]
-    for method in ("fork", "spawn"):
-        for workload, args in SMALL.items():
-            for redir in redirs:
-                what = f"{workload} --start {method} {redir}"
-                cmd = " ".join([binary] + args + ["--start", method]) + " " + redir
-                try:
-                    r = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True,
-                                       timeout=60)
-                except subprocess.TimeoutExpired:
-                    fail(f"{what}: hung")
-                    continue
-                stdout_closed = ">&-" in redir.replace("2>&-", "")
-                stderr_closed = "2>&-" in redir
-                if stdout_closed:
-                    good = r.returncode == 1 and (
-                        stderr_closed or "write error on standard output" in r.stderr)
-                else:
-                    good = r.returncode == 0 and "Verification: SUCCESSFUL" in r.stdout
-                if not good:
-                    fail(f"{what}: exit {r.returncode}, stderr {r.stderr!r}")
-                elif leftovers(what):
-                    ok(f"{what}: exit {r.returncode}")
-
-
-def check_dev_full(binary):
-    runs = [(f"{w} --format {f}", SMALL[w] + ["--format", f])
-            for w in SMALL for f in ("text", "json", "csv")]
-    runs += [("--help", ["--help"]),
-             ("bench startup", ["bench", "startup", "--iters", "5", "--warmup", "1"])]
-    for what, args in runs:
-        what = f"{what} >/dev/full"
-        with open("/dev/full", "w") as full:
-            r = subprocess.run([binary] + args, stdout=full, stderr=subprocess.PIPE, text=True,
-                               timeout=120)
-        lines = r.stderr.strip().splitlines()
-        if r.returncode != 1 or len(lines) != 1 or "write error on standard output" not in \
-                lines[0]:
-            fail(f"{what}: exit {r.returncode}, stderr {r.stderr!r}")
-        elif leftovers(what):
-            ok(f"{what}: exit 1, {lines[0]!r}")
 
 
 def settled(pid):
@@ -211,41 +157,5 @@ def check_task_timeout(binary):
             ok(f"{what}: verified; {note}")
 
 
-def check_baseline_sigint(binary):
-    what = "SIGINT during the sequential baseline"
-    proc = start(binary, ["sum", "--class", "A", "--workers", "2"])
-    time.sleep(0.2)
-    kids = children(proc.pid)
-    proc.send_signal(signal.SIGINT)
-    rc, out, err = finish(proc, what)
-    if rc is None:
-        return
-    if kids:
-        print(f"note: {what}: the workers had already started", flush=True)
-    if rc != 130 or err.strip().splitlines() != ["gilfree-posix: interrupted by SIGINT"]:
-        fail(f"{what}: exit {rc}, stderr {err!r}")
-    elif leftovers(what):
-        ok(f"{what}: exit 130")
-
-
-def main():
-    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
-        print(__doc__)
-        return 0 if len(sys.argv) == 2 else 2
-    binary = sys.argv[1]
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
-        print("cannot become a child subreaper", file=sys.stderr)
-        return 1
-    check_baseline_sigint(binary)
-    check_closed_streams(binary)
-    check_dev_full(binary)
-    check_timeout(binary)
-    check_signals(binary)
-    check_task_timeout(binary)
-    print(f"{len(passed)} passed, {len(failures)} failed")
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(subreaper_main([check_timeout, check_signals, check_task_timeout]))
