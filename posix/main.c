@@ -8,17 +8,41 @@
 #include "posix_backend.h"
 #include "proc.h"
 
+static const char *const start_words[] = { "fork", "spawn", NULL };
+
+/* gilfree-posix's own options, in the slots of posix_backend.h. */
+static const struct gf_optdef posix_options[] = {
+	[GF_POSIX_START] = { .name = "start",
+			     .kind = GF_OPTK_WORD,
+			     .words = start_words,
+			     GF_OPT_SLOT(GF_POSIX_START),
+			     .arg = "M",
+			     .help = "how workers start: fork (default) or spawn (exec)",
+			     .flags = GF_OPTF_HOW },
+	[GF_POSIX_CHUNKSIZE] = { .name = "chunksize",
+				 .kind = GF_OPTK_INT,
+				 .min = 1,
+				 .max = GF_MAX_CHUNKSIZE,
+				 GF_OPT_SLOT(GF_POSIX_CHUNKSIZE),
+				 .arg = "K",
+				 .help = "tasks per pool message (default: the pool chooses)",
+				 .flags = GF_OPTF_HOW | GF_OPTF_IF_SET },
+	{ NULL },
+};
+
 static int posix_check(void *ctx, struct gf_options *o, char *err, size_t errlen)
 {
+	int64_t *chunksize = &o->be[GF_POSIX_CHUNKSIZE].i;
+
 	(void)ctx;
-	if (o->workload != GF_RESIZE && o->chunksize) {
+	if (o->workload != GF_RESIZE && *chunksize) {
 		snprintf(err, errlen, "invalid --chunksize '%lld': only resize's pool sends chunks",
-			 (long long)o->chunksize);
+			 (long long)*chunksize);
 		return -EINVAL;
 	}
 	/* The report shows the chunksize the pool really uses, as Pool.map would pick it. */
-	if (o->workload == GF_RESIZE && o->chunksize == 0)
-		o->chunksize = (int64_t)gf_pool_default_chunksize((size_t)o->images, o->workers);
+	if (o->workload == GF_RESIZE && *chunksize == 0)
+		*chunksize = (int64_t)gf_pool_default_chunksize((size_t)o->images, o->workers);
 	return 0;
 }
 
@@ -63,9 +87,7 @@ int main(int argc, char **argv)
 {
 	static const struct gf_backend backend = {
 		.name = "posix",
-		.cli = { .prog = "gilfree-posix",
-			 .flags = GF_OPT_START | GF_OPT_CHUNKSIZE,
-			 .workers_env = NULL },
+		.cli = { .prog = "gilfree-posix", .options = posix_options, .workers_env = NULL },
 		.root = 1,
 		/* the run loops see --timeout themselves, stop the workers and name the tasks */
 		.timeout_grace = 2.0,

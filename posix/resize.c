@@ -16,7 +16,7 @@ int gf_posix_resize_setup(struct gf_posix *px, const struct gf_options *o, struc
 	struct gf_pool_stats st;
 	char err[256];
 
-	if (gf_pool_create(o->workers, o->start, &px->pool, err, sizeof(err))) {
+	if (gf_pool_create(o->workers, gf_posix_start(o), &px->pool, err, sizeof(err))) {
 		gf_proc_error("%s", err);
 		return -1;
 	}
@@ -32,7 +32,7 @@ int gf_posix_resize(struct gf_posix *px, const struct gf_options *o, const struc
 	struct gf_pool_stats st;
 	double t0 = gf_clock_now();
 
-	if (gf_pool_map(px->pool, tasks, n, (size_t)o->chunksize, results)) {
+	if (gf_pool_map(px->pool, tasks, n, (size_t)gf_posix_chunksize(o), results)) {
 		gf_proc_error("%s", gf_pool_error(px->pool));
 		return -1;
 	}

@@ -1,0 +1,238 @@
+#include "gf_optable.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "gf_bench.h"
+#include "gf_options.h"
+
+/* The getopt_long view of the sets: one struct option per entry, in order. */
+struct view {
+	struct option opt[GF_OPTS_MAX + 1];
+	const struct gf_optdef *def[GF_OPTS_MAX];
+	void *base[GF_OPTS_MAX];
+	char shorts[2 * GF_OPTS_MAX + 2];
+	int n;
+};
+
+static void view_build(struct view *v, const struct gf_optset *sets, size_t nsets)
+{
+	size_t s = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->shorts[s++] = ':'; /* a missing value is ':', not '?' */
+	for (size_t k = 0; k < nsets; k++) {
+		for (const struct gf_optdef *d = sets[k].defs; d && d->name; d++) {
+			int has_arg = d->kind == GF_OPTK_FLAG ? no_argument : required_argument;
+
+			assert(v->n < GF_OPTS_MAX);
+			/* a letter is what getopt returns for both spellings, as gf_opt_once wants
+			 */
+			v->opt[v->n] = (struct option){ d->name, has_arg, NULL,
+							d->letter ? d->letter : 256 + v->n };
+			v->def[v->n] = d;
+			v->base[v->n] = sets[k].base;
+			if (d->letter) {
+				v->shorts[s++] = (char)d->letter;
+				if (has_arg == required_argument)
+					v->shorts[s++] = ':';
+			}
+			v->n++;
+		}
+	}
+}
+
+/*
+ * Refuses an option with a value given twice: c is what getopt_long returned, table its
+ * options, *seen the bits of those given so far (at most 64 options). Returns 0, or -EINVAL
+ * with "invalid --name 'value': --name was already given" in err.
+ */
+static int gf_opt_once(const struct option *table, int c, const char *value,
+		       unsigned long long *seen, char *err, size_t errlen)
+{
+	for (int slot = 0; slot < 64 && table[slot].name; slot++) {
+		unsigned long long bit = 1ULL << slot;
+
+		if (table[slot].val != c || table[slot].has_arg == no_argument)
+			continue;
+		if (!(*seen & bit)) {
+			*seen |= bit;
+			return 0;
+		}
+		gf_errf(err, errlen, "invalid --%s '%s': --%s was already given", table[slot].name,
+			value ? value : "", table[slot].name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* For getopt_long's ':' (given lacks its value) and '?' (given is not an option here). */
+static int gf_opt_bad(int c, const char *given, char *err, size_t errlen)
+{
+	if (c == ':')
+		gf_errf(err, errlen, "option '%s' needs a value", given);
+	else /* "--start=fork" names the option, "--start" */
+		gf_errf(err, errlen, "unknown option '%.*s'", (int)strcspn(given, "="), given);
+	return -EINVAL;
+}
+
+/* "expected a, b or c" from a NULL-terminated word list. */
+static void expected_words(const char *const *w, char *buf, size_t len)
+{
+	size_t used = (size_t)snprintf(buf, len, "expected");
+
+	for (int i = 0; w[i] && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 i == 0     ? " "
+					 : w[i + 1] ? ", "
+						    : " or ",
+					 w[i]);
+}
+
+static void store_int(const struct gf_optdef *d, void *at, int64_t v)
+{
+	if (d->size == sizeof(int))
+		*(int *)at = (int)v;
+	else
+		*(int64_t *)at = v;
+}
+
+/* Checks arg against d and stores it at base; on failure err names the option and value. */
+static int store(const struct gf_optdef *d, void *base, const char *arg, char *err, size_t errlen)
+{
+	char *at = (char *)base + d->off, why[128];
+	int64_t v = 0;
+	int rc = 0;
+
+	switch (d->kind) {
+	case GF_OPTK_FLAG:
+		*(int *)at = 1;
+		return 0;
+	case GF_OPTK_TEXT:
+		*(const char **)at = arg;
+		return 0;
+	case GF_OPTK_INT:
+		rc = gf_parse_int(arg, d->min, d->max, &v, why, sizeof(why));
+		break;
+	case GF_OPTK_SIZE:
+		rc = gf_bench_parse_size(arg, d->min, d->max, &v, why, sizeof(why));
+		break;
+	case GF_OPTK_SECONDS:
+		rc = gf_parse_seconds(arg, (double)d->max, (double *)at, why, sizeof(why));
+		if (rc == 0)
+			return 0;
+		break;
+	case GF_OPTK_WORD:
+		for (v = 0; d->words[v] && strcmp(d->words[v], arg) != 0; v++)
+			;
+		if (!d->words[v]) {
+			expected_words(d->words, why, sizeof(why));
+			rc = -EINVAL;
+		}
+		break;
+	}
+	if (rc) {
+		gf_errf(err, errlen, "invalid --%s '%s': %s", d->name, arg, why);
+		return -EINVAL;
+	}
+	store_int(d, at, v);
+	return 0;
+}
+
+int gf_optable_parse(int argc, char **argv, const struct gf_optset *sets, size_t nsets,
+		     struct gf_optseen *seen, char *err, size_t errlen)
+{
+	unsigned long long once = 0;
+	struct view v;
+	int c, rc;
+
+	view_build(&v, sets, nsets);
+	memset(seen, 0, sizeof(*seen));
+	optind = 0; /* glibc: 0 re-initialises getopt completely */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, v.shorts, v.opt, NULL)) != -1) {
+		const char *arg = optarg;
+		int k = 0;
+
+		/* the last of two values would win silently: a typo or a merged command line */
+		rc = gf_opt_once(v.opt, c, arg, &once, err, errlen);
+		if (rc)
+			return rc;
+		while (k < v.n && v.opt[k].val != c)
+			k++;
+		if (k == v.n || c == ':')
+			return gf_opt_bad(c, argv[optind - 1], err, errlen);
+		rc = store(v.def[k], v.base[k], arg ? arg : "", err, errlen);
+		if (rc)
+			return rc;
+		seen->value[k] = arg ? arg : "";
+	}
+	seen->next = optind;
+	return 0;
+}
+
+void gf_optable_usage(FILE *f, const struct gf_optdef *defs)
+{
+	for (const struct gf_optdef *d = defs; d && d->name; d++) {
+		char head[64];
+		const char *h = d->help;
+
+		if (!h)
+			continue;
+		if (d->letter)
+			snprintf(head, sizeof(head), "  -%c, --%s%s%s", d->letter, d->name,
+				 d->arg ? " " : "", d->arg ? d->arg : "");
+		else
+			snprintf(head, sizeof(head), "      --%s%s%s", d->name, d->arg ? " " : "",
+				 d->arg ? d->arg : "");
+		fprintf(f, "%-20s  ", head);
+		for (; *h; h++) {
+			if (*h == '\n')
+				fprintf(f, "\n%22s", "");
+			else
+				fputc(*h, f);
+		}
+		fputc('\n', f);
+	}
+}
+
+const char *gf_optable_text(const struct gf_optdef *d, const void *base, char *buf, size_t len)
+{
+	const char *at = (const char *)base + d->off;
+	int64_t v = 0;
+
+	switch (d->kind) {
+	case GF_OPTK_TEXT:
+		return *(const char *const *)at ? *(const char *const *)at : "";
+	case GF_OPTK_SECONDS:
+		snprintf(buf, len, "%.9g", *(const double *)at);
+		return buf;
+	case GF_OPTK_FLAG:
+		return *(const int *)at ? "true" : "false";
+	default:
+		break;
+	}
+	v = d->size == sizeof(int) ? *(const int *)at : *(const int64_t *)at;
+	if (d->kind == GF_OPTK_WORD)
+		return d->words[v];
+	snprintf(buf, len, "%lld", (long long)v);
+	return buf;
+}
+
+int gf_optable_unset(const struct gf_optdef *d, const void *base)
+{
+	const char *at = (const char *)base + d->off;
+
+	switch (d->kind) {
+	case GF_OPTK_TEXT:
+		return *(const char *const *)at == NULL;
+	case GF_OPTK_SECONDS:
+		return *(const double *)at == 0.0;
+	case GF_OPTK_FLAG:
+		return *(const int *)at == 0;
+	default:
+		return d->size == sizeof(int) ? *(const int *)at == 0 : *(const int64_t *)at == 0;
+	}
+}
