@@ -162,8 +162,14 @@ int gf_optable_parse(int argc, char **argv, const struct gf_optset *sets, size_t
 			return rc;
 		while (k < v.n && v.opt[k].val != c)
 			k++;
-		if (k == v.n || c == ':')
-			return gf_opt_bad(c, argv[optind - 1], err, errlen);
+		if (k == v.n || c == ':') {
+			/* an unknown letter inside a word ("-xy", "-x=3"): name the letter, since
+			   optind has not moved past the word */
+			char letter[3] = { '-', (char)optopt, '\0' };
+
+			return gf_opt_bad(c, c == '?' && optopt ? letter : argv[optind - 1], err,
+					  errlen);
+		}
 		rc = store(v.def[k], v.base[k], arg ? arg : "", err, errlen);
 		if (rc)
 			return rc;

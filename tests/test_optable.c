@@ -176,6 +176,11 @@ static void test_kinds(void)
 	CU_ASSERT_STRING_EQUAL(err, "option '--small' needs a value");
 	CU_ASSERT_EQUAL(PARSE_ALL(&a, &seen, err, "--other"), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "unknown option '--other'");
+	/* an unknown letter inside a word is named, not the word before it */
+	CU_ASSERT_EQUAL(PARSE_ALL(&a, &seen, err, "op", "-x=3"), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "unknown option '-x'");
+	CU_ASSERT_EQUAL(PARSE_ALL(&a, &seen, err, "-s1", "-mz"), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "invalid --mode 'z': expected a, b or c");
 }
 
 /* Reads back what f received. */
