@@ -21,71 +21,6 @@ static const char *gf_bench_exp_name(enum gf_bench_exp e)
 	return (unsigned)e < GF_BENCH_NEXP ? exp_names[e] : "?";
 }
 
-#define SIZE_TEXT 64
-
-/* "1073741824 bytes (1g)", "8 bytes": a size limit as the user may write it. */
-static const char *size_text(char buf[SIZE_TEXT], int64_t bytes)
-{
-	static const char suffix[] = "gmk";
-	int shift = 30;
-
-	for (const char *p = suffix; *p; p++, shift -= 10) {
-		if (bytes >= (INT64_C(1) << shift) && bytes % (INT64_C(1) << shift) == 0) {
-			snprintf(buf, SIZE_TEXT, "%lld bytes (%lld%c)", (long long)bytes,
-				 (long long)(bytes >> shift), *p);
-			return buf;
-		}
-	}
-	snprintf(buf, SIZE_TEXT, "%lld byte%s", (long long)bytes, bytes == 1 ? "" : "s");
-	return buf;
-}
-
-int gf_bench_parse_size(const char *s, int64_t min, int64_t max, int64_t *out, char *err,
-			size_t errlen)
-{
-	char num[32], sz[SIZE_TEXT];
-	size_t len = strlen(s);
-	int shift = 0;
-
-	if (len > 0 && len < sizeof(num)) {
-		switch (s[len - 1]) {
-		case 'k':
-		case 'K':
-			shift = 10;
-			break;
-		case 'm':
-		case 'M':
-			shift = 20;
-			break;
-		case 'g':
-		case 'G':
-			shift = 30;
-			break;
-		}
-	}
-	if (len == 0 || len >= sizeof(num)) {
-		gf_errf(err, errlen, "not a size");
-		return -EINVAL;
-	}
-	memcpy(num, s, len + 1);
-	if (shift)
-		num[len - 1] = '\0';
-	/* the number alone may not exceed max >> shift, so the shift cannot overflow */
-	if (gf_parse_int(num, 0, max >> shift, out, err, errlen) != 0) {
-		/* a number past the limit: the limit in bytes and with its unit, not in the
-		   units of the suffix given ("at most 1" for "2g" would be no help) */
-		if (num[0] && strspn(num, "0123456789") == strlen(num))
-			gf_errf(err, errlen, "too large (at most %s)", size_text(sz, max));
-		return -EINVAL;
-	}
-	*out <<= shift;
-	if (*out < min) {
-		gf_errf(err, errlen, "must be at least %s", size_text(sz, min));
-		return -EINVAL;
-	}
-	return 0;
-}
-
 enum {
 	B_MIN_SIZE,
 	B_MAX_SIZE,
@@ -151,7 +86,7 @@ static const struct gf_optdef bench_options[] = {
 	[B_HEIGHT] = GF_OPTDEF_HEIGHT(struct gf_bench_opts, height),
 	[B_FORMAT] = GF_OPTDEF_FORMAT(struct gf_bench_opts, format, bench_formats),
 	GF_OPTDEF_HELP(struct gf_bench_opts, help),
-	{ NULL },
+	{ .name = NULL },
 };
 
 static void bench_defaults(struct gf_bench_opts *o)

@@ -3,10 +3,75 @@
 #include <assert.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "gf_bench.h"
 #include "gf_options.h"
+
+#define SIZE_TEXT 64
+
+/* "1073741824 bytes (1g)", "8 bytes": a size limit as the user may write it. */
+static const char *size_text(char buf[SIZE_TEXT], int64_t bytes)
+{
+	static const char suffix[] = "gmk";
+	int shift = 30;
+
+	for (const char *p = suffix; *p; p++, shift -= 10) {
+		if (bytes >= (INT64_C(1) << shift) && bytes % (INT64_C(1) << shift) == 0) {
+			snprintf(buf, SIZE_TEXT, "%lld bytes (%lld%c)", (long long)bytes,
+				 (long long)(bytes >> shift), *p);
+			return buf;
+		}
+	}
+	snprintf(buf, SIZE_TEXT, "%lld byte%s", (long long)bytes, bytes == 1 ? "" : "s");
+	return buf;
+}
+
+int gf_bench_parse_size(const char *s, int64_t min, int64_t max, int64_t *out, char *err,
+			size_t errlen)
+{
+	char num[32], sz[SIZE_TEXT];
+	size_t len = strlen(s);
+	int shift = 0;
+
+	if (len > 0 && len < sizeof(num)) {
+		switch (s[len - 1]) {
+		case 'k':
+		case 'K':
+			shift = 10;
+			break;
+		case 'm':
+		case 'M':
+			shift = 20;
+			break;
+		case 'g':
+		case 'G':
+			shift = 30;
+			break;
+		}
+	}
+	if (len == 0 || len >= sizeof(num)) {
+		gf_errf(err, errlen, "not a size");
+		return -EINVAL;
+	}
+	memcpy(num, s, len + 1);
+	if (shift)
+		num[len - 1] = '\0';
+	/* the number alone may not exceed max >> shift, so the shift cannot overflow */
+	if (gf_parse_int(num, 0, max >> shift, out, err, errlen) != 0) {
+		/* a number past the limit: the limit in bytes and with its unit, not in the
+		   units of the suffix given ("at most 1" for "2g" would be no help) */
+		if (num[0] && strspn(num, "0123456789") == strlen(num))
+			gf_errf(err, errlen, "too large (at most %s)", size_text(sz, max));
+		return -EINVAL;
+	}
+	*out <<= shift;
+	if (*out < min) {
+		gf_errf(err, errlen, "must be at least %s", size_text(sz, min));
+		return -EINVAL;
+	}
+	return 0;
+}
 
 /* The getopt_long view of the sets: one struct option per entry, in order. */
 struct view {

@@ -83,6 +83,13 @@ int gf_optable_parse(int argc, char **argv, const struct gf_optset *sets, size_t
 		     struct gf_optseen *seen, char *err, size_t errlen);
 
 /*
+ * Strict size parsing: a base-10 integer with an optional binary suffix k, m or g
+ * ("128m" is 128 MiB), in [min, max]. Returns 0, or -EINVAL with a reason in err.
+ */
+int gf_bench_parse_size(const char *s, int64_t min, int64_t max, int64_t *out, char *err,
+			size_t errlen);
+
+/*
  * Prints the --help lines of defs to f: "  -w, --name ARG" or "      --name ARG", the help
  * text from column 23, each further line of it indented as far.
  */

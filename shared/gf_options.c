@@ -248,7 +248,7 @@ static const struct gf_optdef common_options[] = {
 	  .letter = 'V',
 	  .kind = GF_OPTK_FLAG,
 	  GF_OPT_AT(struct gf_options, version) },
-	{ NULL },
+	{ .name = NULL },
 };
 
 static const struct gf_optdef later_options[] = {
@@ -258,7 +258,7 @@ static const struct gf_optdef later_options[] = {
 	  .words = class_words,
 	  GF_OPT_AT(struct later, cls) },
 	{ .name = "limits", .kind = GF_OPTK_TEXT, GF_OPT_AT(struct later, limits) },
-	{ NULL },
+	{ .name = NULL },
 };
 
 /* The class's sizes, then the overrides given (seen), whatever their order on the line. */

@@ -28,7 +28,7 @@ static const struct gf_optdef a_options[] = {
 	  .arg = "K",
 	  .help = "tasks per message,\nor the pool's choice",
 	  .flags = GF_OPTF_HOW | GF_OPTF_IF_SET },
-	{ NULL },
+	{ .name = NULL },
 };
 static const struct gf_optdef b_options[] = {
 	{ .name = "schedule",
@@ -36,23 +36,21 @@ static const struct gf_optdef b_options[] = {
 	  .words = schedule_words,
 	  GF_OPT_SLOT(0),
 	  .flags = GF_OPTF_HOW },
-	{ NULL },
+	{ .name = NULL },
 };
 static const struct gf_cli a_cli = { .prog = "gilfree-a", .options = a_options };
 static const struct gf_cli b_cli = { .prog = "gilfree-b", .options = b_options };
 
+#define ARGS(...) ((const char *[]){ __VA_ARGS__, NULL })
+
 static int parse(const struct gf_cli *cli, struct gf_options *o, char *err, const char *const *args)
 {
-	char *argv[16] = { "prog" };
-	int argc = 1;
+	char *argv[16];
 
-	for (; *args; args++)
-		argv[argc++] = (char *)*args;
-	argv[argc] = NULL;
-	return gf_options_parse(argc, argv, cli, o, err, 256);
+	return gf_options_parse(gf_test_argv(argv, 16, "prog", args), argv, cli, o, err, 256);
 }
 
-#define PARSE(cli, o, err, ...) parse(cli, o, err, (const char *[]){ __VA_ARGS__, NULL })
+#define PARSE(cli, o, err, ...) parse(cli, o, err, ARGS(__VA_ARGS__))
 
 static void test_other_backends_option(void)
 {
@@ -117,23 +115,20 @@ static const struct gf_optdef all_options[] = {
 	  GF_OPT_AT(struct all, mode) },
 	{ .name = "flag", .kind = GF_OPTK_FLAG, GF_OPT_AT(struct all, flag) },
 	{ .name = "text", .kind = GF_OPTK_TEXT, GF_OPT_AT(struct all, text) },
-	{ NULL },
+	{ .name = NULL },
 };
 
 static int parse_all(struct all *a, struct gf_optseen *seen, char *err, const char *const *args)
 {
 	const struct gf_optset set = { all_options, a };
-	char *argv[16] = { "prog" };
-	int argc = 1;
+	char *argv[16];
+	int argc = gf_test_argv(argv, 16, "prog", args);
 
-	for (; *args; args++)
-		argv[argc++] = (char *)*args;
-	argv[argc] = NULL;
 	memset(a, 0, sizeof(*a));
 	return gf_optable_parse(argc, argv, &set, 1, seen, err, 256);
 }
 
-#define PARSE_ALL(a, seen, err, ...) parse_all(a, seen, err, (const char *[]){ __VA_ARGS__, NULL })
+#define PARSE_ALL(a, seen, err, ...) parse_all(a, seen, err, ARGS(__VA_ARGS__))
 
 static void test_kinds(void)
 {
@@ -266,16 +261,12 @@ static int bench(struct gf_bench_opts *o, char *err, const char *const *args)
 	static const struct gf_bench_cli cli = { .prog = "gilfree-t",
 						 .backend = "t",
 						 .run = { [GF_BENCH_PATHS] = not_run } };
-	char *argv[16] = { "bench" };
-	int argc = 1;
+	char *argv[16];
 
-	for (; *args; args++)
-		argv[argc++] = (char *)*args;
-	argv[argc] = NULL;
-	return gf_bench_parse(argc, argv, &cli, o, err, 256);
+	return gf_bench_parse(gf_test_argv(argv, 16, "bench", args), argv, &cli, o, err, 256);
 }
 
-#define BENCH(o, err, ...) bench(o, err, (const char *[]){ __VA_ARGS__, NULL })
+#define BENCH(o, err, ...) bench(o, err, ARGS(__VA_ARGS__))
 
 /* The benchmarks' options go through the same core, with the workloads' limits. */
 static void test_bench_core(void)

@@ -27,7 +27,7 @@ static const struct gf_optdef x_options[] = {
 			 .words = schedule_words,
 			 GF_OPT_SLOT(X_SCHEDULE),
 			 .flags = GF_OPTF_HOW },
-	{ NULL },
+	{ .name = NULL },
 };
 
 static const struct gf_cli omp_cli = { .prog = "gilfree-omp", .workers_env = "OMP_NUM_THREADS" };
@@ -36,13 +36,9 @@ static const struct gf_cli all_cli = { .prog = "gilfree-x", .options = x_options
 /* Parses a NULL-terminated argument list (without argv[0]). */
 static int parse(const struct gf_cli *cli, struct gf_options *o, char *err, const char *const *args)
 {
-	char *argv[32] = { "prog" };
-	int argc = 1;
+	char *argv[32];
 
-	for (; *args; args++)
-		argv[argc++] = (char *)*args;
-	argv[argc] = NULL;
-	return gf_options_parse(argc, argv, cli, o, err, 256);
+	return gf_options_parse(gf_test_argv(argv, 32, "prog", args), argv, cli, o, err, 256);
 }
 
 #define PARSE(cli, o, err, ...) parse(cli, o, err, (const char *[]){ __VA_ARGS__, NULL })
@@ -295,7 +291,7 @@ static void test_timeouts(void)
 		  .max = (int64_t)GF_MAX_SECONDS,
 		  GF_OPT_SLOT(0),
 		  .flags = GF_OPTF_HOW | GF_OPTF_IF_SET },
-		{ NULL },
+		{ .name = NULL },
 	};
 	static const struct gf_cli pool_cli = { .prog = "gilfree-p", .options = pool_options };
 	struct gf_options o;

@@ -119,7 +119,7 @@ static void fuzz_args(char *text, size_t len, int all_flags)
 		  .max = 1000000,
 		  GF_OPT_SLOT(1) },
 		{ .name = "schedule", .kind = GF_OPTK_WORD, .words = schedule, GF_OPT_SLOT(2) },
-		{ NULL },
+		{ .name = NULL },
 	};
 	static const struct gf_cli clis[] = {
 		{ .prog = "gilfree-fuzz", .workers_env = "GF_FUZZ_WORKERS" },
@@ -152,7 +152,7 @@ static void fuzz_args(char *text, size_t len, int all_flags)
 static void fuzz_limits(char *list)
 {
 	char *argv[] = { "gilfree-fuzz", "primes", "--limits", list, NULL };
-	static const struct gf_cli cli = { "gilfree-fuzz", 0, NULL };
+	static const struct gf_cli cli = { .prog = "gilfree-fuzz" };
 	struct gf_options o;
 	char err[512];
 	size_t items = 1;
