@@ -25,7 +25,7 @@ static const struct gf_optdef mpi_options[] = {
 			      .arg = "S",
 			      .help = "primes: static (scatter) or dynamic (queue, default static)",
 			      .flags = GF_OPTF_HOW },
-	{ NULL },
+	{ .name = NULL },
 };
 
 static int mpi_check(void *ctx, struct gf_options *opts, char *err, size_t errlen)

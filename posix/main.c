@@ -27,7 +27,7 @@ static const struct gf_optdef posix_options[] = {
 				 .arg = "K",
 				 .help = "tasks per pool message (default: the pool chooses)",
 				 .flags = GF_OPTF_HOW | GF_OPTF_IF_SET },
-	{ NULL },
+	{ .name = NULL },
 };
 
 static int posix_check(void *ctx, struct gf_options *o, char *err, size_t errlen)
