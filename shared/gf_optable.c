@@ -156,27 +156,45 @@ static void expected_words(const char *const *w, char *buf, size_t len)
 					 w[i]);
 }
 
-static void store_int(const struct gf_optdef *d, void *at, int64_t v)
+/* The value of d at base as an integer (INT, WORD, SIZE, FLAG), int or int64_t by its size. */
+static int64_t get_int(const struct gf_optdef *d, const void *base)
 {
+	const char *at = (const char *)base + d->off;
+	int64_t v64;
+	int v;
+
+	if (d->size == sizeof(int)) {
+		memcpy(&v, at, sizeof(v));
+		return v;
+	}
+	memcpy(&v64, at, sizeof(v64));
+	return v64;
+}
+
+static void put_int(const struct gf_optdef *d, void *base, int64_t v64)
+{
+	char *at = (char *)base + d->off;
+	int v = (int)v64; /* in range: the limits of an int destination fit an int */
+
 	if (d->size == sizeof(int))
-		*(int *)at = (int)v;
+		memcpy(at, &v, sizeof(v));
 	else
-		*(int64_t *)at = v;
+		memcpy(at, &v64, sizeof(v64));
 }
 
 /* Checks arg against d and stores it at base; on failure err names the option and value. */
 static int store(const struct gf_optdef *d, void *base, const char *arg, char *err, size_t errlen)
 {
 	char *at = (char *)base + d->off, why[128];
-	int64_t v = 0;
+	int64_t v = 1; /* FLAG */
+	double x;
 	int rc = 0;
 
 	switch (d->kind) {
 	case GF_OPTK_FLAG:
-		*(int *)at = 1;
-		return 0;
+		break;
 	case GF_OPTK_TEXT:
-		*(const char **)at = arg;
+		memcpy(at, &arg, sizeof(arg));
 		return 0;
 	case GF_OPTK_INT:
 		rc = gf_parse_int(arg, d->min, d->max, &v, why, sizeof(why));
@@ -185,9 +203,11 @@ static int store(const struct gf_optdef *d, void *base, const char *arg, char *e
 		rc = gf_bench_parse_size(arg, d->min, d->max, &v, why, sizeof(why));
 		break;
 	case GF_OPTK_SECONDS:
-		rc = gf_parse_seconds(arg, (double)d->max, (double *)at, why, sizeof(why));
-		if (rc == 0)
+		rc = gf_parse_seconds(arg, (double)d->max, &x, why, sizeof(why));
+		if (rc == 0) {
+			memcpy(at, &x, sizeof(x));
 			return 0;
+		}
 		break;
 	case GF_OPTK_WORD:
 		for (v = 0; d->words[v] && strcmp(d->words[v], arg) != 0; v++)
@@ -202,7 +222,7 @@ static int store(const struct gf_optdef *d, void *base, const char *arg, char *e
 		gf_errf(err, errlen, "invalid --%s '%s': %s", d->name, arg, why);
 		return -EINVAL;
 	}
-	store_int(d, at, v);
+	put_int(d, base, v);
 	return 0;
 }
 
@@ -271,21 +291,24 @@ void gf_optable_usage(FILE *f, const struct gf_optdef *defs)
 
 const char *gf_optable_text(const struct gf_optdef *d, const void *base, char *buf, size_t len)
 {
-	const char *at = (const char *)base + d->off;
-	int64_t v = 0;
+	const char *at = (const char *)base + d->off, *text;
+	int64_t v;
+	double x;
 
 	switch (d->kind) {
 	case GF_OPTK_TEXT:
-		return *(const char *const *)at ? *(const char *const *)at : "";
+		memcpy(&text, at, sizeof(text));
+		return text ? text : "";
 	case GF_OPTK_SECONDS:
-		snprintf(buf, len, "%.9g", *(const double *)at);
+		memcpy(&x, at, sizeof(x));
+		snprintf(buf, len, "%.9g", x);
 		return buf;
 	case GF_OPTK_FLAG:
-		return *(const int *)at ? "true" : "false";
+		return get_int(d, base) ? "true" : "false";
 	default:
 		break;
 	}
-	v = d->size == sizeof(int) ? *(const int *)at : *(const int64_t *)at;
+	v = get_int(d, base);
 	if (d->kind == GF_OPTK_WORD)
 		return d->words[v];
 	snprintf(buf, len, "%lld", (long long)v);
@@ -294,16 +317,17 @@ const char *gf_optable_text(const struct gf_optdef *d, const void *base, char *b
 
 int gf_optable_unset(const struct gf_optdef *d, const void *base)
 {
-	const char *at = (const char *)base + d->off;
+	const char *at = (const char *)base + d->off, *text;
+	double x;
 
 	switch (d->kind) {
 	case GF_OPTK_TEXT:
-		return *(const char *const *)at == NULL;
+		memcpy(&text, at, sizeof(text));
+		return text == NULL;
 	case GF_OPTK_SECONDS:
-		return *(const double *)at == 0.0;
-	case GF_OPTK_FLAG:
-		return *(const int *)at == 0;
+		memcpy(&x, at, sizeof(x));
+		return x == 0.0;
 	default:
-		return d->size == sizeof(int) ? *(const int *)at == 0 : *(const int64_t *)at == 0;
+		return get_int(d, base) == 0;
 	}
 }

@@ -48,7 +48,7 @@ extern const char *const gf_format_words[]; /* "text", "json", "csv" */
 /* words: enum gf_format's names in its order, all (gf_format_words) or the first few */
 #define GF_OPTDEF_FORMAT(type, m, wl)                                                              \
 	{                                                                                          \
-		.name = "format", .letter = 'f', .kind = GF_OPTK_WORD, .words = wl,                \
+		.name = "format", .letter = 'f', .kind = GF_OPTK_WORD, .words = (wl),              \
 		GF_OPT_AT(type, m)                                                                 \
 	}
 #define GF_OPTDEF_IMAGES(type, m)                                                                  \

@@ -80,8 +80,8 @@ static void print_how(FILE *f, const struct gf_report *r, enum how_style style)
 		}
 		/* json keys are identifiers: --task-timeout is "task_timeout" */
 		snprintf(key, sizeof(key), "%s", d->name);
-		for (char *p = key; *p; p++)
-			*p = *p == '-' ? '_' : *p;
+		for (char *p = strchr(key, '-'); p; p = strchr(p, '-'))
+			*p = '_';
 		fprintf(f, "%s\"%s\":", style == HOW_JSON && first ? "" : ",", key);
 		if (d->kind == GF_OPTK_WORD || d->kind == GF_OPTK_TEXT)
 			gf_json_string(f, v);
