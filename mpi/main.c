@@ -14,6 +14,20 @@
 #include "gf_stdio.h"
 #include "mpi_backend.h"
 
+static const char *const schedule_words[] = { "static", "dynamic", NULL };
+
+/* gilfree-mpi's own options, in the slots of mpi_backend.h. */
+static const struct gf_optdef mpi_options[] = {
+	[GF_MPI_SCHEDULE] = { .name = "schedule",
+			      .kind = GF_OPTK_WORD,
+			      .words = schedule_words,
+			      GF_OPT_SLOT(GF_MPI_SCHEDULE),
+			      .arg = "S",
+			      .help = "primes: static (scatter) or dynamic (queue, default static)",
+			      .flags = GF_OPTF_HOW },
+	{ .name = NULL },
+};
+
 static int mpi_check(void *ctx, struct gf_options *opts, char *err, size_t errlen)
 {
 	struct gf_mpi *m = ctx;
@@ -82,11 +96,11 @@ static int mpi_run(void *ctx, const struct gf_options *o, const struct gf_task *
 		gf_mpi_resize(m, tasks, n, results, rep);
 		break;
 	}
-	if (o->schedule == GF_SCHEDULE_DYNAMIC && o->workload != GF_PRIMES)
+	if (gf_mpi_schedule(o) == GF_SCHEDULE_DYNAMIC && o->workload != GF_PRIMES)
 		snprintf(rep->notes, GF_NOTES_MAX, "--schedule applies to primes only");
-	else if (o->schedule == GF_SCHEDULE_DYNAMIC && m->size == 1)
+	else if (gf_mpi_schedule(o) == GF_SCHEDULE_DYNAMIC && m->size == 1)
 		snprintf(rep->notes, GF_NOTES_MAX, "dynamic on one rank: rank 0 runs every task");
-	else if (o->schedule == GF_SCHEDULE_DYNAMIC)
+	else if (gf_mpi_schedule(o) == GF_SCHEDULE_DYNAMIC)
 		snprintf(rep->notes, GF_NOTES_MAX,
 			 "dynamic: rank 0 hands out the tasks and computes none, %d ranks compute",
 			 m->size - 1);
@@ -137,8 +151,9 @@ int main(int argc, char **argv)
 	struct gf_backend backend = {
 		.name = "mpi",
 		.cli = { .prog = "gilfree-mpi",
-			 .flags = GF_OPT_SCHEDULE | GF_OPT_WORLD,
-			 .workers_env = NULL },
+			 .options = mpi_options,
+			 .workers_env = NULL,
+			 .workers_launcher = 1 },
 		.check = mpi_check,
 		.setup = mpi_setup,
 		.run = mpi_run,

@@ -14,6 +14,16 @@
 
 #include "gf_driver.h"
 
+/* gilfree-mpi's own options (main.c's table): their slots in struct gf_options's be[]. */
+enum { GF_MPI_SCHEDULE };
+enum gf_schedule { GF_SCHEDULE_STATIC, GF_SCHEDULE_DYNAMIC };
+
+/* --schedule static|dynamic (static when not given). */
+static inline enum gf_schedule gf_mpi_schedule(const struct gf_options *o)
+{
+	return (enum gf_schedule)o->be[GF_MPI_SCHEDULE].i;
+}
+
 /* One process's state, made in main() and handed to every callback as ctx. */
 struct gf_mpi {
 	int rank;

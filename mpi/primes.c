@@ -81,7 +81,7 @@ void gf_mpi_primes(struct gf_mpi *m, const struct gf_options *o, const struct gf
 	 * grow along the list, so contiguous chunks would hand the last rank the most work.
 	 * A single rank has nobody to hand tasks to: it runs the whole list itself.
 	 */
-	if (o->schedule == GF_SCHEDULE_STATIC || m->size == 1) {
+	if (gf_mpi_schedule(o) == GF_SCHEDULE_STATIC || m->size == 1) {
 		gf__mpi_static(m, tasks, n, GF_MPI_CYCLIC, results, rep);
 		return;
 	}

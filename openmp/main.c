@@ -76,7 +76,7 @@ int main(int argc, char **argv)
 {
 	static const struct gf_backend backend = {
 		.name = "omp",
-		.cli = { .prog = "gilfree-omp", .flags = 0, .workers_env = "OMP_NUM_THREADS" },
+		.cli = { .prog = "gilfree-omp", .workers_env = "OMP_NUM_THREADS" },
 		.root = 1,
 		.tasks_here = 1,
 		.run = omp_run,

@@ -8,23 +8,55 @@
 #include "posix_backend.h"
 #include "proc.h"
 
+static const char *const start_words[] = { "fork", "spawn", NULL };
+
+/* gilfree-posix's own options, in the slots of posix_backend.h. */
+static const struct gf_optdef posix_options[] = {
+	[GF_POSIX_START] = { .name = "start",
+			     .kind = GF_OPTK_WORD,
+			     .words = start_words,
+			     GF_OPT_SLOT(GF_POSIX_START),
+			     .arg = "M",
+			     .help = "how workers start: fork (default) or spawn (exec)",
+			     .flags = GF_OPTF_HOW },
+	[GF_POSIX_CHUNKSIZE] = { .name = "chunksize",
+				 .kind = GF_OPTK_INT,
+				 .min = 1,
+				 .max = GF_MAX_CHUNKSIZE,
+				 GF_OPT_SLOT(GF_POSIX_CHUNKSIZE),
+				 .arg = "K",
+				 .help = "tasks per pool message (default: the pool chooses)",
+				 .flags = GF_OPTF_HOW | GF_OPTF_IF_SET },
+	[GF_POSIX_TASK_TIMEOUT] = { .name = "task-timeout",
+				    .kind = GF_OPTK_SECONDS,
+				    .max = (int64_t)GF_MAX_SECONDS,
+				    GF_OPT_SLOT(GF_POSIX_TASK_TIMEOUT),
+				    .arg = "T",
+				    .help = "a pool worker that holds a task T seconds is killed "
+					    "and\nreplaced, and its task run again (default: none)",
+				    .flags = GF_OPTF_HOW | GF_OPTF_IF_SET },
+	{ .name = NULL },
+};
+
 static int posix_check(void *ctx, struct gf_options *o, char *err, size_t errlen)
 {
+	int64_t *chunksize = &o->be[GF_POSIX_CHUNKSIZE].i;
+
 	(void)ctx;
-	if (o->workload != GF_RESIZE && o->chunksize) {
+	if (o->workload != GF_RESIZE && *chunksize) {
 		snprintf(err, errlen, "invalid --chunksize '%lld': only resize's pool sends chunks",
-			 (long long)o->chunksize);
+			 (long long)*chunksize);
 		return -EINVAL;
 	}
-	if (o->workload != GF_RESIZE && o->task_timeout > 0) {
+	if (o->workload != GF_RESIZE && gf_posix_task_timeout(o) > 0) {
 		snprintf(err, errlen,
 			 "invalid --task-timeout '%g': only resize's pool hands out tasks to time",
-			 o->task_timeout);
+			 gf_posix_task_timeout(o));
 		return -EINVAL;
 	}
 	/* The report shows the chunksize the pool really uses, as Pool.map would pick it. */
-	if (o->workload == GF_RESIZE && o->chunksize == 0)
-		o->chunksize = (int64_t)gf_pool_default_chunksize((size_t)o->images, o->workers);
+	if (o->workload == GF_RESIZE && *chunksize == 0)
+		*chunksize = (int64_t)gf_pool_default_chunksize((size_t)o->images, o->workers);
 	return 0;
 }
 
@@ -69,9 +101,7 @@ int main(int argc, char **argv)
 {
 	static const struct gf_backend backend = {
 		.name = "posix",
-		.cli = { .prog = "gilfree-posix",
-			 .flags = GF_OPT_START | GF_OPT_CHUNKSIZE | GF_OPT_TASK_TIMEOUT,
-			 .workers_env = NULL },
+		.cli = { .prog = "gilfree-posix", .options = posix_options, .workers_env = NULL },
 		.root = 1,
 		/* the run loops see --timeout themselves, stop the workers and name the tasks */
 		.timeout_grace = 2.0,

@@ -41,6 +41,7 @@
 
 #include "gf_options.h"
 #include "gf_workload.h"
+#include "proc.h"
 
 struct gf_pool;
 struct gf_pool_job; /* an imap iterator or an apply_async handle */

@@ -10,6 +10,29 @@
 
 #include "gf_driver.h"
 #include "pool.h"
+#include "proc.h"
+
+/* gilfree-posix's own options (main.c's table): their slots in struct gf_options's be[]. */
+enum { GF_POSIX_START, GF_POSIX_CHUNKSIZE, GF_POSIX_TASK_TIMEOUT };
+#define GF_MAX_CHUNKSIZE 1000000
+
+/* --start fork|spawn (fork when not given). */
+static inline enum gf_start gf_posix_start(const struct gf_options *o)
+{
+	return (enum gf_start)o->be[GF_POSIX_START].i;
+}
+
+/* --chunksize K: tasks per pool message; 0 until main.c's check sets the pool's choice. */
+static inline int64_t gf_posix_chunksize(const struct gf_options *o)
+{
+	return o->be[GF_POSIX_CHUNKSIZE].i;
+}
+
+/* --task-timeout: seconds a pool worker may hold a task, 0 for no limit. */
+static inline double gf_posix_task_timeout(const struct gf_options *o)
+{
+	return o->be[GF_POSIX_TASK_TIMEOUT].x;
+}
 
 struct gf_posix {
 	const char *prog;     /* "gilfree-posix" */

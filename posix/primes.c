@@ -51,7 +51,7 @@ int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struc
 		goto out;
 	}
 	for (int i = 0; i < w; i++) {
-		rc = gf_proc_start(&procs[i], i, o->start, t[0], r[1], err, sizeof(err));
+		rc = gf_proc_start(&procs[i], i, gf_posix_start(o), t[0], r[1], err, sizeof(err));
 		if (rc)
 			goto out;
 		started++;

@@ -57,6 +57,9 @@ int gf_proc_interrupted(void);
  */
 int gf_proc_worker_main(int argc, char **argv);
 
+/* How a worker starts: fork alone, or fork then exec of this binary (--start). */
+enum gf_start { GF_START_FORK, GF_START_SPAWN };
+
 /*
  * Starts worker id: flushes stdio, forks, and in the child keeps only fds 0-2, task_rd and
  * result_wr (every other fd is closed), ignores SIGINT (the parent decides), dies with the

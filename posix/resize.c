@@ -17,13 +17,13 @@ int gf_posix_resize_setup(struct gf_posix *px, const struct gf_options *o, struc
 	struct gf_pool_stats st;
 	char err[256];
 
-	int rc = gf_pool_create(o->workers, o->start, &px->pool, err, sizeof(err));
+	int rc = gf_pool_create(o->workers, gf_posix_start(o), &px->pool, err, sizeof(err));
 
 	if (rc) {
 		gf_proc_report(rc, err);
 		return -1;
 	}
-	gf_pool_set_task_timeout(px->pool, o->task_timeout);
+	gf_pool_set_task_timeout(px->pool, gf_posix_task_timeout(o));
 	gf_pool_get_stats(px->pool, &st);
 	gf_phases_add(setup, "pool_start", st.start_seconds);
 	gf_phases_add(setup, "worker_start_mean", st.worker_start_mean);
@@ -78,7 +78,7 @@ int gf_posix_resize(struct gf_posix *px, const struct gf_options *o, const struc
 		    size_t n, struct gf_result *results, struct gf_rep *rep)
 {
 	double t0 = gf_clock_now();
-	int rc = gf_pool_map(px->pool, tasks, n, (size_t)o->chunksize, results);
+	int rc = gf_pool_map(px->pool, tasks, n, (size_t)gf_posix_chunksize(o), results);
 
 	if (rc) {
 		/* the run ends here: its workers go now, not at the tear-down */

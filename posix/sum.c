@@ -29,7 +29,7 @@ int gf_posix_sum(struct gf_posix *px, const struct gf_options *o, const struct g
 	if (!procs || !tfd || !rfd)
 		goto out;
 	for (int i = 0; i < w; i++) {
-		rc = gf_proc_start_piped(&procs[i], i, o->start, &tfd[i], &rfd[i], err,
+		rc = gf_proc_start_piped(&procs[i], i, gf_posix_start(o), &tfd[i], &rfd[i], err,
 					 sizeof(err));
 		if (rc)
 			goto out;

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,125 +21,76 @@ static const char *gf_bench_exp_name(enum gf_bench_exp e)
 	return (unsigned)e < GF_BENCH_NEXP ? exp_names[e] : "?";
 }
 
-#define SIZE_TEXT 64
-
-/* "1073741824 bytes (1g)", "8 bytes": a size limit as the user may write it. */
-static const char *size_text(char buf[SIZE_TEXT], int64_t bytes)
-{
-	static const char suffix[] = "gmk";
-	int shift = 30;
-
-	for (const char *p = suffix; *p; p++, shift -= 10) {
-		if (bytes >= (INT64_C(1) << shift) && bytes % (INT64_C(1) << shift) == 0) {
-			snprintf(buf, SIZE_TEXT, "%lld bytes (%lld%c)", (long long)bytes,
-				 (long long)(bytes >> shift), *p);
-			return buf;
-		}
-	}
-	snprintf(buf, SIZE_TEXT, "%lld byte%s", (long long)bytes, bytes == 1 ? "" : "s");
-	return buf;
-}
-
-int gf_bench_parse_size(const char *s, int64_t min, int64_t max, int64_t *out, char *err,
-			size_t errlen)
-{
-	char num[32], sz[SIZE_TEXT];
-	size_t len = strlen(s);
-	int shift = 0;
-
-	if (len > 0 && len < sizeof(num)) {
-		switch (s[len - 1]) {
-		case 'k':
-		case 'K':
-			shift = 10;
-			break;
-		case 'm':
-		case 'M':
-			shift = 20;
-			break;
-		case 'g':
-		case 'G':
-			shift = 30;
-			break;
-		}
-	}
-	if (len == 0 || len >= sizeof(num)) {
-		gf_errf(err, errlen, "not a size");
-		return -EINVAL;
-	}
-	memcpy(num, s, len + 1);
-	if (shift)
-		num[len - 1] = '\0';
-	/* the number alone may not exceed max >> shift, so the shift cannot overflow */
-	if (gf_parse_int(num, 0, max >> shift, out, err, errlen) != 0) {
-		/* a number past the limit: the limit in bytes and with its unit, not in the
-		   units of the suffix given ("at most 1" for "2g" would be no help) */
-		if (num[0] && strspn(num, "0123456789") == strlen(num))
-			gf_errf(err, errlen, "too large (at most %s)", size_text(sz, max));
-		return -EINVAL;
-	}
-	*out <<= shift;
-	if (*out < min) {
-		gf_errf(err, errlen, "must be at least %s", size_text(sz, min));
-		return -EINVAL;
-	}
-	return 0;
-}
-
 enum {
-	OPT_MIN_SIZE = 256,
-	OPT_MAX_SIZE,
-	OPT_STEP,
-	OPT_ITERS,
-	OPT_WARMUP,
-	OPT_COUNT,
-	OPT_MIN_GRAIN,
-	OPT_MAX_GRAIN,
-	OPT_IMAGES,
-	OPT_WIDTH,
-	OPT_HEIGHT,
+	B_MIN_SIZE,
+	B_MAX_SIZE,
+	B_STEP,
+	B_ITERS,
+	B_WARMUP,
+	B_WORKERS,
+	B_COUNT,
+	B_MIN_GRAIN,
+	B_MAX_GRAIN,
+	B_REPS,
+	B_IMAGES,
+	B_WIDTH,
+	B_HEIGHT,
+	B_FORMAT,
 };
 
-static const struct option long_options[] = {
-	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
-	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
-	{ "step", required_argument, NULL, OPT_STEP },
-	{ "iters", required_argument, NULL, OPT_ITERS },
-	{ "warmup", required_argument, NULL, OPT_WARMUP },
-	{ "workers", required_argument, NULL, 'w' },
-	{ "count", required_argument, NULL, OPT_COUNT },
-	{ "min-grain", required_argument, NULL, OPT_MIN_GRAIN },
-	{ "max-grain", required_argument, NULL, OPT_MAX_GRAIN },
-	{ "reps", required_argument, NULL, 'r' },
-	{ "images", required_argument, NULL, OPT_IMAGES },
-	{ "width", required_argument, NULL, OPT_WIDTH },
-	{ "height", required_argument, NULL, OPT_HEIGHT },
-	{ "format", required_argument, NULL, 'f' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+/* enum gf_format's words less csv: a benchmark prints tables or json records */
+static const char *const bench_formats[] = { "text", "json", NULL };
+
+#define B_AT(m) GF_OPT_AT(struct gf_bench_opts, m)
+static const struct gf_optdef bench_options[] = {
+	[B_MIN_SIZE] = { .name = "min-size",
+			 .kind = GF_OPTK_SIZE,
+			 .min = 1,
+			 .max = GF_BENCH_MAX_SIZE,
+			 B_AT(min_size) },
+	[B_MAX_SIZE] = { .name = "max-size",
+			 .kind = GF_OPTK_SIZE,
+			 .min = 1,
+			 .max = GF_BENCH_MAX_SIZE,
+			 B_AT(max_size) },
+	[B_STEP] = { .name = "step", .kind = GF_OPTK_INT, .min = 2, .max = 16, B_AT(step) },
+	[B_ITERS] = { .name = "iters",
+		      .kind = GF_OPTK_INT,
+		      .min = 1,
+		      .max = GF_BENCH_MAX_ITERS,
+		      B_AT(iters) },
+	[B_WARMUP] = { .name = "warmup",
+		       .kind = GF_OPTK_INT,
+		       .min = 0,
+		       .max = GF_BENCH_MAX_ITERS,
+		       B_AT(warmup) },
+	[B_WORKERS] = GF_OPTDEF_WORKERS(struct gf_bench_opts, workers),
+	[B_COUNT] = { .name = "count",
+		      .kind = GF_OPTK_INT,
+		      .min = 1,
+		      .max = GF_BENCH_MAX_COUNT,
+		      B_AT(count) },
+	[B_MIN_GRAIN] = { .name = "min-grain",
+			  .kind = GF_OPTK_INT,
+			  .min = 1,
+			  .max = GF_BENCH_MAX_GRAIN,
+			  B_AT(min_grain_us) },
+	[B_MAX_GRAIN] = { .name = "max-grain",
+			  .kind = GF_OPTK_INT,
+			  .min = 1,
+			  .max = GF_BENCH_MAX_GRAIN,
+			  B_AT(max_grain_us) },
+	[B_REPS] = GF_OPTDEF_REPS(struct gf_bench_opts, reps),
+	[B_IMAGES] = GF_OPTDEF_IMAGES(struct gf_bench_opts, images),
+	[B_WIDTH] = GF_OPTDEF_WIDTH(struct gf_bench_opts, width),
+	[B_HEIGHT] = GF_OPTDEF_HEIGHT(struct gf_bench_opts, height),
+	[B_FORMAT] = GF_OPTDEF_FORMAT(struct gf_bench_opts, format, bench_formats),
+	GF_OPTDEF_HELP(struct gf_bench_opts, help),
+	{ .name = NULL },
 };
 
-static int opt_size(const char *name, const char *arg, int64_t min, int64_t max, int64_t *out,
-		    char *err, size_t errlen)
+static void bench_defaults(struct gf_bench_opts *o)
 {
-	char why[128];
-
-	if (gf_bench_parse_size(arg, min, max, out, why, sizeof(why)) == 0)
-		return 0;
-	gf_errf(err, errlen, "invalid %s '%s': %s", name, arg, why);
-	return -EINVAL;
-}
-
-int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct gf_bench_opts *o,
-		   char *err, size_t errlen)
-{
-	int c, rc, exp = -1;
-	/* the values as given, to name the one at fault when two disagree */
-	const char *min_size = NULL, *max_size = NULL, *min_grain = NULL, *max_grain = NULL;
-	const char *count = NULL, *workers = NULL;
-	unsigned long long seen = 0;
-	int64_t v;
-
 	memset(o, 0, sizeof(*o));
 	o->format = GF_FORMAT_TEXT;
 	o->min_size = 8;
@@ -156,7 +106,49 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 	o->images = 8;
 	o->width = 1920;
 	o->height = 1080;
+}
 
+/*
+ * The checks between options, once all are read, naming the one given (v: the values as
+ * given) when two disagree.
+ */
+static int bench_check(const struct gf_bench_opts *o, const char *const *v, char *err,
+		       size_t errlen)
+{
+	if (o->min_size > o->max_size && v[B_MAX_SIZE])
+		gf_errf(err, errlen, "invalid --max-size '%s': below --min-size %lld",
+			v[B_MAX_SIZE], (long long)o->min_size);
+	else if (o->min_size > o->max_size)
+		gf_errf(err, errlen, "invalid --min-size '%s': above --max-size %lld",
+			v[B_MIN_SIZE], (long long)o->max_size);
+	else if (o->min_grain_us > o->max_grain_us && v[B_MAX_GRAIN])
+		gf_errf(err, errlen, "invalid --max-grain '%s': below --min-grain %lld",
+			v[B_MAX_GRAIN], (long long)o->min_grain_us);
+	else if (o->min_grain_us > o->max_grain_us)
+		gf_errf(err, errlen, "invalid --min-grain '%s': above --max-grain %lld",
+			v[B_MIN_GRAIN], (long long)o->max_grain_us);
+	else if (o->count < o->workers && v[B_COUNT])
+		gf_errf(err, errlen, "invalid --count '%s': fewer than the %d workers", v[B_COUNT],
+			o->workers);
+	else if (o->count < o->workers)
+		gf_errf(err, errlen, "invalid --workers '%s': more than the %lld increments",
+			v[B_WORKERS], (long long)o->count);
+	else if (o->width * o->height > GF_BENCH_MAX_SIZE)
+		gf_errf(err, errlen, "invalid --width/--height '%lldx%lld': an image above 1 GiB",
+			(long long)o->width, (long long)o->height);
+	else
+		return 0;
+	return -EINVAL;
+}
+
+int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct gf_bench_opts *o,
+		   char *err, size_t errlen)
+{
+	const struct gf_optset set = { bench_options, o };
+	struct gf_optseen seen;
+	int rc, exp = -1;
+
+	bench_defaults(o);
 	/* The experiment comes first, so that "bench ipc --max-size 1k" reads naturally. */
 	if (argc > 1 && argv[1][0] != '-') {
 		for (int i = 0; i < GF_BENCH_NEXP; i++)
@@ -171,94 +163,12 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 		argc--;
 		argv++;
 	}
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":w:r:f:h", long_options, NULL)) != -1) {
-		const char *arg = optarg;
-
-		if ((rc = gf_opt_once(long_options, c, arg, &seen, err, errlen)) != 0)
-			return rc;
-		switch (c) {
-		case OPT_MIN_SIZE:
-			rc = opt_size("--min-size", arg, 1, GF_BENCH_MAX_SIZE, &o->min_size, err,
-				      errlen);
-			min_size = arg;
-			break;
-		case OPT_MAX_SIZE:
-			rc = opt_size("--max-size", arg, 1, GF_BENCH_MAX_SIZE, &o->max_size, err,
-				      errlen);
-			max_size = arg;
-			break;
-		case OPT_STEP:
-			rc = gf_opt_int("--step", arg, 2, 16, &v, err, errlen);
-			o->step = (int)v;
-			break;
-		case OPT_ITERS:
-			rc = gf_opt_int("--iters", arg, 1, GF_BENCH_MAX_ITERS, &v, err, errlen);
-			o->iters = (int)v;
-			break;
-		case OPT_WARMUP:
-			rc = gf_opt_int("--warmup", arg, 0, GF_BENCH_MAX_ITERS, &v, err, errlen);
-			o->warmup = (int)v;
-			break;
-		case 'w':
-			rc = gf_opt_int("--workers", arg, 1, GF_MAX_WORKERS, &v, err, errlen);
-			o->workers = (int)v;
-			workers = arg;
-			break;
-		case OPT_COUNT:
-			rc = gf_opt_int("--count", arg, 1, GF_BENCH_MAX_COUNT, &o->count, err,
-					errlen);
-			count = arg;
-			break;
-		case OPT_MIN_GRAIN:
-			rc = gf_opt_int("--min-grain", arg, 1, GF_BENCH_MAX_GRAIN, &o->min_grain_us,
-					err, errlen);
-			min_grain = arg;
-			break;
-		case OPT_MAX_GRAIN:
-			rc = gf_opt_int("--max-grain", arg, 1, GF_BENCH_MAX_GRAIN, &o->max_grain_us,
-					err, errlen);
-			max_grain = arg;
-			break;
-		case 'r':
-			rc = gf_opt_int("--reps", arg, 1, GF_MAX_REPS, &v, err, errlen);
-			o->reps = (int)v;
-			break;
-		case OPT_IMAGES:
-			rc = gf_opt_int("--images", arg, 1, 100000, &o->images, err, errlen);
-			break;
-		case OPT_WIDTH:
-			rc = gf_opt_int("--width", arg, 1, 100000, &o->width, err, errlen);
-			break;
-		case OPT_HEIGHT:
-			rc = gf_opt_int("--height", arg, 1, 100000, &o->height, err, errlen);
-			break;
-		case 'f':
-			if (strcmp(arg, "text") == 0)
-				o->format = GF_FORMAT_TEXT;
-			else if (strcmp(arg, "json") == 0)
-				o->format = GF_FORMAT_JSON;
-			else {
-				gf_errf(err, errlen, "invalid --format '%s': expected text or json",
-					arg);
-				rc = -EINVAL;
-			}
-			break;
-		case 'h':
-			o->help = 1;
-			break;
-		default:
-			rc = gf_opt_bad(c, argv[optind - 1], err, errlen);
-			break;
-		}
-		if (rc)
-			return rc;
-	}
+	if ((rc = gf_optable_parse(argc, argv, &set, 1, &seen, err, errlen)) != 0)
+		return rc;
 	if (o->help)
 		return 0;
-	if (optind < argc) {
-		gf_errf(err, errlen, "unexpected argument '%s'", argv[optind]);
+	if (seen.next < argc) {
+		gf_errf(err, errlen, "unexpected argument '%s'", argv[seen.next]);
 		return -EINVAL;
 	}
 	if (exp < 0) {
@@ -267,40 +177,7 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 			"paths");
 		return -EINVAL;
 	}
-	if (o->min_size > o->max_size) {
-		if (max_size)
-			gf_errf(err, errlen, "invalid --max-size '%s': below --min-size %lld",
-				max_size, (long long)o->min_size);
-		else
-			gf_errf(err, errlen, "invalid --min-size '%s': above --max-size %lld",
-				min_size, (long long)o->max_size);
-		return -EINVAL;
-	}
-	if (o->min_grain_us > o->max_grain_us) {
-		if (max_grain)
-			gf_errf(err, errlen, "invalid --max-grain '%s': below --min-grain %lld",
-				max_grain, (long long)o->min_grain_us);
-		else
-			gf_errf(err, errlen, "invalid --min-grain '%s': above --max-grain %lld",
-				min_grain, (long long)o->max_grain_us);
-		return -EINVAL;
-	}
-	if (o->count < o->workers) {
-		if (count)
-			gf_errf(err, errlen, "invalid --count '%s': fewer than the %d workers",
-				count, o->workers);
-		else
-			gf_errf(err, errlen,
-				"invalid --workers '%s': more than the %lld increments", workers,
-				(long long)o->count);
-		return -EINVAL;
-	}
-	if (o->width * o->height > GF_BENCH_MAX_SIZE) {
-		gf_errf(err, errlen, "invalid --width/--height '%lldx%lld': an image above 1 GiB",
-			(long long)o->width, (long long)o->height);
-		return -EINVAL;
-	}
-	return 0;
+	return bench_check(o, seen.value, err, errlen);
 }
 
 /* Prints the --help text of the bench subcommand to stdout. */

@@ -84,13 +84,6 @@ int gf_bench_main(int argc, char **argv, const struct gf_bench_cli *cli, int roo
 int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct gf_bench_opts *o,
 		   char *err, size_t errlen);
 
-/*
- * Strict size parsing: a base-10 integer with an optional binary suffix k, m or g
- * ("128m" is 128 MiB), in [min, max]. Returns 0, or -EINVAL with a reason in err.
- */
-int gf_bench_parse_size(const char *s, int64_t min, int64_t max, int64_t *out, char *err,
-			size_t errlen);
-
 /* The next payload size after size: size * o->step, or 0 once past o->max_size. */
 int64_t gf_bench_next_size(const struct gf_bench_opts *o, int64_t size);
 

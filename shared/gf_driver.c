@@ -232,7 +232,7 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 		report.nphases = nphases;
 		report.backend = be->name;
 		report.opts = &o;
-		report.flags = be->cli.flags;
+		report.how = be->cli.options;
 		report.results = s.got;
 		report.nresults = s.ntasks;
 		report.verified = verified;

@@ -1,7 +1,6 @@
 #include "gf_options.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,17 +98,6 @@ int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *er
 	return 0;
 }
 
-int gf_opt_int(const char *name, const char *s, int64_t min, int64_t max, int64_t *out, char *err,
-	       size_t errlen)
-{
-	char why[96];
-
-	if (gf_parse_int(s, min, max, out, why, sizeof(why)) == 0)
-		return 0;
-	gf_errf(err, errlen, "invalid %s '%s': %s", name, s, why);
-	return -EINVAL;
-}
-
 int gf_parse_seconds(const char *s, double max, double *out, char *err, size_t errlen)
 {
 	size_t whole = strspn(s, "0123456789"), frac = 0;
@@ -133,35 +121,6 @@ int gf_parse_seconds(const char *s, double max, double *out, char *err, size_t e
 		return -EINVAL;
 	}
 	*out = v;
-	return 0;
-}
-
-static int opt_seconds(const char *name, const char *s, double *out, char *err, size_t errlen)
-{
-	char why[96];
-
-	if (gf_parse_seconds(s, GF_MAX_SECONDS, out, why, sizeof(why)) == 0)
-		return 0;
-	gf_errf(err, errlen, "invalid %s '%s': %s", name, s, why);
-	return -EINVAL;
-}
-
-int gf_opt_once(const struct option *table, int c, const char *value, unsigned long long *seen,
-		char *err, size_t errlen)
-{
-	for (int slot = 0; slot < 64 && table[slot].name; slot++) {
-		unsigned long long bit = 1ULL << slot;
-
-		if (table[slot].val != c || table[slot].has_arg == no_argument)
-			continue;
-		if (!(*seen & bit)) {
-			*seen |= bit;
-			return 0;
-		}
-		gf_errf(err, errlen, "invalid --%s '%s': --%s was already given", table[slot].name,
-			value ? value : "", table[slot].name);
-		return -EINVAL;
-	}
 	return 0;
 }
 
@@ -257,63 +216,54 @@ int gf_options_check(const struct gf_options *opts, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-int gf_opt_bad(int c, const char *given, char *err, size_t errlen)
-{
-	if (c == ':')
-		gf_errf(err, errlen, "option '%s' needs a value", given);
-	else
-		gf_errf(err, errlen, "unknown option '%s'", given);
-	return -EINVAL;
-}
+const char *const gf_format_words[] = { "text", "json", "csv", NULL };
+static const char *const class_words[] = { "S", "W", "A", "B", NULL };
 
-/* An option of another backend is unknown here: gilfree-omp has no --start. */
-static int not_here(const char *name, char *err, size_t errlen)
-{
-	return gf_opt_bad('?', name, err, errlen);
-}
-
-enum {
-	OPT_N = 256,
-	OPT_LIMITS,
-	OPT_IMAGES,
-	OPT_WIDTH,
-	OPT_HEIGHT,
-	OPT_START,
-	OPT_CHUNKSIZE,
-	OPT_SCHEDULE,
-	OPT_TIMEOUT,
-	OPT_TASK_TIMEOUT,
+/* The common options; --class and --limits wait in struct later until the class is known. */
+struct later {
+	int cls; /* index into classes[] */
+	const char *limits;
 };
 
-static const struct option long_options[] = {
-	{ "workers", required_argument, NULL, 'w' },
-	{ "class", required_argument, NULL, 'c' },
-	{ "reps", required_argument, NULL, 'r' },
-	{ "format", required_argument, NULL, 'f' },
-	{ "n", required_argument, NULL, OPT_N },
-	{ "limits", required_argument, NULL, OPT_LIMITS },
-	{ "images", required_argument, NULL, OPT_IMAGES },
-	{ "width", required_argument, NULL, OPT_WIDTH },
-	{ "height", required_argument, NULL, OPT_HEIGHT },
-	{ "start", required_argument, NULL, OPT_START },
-	{ "chunksize", required_argument, NULL, OPT_CHUNKSIZE },
-	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "task-timeout", required_argument, NULL, OPT_TASK_TIMEOUT },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+enum { O_WORKERS, O_REPS, O_FORMAT, O_N, O_IMAGES, O_WIDTH, O_HEIGHT };
+
+static const struct gf_optdef common_options[] = {
+	[O_WORKERS] = GF_OPTDEF_WORKERS(struct gf_options, workers),
+	[O_REPS] = GF_OPTDEF_REPS(struct gf_options, reps),
+	[O_FORMAT] = GF_OPTDEF_FORMAT(struct gf_options, format, gf_format_words),
+	[O_N] = { .name = "n",
+		  .kind = GF_OPTK_INT,
+		  .min = 1,
+		  .max = GF_MAX_N,
+		  GF_OPT_AT(struct gf_options, n) },
+	[O_IMAGES] = GF_OPTDEF_IMAGES(struct gf_options, images),
+	[O_WIDTH] = GF_OPTDEF_WIDTH(struct gf_options, width),
+	[O_HEIGHT] = GF_OPTDEF_HEIGHT(struct gf_options, height),
+	{ .name = "timeout",
+	  .kind = GF_OPTK_SECONDS,
+	  .max = (int64_t)GF_MAX_SECONDS,
+	  GF_OPT_AT(struct gf_options, timeout) },
+	GF_OPTDEF_HELP(struct gf_options, help),
+	{ .name = "version",
+	  .letter = 'V',
+	  .kind = GF_OPTK_FLAG,
+	  GF_OPT_AT(struct gf_options, version) },
+	{ .name = NULL },
 };
 
-static const struct gf_class *find_class(const char *s)
-{
-	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
-		if (s[0] == classes[i].name && s[1] == '\0')
-			return &classes[i];
-	return NULL;
-}
+static const struct gf_optdef later_options[] = {
+	{ .name = "class",
+	  .letter = 'c',
+	  .kind = GF_OPTK_WORD,
+	  .words = class_words,
+	  GF_OPT_AT(struct later, cls) },
+	{ .name = "limits", .kind = GF_OPTK_TEXT, GF_OPT_AT(struct later, limits) },
+	{ .name = NULL },
+};
 
-static int apply_class(const struct gf_class *c, struct gf_options *opts)
+/* The class's sizes, then the overrides given (seen), whatever their order on the line. */
+static int apply_class(const struct gf_class *c, const struct gf_optseen *seen,
+		       struct gf_options *opts)
 {
 	int64_t *list = malloc(NLECTURE * sizeof(*list));
 
@@ -322,25 +272,54 @@ static int apply_class(const struct gf_class *c, struct gf_options *opts)
 	for (size_t i = 0; i < NLECTURE; i++)
 		list[i] = lecture_limits[i] * c->limit_scale;
 	opts->cls = c->name;
-	opts->n = c->n;
+	if (!seen->value[O_N])
+		opts->n = c->n;
 	free(opts->limits);
 	opts->limits = list;
 	opts->nlimits = NLECTURE;
-	opts->images = 8;
-	opts->width = c->width;
-	opts->height = c->height;
+	if (!seen->value[O_IMAGES])
+		opts->images = 8;
+	if (!seen->value[O_WIDTH])
+		opts->width = c->width;
+	if (!seen->value[O_HEIGHT])
+		opts->height = c->height;
 	return 0;
+}
+
+/* The one operand: the workload, sum, primes or resize. */
+static int parse_workload(int argc, char **argv, int next, struct gf_options *opts, char *err,
+			  size_t errlen)
+{
+	static const char *const names[] = { "sum", "primes", "resize" };
+	static const enum gf_workload workloads[] = { GF_SUM, GF_PRIMES, GF_RESIZE };
+
+	if (next >= argc) {
+		gf_errf(err, errlen, "missing workload: expected sum, primes or resize");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		if (strcmp(argv[next], names[i]) != 0)
+			continue;
+		opts->workload = workloads[i];
+		if (next + 1 < argc) {
+			gf_errf(err, errlen, "unexpected argument '%s'", argv[next + 1]);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	gf_errf(err, errlen, "unknown workload '%s': expected sum, primes or resize", argv[next]);
+	return -EINVAL;
 }
 
 int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_options *opts,
 		     char *err, size_t errlen)
 {
-	/* Overrides are kept aside and applied after the class, whatever their order. */
-	int64_t n = 0, images = 0, width = 0, height = 0, v = 0;
-	const struct gf_class *cls = &classes[0];
-	const char *limits = NULL;
-	unsigned long long seen = 0;
-	int rc, c;
+	struct later later = { 0, NULL };
+	const struct gf_optset sets[] = { { common_options, opts },
+					  { later_options, &later },
+					  { cli->options, opts->be } };
+	struct gf_optseen seen;
+	int rc;
 
 	memset(opts, 0, sizeof(*opts));
 	opts->workers = GF_DEFAULT_WORKERS;
@@ -348,160 +327,17 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 	if (err && errlen)
 		err[0] = '\0';
 
-	optind = 0; /* glibc: 0 re-initialises getopt completely */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":w:c:r:f:hV", long_options, NULL)) != -1) {
-		const char *arg = optarg;
-
-		/* the last of two values would win silently: a typo or a merged command line */
-		rc = gf_opt_once(long_options, c, arg, &seen, err, errlen);
-		if (rc)
-			goto fail;
-		switch (c) {
-		case 'w':
-			rc = gf_opt_int("--workers", arg, 1, GF_MAX_WORKERS, &v, err, errlen);
-			opts->workers = (int)v;
-			opts->workers_given = 1;
-			break;
-		case 'r':
-			rc = gf_opt_int("--reps", arg, 1, GF_MAX_REPS, &v, err, errlen);
-			opts->reps = (int)v;
-			break;
-		case 'c':
-			cls = find_class(arg);
-			if (!cls) {
-				gf_errf(err, errlen, "invalid --class '%s': expected S, W, A or B",
-					arg);
-				rc = -EINVAL;
-			}
-			break;
-		case 'f':
-			if (strcmp(arg, "text") == 0)
-				opts->format = GF_FORMAT_TEXT;
-			else if (strcmp(arg, "json") == 0)
-				opts->format = GF_FORMAT_JSON;
-			else if (strcmp(arg, "csv") == 0)
-				opts->format = GF_FORMAT_CSV;
-			else {
-				gf_errf(err, errlen,
-					"invalid --format '%s': expected text, json or csv", arg);
-				rc = -EINVAL;
-			}
-			break;
-		case OPT_N:
-			rc = gf_opt_int("--n", arg, 1, GF_MAX_N, &n, err, errlen);
-			break;
-		case OPT_LIMITS:
-			limits = arg;
-			break;
-		case OPT_IMAGES:
-			rc = gf_opt_int("--images", arg, 1, GF_MAX_IMAGES, &images, err, errlen);
-			break;
-		case OPT_WIDTH:
-			rc = gf_opt_int("--width", arg, 1, GF_MAX_DIMENSION, &width, err, errlen);
-			break;
-		case OPT_HEIGHT:
-			rc = gf_opt_int("--height", arg, 1, GF_MAX_DIMENSION, &height, err, errlen);
-			break;
-		case OPT_START:
-			if (!(cli->flags & GF_OPT_START)) {
-				rc = not_here("--start", err, errlen);
-				break;
-			}
-			if (strcmp(arg, "fork") == 0)
-				opts->start = GF_START_FORK;
-			else if (strcmp(arg, "spawn") == 0)
-				opts->start = GF_START_SPAWN;
-			else {
-				gf_errf(err, errlen, "invalid --start '%s': expected fork or spawn",
-					arg);
-				rc = -EINVAL;
-			}
-			break;
-		case OPT_CHUNKSIZE:
-			if (!(cli->flags & GF_OPT_CHUNKSIZE)) {
-				rc = not_here("--chunksize", err, errlen);
-				break;
-			}
-			rc = gf_opt_int("--chunksize", arg, 1, GF_MAX_CHUNKSIZE, &opts->chunksize,
-					err, errlen);
-			break;
-		case OPT_SCHEDULE:
-			if (!(cli->flags & GF_OPT_SCHEDULE)) {
-				rc = not_here("--schedule", err, errlen);
-				break;
-			}
-			if (strcmp(arg, "static") == 0)
-				opts->schedule = GF_SCHEDULE_STATIC;
-			else if (strcmp(arg, "dynamic") == 0)
-				opts->schedule = GF_SCHEDULE_DYNAMIC;
-			else {
-				gf_errf(err, errlen,
-					"invalid --schedule '%s': expected static or dynamic", arg);
-				rc = -EINVAL;
-			}
-			break;
-		case OPT_TIMEOUT:
-			rc = opt_seconds("--timeout", arg, &opts->timeout, err, errlen);
-			break;
-		case OPT_TASK_TIMEOUT:
-			if (!(cli->flags & GF_OPT_TASK_TIMEOUT)) {
-				rc = not_here("--task-timeout", err, errlen);
-				break;
-			}
-			rc = opt_seconds("--task-timeout", arg, &opts->task_timeout, err, errlen);
-			break;
-		case 'h':
-			opts->help = 1;
-			break;
-		case 'V':
-			opts->version = 1;
-			break;
-		default:
-			rc = gf_opt_bad(c, argv[optind - 1], err, errlen);
-			break;
-		}
-		if (rc)
-			goto fail;
-	}
-	if (opts->help || opts->version)
-		return 0;
-
-	if (optind >= argc) {
-		gf_errf(err, errlen, "missing workload: expected sum, primes or resize");
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (strcmp(argv[optind], "sum") == 0)
-		opts->workload = GF_SUM;
-	else if (strcmp(argv[optind], "primes") == 0)
-		opts->workload = GF_PRIMES;
-	else if (strcmp(argv[optind], "resize") == 0)
-		opts->workload = GF_RESIZE;
-	else {
-		gf_errf(err, errlen, "unknown workload '%s': expected sum, primes or resize",
-			argv[optind]);
-		rc = -EINVAL;
-		goto fail;
-	}
-	if (optind + 1 < argc) {
-		gf_errf(err, errlen, "unexpected argument '%s'", argv[optind + 1]);
-		rc = -EINVAL;
-		goto fail;
-	}
-
-	rc = apply_class(cls, opts);
+	rc = gf_optable_parse(argc, argv, sets, 3, &seen, err, errlen);
 	if (rc)
 		goto fail;
-	if (n)
-		opts->n = n;
-	if (images)
-		opts->images = images;
-	if (width)
-		opts->width = width;
-	if (height)
-		opts->height = height;
-	if (limits && (rc = parse_limits(limits, opts, err, errlen)) != 0)
+	opts->workers_given = seen.value[O_WORKERS] != NULL;
+	if (opts->help || opts->version)
+		return 0;
+	if ((rc = parse_workload(argc, argv, seen.next, opts, err, errlen)) != 0)
+		goto fail;
+	if ((rc = apply_class(&classes[later.cls], &seen, opts)) != 0)
+		goto fail;
+	if (later.limits && (rc = parse_limits(later.limits, opts, err, errlen)) != 0)
 		goto fail;
 	if (!opts->workers_given && (rc = workers_from_env(cli->workers_env, opts, err, errlen)))
 		goto fail;
@@ -573,7 +409,7 @@ void gf_options_usage(const struct gf_cli *cli)
 	       "  primes    Example 25.2: prime counts below each limit, by trial division\n"
 	       "  resize    Example 25.3: resize simulation of each image, sum of sqrt(p+1)\n\n");
 	printf("Options:\n");
-	if (cli->flags & GF_OPT_WORLD)
+	if (cli->workers_launcher)
 		printf("  -w, --workers N     worker count: must equal the launcher's (mpirun -np "
 		       "N)\n");
 	else
@@ -590,18 +426,7 @@ void gf_options_usage(const struct gf_cli *cli)
 	       "  -r, --reps R        timed repetitions after one untimed warm-up (default %d)\n"
 	       "  -f, --format F      text (default), json (one object per line) or csv\n",
 	       GF_DEFAULT_REPS);
-	if (cli->flags & GF_OPT_START)
-		printf("      --start M       how workers start: fork (default) or spawn (exec)\n");
-	if (cli->flags & GF_OPT_CHUNKSIZE)
-		printf("      --chunksize K   tasks per pool message (default: the pool "
-		       "chooses)\n");
-	if (cli->flags & GF_OPT_SCHEDULE)
-		printf("      --schedule S    primes: static (scatter) or dynamic (queue, default "
-		       "static)\n");
-	if (cli->flags & GF_OPT_TASK_TIMEOUT)
-		printf("      --task-timeout T  a pool worker that holds a task T seconds is "
-		       "killed and\n"
-		       "                      replaced, and its task run again (default: none)\n");
+	gf_optable_usage(stdout, cli->options);
 	printf("      --timeout T     stop the run, naming what was outstanding, after T "
 	       "seconds\n"
 	       "                      (exit 1; default: none)\n");

@@ -10,20 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gf_optable.h"
 #include "gf_workload.h"
 
 enum gf_format { GF_FORMAT_TEXT, GF_FORMAT_JSON, GF_FORMAT_CSV };
-enum gf_start { GF_START_FORK, GF_START_SPAWN };
-enum gf_schedule { GF_SCHEDULE_STATIC, GF_SCHEDULE_DYNAMIC };
-
-/* The options a backend accepts beyond the common ones. */
-enum gf_opt_flags {
-	GF_OPT_START = 1 << 0,        /* --start fork|spawn (posix) */
-	GF_OPT_CHUNKSIZE = 1 << 1,    /* --chunksize N (posix pool) */
-	GF_OPT_SCHEDULE = 1 << 2,     /* --schedule static|dynamic (mpi) */
-	GF_OPT_WORLD = 1 << 3,        /* the worker count is the launcher's (mpirun -np) */
-	GF_OPT_TASK_TIMEOUT = 1 << 4, /* --task-timeout SECONDS (posix pool) */
-};
 
 /* Limits past which a size is refused up front rather than discovered by a crash or a hang. */
 #define GF_MAX_WORKERS   1024
@@ -33,13 +23,53 @@ enum gf_opt_flags {
 #define GF_MAX_LIST      100000
 #define GF_MAX_IMAGES    1000000
 #define GF_MAX_DIMENSION 1000000
-#define GF_MAX_CHUNKSIZE 1000000
-#define GF_MAX_SECONDS   1000000.0 /* --timeout, --task-timeout: about 11 days */
+#define GF_MAX_SECONDS   1000000.0 /* --timeout and a backend's durations: about 11 days */
 /* Timings kept per run: repetitions times tasks (or workers), one double each (80 MB). */
 #define GF_MAX_SAMPLES INT64_C(10000000)
 
 #define GF_DEFAULT_WORKERS 4
 #define GF_DEFAULT_REPS    5
+
+/*
+ * The options the workloads and the benchmarks share, each defined here once with its limit,
+ * for a table whose values go to struct type (GF_OPT_AT).
+ */
+extern const char *const gf_format_words[]; /* "text", "json", "csv" */
+#define GF_OPTDEF_WORKERS(type, m)                                                                 \
+	{                                                                                          \
+		.name = "workers", .letter = 'w', .kind = GF_OPTK_INT, .min = 1,                   \
+		.max = GF_MAX_WORKERS, GF_OPT_AT(type, m)                                          \
+	}
+#define GF_OPTDEF_REPS(type, m)                                                                    \
+	{                                                                                          \
+		.name = "reps", .letter = 'r', .kind = GF_OPTK_INT, .min = 1, .max = GF_MAX_REPS,  \
+		GF_OPT_AT(type, m)                                                                 \
+	}
+/* words: enum gf_format's names in its order, all (gf_format_words) or the first few */
+#define GF_OPTDEF_FORMAT(type, m, wl)                                                              \
+	{                                                                                          \
+		.name = "format", .letter = 'f', .kind = GF_OPTK_WORD, .words = (wl),              \
+		GF_OPT_AT(type, m)                                                                 \
+	}
+#define GF_OPTDEF_IMAGES(type, m)                                                                  \
+	{                                                                                          \
+		.name = "images", .kind = GF_OPTK_INT, .min = 1, .max = GF_MAX_IMAGES,             \
+		GF_OPT_AT(type, m)                                                                 \
+	}
+#define GF_OPTDEF_WIDTH(type, m)                                                                   \
+	{                                                                                          \
+		.name = "width", .kind = GF_OPTK_INT, .min = 1, .max = GF_MAX_DIMENSION,           \
+		GF_OPT_AT(type, m)                                                                 \
+	}
+#define GF_OPTDEF_HEIGHT(type, m)                                                                  \
+	{                                                                                          \
+		.name = "height", .kind = GF_OPTK_INT, .min = 1, .max = GF_MAX_DIMENSION,          \
+		GF_OPT_AT(type, m)                                                                 \
+	}
+#define GF_OPTDEF_HELP(type, m)                                                                    \
+	{                                                                                          \
+		.name = "help", .letter = 'h', .kind = GF_OPTK_FLAG, GF_OPT_AT(type, m)            \
+	}
 
 /* Plain data: the effective parameters of one run, after class defaults and overrides. */
 struct gf_options {
@@ -55,21 +85,24 @@ struct gf_options {
 	int64_t images; /* resize: number of images */
 	int64_t width;  /* resize: image width */
 	int64_t height; /* resize: image height */
-	enum gf_start start;
-	enum gf_schedule schedule;
-	int64_t chunksize;   /* 0: the backend chooses */
-	double timeout;      /* --timeout: seconds the whole run may take, 0 for no limit */
-	double task_timeout; /* --task-timeout: seconds a pool worker may hold a task, 0: none */
-	int help;            /* --help was given: print gf_options_usage and exit 0 */
-	int version;         /* --version was given */
+	double timeout; /* --timeout: seconds the whole run may take, 0 for no limit */
+	int help;       /* --help was given: print gf_options_usage and exit 0 */
+	int version;    /* --version was given */
+	/* the backend's own options (struct gf_cli's options), zero when not given */
+	union gf_optval be[GF_OPT_SLOTS];
 };
 
 /* What a backend tells the parser about itself. */
 struct gf_cli {
 	const char *prog; /* "gilfree-omp" */
-	unsigned flags;   /* enum gf_opt_flags */
+	/*
+	 * The backend's own options, values in struct gf_options's be[] (GF_OPT_SLOT), or NULL.
+	 * Those flagged GF_OPTF_HOW are the run's "how" parameters, which the report prints.
+	 */
+	const struct gf_optdef *options;
 	const char *
 		workers_env; /* variable read when --workers is absent (OMP_NUM_THREADS), or NULL */
+	int workers_launcher; /* 1: the launcher sets the worker count (mpirun -np) */
 };
 
 /*
@@ -109,31 +142,11 @@ int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *er
  */
 int gf_parse_seconds(const char *s, double max, double *out, char *err, size_t errlen);
 
-struct option;
-/*
- * For the getopt_long loops, which refuse an option with a value given twice: c is what
- * getopt_long returned, table its options (those with a value are checked), *seen the bits of
- * those given so far (zeroed before the loop; at most 64 options). Returns 0, or -EINVAL with
- * "invalid --name 'value': --name was already given" in err.
- */
-int gf_opt_once(const struct option *table, int c, const char *value, unsigned long long *seen,
-		char *err, size_t errlen);
-
 /*
  * Writes a one-line message into err (errlen bytes): printf's format, with any control
  * character replaced by '?', since messages quote user input. No-op when err is NULL.
  */
 void gf_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* gf_parse_int for option name: on failure err says "invalid --name 'value': reason". */
-int gf_opt_int(const char *name, const char *s, int64_t min, int64_t max, int64_t *out, char *err,
-	       size_t errlen);
-
-/*
- * For getopt_long's ':' (given lacks its value) and '?' or anything else (given is not an
- * option here): writes "option '--x' needs a value" or "unknown option '--x'", returns -EINVAL.
- */
-int gf_opt_bad(int c, const char *given, char *err, size_t errlen);
 
 /*
  * Builds the task list of opts: one sum per worker, one count per limit, one resize per

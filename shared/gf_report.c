@@ -53,19 +53,51 @@ static void print_tuple(FILE *f, enum gf_workload w, const struct gf_result *r)
 	}
 }
 
+enum how_style {
+	HOW_TEXT,   /* ", start fork, chunksize 2" in the text header: those set */
+	HOW_PARAMS, /* ",\"start\":\"fork\",\"chunksize\":0" after the workload's params: all */
+	HOW_JSON,   /* "\"start\":\"fork\"" in the "how" object: those set */
+};
+
+/* The backend's "how" parameters as key and value, known only from its option table. */
+static void print_how(FILE *f, const struct gf_report *r, enum how_style style)
+{
+	int first = 1;
+
+	for (const struct gf_optdef *d = r->how; d && d->name; d++) {
+		char buf[64], key[64];
+		const char *v;
+
+		if (!(d->flags & GF_OPTF_HOW))
+			continue;
+		if (style != HOW_PARAMS && (d->flags & GF_OPTF_IF_SET) &&
+		    gf_optable_unset(d, r->opts->be))
+			continue;
+		v = gf_optable_text(d, r->opts->be, buf, sizeof(buf));
+		if (style == HOW_TEXT) {
+			fprintf(f, ", %s %s", d->name, v);
+			continue;
+		}
+		/* json keys are identifiers: --task-timeout is "task_timeout" */
+		snprintf(key, sizeof(key), "%s", d->name);
+		for (char *p = strchr(key, '-'); p; p = strchr(p, '-'))
+			*p = '_';
+		fprintf(f, "%s\"%s\":", style == HOW_JSON && first ? "" : ",", key);
+		if (d->kind == GF_OPTK_WORD || d->kind == GF_OPTK_TEXT)
+			gf_json_string(f, v);
+		else
+			fputs(v, f);
+		first = 0;
+	}
+}
+
 static void print_text(FILE *f, const struct gf_report *r)
 {
 	const struct gf_options *o = r->opts;
 
 	fprintf(f, "gilfree-%s %s: class %c, %d workers", r->backend, gf_workload_name(o->workload),
 		o->cls, o->workers);
-	if (r->flags & GF_OPT_START)
-		fprintf(f, ", start %s", o->start == GF_START_SPAWN ? "spawn" : "fork");
-	if ((r->flags & GF_OPT_CHUNKSIZE) && o->chunksize)
-		fprintf(f, ", chunksize %lld", (long long)o->chunksize);
-	if (r->flags & GF_OPT_SCHEDULE)
-		fprintf(f, ", schedule %s",
-			o->schedule == GF_SCHEDULE_DYNAMIC ? "dynamic" : "static");
+	print_how(f, r, HOW_TEXT);
 	fprintf(f, ", %d reps after a warm-up, %ld cores\n", o->reps, cores());
 	if (r->notes[0])
 		fprintf(f, "Note: %s\n", r->notes);
@@ -139,13 +171,9 @@ static void print_json(FILE *f, const struct gf_report *r)
 			(long long)o->width, (long long)o->height);
 		break;
 	}
-	if (r->flags & GF_OPT_START)
-		fprintf(f, ",\"start\":\"%s\"", o->start == GF_START_SPAWN ? "spawn" : "fork");
-	if (r->flags & GF_OPT_CHUNKSIZE)
-		fprintf(f, ",\"chunksize\":%lld", (long long)o->chunksize);
-	if (r->flags & GF_OPT_SCHEDULE)
-		fprintf(f, ",\"schedule\":\"%s\"",
-			o->schedule == GF_SCHEDULE_DYNAMIC ? "dynamic" : "static");
+	print_how(f, r, HOW_PARAMS);
+	fprintf(f, "},\"how\":{");
+	print_how(f, r, HOW_JSON);
 	fprintf(f, "},\"results\":[");
 	for (size_t i = 0; i < r->nresults; i++) {
 		const struct gf_result *x = &r->results[i];

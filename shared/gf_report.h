@@ -32,7 +32,8 @@ void gf_phases_add(struct gf_phases *p, const char *name, double seconds);
 struct gf_report {
 	const char *backend;             /* "omp", "posix", "mpi" */
 	const struct gf_options *opts;   /* the effective parameters */
-	unsigned flags;                  /* the backend's enum gf_opt_flags, to print its options */
+	const struct gf_optdef *how;     /* the backend's options (struct gf_cli), values in
+					    opts->be: those flagged GF_OPTF_HOW are printed */
 	const struct gf_result *results; /* sorted by key */
 	size_t nresults;
 	int verified;

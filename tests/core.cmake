@@ -1,6 +1,7 @@
 # shared/: the kernels, the option parser and the report.
 gf_cunit_test(test_kernels test_kernels.c)
 gf_cunit_test(test_options test_options.c)
+gf_cunit_test(test_optable test_optable.c)
 gf_cunit_test(test_report test_report.c)
 
 # The kernels' work grows with their size under gcc and clang at -O2 and -O3 (callgrind).

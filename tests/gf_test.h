@@ -20,6 +20,21 @@ struct gf_test {
 #fn, fn                                                                            \
 	}
 
+/*
+ * Fills argv (room for max pointers) with first and then the NULL-terminated args, as a
+ * command line for a parser, NULL at the end. Returns argc.
+ */
+static inline int gf_test_argv(char **argv, int max, const char *first, const char *const *args)
+{
+	int argc = 0;
+
+	argv[argc++] = (char *)first;
+	for (; *args && argc < max - 1; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	return argc;
+}
+
 /* Runs one suite of tests (NULL-terminated) and returns the failure count, or -1. */
 static inline int gf_test_main(const char *suite_name, const struct gf_test *tests)
 {

@@ -6,20 +6,39 @@
 #include "gf_options.h"
 #include "gf_test.h"
 
-static const struct gf_cli omp_cli = { "gilfree-omp", 0, "OMP_NUM_THREADS" };
-static const struct gf_cli all_cli = { "gilfree-x",
-				       GF_OPT_START | GF_OPT_CHUNKSIZE | GF_OPT_SCHEDULE, NULL };
+/* A backend with the posix and mpi backends' options, declared as they declare them. */
+enum { X_START, X_CHUNKSIZE, X_SCHEDULE };
+static const char *const start_words[] = { "fork", "spawn", NULL };
+static const char *const schedule_words[] = { "static", "dynamic", NULL };
+static const struct gf_optdef x_options[] = {
+	[X_START] = { .name = "start",
+		      .kind = GF_OPTK_WORD,
+		      .words = start_words,
+		      GF_OPT_SLOT(X_START),
+		      .flags = GF_OPTF_HOW },
+	[X_CHUNKSIZE] = { .name = "chunksize",
+			  .kind = GF_OPTK_INT,
+			  .min = 1,
+			  .max = 1000000,
+			  GF_OPT_SLOT(X_CHUNKSIZE),
+			  .flags = GF_OPTF_HOW | GF_OPTF_IF_SET },
+	[X_SCHEDULE] = { .name = "schedule",
+			 .kind = GF_OPTK_WORD,
+			 .words = schedule_words,
+			 GF_OPT_SLOT(X_SCHEDULE),
+			 .flags = GF_OPTF_HOW },
+	{ .name = NULL },
+};
+
+static const struct gf_cli omp_cli = { .prog = "gilfree-omp", .workers_env = "OMP_NUM_THREADS" };
+static const struct gf_cli all_cli = { .prog = "gilfree-x", .options = x_options };
 
 /* Parses a NULL-terminated argument list (without argv[0]). */
 static int parse(const struct gf_cli *cli, struct gf_options *o, char *err, const char *const *args)
 {
-	char *argv[32] = { "prog" };
-	int argc = 1;
+	char *argv[32];
 
-	for (; *args; args++)
-		argv[argc++] = (char *)*args;
-	argv[argc] = NULL;
-	return gf_options_parse(argc, argv, cli, o, err, 256);
+	return gf_options_parse(gf_test_argv(argv, 32, "prog", args), argv, cli, o, err, 256);
 }
 
 #define PARSE(cli, o, err, ...) parse(cli, o, err, (const char *[]){ __VA_ARGS__, NULL })
@@ -93,9 +112,9 @@ static void test_overrides_after_class(void)
 	CU_ASSERT_EQUAL(o.height, 20);
 	CU_ASSERT_EQUAL(o.reps, 9);
 	CU_ASSERT_EQUAL(o.format, GF_FORMAT_CSV);
-	CU_ASSERT_EQUAL(o.start, GF_START_SPAWN);
-	CU_ASSERT_EQUAL(o.chunksize, 3);
-	CU_ASSERT_EQUAL(o.schedule, GF_SCHEDULE_DYNAMIC);
+	CU_ASSERT_EQUAL(o.be[X_START].i, 1); /* spawn */
+	CU_ASSERT_EQUAL(o.be[X_CHUNKSIZE].i, 3);
+	CU_ASSERT_EQUAL(o.be[X_SCHEDULE].i, 1); /* dynamic */
 	gf_options_release(&o);
 	CU_ASSERT_EQUAL(PARSE(&all_cli, &o, err, "resize", "--workers=3", "--format=json"), 0);
 	CU_ASSERT_EQUAL(o.workers, 3);
@@ -266,20 +285,28 @@ static void test_backend_options(void)
 /* Durations: decimal seconds, more than 0; --task-timeout only where the backend has it. */
 static void test_timeouts(void)
 {
-	static const struct gf_cli pool_cli = { "gilfree-p", GF_OPT_TASK_TIMEOUT, NULL };
+	static const struct gf_optdef pool_options[] = {
+		{ .name = "task-timeout",
+		  .kind = GF_OPTK_SECONDS,
+		  .max = (int64_t)GF_MAX_SECONDS,
+		  GF_OPT_SLOT(0),
+		  .flags = GF_OPTF_HOW | GF_OPTF_IF_SET },
+		{ .name = NULL },
+	};
+	static const struct gf_cli pool_cli = { .prog = "gilfree-p", .options = pool_options };
 	struct gf_options o;
 	char err[256];
 	double v;
 
 	CU_ASSERT_EQUAL_FATAL(PARSE(&all_cli, &o, err, "sum"), 0);
 	CU_ASSERT_EQUAL(o.timeout, 0.0);
-	CU_ASSERT_EQUAL(o.task_timeout, 0.0);
+	CU_ASSERT_EQUAL(o.be[0].x, 0.0);
 	gf_options_release(&o);
 	CU_ASSERT_EQUAL_FATAL(
 		PARSE(&pool_cli, &o, err, "resize", "--timeout", "2.5", "--task-timeout", "0.25"),
 		0);
 	CU_ASSERT_DOUBLE_EQUAL(o.timeout, 2.5, 1e-12);
-	CU_ASSERT_DOUBLE_EQUAL(o.task_timeout, 0.25, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(o.be[0].x, 0.25, 1e-12);
 	gf_options_release(&o);
 	CU_ASSERT_EQUAL(gf_parse_seconds("10", 100, &v, err, sizeof(err)), 0);
 	CU_ASSERT_DOUBLE_EQUAL(v, 10.0, 1e-12);

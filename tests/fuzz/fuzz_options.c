@@ -92,7 +92,9 @@ static void check_accepted(const struct gf_options *o)
 	check(o->images >= 1 && o->images <= GF_MAX_IMAGES, "--images out of range");
 	check(o->width >= 1 && o->width <= GF_MAX_DIMENSION, "--width out of range");
 	check(o->height >= 1 && o->height <= GF_MAX_DIMENSION, "--height out of range");
-	check(o->chunksize >= 0 && o->chunksize <= GF_MAX_CHUNKSIZE, "--chunksize out of range");
+	check(o->be[1].i >= 0 && o->be[1].i <= 1000000, "--chunksize out of range");
+	check(o->be[0].i >= 0 && o->be[0].i <= 1 && o->be[2].i >= 0 && o->be[2].i <= 1,
+	      "a word's index out of range");
 	most = o->workers;
 	if ((int64_t)o->nlimits > most && o->workload == GF_PRIMES)
 		most = (int64_t)o->nlimits;
@@ -106,9 +108,22 @@ static void check_accepted(const struct gf_options *o)
 
 static void fuzz_args(char *text, size_t len, int all_flags)
 {
+	static const char *const start[] = { "fork", "spawn", NULL };
+	static const char *const schedule[] = { "static", "dynamic", NULL };
+	/* the posix and mpi backends' options, in one table */
+	static const struct gf_optdef options[] = {
+		{ .name = "start", .kind = GF_OPTK_WORD, .words = start, GF_OPT_SLOT(0) },
+		{ .name = "chunksize",
+		  .kind = GF_OPTK_INT,
+		  .min = 1,
+		  .max = 1000000,
+		  GF_OPT_SLOT(1) },
+		{ .name = "schedule", .kind = GF_OPTK_WORD, .words = schedule, GF_OPT_SLOT(2) },
+		{ .name = NULL },
+	};
 	static const struct gf_cli clis[] = {
-		{ "gilfree-fuzz", 0, "GF_FUZZ_WORKERS" },
-		{ "gilfree-fuzz", GF_OPT_START | GF_OPT_CHUNKSIZE | GF_OPT_SCHEDULE, NULL }
+		{ .prog = "gilfree-fuzz", .workers_env = "GF_FUZZ_WORKERS" },
+		{ .prog = "gilfree-fuzz", .options = options },
 	};
 	char *argv[MAX_ARGS + 2] = { "gilfree-fuzz" };
 	struct gf_options o;
@@ -137,7 +152,7 @@ static void fuzz_args(char *text, size_t len, int all_flags)
 static void fuzz_limits(char *list)
 {
 	char *argv[] = { "gilfree-fuzz", "primes", "--limits", list, NULL };
-	static const struct gf_cli cli = { "gilfree-fuzz", 0, NULL };
+	static const struct gf_cli cli = { .prog = "gilfree-fuzz" };
 	struct gf_options o;
 	char err[512];
 	size_t items = 1;
