@@ -56,7 +56,8 @@ static void print_tuple(FILE *f, enum gf_workload w, const struct gf_result *r)
 enum how_style {
 	HOW_TEXT,   /* ", start fork, chunksize 2" in the text header: those set */
 	HOW_PARAMS, /* ",\"start\":\"fork\",\"chunksize\":0" after the workload's params: all */
-	HOW_JSON,   /* "\"start\":\"fork\"" in the "how" object: those set */
+	HOW_JSON,   /* "\"start\":\"fork\"" in the "how" object: all, so that a reader knows
+		       which keys of "params" say how rather than what */
 };
 
 /* The backend's "how" parameters as key and value, known only from its option table. */
@@ -70,7 +71,7 @@ static void print_how(FILE *f, const struct gf_report *r, enum how_style style)
 
 		if (!(d->flags & GF_OPTF_HOW))
 			continue;
-		if (style != HOW_PARAMS && (d->flags & GF_OPTF_IF_SET) &&
+		if (style == HOW_TEXT && (d->flags & GF_OPTF_IF_SET) &&
 		    gf_optable_unset(d, r->opts->be))
 			continue;
 		v = gf_optable_text(d, r->opts->be, buf, sizeof(buf));

@@ -237,14 +237,15 @@ static void test_report_how(void)
 					      "\"how\":{\"start\":\"spawn\",\"chunksize\":3},"));
 	free(s);
 	gf_options_release(&o);
-	/* a chunksize not set: kept in params, left out of the header and "how" */
+	/* a chunksize not set: left out of the header; params and "how" name every "how"
+	   parameter, so that a reader can tell them from what the run computed */
 	CU_ASSERT_EQUAL_FATAL(PARSE(&a_cli, &o, err, "sum"), 0);
 	s = report(&o, GF_FORMAT_TEXT);
 	CU_ASSERT_PTR_NOT_NULL(s && strstr(s, "4 workers, start fork, 5 reps"));
 	free(s);
 	s = report(&o, GF_FORMAT_JSON);
 	CU_ASSERT_PTR_NOT_NULL(s && strstr(s, "\"start\":\"fork\",\"chunksize\":0},"
-					      "\"how\":{\"start\":\"fork\"},"));
+					      "\"how\":{\"start\":\"fork\",\"chunksize\":0},"));
 	free(s);
 	gf_options_release(&o);
 }

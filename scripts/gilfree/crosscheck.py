@@ -5,12 +5,14 @@ import json
 from .backends import is_c, label
 from .records import kind
 
-# Parameters that change how a run is done, not what it computes.
+# Parameters that change how a run is done, not what it computes: a schema-2 record names its
+# own in "how"; these are those of the records written before it.
 HOW_PARAMS = ("start", "chunksize", "schedule")
 
 
 def what_params(rec):
-    return {k: v for k, v in rec["params"].items() if k not in HOW_PARAMS}
+    how = set(HOW_PARAMS) | set(rec.get("how", {}))
+    return {k: v for k, v in rec["params"].items() if k not in how}
 
 
 def result_group(rec):
