@@ -363,35 +363,42 @@ static void exec_worker(const char *exe, int task_rd, int result_wr, char *const
 	_exit(127);
 }
 
+pid_t gf_proc_fork(const int *keep, size_t nkeep)
+{
+	pid_t pid;
+
+	fflush(NULL); /* nothing buffered may be printed twice */
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0 && gf_fd_close_others(keep, nkeep))
+		_exit(126);
+	return pid;
+}
+
 int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int result_wr,
 		  char *err, size_t errlen)
 {
 	char idbuf[16], *argv[] = { (char *)prog_name, GF_WORKER_FLAG, idbuf, NULL };
 	pid_t parent = getpid(), pid;
 	const char *exe = how == GF_START_SPAWN ? self_exe() : NULL;
-	int e;
+	int keep[2] = { task_rd, result_wr };
 
 	memset(p, 0, sizeof(p[0]));
 	p->id = id;
 	snprintf(idbuf, sizeof(idbuf), "%d", id);
-	fflush(NULL); /* nothing buffered may be printed twice */
 	live_children++;
 	p->forked = gf_clock_now();
-	pid = fork();
+	pid = gf_proc_fork(keep, 2);
 	if (pid < 0) {
-		e = errno;
 		live_children--;
-		snprintf(err, errlen, "cannot start worker %d: fork: %s", id, strerror(e));
-		return -e;
+		snprintf(err, errlen, "cannot start worker %d: fork: %s", id, strerror((int)-pid));
+		return (int)pid;
 	}
 	if (pid == 0) {
-		int keep[2] = { task_rd, result_wr };
-
 		child_signals(parent);
 		if (how == GF_START_SPAWN)
 			exec_worker(exe, task_rd, result_wr, argv);
-		if (gf_fd_close_others(keep, 2))
-			_exit(126);
 		_exit(gf_proc_worker_loop(task_rd, result_wr, id));
 	}
 	p->pid = pid;

@@ -156,6 +156,15 @@ int gf_proc_interrupted(void);
 int gf_proc_worker_main(int argc, char **argv);
 
 /*
+ * The fork every start of a child that runs this program's code goes through: flushes stdio
+ * and forks; in the child, which gets 0, every fd but 0-2 and keep[0..nkeep) is closed (it
+ * leaves with status 126 when it cannot), and the caller's child code runs next and leaves
+ * with _exit. Returns the child's pid in the parent, or a negative errno. Signal handling is
+ * the caller's. Not thread-safe.
+ */
+pid_t gf_proc_fork(const int *keep, size_t nkeep);
+
+/*
  * Starts worker id: flushes stdio, forks, and in the child keeps only fds 0-2, task_rd and
  * result_wr (every other fd is closed), ignores SIGINT (the parent decides), dies with the
  * parent (PR_SET_PDEATHSIG), and either runs the worker loop and leaves with _exit (fork) or
