@@ -1079,14 +1079,6 @@ out:
 
 /* ---- paths, not frames ---- */
 
-/* An order of the paths experiment: one image, by its pixels or by its offset. */
-struct image_order {
-	int64_t id;     /* -1: the end of this round */
-	int64_t offset; /* where it lies in the file */
-	int64_t bytes;  /* its size; with frames, that many pixel bytes follow */
-	int64_t frames;
-};
-
 struct paths_arg {
 	int fd; /* the image file, inherited */
 	size_t n;
@@ -1096,7 +1088,7 @@ static int paths_worker(int w, int in, int out, void *arg)
 {
 	struct paths_arg *a = arg;
 	uint8_t *buf = malloc(a->n);
-	struct image_order ord;
+	struct gf_image_order ord;
 	int64_t images = 0, bytes = 0;
 	uint64_t sum = 0;
 	int rc;
@@ -1161,8 +1153,8 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			moved = 0;
 			/* round robin, as Pool.map's chunks would go with chunksize 1 */
 			for (int64_t id = 0; id < o->images && rc == 0; id++) {
-				struct image_order ord = { id, id * (int64_t)n, (int64_t)n,
-							   frames };
+				struct gf_image_order ord = { id, id * (int64_t)n, (int64_t)n,
+							      frames };
 				int to = crew.order[id % o->workers];
 
 				rc = gf_write_full(to, &ord, sizeof(ord));
@@ -1173,7 +1165,7 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 				}
 			}
 			for (int w = 0; w < o->workers && rc == 0; w++) {
-				struct image_order end = { -1, 0, 0, 0 };
+				struct gf_image_order end = { -1, 0, 0, 0 };
 
 				rc = gf_write_full(crew.order[w], &end, sizeof(end));
 			}
