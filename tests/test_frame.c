@@ -130,7 +130,7 @@ static void test_inbox_through_a_pipe(void)
 	unsigned char buf[2 * PIPE_BUF];
 	struct gf_inbox *in = calloc(1, sizeof(*in));
 	size_t size = gf_frame_encode(buf, &h, r);
-	int fd[2], n[2] = { 0, 0 };
+	int fd[2] = { -1, -1 }, n[2] = { 0, 0 };
 
 	CU_ASSERT_FATAL(in != NULL && pipe(fd) == 0);
 	memcpy(buf + size, buf, size);
@@ -163,7 +163,7 @@ static void test_send_tasks_whole_frames(void)
 	struct gf_task *t = calloc(N, sizeof(*t));
 	unsigned char *got = malloc((N + STOPS) * GF_TASK_FRAME);
 	size_t sent = 0, have = 0;
-	int fd[2], tasks = 0, stops = 0;
+	int fd[2] = { -1, -1 }, tasks = 0, stops = 0;
 
 	CU_ASSERT_FATAL(t && got && pipe(fd) == 0);
 	for (int i = 0; i < N; i++)
