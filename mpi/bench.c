@@ -518,17 +518,10 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 
 /* ---- paths, not frames ---- */
 
-/* An order: one image, by its pixels (a second message follows) or by its offset. */
-struct image_order {
-	int64_t id; /* -1: the end of this round */
-	int64_t offset;
-	int64_t bytes;
-	int64_t frames;
-};
-
+/* Takes orders (with frames, a second message carries the pixels) until one with id -1. */
 static void paths_worker(int fd, uint8_t *buf, int64_t tot[3])
 {
-	struct image_order ord;
+	struct gf_image_order ord;
 
 	for (;;) {
 		uint64_t s = 0;
@@ -603,8 +596,8 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			if (is_root()) {
 				moved = 0;
 				for (int64_t id = 0; id < o->images; id++) {
-					struct image_order ord = { id, id * (int64_t)n, (int64_t)n,
-								   frames };
+					struct gf_image_order ord = { id, id * (int64_t)n,
+								      (int64_t)n, frames };
 					int to = 1 + (int)(id % (mpi->size - 1));
 
 					MPI_Send(&ord, (int)sizeof(ord), MPI_BYTE, to, 7, WORLD);
@@ -616,7 +609,7 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 					}
 				}
 				for (int r = 1; r < mpi->size; r++) {
-					struct image_order end = { -1, 0, 0, 0 };
+					struct gf_image_order end = { -1, 0, 0, 0 };
 
 					MPI_Send(&end, (int)sizeof(end), MPI_BYTE, r, 7, WORLD);
 				}

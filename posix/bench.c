@@ -6,11 +6,11 @@
  * fine a task may be before processes lose to one loop (with a queue of chunks, Pool.map's
  * chunksize), and frames against paths.
  *
- * Workers are forked children ("a crew"): each reads its orders from its own pipe and
- * writes fixed-size records, smaller than PIPE_BUF, to one shared result pipe. The parent
- * writes orders and then reads exactly one record per worker per round, and a worker writes
- * its one record only after it has read all its orders for the round, so neither side can
- * block the other for good.
+ * Workers are forked children ("a crew", started by gf_proc_fork): each reads its orders
+ * from its own pipe and writes fixed-size records, smaller than PIPE_BUF, to one shared
+ * result pipe. The parent writes orders and then reads exactly one record per worker per
+ * round, and a worker writes its one record only after it has read all its orders for the
+ * round, so neither side can block the other for good.
  */
 /* MAP_ANONYMOUS: a shared segment with no file behind it (not in POSIX.1-2008) */
 #define _DEFAULT_SOURCE
@@ -132,7 +132,10 @@ static void *thread_block(void *arg)
 
 enum start_how { START_FORK, START_EXEC, START_SPAWN, START_THREAD };
 
-/* Creates and joins one worker; returns 0 when it ran and ended cleanly. */
+/*
+ * Creates and joins one worker; returns 0 when it ran and ended cleanly. The bare fork (not
+ * gf_proc_fork, which also closes fds) is what this row measures.
+ */
 static int start_one(enum start_how how)
 {
 	char *argv[] = { TRUE_PROGRAM, NULL };
@@ -212,20 +215,18 @@ static int worker_memory(enum start_how how, struct gf_mem *m)
 	int fd[2], rc = -EINVAL;
 	pid_t pid;
 
-	if (pipe(fd))
-		return -errno;
+	if ((rc = gf_pipe_cloexec(fd)))
+		return rc;
 	switch (how) {
 	case START_FORK:
-		fflush(NULL);
-		pid = fork();
+		pid = gf_proc_fork(&fd[0], 1);
 		if (pid < 0) {
-			rc = -errno;
+			rc = (int)pid;
 			break;
 		}
 		if (pid == 0) {
 			char c;
 
-			close(fd[1]);
 			(void)!read(fd[0], &c, 1);
 			_exit(0);
 		}
@@ -342,17 +343,19 @@ static int chan_open(struct chan *c, enum chan_kind kind, int64_t max)
 	c->kind = kind;
 	c->rfd = c->wfd = c->other_rfd = c->other_wfd = -1;
 	if (kind == CHAN_PIPE) {
-		if (pipe(a))
-			return -errno;
-		if (pipe(z)) {
+		int rc = gf_pipe_cloexec(a);
+
+		if (rc)
+			return rc;
+		if ((rc = gf_pipe_cloexec(z))) {
 			close(a[0]);
 			close(a[1]);
-			return -errno;
+			return rc;
 		}
 		c->wfd = a[1], c->other_rfd = a[0];
 		c->rfd = z[0], c->other_wfd = z[1];
 	} else if (kind == CHAN_SOCKET) {
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, a))
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, a))
 			return -errno;
 		c->rfd = c->wfd = a[0];
 		c->other_rfd = c->other_wfd = a[1];
@@ -533,10 +536,14 @@ static int ipc_method(struct gf_bench_out *b, const struct gf_bench_opts *o, enu
 		return buf && t ? rc : -ENOMEM;
 	}
 	memset(buf, 0, (size_t)o->max_size);
-	fflush(NULL);
-	pid = fork();
+	{
+		/* the child keeps its own ends (none for shared memory) */
+		int own[2] = { c.other_rfd, c.other_wfd };
+
+		pid = gf_proc_fork(own, kind == CHAN_SHM ? 0 : 2);
+	}
 	if (pid < 0) {
-		rc = -errno;
+		rc = (int)pid;
 		chan_side(&c, 1);
 		chan_close(&c);
 		free(buf);
@@ -544,13 +551,7 @@ static int ipc_method(struct gf_bench_out *b, const struct gf_bench_opts *o, enu
 		return rc;
 	}
 	if (pid == 0) {
-		int own[2];
-
 		chan_side(&c, 0);
-		own[0] = c.rfd;
-		own[1] = c.wfd;
-		if (kind != CHAN_SHM && gf_fd_close_others(own, 2))
-			_exit(1);
 		_exit(echo(&c, o, buf));
 	}
 	chan_side(&c, 1);
@@ -625,38 +626,32 @@ static int crew_start(struct crew *c, int n, crew_fn fn, void *arg, const int *k
 	c->pid = calloc((size_t)n, sizeof(pid_t));
 	c->order = calloc((size_t)n, sizeof(int));
 	c->result = -1;
-	if (!c->pid || !c->order || pipe(res)) {
-		rc = !c->pid || !c->order ? -ENOMEM : -errno;
-		if (rc == 0)
-			rc = -EIO; /* never, but the analysers cannot know that pipe sets errno */
+	rc = !c->pid || !c->order ? -ENOMEM : gf_pipe_cloexec(res);
+	if (rc) {
 		crew_end(c); /* nothing started: frees and resets, so a later crew_end is a no-op */
 		return rc;
 	}
 	c->result = res[0];
-	fflush(NULL);
 	for (int w = 0; w < n; w++) {
-		int p[2];
+		int p[2], own[KEEP_MAX + 2], k = 2;
+		pid_t pid;
 
-		if (pipe(p)) {
-			rc = -errno;
+		if ((rc = gf_pipe_cloexec(p)))
 			break;
-		}
-		c->pid[w] = fork();
-		if (c->pid[w] < 0) {
-			rc = -errno;
+		own[0] = p[0];
+		own[1] = res[1];
+		for (int j = 0; j < nkeep && k < KEEP_MAX + 2; j++)
+			own[k++] = keep[j];
+		pid = gf_proc_fork(own, (size_t)k);
+		if (pid < 0) {
+			rc = (int)pid;
 			close(p[0]);
 			close(p[1]);
 			break;
 		}
-		if (c->pid[w] == 0) {
-			int own[KEEP_MAX + 2] = { p[0], res[1] }, k = 2;
-
-			for (int j = 0; j < nkeep && k < KEEP_MAX + 2; j++)
-				own[k++] = keep[j];
-			if (gf_fd_close_others(own, (size_t)k))
-				_exit(1);
+		if (pid == 0)
 			_exit(fn(w, p[0], res[1], arg));
-		}
+		c->pid[w] = pid;
 		close(p[0]);
 		c->order[w] = p[1];
 		c->n = w + 1;
@@ -894,35 +889,28 @@ static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 	pthread_mutexattr_destroy(&ma);
 
 	if (kind == COUNT_MANAGER) {
-		if (pipe(req)) {
-			rc = -errno;
+		int own[KEEP_MAX + 1], k = 1;
+
+		if ((rc = gf_pipe_cloexec(req)))
 			goto out;
-		}
 		for (int i = 0; i <= n; i++) {
 			int p[2];
 
-			if (pipe(p)) {
-				rc = -errno;
+			if ((rc = gf_pipe_cloexec(p)))
 				goto out;
-			}
 			rep_r[i] = p[0];
 			rep_w[i] = p[1];
 		}
-		fflush(NULL);
-		mgr = fork();
+		own[0] = req[0];
+		for (int i = 0; i <= n && k < KEEP_MAX + 1; i++)
+			own[k++] = rep_w[i];
+		mgr = gf_proc_fork(own, (size_t)k);
 		if (mgr < 0) {
-			rc = -errno;
+			rc = (int)mgr;
 			goto out;
 		}
-		if (mgr == 0) {
-			int own[KEEP_MAX + 1] = { req[0] }, k = 1;
-
-			for (int i = 0; i <= n && k < KEEP_MAX + 1; i++)
-				own[k++] = rep_w[i];
-			if (gf_fd_close_others(own, (size_t)k))
-				_exit(1);
+		if (mgr == 0)
 			_exit(manager(req[0], rep_w));
-		}
 		gf_fd_close(&req[0]);
 		for (int i = 0; i <= n; i++)
 			gf_fd_close(&rep_w[i]);
@@ -1091,14 +1079,6 @@ out:
 
 /* ---- paths, not frames ---- */
 
-/* An order of the paths experiment: one image, by its pixels or by its offset. */
-struct image_order {
-	int64_t id;     /* -1: the end of this round */
-	int64_t offset; /* where it lies in the file */
-	int64_t bytes;  /* its size; with frames, that many pixel bytes follow */
-	int64_t frames;
-};
-
 struct paths_arg {
 	int fd; /* the image file, inherited */
 	size_t n;
@@ -1108,7 +1088,7 @@ static int paths_worker(int w, int in, int out, void *arg)
 {
 	struct paths_arg *a = arg;
 	uint8_t *buf = malloc(a->n);
-	struct image_order ord;
+	struct gf_image_order ord;
 	int64_t images = 0, bytes = 0;
 	uint64_t sum = 0;
 	int rc;
@@ -1173,8 +1153,8 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			moved = 0;
 			/* round robin, as Pool.map's chunks would go with chunksize 1 */
 			for (int64_t id = 0; id < o->images && rc == 0; id++) {
-				struct image_order ord = { id, id * (int64_t)n, (int64_t)n,
-							   frames };
+				struct gf_image_order ord = { id, id * (int64_t)n, (int64_t)n,
+							      frames };
 				int to = crew.order[id % o->workers];
 
 				rc = gf_write_full(to, &ord, sizeof(ord));
@@ -1185,7 +1165,7 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 				}
 			}
 			for (int w = 0; w < o->workers && rc == 0; w++) {
-				struct image_order end = { -1, 0, 0, 0 };
+				struct gf_image_order end = { -1, 0, 0, 0 };
 
 				rc = gf_write_full(crew.order[w], &end, sizeof(end));
 			}

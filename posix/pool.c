@@ -14,9 +14,8 @@
 #include "proc.h"
 
 #define MAX_TRIES                                                                                  \
-	3          /* a task that loses its worker, or a slot whose new workers die before         \
-		    * they are ready, this often in a row fails the job */
-#define RECORDS 16 /* results read from a pipe at once */
+	3 /* a task that loses its worker, or a slot whose new workers die before                  \
+	   * they are ready, this often in a row fails the job */
 
 struct range {
 	size_t start, len;
@@ -42,15 +41,14 @@ struct gf_pool_job {
 /* One worker slot: the process in it changes when a worker dies; its id does not. */
 struct slot {
 	int tfd, rfd;            /* the parent's ends: tasks (non-blocking), results */
-	int ready;               /* its ready record has arrived */
+	int ready;               /* its ready frame has arrived */
 	int early;               /* workers in a row that died before they were ready */
 	struct gf_pool_job *job; /* the chunk it holds: job->tasks[start .. start + len) */
 	size_t start, len;
-	size_t answered; /* results of the chunk received (they arrive in order) */
-	double since;    /* when its current task (the chunk's first unanswered) became so */
-	size_t sent;     /* bytes of the chunk written */
-	unsigned char in[RECORDS * sizeof(struct gf_result)];
-	size_t have;
+	size_t answered;    /* results of the chunk received (they arrive in order) */
+	double since;       /* when its current task (the chunk's first unanswered) became so */
+	size_t sent;        /* bytes of the chunk's task frames written */
+	struct gf_inbox in; /* the result pipe's bytes not yet handed on */
 };
 
 struct gf_pool {
@@ -240,19 +238,13 @@ static void dispatch(struct gf_pool *p)
 	}
 }
 
-/* One result or ready record from slot i. Returns 0, or -EPROTO when it makes no sense. */
+/* One result from slot i, in order. Returns 0, or -EPROTO when it makes no sense. */
 static int slot_record(struct gf_pool *p, int i, const struct gf_result *rec)
 {
 	struct slot *s = &p->s[i];
 	struct gf_pool_job *j = s->job;
 	size_t k;
 
-	if (rec->index == GF_READY && !s->ready) {
-		s->ready = 1;
-		s->early = 0;
-		p->procs[i].ready = rec->total;
-		return 0;
-	}
 	if (!j || s->answered >= s->len)
 		return -EPROTO;
 	k = s->start + s->answered;
@@ -269,42 +261,57 @@ static int slot_record(struct gf_pool *p, int i, const struct gf_result *rec)
 	return 0;
 }
 
-/* Reads what slot i's result pipe holds. Returns 0, or -EPIPE when the worker is gone. */
-static int slot_read(struct gf_pool *p, int i)
-{
-	struct slot *s = &p->s[i];
-	ssize_t r = gf_read_some(s->rfd, s->in + s->have, sizeof(s->in) - s->have);
-	size_t used = 0;
+/* A slot's frame, for gf_inbox_read. */
+struct slot_ctx {
+	struct gf_pool *p;
+	int i;
+};
 
-	if (r == -EAGAIN)
+/* One frame from slot i's worker: its ready frame first, then results. */
+static int slot_frame(void *arg, const struct gf_frame *h, const unsigned char *records)
+{
+	struct slot_ctx *c = arg;
+	struct slot *s = &c->p->s[c->i];
+
+	if (h->kind == GF_FRAME_READY && !s->ready) {
+		s->ready = 1;
+		s->early = 0;
+		c->p->procs[c->i].ready = h->clock;
 		return 0;
-	if (r <= 0)
-		return -EPIPE; /* end of file (a torn record with it is lost too) or an error */
-	s->have += (size_t)r;
-	while (s->have - used >= sizeof(struct gf_result)) {
+	}
+	if (h->kind != GF_FRAME_RESULT)
+		return -EPROTO;
+	for (int32_t k = 0; k < h->count; k++) {
 		struct gf_result rec;
 
-		memcpy(&rec, s->in + used, sizeof(rec));
-		used += sizeof(rec);
-		if (slot_record(p, i, &rec))
+		gf_frame_result(records, k, &rec);
+		if (slot_record(c->p, c->i, &rec))
 			return -EPROTO;
 	}
-	memmove(s->in, s->in + used, s->have - used);
-	s->have -= used;
 	return 0;
+}
+
+/*
+ * Reads what slot i's result pipe holds. Returns 0, -EPIPE when the worker is gone (end of
+ * file; a torn frame with it is lost too) or -EPROTO when it broke the protocol.
+ */
+static int slot_read(struct gf_pool *p, int i)
+{
+	struct slot_ctx c = { p, i };
+	int r = gf_inbox_read(p->s[i].rfd, &p->s[i].in, slot_frame, &c);
+
+	if (r == 0 || r == -EAGAIN)
+		return 0;
+	return r == -EPROTO ? -EPROTO : -EPIPE;
 }
 
 /* Writes what slot i's pipe takes of its chunk. Returns 0, or -EPIPE when the worker is gone. */
 static int slot_write(struct gf_pool *p, int i)
 {
 	struct slot *s = &p->s[i];
-	size_t bytes = s->len * sizeof(struct gf_task);
-	ssize_t w = gf_write_some(s->tfd, (const char *)&s->job->tasks[s->start] + s->sent,
-				  bytes - s->sent);
 
-	if (w < 0)
+	if (gf_frames_send_tasks(s->tfd, &s->job->tasks[s->start], s->len, 0, &s->sent))
 		return -EPIPE;
-	s->sent += (size_t)w;
 	return 0;
 }
 
@@ -368,7 +375,7 @@ static int step(struct gf_pool *p)
 	dispatch(p);
 	for (int i = 0; i < p->n; i++) {
 		struct slot *s = &p->s[i];
-		int writing = s->job && s->sent < s->len * sizeof(struct gf_task);
+		int writing = s->job && s->sent < s->len * GF_TASK_FRAME;
 
 		p->pfd[2 * i] = (struct pollfd){ .fd = s->rfd, .events = POLLIN };
 		p->pfd[2 * i + 1] =

@@ -45,7 +45,7 @@ struct gf_posix {
 int gf_posix_sum(struct gf_posix *px, const struct gf_options *o, const struct gf_task *tasks,
 		 size_t n, struct gf_result *results, struct gf_rep *rep);
 
-/* Example 25.2: one task pipe shared by every worker, one result pipe, one sentinel each. */
+/* Example 25.2: one task pipe shared by every worker, one result pipe, one stop frame each. */
 int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struct gf_task *tasks,
 		    size_t n, struct gf_result *results, struct gf_rep *rep);
 

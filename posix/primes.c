@@ -12,12 +12,12 @@
 
 /*
  * Example 25.2: the producer-consumer Queue. One task pipe is shared by every worker: the
- * parent writes the limits in submission order, then one sentinel per worker (the lecture's
- * None); each idle worker reads the next 32-byte record. One result pipe is shared too:
- * each worker writes one result record per task. Records are fixed-size and written whole,
- * the parent's task writes in steps of at most PIPE_BUF bytes, so every write is atomic and
- * no worker ever reads half a task or another's half result. The parent collects every
- * result, then joins every worker and checks its exit status.
+ * parent writes the limits in submission order as task frames, then one stop frame per worker
+ * (the lecture's None); each idle worker reads the next frame, all of one size (proc.h). One
+ * result pipe is shared too: each worker writes one result frame per task. Frames are written
+ * whole, the parent's task writes in steps of whole frames of at most PIPE_BUF bytes, so every
+ * write is atomic and no worker ever reads half a task or another's half result. The parent
+ * collects every result, then joins every worker and checks its exit status.
  *
  * Why this cannot deadlock: the only waits are the parent waiting for the task pipe to have
  * room or for a result, and a worker waiting for a task or for room in the result pipe. The
@@ -25,26 +25,21 @@
  * poll loop that reads every result as soon as one arrives (gf_procs_gather). So a worker
  * blocked writing a result always has a parent about to read it, never one blocked writing
  * tasks; and a worker blocked reading a task has either a parent about to write one or a
- * sentinel on its way. No cycle of waits can form, however many tasks or results the pipes
- * cannot hold at once (a list of 100,000 limits is 3.2 MB of tasks).
+ * stop frame on its way. No cycle of waits can form, however many tasks or results the pipes
+ * cannot hold at once (a list of 100,000 limits is 6.4 MB of task frames).
  */
 int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struct gf_task *tasks,
 		    size_t n, struct gf_result *results, struct gf_rep *rep)
 {
 	int w = o->workers, started = 0, rc = -ENOMEM, t[2] = { -1, -1 }, r[2] = { -1, -1 };
 	struct gf_proc *procs = calloc((size_t)w, sizeof(*procs));
-	struct gf_task *out = calloc(n + (size_t)w, sizeof(*out));
 	struct gf_gather g = { .rfds = &r[0], .nr = 1, .out_fd = -1 };
 	char err[256] = "out of memory";
 	double t0;
 
 	(void)px;
-	if (!procs || !out)
+	if (!procs)
 		goto out;
-	/* The queue's content: the tasks in order, then one sentinel per worker. */
-	memcpy(out, tasks, n * sizeof(*tasks));
-	for (size_t i = n; i < n + (size_t)w; i++)
-		out[i].workload = GF_SENTINEL;
 	t0 = gf_clock_now(); /* the phases start with the pipes, as sum's and the pool's do */
 	if ((rc = gf_pipe_cloexec(t)) || (rc = gf_pipe_cloexec(r))) {
 		snprintf(err, sizeof(err), "cannot make the queue's pipes: %s", strerror(-rc));
@@ -65,8 +60,10 @@ int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struc
 		goto out;
 	}
 	g.out_fd = t[1];
-	g.out = out;
-	g.outlen = (n + (size_t)w) * sizeof(*out);
+	/* The queue's content: the tasks in order, then one stop frame per worker. */
+	g.tasks = tasks;
+	g.ntasks = n;
+	g.nstops = (size_t)w;
 	rc = gf_procs_finish(procs, w, &g, results, n, t0, &rep->phases, err, sizeof(err));
 out:
 	if (rc) {
@@ -79,6 +76,5 @@ out:
 		gf_fd_close(&r[i]);
 	}
 	free(procs);
-	free(out);
 	return rc ? -1 : 0;
 }

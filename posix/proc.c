@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* prctl, strsignal */
 #include "proc.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -124,30 +125,159 @@ int gf_proc_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	return stop_signal ? -EINTR : 0;
 }
 
+size_t gf_frame_size(int32_t kind, int32_t count)
+{
+	switch (kind) {
+	case GF_FRAME_TASK:
+		return count == 1 ? GF_TASK_FRAME : 0;
+	case GF_FRAME_STOP:
+		return count == 0 ? GF_TASK_FRAME : 0;
+	case GF_FRAME_READY:
+		return count == 0 ? sizeof(struct gf_frame) : 0;
+	case GF_FRAME_RESULT:
+		if (count < 1 || (size_t)count > GF_FRAME_MAX_RESULTS)
+			return 0;
+		return sizeof(struct gf_frame) + (size_t)count * sizeof(struct gf_result);
+	default:
+		return 0;
+	}
+}
+
+/* The size of one record of a frame of kind. */
+static size_t record_size(int32_t kind)
+{
+	return kind == GF_FRAME_TASK ? sizeof(struct gf_task) : sizeof(struct gf_result);
+}
+
+size_t gf_frame_encode(void *buf, const struct gf_frame *h, const void *records)
+{
+	size_t size = gf_frame_size(h->kind, h->count), body;
+	struct gf_frame head = *h;
+
+	if (!size)
+		return 0;
+	head.magic = GF_FRAME_MAGIC;
+	memset(buf, 0, size);
+	memcpy(buf, &head, sizeof(head));
+	body = (size_t)h->count * record_size(h->kind);
+	if (body)
+		memcpy((unsigned char *)buf + sizeof(head), records, body);
+	return size;
+}
+
+ssize_t gf_frame_decode(const void *buf, size_t len, struct gf_frame *h,
+			const unsigned char **records)
+{
+	size_t size;
+
+	if (len < sizeof(*h))
+		return 0;
+	memcpy(h, buf, sizeof(*h));
+	size = gf_frame_size(h->kind, h->count);
+	if (h->magic != GF_FRAME_MAGIC || !size)
+		return -EPROTO;
+	if (len < size)
+		return 0;
+	*records = (const unsigned char *)buf + sizeof(*h);
+	return (ssize_t)size;
+}
+
+void gf_frame_result(const unsigned char *records, int32_t k, struct gf_result *out)
+{
+	memcpy(out, records + (size_t)k * sizeof(*out), sizeof(*out));
+}
+
+int gf_frame_send(int fd, const struct gf_frame *h, const void *records)
+{
+	unsigned char buf[PIPE_BUF];
+	size_t size = gf_frame_encode(buf, h, records);
+
+	return size ? gf_write_full(fd, buf, size) : -EINVAL;
+}
+
+int gf_frames_send_tasks(int fd, const struct gf_task *tasks, size_t n, size_t stops, size_t *sent)
+{
+	enum { PER_WRITE = PIPE_BUF / GF_TASK_FRAME };
+	unsigned char buf[PER_WRITE * GF_TASK_FRAME];
+	size_t first = *sent / GF_TASK_FRAME, skip = *sent % GF_TASK_FRAME, k = 0;
+	ssize_t w;
+
+	for (size_t f = first; f < n + stops && k < PER_WRITE; f++, k++) {
+		struct gf_frame h = { .kind = f < n ? GF_FRAME_TASK : GF_FRAME_STOP,
+				      .count = f < n };
+
+		gf_frame_encode(buf + k * GF_TASK_FRAME, &h, f < n ? &tasks[f] : NULL);
+	}
+	if (k * GF_TASK_FRAME <= skip)
+		return 0;
+	w = gf_write_some(fd, buf + skip, k * GF_TASK_FRAME - skip);
+	if (w < 0)
+		return (int)w;
+	*sent += (size_t)w;
+	return 0;
+}
+
+int gf_inbox_read(int fd, struct gf_inbox *in, gf_frame_fn fn, void *ctx)
+{
+	ssize_t r = gf_read_some(fd, in->buf + in->have, sizeof(in->buf) - in->have);
+	size_t used = 0;
+
+	if (r < 0)
+		return (int)r;
+	if (r == 0)
+		return in->have ? -EIO : 1;
+	in->have += (size_t)r;
+	for (;;) {
+		struct gf_frame h;
+		const unsigned char *rec;
+		ssize_t size = gf_frame_decode(in->buf + used, in->have - used, &h, &rec);
+		int rc;
+
+		if (size < 0)
+			return (int)size;
+		if (size == 0)
+			break;
+		used += (size_t)size;
+		if ((rc = fn(ctx, &h, rec)))
+			return rc;
+	}
+	memmove(in->buf, in->buf + used, in->have - used);
+	in->have -= used;
+	return 0;
+}
+
 /*
- * The loop every worker runs (the protocol in proc.h). Returns the worker's exit status.
+ * The loop every worker runs (the protocol at the top of proc.h). Returns the worker's exit
+ * status.
  */
 static int gf_proc_worker_loop(int task_rd, int result_wr, int id)
 {
+	unsigned char buf[GF_TASK_FRAME];
+	struct gf_frame h = { .kind = GF_FRAME_READY, .worker = id };
 	struct gf_result r;
 	struct gf_task t;
 
-	memset(&r, 0, sizeof(r));
-	r.index = GF_READY;
-	r.worker = id;
-	r.key = (int64_t)getpid();
-	r.total = gf_clock_now();
-	if (gf_write_full(result_wr, &r, sizeof(r)))
+	h.pid = (int64_t)getpid();
+	h.clock = gf_clock_now();
+	if (gf_frame_send(result_wr, &h, NULL))
 		return 1;
 	for (;;) {
-		ssize_t got = gf_read_full(task_rd, &t, sizeof(t));
+		ssize_t got = gf_read_full(task_rd, buf, sizeof(buf));
+		const unsigned char *rec;
 
-		if (got == 0 || (got > 0 && t.workload == GF_SENTINEL))
+		if (got == 0)
 			return 0;
-		if (got < 0)
-			return 3; /* a torn record or a read error: never a silent success */
+		/* a torn frame, a read error or bytes that are no task: never a silent success */
+		if (got < 0 || gf_frame_decode(buf, sizeof(buf), &h, &rec) <= 0)
+			return 3;
+		if (h.kind == GF_FRAME_STOP)
+			return 0;
+		if (h.kind != GF_FRAME_TASK)
+			return 3;
+		memcpy(&t, rec, sizeof(t));
 		gf_task_run(&t, id, &r);
-		if (gf_write_full(result_wr, &r, sizeof(r)))
+		h = (struct gf_frame){ .kind = GF_FRAME_RESULT, .count = 1, .worker = id };
+		if (gf_frame_send(result_wr, &h, &r))
 			return 1; /* -EPIPE: the parent is gone */
 	}
 }
@@ -233,35 +363,42 @@ static void exec_worker(const char *exe, int task_rd, int result_wr, char *const
 	_exit(127);
 }
 
+pid_t gf_proc_fork(const int *keep, size_t nkeep)
+{
+	pid_t pid;
+
+	fflush(NULL); /* nothing buffered may be printed twice */
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0 && gf_fd_close_others(keep, nkeep))
+		_exit(126);
+	return pid;
+}
+
 int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int result_wr,
 		  char *err, size_t errlen)
 {
 	char idbuf[16], *argv[] = { (char *)prog_name, GF_WORKER_FLAG, idbuf, NULL };
 	pid_t parent = getpid(), pid;
 	const char *exe = how == GF_START_SPAWN ? self_exe() : NULL;
-	int e;
+	int keep[2] = { task_rd, result_wr };
 
 	memset(p, 0, sizeof(p[0]));
 	p->id = id;
 	snprintf(idbuf, sizeof(idbuf), "%d", id);
-	fflush(NULL); /* nothing buffered may be printed twice */
 	live_children++;
 	p->forked = gf_clock_now();
-	pid = fork();
+	pid = gf_proc_fork(keep, 2);
 	if (pid < 0) {
-		e = errno;
 		live_children--;
-		snprintf(err, errlen, "cannot start worker %d: fork: %s", id, strerror(e));
-		return -e;
+		snprintf(err, errlen, "cannot start worker %d: fork: %s", id, strerror((int)-pid));
+		return (int)pid;
 	}
 	if (pid == 0) {
-		int keep[2] = { task_rd, result_wr };
-
 		child_signals(parent);
 		if (how == GF_START_SPAWN)
 			exec_worker(exe, task_rd, result_wr, argv);
-		if (gf_fd_close_others(keep, 2))
-			_exit(126);
 		_exit(gf_proc_worker_loop(task_rd, result_wr, id));
 	}
 	p->pid = pid;
@@ -552,167 +689,200 @@ static int fail_dead(struct gf_proc *procs, int n, int who, size_t missing, char
 	return -EPIPE;
 }
 
-static int take_record(struct gf_proc *procs, int n, const struct gf_result *rec,
-		       struct gf_result *results, size_t nresults, unsigned char *seen, char *err,
-		       size_t errlen)
+/* What gather's frame reader fills. */
+struct gather {
+	struct gf_proc *procs;
+	int n;
+	struct gf_result *results;
+	size_t nresults, got;
+	unsigned char *seen; /* seen[i]: results[i] has arrived */
+	char *err;
+	size_t errlen;
+};
+
+/* One frame from a worker: its ready time, or results into their places. */
+static int take_frame(void *arg, const struct gf_frame *h, const unsigned char *records)
 {
-	if (rec->worker < 0 || rec->worker >= n) {
-		snprintf(err, errlen, "malformed record from a worker (worker %d)", rec->worker);
-		return -EPROTO;
+	struct gather *c = arg;
+
+	if ((h->kind != GF_FRAME_READY && h->kind != GF_FRAME_RESULT) || h->worker < 0 ||
+	    h->worker >= c->n) {
+		snprintf(c->err, c->errlen, "malformed record from a worker (worker %d)",
+			 h->worker);
+		return -EBADMSG;
 	}
-	if (rec->index == GF_READY) {
-		procs[rec->worker].ready = rec->total;
+	if (h->kind == GF_FRAME_READY) {
+		c->procs[h->worker].ready = h->clock;
 		return 0;
 	}
-	if (rec->index < 0 || (size_t)rec->index >= nresults || seen[rec->index]) {
-		snprintf(err, errlen, "malformed or repeated result %d from worker %d", rec->index,
-			 rec->worker);
-		return -EPROTO;
+	for (int32_t k = 0; k < h->count; k++) {
+		struct gf_result rec;
+
+		gf_frame_result(records, k, &rec);
+		if (rec.index < 0 || (size_t)rec.index >= c->nresults || c->seen[rec.index]) {
+			snprintf(c->err, c->errlen,
+				 "malformed or repeated result %d from worker %d", rec.index,
+				 h->worker);
+			return -EBADMSG;
+		}
+		c->seen[rec.index] = 1;
+		c->results[rec.index] = rec;
+		c->got++;
 	}
-	seen[rec->index] = 1;
-	results[rec->index] = *rec;
-	return 1;
-}
-
-/*
- * Reads one record from g->rfds[i] into results (seen marks those arrived, got of them).
- * Returns 1 for a result, 0 for a ready record, 2 when the pipe ended as it should (its
- * worker exited with status 0), or a negative errno with err saying why.
- */
-static int read_one(struct gf_proc *procs, int n, const struct gf_gather *g, int i,
-		    struct gf_result *results, size_t nresults, unsigned char *seen, size_t got,
-		    char *err, size_t errlen)
-{
-	struct gf_result rec;
-	/* Records are written whole, atomically: this cannot block. */
-	ssize_t rd = gf_read_full(g->rfds[i], &rec, sizeof(rec));
-	int who = owner(g, n, i), r;
-
-	if (rd > 0)
-		return take_record(procs, n, &rec, results, nresults, seen, err, errlen);
-	if (rd < 0) {
-		snprintf(err, errlen, "reading results: %s",
-			 rd == -EIO ? "a record was cut short" : strerror((int)-rd));
-		return (int)rd;
-	}
-	/* Writers gone: fine for a worker that exited 0. */
-	if (who >= 0 && stopped(r = gf_proc_reap(&procs[who], 1)))
-		return r;
-	if (who < 0 || !gf_proc_ok(&procs[who]))
-		return fail_dead(procs, n, who, nresults - got, err, errlen);
-	return 2;
-}
-
-/*
- * Writes what the task pipe takes of g->out from *sent on, in steps of whole records of at
- * most PIPE_BUF bytes. Returns 0, or a negative errno with err saying why (-EPIPE: every
- * worker has gone, missing results short).
- */
-static int send_some(struct gf_proc *procs, int n, const struct gf_gather *g, size_t *sent,
-		     size_t missing, char *err, size_t errlen)
-{
-	size_t step = (PIPE_BUF / sizeof(struct gf_task)) * sizeof(struct gf_task),
-	       len = g->outlen - *sent < step ? g->outlen - *sent : step;
-	ssize_t w = gf_write_some(g->out_fd, (const char *)g->out + *sent, len);
-
-	if (w == -EPIPE)
-		return fail_dead(procs, n, -1, missing, err, errlen);
-	if (w < 0) {
-		snprintf(err, errlen, "write to workers: %s", strerror((int)-w));
-		return (int)w;
-	}
-	*sent += (size_t)w;
 	return 0;
 }
 
 /*
+ * Reads what g->rfds[i] holds into c. Returns 0, 2 when the pipe ended as it should (its
+ * worker exited with status 0), or a negative errno with c->err saying why.
+ */
+static int read_one(struct gather *c, const struct gf_gather *g, struct gf_inbox *in, int i)
+{
+	int r = gf_inbox_read(g->rfds[i], in, take_frame, c), who = owner(g, c->n, i);
+
+	if (r == 0 || r == -EAGAIN)
+		return 0;
+	if (r == -EBADMSG)
+		return -EPROTO; /* take_frame said why */
+	if (r < 0) {
+		snprintf(c->err, c->errlen, "reading results: %s",
+			 r == -EIO      ? "a record was cut short"
+			 : r == -EPROTO ? "a frame that is not one"
+					: strerror(-r));
+		return r;
+	}
+	/* Writers gone: fine for a worker that exited 0. */
+	if (who >= 0 && stopped(r = gf_proc_reap(&c->procs[who], 1)))
+		return r;
+	if (who < 0 || !gf_proc_ok(&c->procs[who]))
+		return fail_dead(c->procs, c->n, who, c->nresults - c->got, c->err, c->errlen);
+	return 2;
+}
+
+/* The bytes of task frames gather sends. */
+static size_t out_bytes(const struct gf_gather *g)
+{
+	return g->out_fd < 0 ? 0 : (g->ntasks + g->nstops) * GF_TASK_FRAME;
+}
+
+/*
+ * Sends what the task pipe takes of g's task frames from *sent on. Returns 0, or a negative
+ * errno with err saying why (-EPIPE: every worker has gone, missing results short).
+ */
+static int send_some(struct gather *c, const struct gf_gather *g, size_t *sent)
+{
+	int w = gf_frames_send_tasks(g->out_fd, g->tasks, g->ntasks, g->nstops, sent);
+
+	if (w == -EPIPE)
+		return fail_dead(c->procs, c->n, -1, c->nresults - c->got, c->err, c->errlen);
+	if (w < 0)
+		snprintf(c->err, c->errlen, "write to workers: %s", strerror(-w));
+	return w;
+}
+
+/*
+ * A worker that died is named at once, even while its siblings hold the pipes. The workers are
+ * looked at only when SIGCHLD said one exited (cleared before the look, so an exit during it
+ * is seen next time), or after a quiet poll, not for every record.
+ */
+static int look_at_workers(struct gather *c, int quiet)
+{
+	int rc = 0;
+
+	if (!child_exited && !quiet)
+		return 0;
+	child_exited = 0;
+	for (int i = 0; i < c->n && rc == 0; i++)
+		if (gf_proc_reap(&c->procs[i], 0) == 1 && !gf_proc_ok(&c->procs[i]))
+			rc = fail_dead(c->procs, c->n, i, c->nresults - c->got, c->err, c->errlen);
+	return rc;
+}
+
+/*
+ * One round of gather's loop: polls the open result fds (open[i]) and the task fd while
+ * frames are left to send, then reads and writes what poll allows. Returns 0 or a negative
+ * errno with c->err saying why.
+ */
+static int gather_step(struct gather *c, const struct gf_gather *g, struct gf_inbox *in,
+		       unsigned char *open, int *nopen, struct pollfd *pfd, size_t *sent)
+{
+	nfds_t np = 0;
+	int r, at[GF_MAX_WORKERS + 1];
+
+	for (int i = 0; i < g->nr; i++)
+		if (open[i]) {
+			at[np] = i;
+			pfd[np++] = (struct pollfd){ .fd = g->rfds[i], .events = POLLIN };
+		}
+	if (*sent < out_bytes(g)) {
+		at[np] = -1;
+		pfd[np++] = (struct pollfd){ .fd = g->out_fd, .events = POLLOUT };
+	}
+	r = gf_proc_poll(pfd, np, 100);
+	if (r < 0) {
+		if (!stopped(r))
+			snprintf(c->err, c->errlen, "poll: %s", strerror(-r));
+		return r;
+	}
+	if ((r = look_at_workers(c, r == 0)))
+		return r;
+	for (nfds_t k = 0; k < np && r >= 0; k++) {
+		if (!pfd[k].revents)
+			continue;
+		if (at[k] < 0)
+			r = send_some(c, g, sent);
+		else if ((r = read_one(c, g, &in[at[k]], at[k])) == 2) {
+			open[at[k]] = 0;
+			--*nopen;
+		}
+	}
+	return r < 0 ? r : 0;
+}
+
+/*
  * Collects nresults results, each into results[its index], from the workers procs[0..n),
- * sending g->out meanwhile; records each worker's ready time. Fails fast, naming the worker
- * and its signal or status in err, when a worker dies, a result pipe ends early or a record
- * is malformed. Returns 0, -EINTR (SIGINT, SIGTERM or SIGHUP), -ETIMEDOUT (the --timeout
- * deadline passed: err names the tasks without a result), or another negative errno. The workers
- * are left running on every path: the caller joins or stops them.
+ * sending g's task frames meanwhile; records each worker's ready time. Fails fast, naming the
+ * worker and its signal or status in err, when a worker dies, a result pipe ends early or a
+ * frame is malformed. Returns 0, -EINTR (SIGINT, SIGTERM or SIGHUP), -ETIMEDOUT (the
+ * --timeout deadline passed: err names the tasks without a result), or another negative
+ * errno. The workers are left running on every path: the caller joins or stops them.
  */
 static int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g,
 			   struct gf_result *results, size_t nresults, char *err, size_t errlen)
 {
+	struct gather c = { procs, n, results, nresults, 0, calloc(nresults + 1, 1), err, errlen };
 	struct pollfd *pfd = calloc((size_t)g->nr + 1, sizeof(*pfd));
-	unsigned char *seen = calloc(nresults + 1, 1);
-	size_t got = 0, sent = 0;
-	int rc = 0, nopen = g->nr, *open_fd = calloc((size_t)g->nr, sizeof(int));
+	struct gf_inbox *in = calloc((size_t)g->nr, sizeof(*in));
+	unsigned char *open = malloc((size_t)g->nr);
+	size_t sent = 0;
+	int rc = 0, nopen = g->nr;
 
-	if (!pfd || !seen || !open_fd) {
+	assert(g->nr <= GF_MAX_WORKERS);
+	if (!pfd || !c.seen || !in || !open) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
 		goto out;
 	}
-	for (int i = 0; i < g->nr; i++)
-		open_fd[i] = 1;
-	while ((got < nresults || (g->out_fd >= 0 && sent < g->outlen)) && rc == 0) {
-		nfds_t np = 0;
-		int r;
-
-		for (int i = 0; i < g->nr; i++)
-			if (open_fd[i])
-				pfd[np++] = (struct pollfd){ .fd = g->rfds[i], .events = POLLIN };
-		if (g->out_fd >= 0 && sent < g->outlen)
-			pfd[np++] = (struct pollfd){ .fd = g->out_fd, .events = POLLOUT };
-		r = gf_proc_poll(pfd, np, 100);
-		if (r < 0) {
-			if (!stopped(r))
-				snprintf(err, errlen, "poll: %s", strerror(-r));
-			rc = r;
-			break;
-		}
-		/*
-		 * A worker that died is named at once, even while its siblings hold the pipes.
-		 * The workers are looked at only when SIGCHLD said one exited (cleared before the
-		 * look, so an exit during it is seen next time), or after a quiet 100 ms, not for
-		 * every record.
-		 */
-		if (child_exited || r == 0) {
-			child_exited = 0;
-			for (int i = 0; i < n && rc == 0; i++)
-				if (gf_proc_reap(&procs[i], 0) == 1 && !gf_proc_ok(&procs[i]))
-					rc = fail_dead(procs, n, i, nresults - got, err, errlen);
-		}
-		for (nfds_t k = 0; k < np && rc == 0; k++) {
-			if (!pfd[k].revents)
-				continue;
-			if (pfd[k].fd == g->out_fd && g->out_fd >= 0 && (pfd[k].events & POLLOUT)) {
-				rc = send_some(procs, n, g, &sent, nresults - got, err, errlen);
-				continue;
-			}
-			for (int i = 0; i < g->nr && rc == 0; i++) {
-				if (!open_fd[i] || g->rfds[i] != pfd[k].fd)
-					continue;
-				r = read_one(procs, n, g, i, results, nresults, seen, got, err,
-					     errlen);
-				if (r < 0)
-					rc = r;
-				else if (r == 2) {
-					open_fd[i] = 0;
-					nopen--;
-				} else
-					got += (size_t)r;
-			}
-		}
-		if (rc == 0 && nopen == 0 && got < nresults) {
+	memset(open, 1, (size_t)g->nr);
+	while ((c.got < nresults || sent < out_bytes(g)) && rc == 0) {
+		rc = gather_step(&c, g, in, open, &nopen, pfd, &sent);
+		if (rc == 0 && nopen == 0 && c.got < nresults) {
 			snprintf(err, errlen, "every worker exited with %zu results missing",
-				 nresults - got);
+				 nresults - c.got);
 			rc = -EPIPE;
 		}
-		if (got == nresults && !g->last_result)
+		if (c.got == nresults && !g->last_result)
 			g->last_result = gf_clock_now();
 	}
 	if (!g->last_result)
 		g->last_result = gf_clock_now();
 	if (stopped(rc))
-		stop_reason(rc, procs, n, seen, nresults, err, errlen);
+		stop_reason(rc, procs, n, c.seen, nresults, err, errlen);
 out:
 	free(pfd);
-	free(seen);
-	free(open_fd);
+	free(c.seen);
+	free(in);
+	free(open);
 	return rc;
 }
 

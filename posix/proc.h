@@ -3,27 +3,125 @@
  * binary, the spawn start method), the loop every worker runs, reaping and naming how a
  * worker ended, stopping a set of workers, and the signal handling of a run.
  *
- * The worker protocol, the same for sum, primes and the pool: a worker reads fixed 32-byte
- * struct gf_task records from its task fd and writes one struct gf_result per task to its
- * result fd, each in one write() no larger than PIPE_BUF (so workers may share a result pipe
- * without interleaving). Its first record is a ready record (index GF_READY, total = the
- * shared clock when it began its loop). It leaves with status 0 at a sentinel task (workload
- * GF_SENTINEL, the lecture's None) or at end of file between records; end of file in the
- * middle of a record, or a failed write, ends it with a nonzero status.
+ * The worker protocol, the same for sum, primes and the pool, is a stream of frames (struct
+ * gf_frame below): a header saying what the frame is and how many records follow it, then
+ * those records, the whole frame written in one write() of at most PIPE_BUF bytes, so that
+ * several workers may share a pipe without interleaving. A worker's first frame is a ready
+ * frame (no records; its pid and the shared clock when it began its loop in the header); then
+ * it reads task frames from its task fd and answers each with a result frame. It leaves with
+ * status 0 at a stop frame (the lecture's None) or at end of file between frames; end of file
+ * in the middle of a frame, a frame that is not one, or a failed write ends it with a nonzero
+ * status.
  */
 #ifndef GF_PROC_H
 #define GF_PROC_H
 
+#include <limits.h>
 #include <poll.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "gf_options.h"
 #include "gf_report.h"
 #include "gf_workload.h"
 
-#define GF_READY    (-1) /* gf_result.index of the ready record */
-#define GF_SENTINEL (-1) /* gf_task.workload of the stop record */
+/* What a frame is. */
+enum gf_frame_kind {
+	GF_FRAME_READY = 1,  /* worker to parent, no records: it is ready */
+	GF_FRAME_TASK = 2,   /* parent to worker, one struct gf_task */
+	GF_FRAME_RESULT = 3, /* worker to parent, 1 to GF_FRAME_MAX_RESULTS struct gf_result */
+	GF_FRAME_STOP = 4,   /* parent to worker, no records: leave with status 0 */
+};
+
+/* Every frame's first bytes: a torn or shifted stream shows as a wrong magic. */
+#define GF_FRAME_MAGIC 0x67664672u
+
+/* A frame's header. Plain data, zeroed before use. */
+struct gf_frame {
+	uint32_t magic; /* GF_FRAME_MAGIC, set by the encoder */
+	int32_t kind;   /* enum gf_frame_kind */
+	int32_t count;  /* records that follow */
+	int32_t worker; /* the sending worker's id (worker to parent) */
+	int64_t pid;    /* ready: the worker's pid */
+	double clock;   /* ready: the shared clock when the worker began its loop */
+};
+
+/* The most results one frame carries: a header and its records never exceed PIPE_BUF. */
+#define GF_FRAME_MAX_RESULTS ((PIPE_BUF - sizeof(struct gf_frame)) / sizeof(struct gf_result))
+
+/*
+ * A frame towards workers has one size, whatever its kind (a stop frame's record slot is
+ * zero): workers sharing one task pipe each take a whole frame with one read of a known size.
+ */
+#define GF_TASK_FRAME (sizeof(struct gf_frame) + sizeof(struct gf_task))
+
+_Static_assert(sizeof(struct gf_frame) == 32, "gf_frame is sent as raw bytes");
+_Static_assert(GF_FRAME_MAX_RESULTS >= 1, "a result frame holds at least one result");
+_Static_assert(sizeof(struct gf_frame) + GF_FRAME_MAX_RESULTS * sizeof(struct gf_result) <=
+		       PIPE_BUF,
+	       "a result frame is written atomically");
+_Static_assert(GF_TASK_FRAME <= PIPE_BUF, "a task frame is written atomically");
+
+/*
+ * The size in bytes of a frame of kind with count records: GF_TASK_FRAME for a task or stop
+ * frame, the header and its records otherwise; 0 when no such frame exists (an unknown kind,
+ * or a count the kind does not allow).
+ */
+size_t gf_frame_size(int32_t kind, int32_t count);
+
+/*
+ * The one encoder: writes the frame h (its magic set here) and its h->count records, taken
+ * from records, into buf (at least gf_frame_size bytes). Returns the frame's size, or 0 (and
+ * writes nothing) when h is not a frame gf_frame_size allows. Thread-safe.
+ */
+size_t gf_frame_encode(void *buf, const struct gf_frame *h, const void *records);
+
+/*
+ * The one decoder: the frame at the start of buf[0..len). Returns its size in bytes, with the
+ * header in *h and *records pointing at its first record inside buf (copy them out:
+ * gf_frame_result); 0 when buf holds only the first part of a frame (read more); -EPROTO when
+ * the bytes are no frame (a wrong magic, an unknown kind, a count beyond the bound). Thread-safe.
+ */
+ssize_t gf_frame_decode(const void *buf, size_t len, struct gf_frame *h,
+			const unsigned char **records);
+
+/* Copies record k of a decoded result frame's records into *out. */
+void gf_frame_result(const unsigned char *records, int32_t k, struct gf_result *out);
+
+/*
+ * Encodes and writes one frame to fd in one write of at most PIPE_BUF bytes (blocking, after
+ * short counts and EINTR). Returns 0, -EPIPE when the reader has gone, -EINVAL when h is no
+ * frame, or another negative errno.
+ */
+int gf_frame_send(int fd, const struct gf_frame *h, const void *records);
+
+/*
+ * Writes what a non-blocking task fd takes of the task frames of tasks[0..n) followed by
+ * stops stop frames, from byte *sent of that stream on (advanced by what was written): at
+ * most the whole frames that fit in PIPE_BUF at a time, so that workers sharing the pipe never
+ * see a torn frame. Returns 0 (also when the pipe is full), or a negative errno (-EPIPE: every
+ * reader has gone).
+ */
+int gf_frames_send_tasks(int fd, const struct gf_task *tasks, size_t n, size_t stops, size_t *sent);
+
+/* What a frame reader hands each whole frame to: returns 0, or a negative errno to stop. */
+typedef int (*gf_frame_fn)(void *ctx, const struct gf_frame *h, const unsigned char *records);
+
+/* The bytes read from one result pipe and not yet handed on. Zero it before the first read. */
+struct gf_inbox {
+	unsigned char buf[PIPE_BUF];
+	size_t have;
+};
+
+/*
+ * Reads what fd holds, in one read (after poll said POLLIN, it does not block), and hands each
+ * whole frame to fn in order; the part of a frame still to come stays in in. Returns 0, 1 at
+ * end of file with no part of a frame left over, -EAGAIN when a non-blocking fd had nothing,
+ * -EIO at end of file in the middle of a frame, -EPROTO when the bytes are no frame, fn's
+ * negative errno when it refused one, or read's.
+ */
+int gf_inbox_read(int fd, struct gf_inbox *in, gf_frame_fn fn, void *ctx);
 
 /* The flag a spawned worker is started with, as argv[1]: "<exe> --gf-worker <id>". */
 #define GF_WORKER_FLAG "--gf-worker"
@@ -59,6 +157,15 @@ int gf_proc_worker_main(int argc, char **argv);
 
 /* How a worker starts: fork alone, or fork then exec of this binary (--start). */
 enum gf_start { GF_START_FORK, GF_START_SPAWN };
+
+/*
+ * The fork every start of a child that runs this program's code goes through: flushes stdio
+ * and forks; in the child, which gets 0, every fd but 0-2 and keep[0..nkeep) is closed (it
+ * leaves with status 126 when it cannot), and the caller's child code runs next and leaves
+ * with _exit. Returns the child's pid in the parent, or a negative errno. Signal handling is
+ * the caller's. Not thread-safe.
+ */
+pid_t gf_proc_fork(const int *keep, size_t nkeep);
 
 /*
  * Starts worker id: flushes stdio, forks, and in the child keeps only fds 0-2, task_rd and
@@ -157,16 +264,15 @@ void gf_proc_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * What gf_procs_finish moves: the result fds to read (one per worker, rfds[i] belonging to
- * worker i, or a single fd shared by all), and optionally bytes still to send on a
- * non-blocking task fd, in steps of whole records of at most PIPE_BUF bytes (atomic, so the
- * workers sharing that pipe never see a torn record).
+ * worker i, or a single fd shared by all), and optionally task frames still to send on a
+ * non-blocking task fd (gf_frames_send_tasks: tasks[0..ntasks), then nstops stop frames).
  */
 struct gf_gather {
 	const int *rfds;
 	int nr;
 	int out_fd; /* -1: nothing to send */
-	const void *out;
-	size_t outlen;
+	const struct gf_task *tasks;
+	size_t ntasks, nstops;
 	double last_result; /* filled: shared clock when the last result arrived */
 };
 

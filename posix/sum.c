@@ -35,10 +35,12 @@ int gf_posix_sum(struct gf_posix *px, const struct gf_options *o, const struct g
 			goto out;
 		started++;
 	}
-	/* One 32-byte task per pipe: far below its capacity, so these writes never block. A
+	/* One task frame per pipe: far below its capacity, so these writes never block. A
 	   worker already dead gives -EPIPE here; the gather below names it. */
 	for (int i = 0; i < w; i++) {
-		gf_write_full(tfd[i], &tasks[i], sizeof(tasks[i]));
+		struct gf_frame h = { .kind = GF_FRAME_TASK, .count = 1 };
+
+		gf_frame_send(tfd[i], &h, &tasks[i]);
 		gf_fd_close(&tfd[i]);
 	}
 	rc = gf_procs_finish(procs, w, &g, results, n, t0, &rep->phases, err, sizeof(err));

@@ -263,6 +263,18 @@ void gf_bench_counter_row(struct gf_bench_out *b, const struct gf_bench_opts *o,
 			  const double *t, int reps, int64_t final, int ok);
 
 /* Memory of a process from /proc/<pid>/smaps_rollup (pid 0: this process), in KiB. */
+/*
+ * An order of the paths experiment, as the posix and mpi backends send it: one image, by its
+ * pixels (frames nonzero: bytes pixel bytes follow) or by its offset into the shared file.
+ * Plain data, sent as raw bytes.
+ */
+struct gf_image_order {
+	int64_t id;     /* -1: the end of this round */
+	int64_t offset; /* where it lies in the file */
+	int64_t bytes;  /* its size; with frames, that many pixel bytes follow */
+	int64_t frames;
+};
+
 struct gf_mem {
 	int64_t rss_kb;
 	int64_t pss_kb;

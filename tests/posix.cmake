@@ -3,6 +3,10 @@ gf_cunit_test(test_io test_io.c)
 
 gf_cunit_test(test_pool test_pool.c)
 target_link_libraries(test_pool PRIVATE gf_posix)
+# The worker pipes' frame format: round trip, the PIPE_BUF bound, torn frames.
+gf_cunit_test(test_frame test_frame.c)
+target_link_libraries(test_frame PRIVATE gf_posix)
+
 add_test(NAME test_pool_spawn COMMAND test_pool spawn)
 set_tests_properties(test_pool_spawn PROPERTIES PROCESSORS 1 LABELS unit TIMEOUT 120)
 
