@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gf_clock.h"
 #include "gf_stdio.h"
@@ -289,6 +290,33 @@ void gf__mpi_wait(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status)
 void gf__mpi_spin(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status)
 {
 	wait_for(m, req, status, 0);
+}
+
+/* Host names longer than this are cut: two hosts that differ only past it count as one. */
+#define HOST_MAX 256
+
+void gf__mpi_count_hosts(struct gf_mpi *m)
+{
+	char mine[HOST_MAX] = "", *all = NULL;
+	MPI_Request req;
+
+	if (gethostname(mine, sizeof(mine) - 1) != 0)
+		gf__mpi_die(m, "cannot name this host (gethostname)");
+	if (m->rank == 0 && !(all = calloc((size_t)m->size, HOST_MAX)))
+		gf__mpi_die(m, "out of memory for the host names");
+	MPI_Igather(mine, HOST_MAX, MPI_CHAR, all, HOST_MAX, MPI_CHAR, 0, MPI_COMM_WORLD, &req);
+	gf__mpi_wait(m, &req, NULL);
+	if (m->rank != 0)
+		return;
+	m->hosts = 0;
+	for (int r = 0; r < m->size; r++) {
+		int seen = 0;
+
+		for (int q = 0; q < r && !seen; q++)
+			seen = strcmp(all + (size_t)r * HOST_MAX, all + (size_t)q * HOST_MAX) == 0;
+		m->hosts += !seen;
+	}
+	free(all);
 }
 
 void gf__mpi_barrier(const struct gf_mpi *m)

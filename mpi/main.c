@@ -51,19 +51,37 @@ static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases 
 	(void)opts;
 	if (gf__mpi_watch_start(m) < 0)
 		gf__mpi_die(m, "cannot prepare --timeout's questions");
-	/* Rank 0 arrives here after the sequential baseline; the others wait for it asleep, so
-	   they do not take cores from the baseline on an oversubscribed machine. */
+	/* Rank 0 arrives here after the sequential baseline (--order interleaved: after its
+	   warm-up); the others wait for it asleep, so they do not take cores from the baseline
+	   on an oversubscribed machine. */
 	gf__mpi_barrier(m);
 	MPI_Ireduce(&m->init_seconds, &worst, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD, &req);
 	gf__mpi_wait(m, &req, NULL);
 	gf_phases_add(setup, "mpi_init", worst);
+	gf__mpi_count_hosts(m);
 	/*
 	 * Past this point every rank runs every repetition with the others: mpi_run never
 	 * returns a failure (a rank that fails ends the job with gf__mpi_die), and the driver's
 	 * loop has no other way out. So no collective can be left pending.
+	 *
+	 * --order interleaved puts one sequential repetition of rank 0 before each parallel
+	 * one. It is rank 0's local work between two collectives, as the baseline is before
+	 * this barrier: the other ranks wait for it asleep in the first barrier of the next
+	 * repetition (gf__mpi_span_begin, gf__mpi_start_together), and every rank still makes
+	 * the same collectives in the same order, so none is left waiting in one.
 	 */
 	m->finished = 1;
 	return 0;
+}
+
+/* Rank 0, after the runs: the ranks, one thread each, on the hosts the set-up counted. */
+static void mpi_topology(void *ctx, const struct gf_options *opts, struct gf_topology *t)
+{
+	const struct gf_mpi *m = ctx;
+
+	(void)opts;
+	t->hosts = m->hosts;
+	t->ranks = m->size;
 }
 
 static int mpi_run(void *ctx, const struct gf_options *o, const struct gf_task *tasks, size_t n,
@@ -142,6 +160,7 @@ int main(int argc, char **argv)
 		.check = mpi_check,
 		.setup = mpi_setup,
 		.run = mpi_run,
+		.topology = mpi_topology,
 #ifdef GF_HAVE_BENCH
 		.bench = mpi_bench,
 #endif

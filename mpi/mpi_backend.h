@@ -24,6 +24,7 @@ struct gf_mpi {
 	int finished; /* past the set-up: every rank runs every repetition, none is left waiting */
 	MPI_Comm watch_comm;        /* a duplicate of the world, for --timeout's questions */
 	struct gf_mpi_watch *watch; /* --timeout's state (comm.c), NULL where it is not armed */
+	int hosts;                  /* rank 0, after the set-up: distinct host names of the ranks */
 };
 
 /*
@@ -107,6 +108,13 @@ void gf__mpi_watch_end(struct gf_mpi *m);
  */
 void gf__mpi_watch_given(const struct gf_mpi *m, int rank, int32_t first, int32_t step,
 			 int32_t count);
+
+/*
+ * Gathers every rank's host name (gethostname) on rank 0, into m->hosts as the number of
+ * distinct names; waited for asleep. A rank that cannot allocate or name its host ends the
+ * job (gf__mpi_die).
+ */
+void gf__mpi_count_hosts(struct gf_mpi *m);
 
 /* A barrier whose waiting sleeps (MPI_Ibarrier and gf__mpi_wait). */
 void gf__mpi_barrier(const struct gf_mpi *m);

@@ -24,6 +24,13 @@ static int omp_run(void *ctx, const struct gf_options *o, const struct gf_task *
 	return -1;
 }
 
+/* One process on this host, its workers threads. */
+static void omp_topology(void *ctx, const struct gf_options *o, struct gf_topology *t)
+{
+	(void)ctx;
+	t->threads = o->workers;
+}
+
 /*
  * libgomp reads OMP_NUM_THREADS in its load-time constructor, before main(), and warns on
  * stderr about a value it cannot use, so that a bad value got libgomp's warning and a blank
@@ -80,6 +87,7 @@ int main(int argc, char **argv)
 		.root = 1,
 		.tasks_here = 1,
 		.run = omp_run,
+		.topology = omp_topology,
 		.bench = gf_omp_bench,
 	};
 

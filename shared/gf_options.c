@@ -283,6 +283,7 @@ enum {
 	OPT_SCHEDULE,
 	OPT_TIMEOUT,
 	OPT_TASK_TIMEOUT,
+	OPT_ORDER,
 };
 
 static const struct option long_options[] = {
@@ -300,6 +301,7 @@ static const struct option long_options[] = {
 	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "task-timeout", required_argument, NULL, OPT_TASK_TIMEOUT },
+	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -451,6 +453,18 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 			}
 			rc = opt_seconds("--task-timeout", arg, &opts->task_timeout, err, errlen);
 			break;
+		case OPT_ORDER:
+			if (strcmp(arg, "blocked") == 0)
+				opts->order = GF_ORDER_BLOCKED;
+			else if (strcmp(arg, "interleaved") == 0)
+				opts->order = GF_ORDER_INTERLEAVED;
+			else {
+				gf_errf(err, errlen,
+					"invalid --order '%s': expected blocked or interleaved",
+					arg);
+				rc = -EINVAL;
+			}
+			break;
 		case 'h':
 			opts->help = 1;
 			break;
@@ -588,7 +602,9 @@ void gf_options_usage(const struct gf_cli *cli)
 	       "      --width N       resize: image width in pixels\n"
 	       "      --height N      resize: image height in pixels\n"
 	       "  -r, --reps R        timed repetitions after one untimed warm-up (default %d)\n"
-	       "  -f, --format F      text (default), json (one object per line) or csv\n",
+	       "  -f, --format F      text (default), json (one object per line) or csv\n"
+	       "      --order O       blocked (every sequential repetition, then every parallel\n"
+	       "                      one; default) or interleaved (sequential k, parallel k)\n",
 	       GF_DEFAULT_REPS);
 	if (cli->flags & GF_OPT_START)
 		printf("      --start M       how workers start: fork (default) or spawn (exec)\n");
