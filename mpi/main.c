@@ -9,7 +9,6 @@
 
 #include <mpi.h>
 
-#include "gf_clock.h"
 #include "gf_driver.h"
 #include "gf_stdio.h"
 #include "mpi_backend.h"
@@ -149,9 +148,7 @@ static int mpi_bench(void *ctx, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct gf_mpi m = { .task_type = MPI_DATATYPE_NULL,
-			    .result_type = MPI_DATATYPE_NULL,
-			    .watch_comm = MPI_COMM_NULL };
+	struct gf_mpi m;
 	struct gf_backend backend = {
 		.name = "mpi",
 		.cli = { .prog = "gilfree-mpi",
@@ -165,33 +162,21 @@ int main(int argc, char **argv)
 		.bench = mpi_bench,
 #endif
 	};
-	char prog[40];
-	double t0 = gf_clock_now();
+	char err[256];
 	int status;
 
-	/* before MPI_Init makes its pipes and sockets: a closed fd 0-2 must not become one */
-	if (gf_stdio_guard() < 0) {
-		perror("gilfree-mpi: cannot open /dev/null");
+	/* ranks of one thread: the level MPI_Init gives */
+	if (gf_mpi_start(&argc, &argv, MPI_THREAD_SINGLE, &m, backend.cli.prog, err, sizeof(err)) <
+	    0) {
+		if (m.rank == 0)
+			fprintf(stderr, "%s: %s\n", backend.cli.prog, err);
 		return 1;
 	}
-	/* The cost of MPI_Init inside this process; mpirun's own start is before it. */
-	if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
-		fprintf(stderr, "gilfree-mpi: MPI_Init failed\n");
-		return 1;
-	}
-	m.init_seconds = gf_clock_now() - t0;
-	MPI_Comm_rank(MPI_COMM_WORLD, &m.rank);
-	MPI_Comm_size(MPI_COMM_WORLD, &m.size);
-	if (gf__mpi_types_init(&m) != MPI_SUCCESS ||
-	    MPI_Comm_dup(MPI_COMM_WORLD, &m.watch_comm) != MPI_SUCCESS)
-		gf__mpi_die(&m, "cannot make the MPI record types and communicator");
 	backend.root = m.rank == 0;
 	backend.timeout_grace = m.rank == 0 ? GRACE_ROOT : m.rank == 1 ? GRACE_FIRST : GRACE_REST;
 	/* the lines of ranks other than 0 (the last resort's, a lost stdout) say which rank */
-	if (m.rank != 0) {
-		snprintf(prog, sizeof(prog), "gilfree-mpi: rank %d", m.rank);
-		backend.cli.prog = prog;
-	}
+	if (m.rank != 0)
+		backend.cli.prog = m.who;
 	status = gf_driver_main(argc, argv, &backend, &m);
 	/*
 	 * Bad input (2), --help and a finished run reach here on every rank at the same point,
@@ -200,10 +185,6 @@ int main(int argc, char **argv)
 	 */
 	if (status == 1 && !m.finished)
 		gf__mpi_die(&m, "failed before the run ended; stopping every rank");
-	gf__mpi_stop_signals(&m, 0);
-	gf__mpi_watch_end(&m);
-	MPI_Comm_free(&m.watch_comm);
-	gf__mpi_types_free(&m);
-	MPI_Finalize();
+	gf_mpi_stop(&m);
 	return gf_stdout_close(backend.cli.prog, status);
 }
