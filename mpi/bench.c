@@ -108,7 +108,9 @@ static int need_two(const struct gf_mpi *mpi, const char *exp)
 
 static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
-	struct gf_mpi *mpi = mpi_of(o);
+	const struct bench_ctx *c = o->ctx;
+	struct gf_mpi *mpi = c->mpi;
+	double ready_at = c->ready_at; /* a copy: MPI_Reduce's send buffer */
 	double *init = must_alloc(mpi, (size_t)mpi->size * sizeof(double)), ready = 0;
 	double *pss = must_alloc(mpi, (size_t)mpi->size * sizeof(double));
 	double *priv = must_alloc(mpi, (size_t)mpi->size * sizeof(double));
@@ -124,8 +126,7 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	ok = all_ok(mpi->init_seconds > 0 && mine[0] > 0);
 	MPI_Gather(&mpi->init_seconds, 1, MPI_DOUBLE, init, 1, MPI_DOUBLE, 0, WORLD);
 	MPI_Gather(mine, 2, MPI_DOUBLE, both, 2, MPI_DOUBLE, 0, WORLD);
-	MPI_Reduce(&((const struct bench_ctx *)o->ctx)->ready_at, &ready, 1, MPI_DOUBLE, MPI_MAX, 0,
-		   WORLD);
+	MPI_Reduce(&ready_at, &ready, 1, MPI_DOUBLE, MPI_MAX, 0, WORLD);
 	if (is_root(mpi)) {
 		struct gf_stats st = gf_bench_stats_of(init, (size_t)mpi->size), sp, sv;
 
