@@ -42,14 +42,24 @@ static const struct gf_bench_cli cli = {
     .run = {startup, ipc, counter, grain, paths},
 };
 
-/* This process's MPI state; the bench callbacks take none. */
-static struct gf_mpi *mpi;
-/* When this rank entered the bench, by the shared clock: just after its MPI_Init. */
-static double ready_at;
+/*
+ * What the experiments share, handed to each as o->ctx rather than kept in file statics, so
+ * that ranks that share one process (a simulator's) each keep their own.
+ */
+struct bench_ctx {
+	struct gf_mpi *mpi; /* this rank's MPI state */
+	double ready_at;    /* when this rank entered the bench, by the shared clock: just after
+			       its MPI_Init */
+};
+
+static struct gf_mpi *mpi_of(const struct gf_bench_opts *o)
+{
+	return ((const struct bench_ctx *)o->ctx)->mpi;
+}
 
 #define WORLD MPI_COMM_WORLD
 
-static int is_root(void)
+static int is_root(const struct gf_mpi *mpi)
 {
 	return mpi->rank == 0;
 }
@@ -72,7 +82,7 @@ static double max_root(double x)
 	return worst;
 }
 
-static void *must_alloc(size_t n)
+static void *must_alloc(const struct gf_mpi *mpi, size_t n)
 {
 	void *p = malloc(n ? n : 1);
 
@@ -82,15 +92,15 @@ static void *must_alloc(size_t n)
 }
 
 /* Ping-pong, ipc and paths need a partner. Returns -EINVAL (exit 2) after saying why. */
-static int need_two(const char *exp)
+static int need_two(const struct gf_mpi *mpi, const char *exp)
 {
 	if (mpi->size >= 2)
 		return 0;
-	if (is_root())
+	if (is_root(mpi))
 		fprintf(stderr,
-			"gilfree-mpi: bench %s needs at least 2 ranks, the world has 1 "
+			"%s: bench %s needs at least 2 ranks, the world has 1 "
 			"(mpiexec -n 2)\n",
-			exp);
+			mpi->prog, exp);
 	return -EINVAL;
 }
 
@@ -98,10 +108,13 @@ static int need_two(const char *exp)
 
 static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
-	double *init = must_alloc((size_t)mpi->size * sizeof(double)), ready = 0;
-	double *pss = must_alloc((size_t)mpi->size * sizeof(double));
-	double *priv = must_alloc((size_t)mpi->size * sizeof(double));
-	double mine[2] = { 0, 0 }, *both = must_alloc((size_t)mpi->size * 2 * sizeof(double));
+	const struct bench_ctx *c = o->ctx;
+	struct gf_mpi *mpi = c->mpi;
+	double ready_at = c->ready_at; /* a copy: MPI_Reduce's send buffer */
+	double *init = must_alloc(mpi, (size_t)mpi->size * sizeof(double)), ready = 0;
+	double *pss = must_alloc(mpi, (size_t)mpi->size * sizeof(double));
+	double *priv = must_alloc(mpi, (size_t)mpi->size * sizeof(double));
+	double mine[2] = { 0, 0 }, *both = must_alloc(mpi, (size_t)mpi->size * 2 * sizeof(double));
 	struct gf_mem m;
 	int ok;
 
@@ -114,7 +127,7 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	MPI_Gather(&mpi->init_seconds, 1, MPI_DOUBLE, init, 1, MPI_DOUBLE, 0, WORLD);
 	MPI_Gather(mine, 2, MPI_DOUBLE, both, 2, MPI_DOUBLE, 0, WORLD);
 	MPI_Reduce(&ready_at, &ready, 1, MPI_DOUBLE, MPI_MAX, 0, WORLD);
-	if (is_root()) {
+	if (is_root(mpi)) {
 		struct gf_stats st = gf_bench_stats_of(init, (size_t)mpi->size), sp, sv;
 
 		for (int r = 0; r < mpi->size; r++) {
@@ -150,6 +163,7 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t size,
 		     unsigned char *buf, double *t)
 {
+	struct gf_mpi *mpi = mpi_of(o);
 	int iters, warmup, ok = 1, n = (int)size;
 	double total = 0;
 
@@ -174,7 +188,7 @@ static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int6
 		}
 	}
 	ok = all_ok(ok);
-	if (is_root()) {
+	if (is_root(mpi)) {
 		struct gf_stats st = gf_bench_stats_of(t, (size_t)iters);
 
 		gf_bench_row(b, "mpi_pingpong",
@@ -196,6 +210,7 @@ static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int6
 static void bandwidth(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t size,
 		      unsigned char *buf, double *t)
 {
+	struct gf_mpi *mpi = mpi_of(o);
 	int64_t sent = 0, received = 0;
 	MPI_Request req[GF_BENCH_WINDOW];
 	int iters, warmup, window, ok = 1, n = (int)size;
@@ -235,7 +250,7 @@ static void bandwidth(struct gf_bench_out *b, const struct gf_bench_opts *o, int
 		}
 	}
 	ok = all_ok(ok);
-	if (is_root())
+	if (is_root(mpi))
 		gf_bench_bw_row(b, "mpi_bw",
 				"rank 0 to 1, a window of MPI_Isend, bytes over time (osu_bw)",
 				size, window, t, (size_t)iters, sent, received, ok);
@@ -248,6 +263,7 @@ static void bandwidth(struct gf_bench_out *b, const struct gf_bench_opts *o, int
 static void collective(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t size,
 		       int gather, unsigned char *mine, unsigned char *all, double *t)
 {
+	struct gf_mpi *mpi = mpi_of(o);
 	int iters, warmup, ok = 1, n = (int)size, p = mpi->size;
 
 	gf_bench_iters(o, size, &iters, &warmup);
@@ -257,7 +273,7 @@ static void collective(struct gf_bench_out *b, const struct gf_bench_opts *o, in
 
 		if (gather)
 			gf_bench_stamp(mine, size, i + mpi->rank);
-		else if (is_root())
+		else if (is_root(mpi))
 			for (int r = 0; r < p; r++)
 				gf_bench_stamp(all + (size_t)r * (size_t)size, size, i + r);
 		MPI_Barrier(WORLD);
@@ -271,13 +287,13 @@ static void collective(struct gf_bench_out *b, const struct gf_bench_opts *o, in
 			t[i] = dt;
 		if (!gather)
 			ok = ok && gf_bench_stamped(mine, size, i + mpi->rank);
-		else if (is_root())
+		else if (is_root(mpi))
 			for (int r = 0; r < p; r++)
 				ok = ok &&
 				     gf_bench_stamped(all + (size_t)r * (size_t)size, size, i + r);
 	}
 	ok = all_ok(ok);
-	if (is_root()) {
+	if (is_root(mpi)) {
 		struct gf_stats st = gf_bench_stats_of(t, (size_t)iters);
 
 		gf_bench_row(b, gather ? "mpi_gather" : "mpi_scatter",
@@ -299,6 +315,7 @@ static void collective(struct gf_bench_out *b, const struct gf_bench_opts *o, in
 static void win_shared(struct gf_bench_out *b, const struct gf_bench_opts *o, unsigned char *buf,
 		       double *t)
 {
+	struct gf_mpi *mpi = mpi_of(o);
 	MPI_Comm node;
 	MPI_Win win;
 	MPI_Aint len;
@@ -341,7 +358,7 @@ static void win_shared(struct gf_bench_out *b, const struct gf_bench_opts *o, un
 			}
 		}
 		ok = all_ok(ok && node_size >= 2);
-		if (is_root())
+		if (is_root(mpi))
 			gf_bench_latency_row(b, "mpi_win_shared",
 					     "MPI_Win_allocate_shared on rank 0, one copy in, "
 					     "MPI_Win_sync and MPI_Barrier hand-off",
@@ -354,18 +371,19 @@ static void win_shared(struct gf_bench_out *b, const struct gf_bench_opts *o, un
 
 static int ipc(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	struct gf_mpi *mpi = mpi_of(o);
 	size_t max = (size_t)o->max_size;
 	unsigned char *buf, *all = NULL;
 	double *t;
-	int rc = need_two("ipc");
+	int rc = need_two(mpi, "ipc");
 
 	if (rc)
 		return rc;
-	buf = must_alloc(max);
-	t = must_alloc((size_t)(o->iters > 2 ? o->iters : 2) * sizeof(double));
+	buf = must_alloc(mpi, max);
+	t = must_alloc(mpi, (size_t)(o->iters > 2 ? o->iters : 2) * sizeof(double));
 	memset(buf, 0, max);
-	if (is_root()) {
-		all = must_alloc(max * (size_t)mpi->size);
+	if (is_root(mpi)) {
+		all = must_alloc(mpi, max * (size_t)mpi->size);
 		memset(all, 0, max * (size_t)mpi->size);
 	}
 	for (int64_t s = o->min_size; s; s = gf_bench_next_size(o, s))
@@ -381,7 +399,7 @@ static int ipc(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	free(buf);
 	free(t);
 	/* the copy limit, on rank 0 while the others wait asleep */
-	if (is_root())
+	if (is_root(mpi))
 		rc = gf_bench_memcpy_table(b, o);
 	gf__mpi_barrier(mpi);
 	return rc;
@@ -393,6 +411,7 @@ enum counter_kind { COUNT_FETCH, COUNT_ACC, COUNT_REDUCE };
 
 static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	struct gf_mpi *mpi = mpi_of(o);
 	static const char *const names[] = { "mpi_fetch_and_op", "mpi_accumulate", "mpi_reduce" };
 	static const char *const titles[] = {
 		"a counter in an MPI window on rank 0, MPI_Fetch_and_op and MPI_Win_flush each",
@@ -400,11 +419,11 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		"a private count per rank, MPI_Reduce at the end",
 	};
 	int64_t *base = NULL, mine = gf_share(o->count, mpi->size, mpi->rank);
-	double *t = must_alloc((size_t)o->reps * sizeof(double));
+	double *t = must_alloc(mpi, (size_t)o->reps * sizeof(double));
 	MPI_Win win;
 
-	MPI_Win_allocate(is_root() ? (MPI_Aint)sizeof(int64_t) : 0, sizeof(int64_t), MPI_INFO_NULL,
-			 WORLD, &base, &win);
+	MPI_Win_allocate(is_root(mpi) ? (MPI_Aint)sizeof(int64_t) : 0, sizeof(int64_t),
+			 MPI_INFO_NULL, WORLD, &base, &win);
 	for (int k = COUNT_FETCH; k <= COUNT_REDUCE; k++) {
 		int64_t final = -1, one = 1, old, zero = 0;
 		int ok = 1;
@@ -412,7 +431,7 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		for (int rep = -1; rep < o->reps; rep++) {
 			double t0, dt;
 
-			if (is_root()) {
+			if (is_root(mpi)) {
 				MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win);
 				MPI_Put(&zero, 1, MPI_INT64_T, 0, 0, 1, MPI_INT64_T, win);
 				MPI_Win_unlock(0, win);
@@ -444,16 +463,16 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 				t[rep] = dt;
 			if (k != COUNT_REDUCE) {
 				MPI_Barrier(WORLD);
-				if (is_root()) {
+				if (is_root(mpi)) {
 					MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win);
 					MPI_Get(&final, 1, MPI_INT64_T, 0, 0, 1, MPI_INT64_T, win);
 					MPI_Win_unlock(0, win);
 				}
 			}
-			ok = ok && (!is_root() || final == o->count);
+			ok = ok && (!is_root(mpi) || final == o->count);
 		}
 		ok = all_ok(ok);
-		if (is_root()) {
+		if (is_root(mpi)) {
 			gf_bench_row(b, names[k], "%s", titles[k]);
 			gf_bench_counter_row(b, o, mpi->size, t, o->reps, final, ok);
 		}
@@ -467,12 +486,13 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 
 static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
-	double *seq = must_alloc((size_t)o->reps * sizeof(double));
-	double *par = must_alloc((size_t)o->reps * sizeof(double));
+	struct gf_mpi *mpi = mpi_of(o);
+	double *seq = must_alloc(mpi, (size_t)o->reps * sizeof(double));
+	double *par = must_alloc(mpi, (size_t)o->reps * sizeof(double));
 
 	/* rank 0 calibrates alone and every rank takes its unit, so all turn a grain into the
 	   same units */
-	double unit = is_root() ? gf_bench_calibrate() : 0;
+	double unit = is_root(mpi) ? gf_bench_calibrate() : 0;
 	/* the tasks per grain are dealt to the ranks, whatever --workers says */
 	struct gf_bench_opts ranks = *o;
 
@@ -488,7 +508,7 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		int ok = 1;
 
 		/* the baseline on rank 0 while the others wait asleep */
-		if (is_root())
+		if (is_root(mpi))
 			want = gf_bench_grain_seq(units, tasks, o->reps, seq);
 		for (int rep = -1; rep < o->reps; rep++) {
 			uint64_t mine = 0, got = 0;
@@ -501,11 +521,11 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			MPI_Reduce(&mine, &got, 1, MPI_UINT64_T, MPI_SUM, 0, WORLD);
 			if (rep >= 0)
 				par[rep] = gf_clock_now() - t0;
-			ok = ok && (!is_root() || got == want);
+			ok = ok && (!is_root(mpi) || got == want);
 		}
-		ok = all_ok(ok &&
-			    (!is_root() || want == (uint64_t)tasks * gf_bench_work_expect(units)));
-		if (is_root()) {
+		ok = all_ok(ok && (!is_root(mpi) ||
+				   want == (uint64_t)tasks * gf_bench_work_expect(units)));
+		if (is_root(mpi)) {
 			gf_bench_row(b, "mpi_ranks", "%d ranks, tasks dealt cyclically, MPI_Reduce",
 				     mpi->size);
 			gf_bench_grain_row(b, g, tasks, seq, par, o->reps, ok);
@@ -548,19 +568,20 @@ static void paths_worker(int fd, uint8_t *buf, int64_t tot[3])
 
 static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	struct gf_mpi *mpi = mpi_of(o);
 	size_t n = (size_t)(o->width * o->height);
 	char path[4096] = "";
 	uint8_t *buf = NULL, *images = NULL;
-	double *t = must_alloc((size_t)o->reps * sizeof(double));
+	double *t = must_alloc(mpi, (size_t)o->reps * sizeof(double));
 	uint64_t want = 0;
-	int fd = -1, rc = need_two("paths"), opened;
+	int fd = -1, rc = need_two(mpi, "paths"), opened;
 
 	if (rc) {
 		free(t);
 		return rc;
 	}
 	/* rank 0 writes the file; every rank opens it by name; then it is unlinked */
-	if (is_root()) {
+	if (is_root(mpi)) {
 		images = gf_bench_images(o, &want);
 		if (!images)
 			gf__mpi_die(mpi, "out of memory");
@@ -569,10 +590,10 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			path[0] = '\0';
 	}
 	MPI_Bcast(path, sizeof(path), MPI_CHAR, 0, WORLD);
-	if (!is_root() && path[0])
+	if (!is_root(mpi) && path[0])
 		fd = open(path, O_RDONLY);
 	opened = all_ok(fd >= 0);
-	if (is_root() && path[0])
+	if (is_root(mpi) && path[0])
 		unlink(path);
 	if (!opened) {
 		if (fd >= 0)
@@ -581,8 +602,8 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		free(t);
 		return -EIO;
 	}
-	if (!is_root())
-		buf = must_alloc(n);
+	if (!is_root(mpi))
+		buf = must_alloc(mpi, n);
 	for (int frames = 1; frames >= 0; frames--) {
 		int64_t moved = 0, sent = 0, tot[3] = { 0, 0, 0 }, all[3] = { 0, 0, 0 };
 		int ok = 1;
@@ -593,7 +614,7 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			tot[0] = tot[1] = tot[2] = 0;
 			gf__mpi_start_together(mpi);
 			t0 = gf_clock_now();
-			if (is_root()) {
+			if (is_root(mpi)) {
 				moved = 0;
 				for (int64_t id = 0; id < o->images; id++) {
 					struct gf_image_order ord = { id, id * (int64_t)n,
@@ -620,11 +641,11 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			if (rep >= 0)
 				t[rep] = gf_clock_now() - t0;
 			sent = frames ? o->images * (int64_t)n : 0;
-			ok = ok && (!is_root() || ((uint64_t)all[1] == want &&
-						   all[0] == o->images && all[2] == sent));
+			ok = ok && (!is_root(mpi) || ((uint64_t)all[1] == want &&
+						      all[0] == o->images && all[2] == sent));
 		}
 		ok = all_ok(ok);
-		if (is_root()) {
+		if (is_root(mpi)) {
 			gf_bench_row(b, frames ? "mpi_frames" : "mmap_paths",
 				     frames ? "%lld images of %lldx%lld bytes in MPI messages, %d "
 					      "worker ranks"
@@ -644,11 +665,12 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 
 int gf_mpi_bench(void *ctx, int argc, char **argv)
 {
+	struct bench_ctx bc = { .mpi = ctx, .ready_at = gf_clock_now() };
+	struct gf_bench_cli with_ctx = cli;
 	int status, agreed = 0;
 
-	ready_at = gf_clock_now();
-	mpi = ctx;
-	status = gf_bench_main(argc, argv, &cli, mpi->rank == 0);
+	with_ctx.ctx = &bc;
+	status = gf_bench_main(argc, argv, &with_ctx, bc.mpi->rank == 0);
 	/* a wrong quantity is known on rank 0 only: every rank leaves with the same status */
 	MPI_Allreduce(&status, &agreed, 1, MPI_INT, MPI_MAX, WORLD);
 	return agreed;

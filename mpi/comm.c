@@ -1,11 +1,13 @@
 #include "mpi_backend.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gf_clock.h"
 #include "gf_stdio.h"
@@ -42,6 +44,65 @@ struct gf_mpi_watch {
 			    none known) */
 };
 
+/* The standard names the levels, and orders them, but gives them no values. */
+static const char *level_name(int level)
+{
+	if (level == MPI_THREAD_SINGLE)
+		return "MPI_THREAD_SINGLE";
+	if (level == MPI_THREAD_FUNNELED)
+		return "MPI_THREAD_FUNNELED";
+	if (level == MPI_THREAD_SERIALIZED)
+		return "MPI_THREAD_SERIALIZED";
+	return level == MPI_THREAD_MULTIPLE ? "MPI_THREAD_MULTIPLE" : "an unknown thread level";
+}
+
+int gf_mpi_start(int *argc, char ***argv, int required, struct gf_mpi *m, const char *prog,
+		 char *err, size_t errlen)
+{
+	double t0 = gf_clock_now();
+	int rc, provided = MPI_THREAD_SINGLE;
+
+	memset(m, 0, sizeof(*m));
+	m->prog = prog;
+	m->task_type = m->result_type = MPI_DATATYPE_NULL;
+	m->watch_comm = MPI_COMM_NULL;
+	/* before MPI makes its pipes and sockets: a closed fd 0-2 must not become one */
+	rc = gf_stdio_guard();
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot open /dev/null: %s", strerror(-rc));
+		return -EIO;
+	}
+	/* The cost of the start inside this process; mpirun's own start is before it. */
+	if (MPI_Init_thread(argc, argv, required, &provided) != MPI_SUCCESS) {
+		snprintf(err, errlen, "MPI_Init_thread failed");
+		return -EIO;
+	}
+	m->init_seconds = gf_clock_now() - t0;
+	MPI_Comm_rank(MPI_COMM_WORLD, &m->rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &m->size);
+	snprintf(m->who, sizeof(m->who), "%s: rank %d", prog, m->rank);
+	if (provided < required) {
+		snprintf(err, errlen, "the MPI library grants %s, not the %s this program needs",
+			 level_name(provided), level_name(required));
+		MPI_Finalize();
+		return -ENOTSUP;
+	}
+	if (gf__mpi_types_init(m) != MPI_SUCCESS ||
+	    MPI_Comm_dup(MPI_COMM_WORLD, &m->watch_comm) != MPI_SUCCESS)
+		gf__mpi_die(m, "cannot make the MPI record types and communicator");
+	return 0;
+}
+
+void gf_mpi_stop(struct gf_mpi *m)
+{
+	gf__mpi_stop_signals(m, 0);
+	gf__mpi_watch_end(m);
+	if (m->watch_comm != MPI_COMM_NULL)
+		MPI_Comm_free(&m->watch_comm);
+	gf__mpi_types_free(m);
+	MPI_Finalize();
+}
+
 int gf__mpi_types_init(struct gf_mpi *m)
 {
 	int rc;
@@ -70,7 +131,7 @@ void gf__mpi_stop_signals(const struct gf_mpi *m, int say)
 	if (m->rank != 0)
 		return;
 	if (say) {
-		gf_stop_signals_install("gilfree-mpi: rank 0");
+		gf_stop_signals_install(m->who);
 		return;
 	}
 	signal(SIGINT, SIG_DFL);
@@ -91,7 +152,7 @@ static void abort_job(const struct gf_mpi *m)
 
 void gf__mpi_die(const struct gf_mpi *m, const char *what)
 {
-	fprintf(stderr, "gilfree-mpi: rank %d: %s\n", m->rank, what);
+	fprintf(stderr, "%s: %s\n", m->who, what);
 	fflush(stderr);
 	abort_job(m);
 }
@@ -219,7 +280,7 @@ static void late(const struct gf_mpi *m)
 		for (int32_t i = 0; i < g[2] && ntasks <= NAME_TASKS; i++)
 			tasks[ntasks++] = g[0] + i * g[1];
 	}
-	at = append(line, sizeof(line), 0, "gilfree-mpi: ");
+	at = append(line, sizeof(line), 0, "%s: ", m->prog);
 	gf_watchdog_passed(line + at, sizeof(line) - at);
 	at = strlen(line);
 	if (!nranks) {
@@ -289,6 +350,33 @@ void gf__mpi_wait(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status)
 void gf__mpi_spin(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status)
 {
 	wait_for(m, req, status, 0);
+}
+
+/* Host names longer than this are cut: two hosts that differ only past it count as one. */
+#define HOST_MAX 256
+
+void gf__mpi_count_hosts(struct gf_mpi *m)
+{
+	char mine[HOST_MAX] = "", *all = NULL;
+	MPI_Request req;
+
+	if (gethostname(mine, sizeof(mine) - 1) != 0)
+		gf__mpi_die(m, "cannot name this host (gethostname)");
+	if (m->rank == 0 && !(all = calloc((size_t)m->size, HOST_MAX)))
+		gf__mpi_die(m, "out of memory for the host names");
+	MPI_Igather(mine, HOST_MAX, MPI_CHAR, all, HOST_MAX, MPI_CHAR, 0, MPI_COMM_WORLD, &req);
+	gf__mpi_wait(m, &req, NULL);
+	if (m->rank != 0)
+		return;
+	m->hosts = 0;
+	for (int r = 0; r < m->size; r++) {
+		int seen = 0;
+
+		for (int q = 0; q < r && !seen; q++)
+			seen = strcmp(all + (size_t)r * HOST_MAX, all + (size_t)q * HOST_MAX) == 0;
+		m->hosts += !seen;
+	}
+	free(all);
 }
 
 void gf__mpi_barrier(const struct gf_mpi *m)

@@ -9,7 +9,6 @@
 
 #include <mpi.h>
 
-#include "gf_clock.h"
 #include "gf_driver.h"
 #include "gf_stdio.h"
 #include "mpi_backend.h"
@@ -65,19 +64,37 @@ static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases 
 	(void)opts;
 	if (gf__mpi_watch_start(m) < 0)
 		gf__mpi_die(m, "cannot prepare --timeout's questions");
-	/* Rank 0 arrives here after the sequential baseline; the others wait for it asleep, so
-	   they do not take cores from the baseline on an oversubscribed machine. */
+	/* Rank 0 arrives here after the sequential baseline (--order interleaved: after its
+	   warm-up); the others wait for it asleep, so they do not take cores from the baseline
+	   on an oversubscribed machine. */
 	gf__mpi_barrier(m);
 	MPI_Ireduce(&m->init_seconds, &worst, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD, &req);
 	gf__mpi_wait(m, &req, NULL);
 	gf_phases_add(setup, "mpi_init", worst);
+	gf__mpi_count_hosts(m);
 	/*
 	 * Past this point every rank runs every repetition with the others: mpi_run never
 	 * returns a failure (a rank that fails ends the job with gf__mpi_die), and the driver's
 	 * loop has no other way out. So no collective can be left pending.
+	 *
+	 * --order interleaved puts one sequential repetition of rank 0 before each parallel
+	 * one. It is rank 0's local work between two collectives, as the baseline is before
+	 * this barrier: the other ranks wait for it asleep in the first barrier of the next
+	 * repetition (gf__mpi_span_begin, gf__mpi_start_together), and every rank still makes
+	 * the same collectives in the same order, so none is left waiting in one.
 	 */
 	m->finished = 1;
 	return 0;
+}
+
+/* Rank 0, after the runs: the ranks, one thread each, on the hosts the set-up counted. */
+static void mpi_topology(void *ctx, const struct gf_options *opts, struct gf_topology *t)
+{
+	const struct gf_mpi *m = ctx;
+
+	(void)opts;
+	t->hosts = m->hosts;
+	t->ranks = m->size;
 }
 
 static int mpi_run(void *ctx, const struct gf_options *o, const struct gf_task *tasks, size_t n,
@@ -145,9 +162,7 @@ static int mpi_bench(void *ctx, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct gf_mpi m = { .task_type = MPI_DATATYPE_NULL,
-			    .result_type = MPI_DATATYPE_NULL,
-			    .watch_comm = MPI_COMM_NULL };
+	struct gf_mpi m;
 	struct gf_backend backend = {
 		.name = "mpi",
 		.cli = { .prog = "gilfree-mpi",
@@ -157,37 +172,26 @@ int main(int argc, char **argv)
 		.check = mpi_check,
 		.setup = mpi_setup,
 		.run = mpi_run,
+		.topology = mpi_topology,
 #ifdef GF_HAVE_BENCH
 		.bench = mpi_bench,
 #endif
 	};
-	char prog[40];
-	double t0 = gf_clock_now();
+	char err[256];
 	int status;
 
-	/* before MPI_Init makes its pipes and sockets: a closed fd 0-2 must not become one */
-	if (gf_stdio_guard() < 0) {
-		perror("gilfree-mpi: cannot open /dev/null");
+	/* ranks of one thread: the level MPI_Init gives */
+	if (gf_mpi_start(&argc, &argv, MPI_THREAD_SINGLE, &m, backend.cli.prog, err, sizeof(err)) <
+	    0) {
+		if (m.rank == 0)
+			fprintf(stderr, "%s: %s\n", backend.cli.prog, err);
 		return 1;
 	}
-	/* The cost of MPI_Init inside this process; mpirun's own start is before it. */
-	if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
-		fprintf(stderr, "gilfree-mpi: MPI_Init failed\n");
-		return 1;
-	}
-	m.init_seconds = gf_clock_now() - t0;
-	MPI_Comm_rank(MPI_COMM_WORLD, &m.rank);
-	MPI_Comm_size(MPI_COMM_WORLD, &m.size);
-	if (gf__mpi_types_init(&m) != MPI_SUCCESS ||
-	    MPI_Comm_dup(MPI_COMM_WORLD, &m.watch_comm) != MPI_SUCCESS)
-		gf__mpi_die(&m, "cannot make the MPI record types and communicator");
 	backend.root = m.rank == 0;
 	backend.timeout_grace = m.rank == 0 ? GRACE_ROOT : m.rank == 1 ? GRACE_FIRST : GRACE_REST;
 	/* the lines of ranks other than 0 (the last resort's, a lost stdout) say which rank */
-	if (m.rank != 0) {
-		snprintf(prog, sizeof(prog), "gilfree-mpi: rank %d", m.rank);
-		backend.cli.prog = prog;
-	}
+	if (m.rank != 0)
+		backend.cli.prog = m.who;
 	status = gf_driver_main(argc, argv, &backend, &m);
 	/*
 	 * Bad input (2), --help and a finished run reach here on every rank at the same point,
@@ -196,10 +200,6 @@ int main(int argc, char **argv)
 	 */
 	if (status == 1 && !m.finished)
 		gf__mpi_die(&m, "failed before the run ended; stopping every rank");
-	gf__mpi_stop_signals(&m, 0);
-	gf__mpi_watch_end(&m);
-	MPI_Comm_free(&m.watch_comm);
-	gf__mpi_types_free(&m);
-	MPI_Finalize();
+	gf_mpi_stop(&m);
 	return gf_stdout_close(backend.cli.prog, status);
 }

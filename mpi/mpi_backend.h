@@ -24,8 +24,10 @@ static inline enum gf_schedule gf_mpi_schedule(const struct gf_options *o)
 	return (enum gf_schedule)o->be[GF_MPI_SCHEDULE].i;
 }
 
-/* One process's state, made in main() and handed to every callback as ctx. */
+/* One process's state, made by gf_mpi_start and handed to every callback as ctx. */
 struct gf_mpi {
+	const char *prog; /* the program's name, which starts every line ("gilfree-mpi") */
+	char who[64];     /* "<prog>: rank R", for the lines that say which rank speaks */
 	int rank;
 	int size;                 /* the world size: the worker count */
 	double init_seconds;      /* this rank's MPI_Init, by the shared clock */
@@ -34,6 +36,7 @@ struct gf_mpi {
 	int finished; /* past the set-up: every rank runs every repetition, none is left waiting */
 	MPI_Comm watch_comm;        /* a duplicate of the world, for --timeout's questions */
 	struct gf_mpi_watch *watch; /* --timeout's state (comm.c), NULL where it is not armed */
+	int hosts;                  /* rank 0, after the set-up: distinct host names of the ranks */
 };
 
 /*
@@ -59,18 +62,36 @@ struct gf_mpi_span {
  */
 int gf_mpi_bench(void *ctx, int argc, char **argv);
 
+/*
+ * Starts MPI in this process for prog (kept by pointer): guards fds 0-2 (gf_stdio_guard),
+ * then MPI_Init_thread asking for the thread level required (MPI_THREAD_SINGLE for ranks of
+ * one thread, MPI_THREAD_FUNNELED or more for ranks of threads), and makes *m: its rank,
+ * the world size, the cost of the start (init_seconds), the record types and the --timeout
+ * communicator. Collective over the world. Returns 0; or a negative errno with a one-line
+ * reason in err (errlen bytes), without the program name: -EIO where fds 0-2 or
+ * MPI_Init_thread failed (MPI is not started), -ENOTSUP where the library grants less than
+ * required (then MPI is finalized again, on every rank alike, since each is granted the
+ * same; m->rank says which rank this is, so that rank 0 alone need say it). A failure to
+ * make the types or the communicator ends the job (gf__mpi_die).
+ */
+int gf_mpi_start(int *argc, char ***argv, int required, struct gf_mpi *m, const char *prog,
+		 char *err, size_t errlen);
+
+/* Releases what gf_mpi_start and the run made, and finalizes MPI. Call on every rank. */
+void gf_mpi_stop(struct gf_mpi *m);
+
 /* Makes the record types. Returns 0, or the MPI error code. Not collective. */
 int gf__mpi_types_init(struct gf_mpi *m);
 void gf__mpi_types_free(struct gf_mpi *m);
 
 /*
- * Prints "gilfree-mpi: rank R: what" on stderr and ends the whole job with MPI_Abort (exit
+ * Prints "<prog>: rank R: what" on stderr and ends the whole job with MPI_Abort (exit
  * status 1): for a failure this rank cannot share with the others. Does not return.
  */
 void gf__mpi_die(const struct gf_mpi *m, const char *what);
 
 /*
- * say 1: rank 0 says "gilfree-mpi: rank 0: interrupted by SIGTERM" when SIGINT, SIGTERM or
+ * say 1: rank 0 says "<prog>: rank 0: interrupted by SIGTERM" when SIGINT, SIGTERM or
  * SIGHUP ends it (mpirun, interrupted, ends the ranks with SIGTERM); the other ranks end
  * silently, so the job says it once. say 0: the default actions again, for the times when
  * mpirun ends the ranks for another reason (a rank's bad input, exit or MPI_Abort).
@@ -117,6 +138,13 @@ void gf__mpi_watch_end(struct gf_mpi *m);
  */
 void gf__mpi_watch_given(const struct gf_mpi *m, int rank, int32_t first, int32_t step,
 			 int32_t count);
+
+/*
+ * Gathers every rank's host name (gethostname) on rank 0, into m->hosts as the number of
+ * distinct names; waited for asleep. A rank that cannot allocate or name its host ends the
+ * job (gf__mpi_die).
+ */
+void gf__mpi_count_hosts(struct gf_mpi *m);
 
 /* A barrier whose waiting sleeps (MPI_Ibarrier and gf__mpi_wait). */
 void gf__mpi_barrier(const struct gf_mpi *m);

@@ -1,6 +1,7 @@
 /* gilfree-omp: the lecture's workloads as OpenMP threads in one process. */
 #include <omp.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,15 @@ static int omp_run(void *ctx, const struct gf_options *o, const struct gf_task *
 	case GF_RESIZE:
 		return gf_omp_resize(o, tasks, n, results, rep);
 	}
-	return -1;
+	snprintf(rep->err, GF_ERR_MAX, "no such workload (%d)", (int)o->workload);
+	return -EINVAL;
+}
+
+/* One process on this host, its workers threads. */
+static void omp_topology(void *ctx, const struct gf_options *o, struct gf_topology *t)
+{
+	(void)ctx;
+	t->threads = o->workers;
 }
 
 /*
@@ -80,19 +89,22 @@ int main(int argc, char **argv)
 		.root = 1,
 		.tasks_here = 1,
 		.run = omp_run,
+		.topology = omp_topology,
 		.bench = gf_omp_bench,
 	};
+	int rc;
 
 	/* Every team, the workloads' and the benchmarks', must be the size asked for, not
 	   whatever the runtime finds convenient. */
 	omp_set_dynamic(0);
-	if (gf_stdio_guard() < 0) {
-		perror("gilfree-omp: cannot open /dev/null");
+	rc = gf_stdio_guard();
+	if (rc < 0) {
+		fprintf(stderr, "%s: cannot open /dev/null: %s\n", backend.cli.prog, strerror(-rc));
 		return 1;
 	}
 	gf_stop_signals_install(backend.cli.prog);
 	if (hidden_env && setenv("OMP_NUM_THREADS", strchr(hidden_env, '=') + 1, 1) != 0) {
-		perror("gilfree-omp: setenv");
+		fprintf(stderr, "%s: setenv: %s\n", backend.cli.prog, strerror(errno));
 		return 1;
 	}
 	return gf_stdout_close(backend.cli.prog, gf_driver_main(argc, argv, &backend, NULL));

@@ -25,8 +25,11 @@ struct gf_omp_span {
 	double *finished; /* [workers] */
 };
 
-/* Allocates a span for workers threads and stamps its beginning. Returns 0 or -ENOMEM. */
-int gf_omp_span_begin(struct gf_omp_span *s, int workers);
+/*
+ * Allocates a span for workers threads and stamps its beginning. Returns 0, or -ENOMEM with
+ * why in rep->err.
+ */
+int gf_omp_span_begin(struct gf_omp_span *s, int workers, struct gf_rep *rep);
 
 /* Called by thread id inside the region: once on arrival, once when its work is done. */
 void gf_omp_span_arrive(struct gf_omp_span *s, int id);
@@ -41,7 +44,8 @@ int gf_omp_span_end(struct gf_omp_span *s, struct gf_rep *rep);
 /*
  * A parallel for over tasks[0..n) on o->workers threads with the given schedule, each result
  * in its task's slot (so the output keeps submission order), timed by a span. The workloads
- * that are a loop over a task list differ only in how the loop is scheduled.
+ * that are a loop over a task list differ only in how the loop is scheduled. Returns 0, or
+ * -ENOMEM with why in rep->err; so do the workloads below.
  */
 int gf_omp_loop(const struct gf_options *o, const struct gf_task *tasks, size_t n,
 		struct gf_result *results, struct gf_rep *rep, omp_sched_t kind, int chunk);

@@ -9,7 +9,7 @@
 
 #include "gf_clock.h"
 
-int gf_omp_span_begin(struct gf_omp_span *s, int workers)
+int gf_omp_span_begin(struct gf_omp_span *s, int workers, struct gf_rep *rep)
 {
 	memset(s, 0, sizeof(*s));
 	s->workers = workers;
@@ -18,6 +18,8 @@ int gf_omp_span_begin(struct gf_omp_span *s, int workers)
 	if (!s->arrived || !s->finished) {
 		free(s->arrived);
 		free(s->finished);
+		snprintf(rep->err, GF_ERR_MAX, "out of memory for the timings of %d threads",
+			 workers);
 		return -ENOMEM;
 	}
 	s->begin = gf_clock_now();
@@ -65,10 +67,10 @@ int gf_omp_loop(const struct gf_options *o, const struct gf_task *tasks, size_t 
 {
 	struct gf_omp_span span;
 	omp_sched_t was_kind;
-	int was_chunk;
+	int was_chunk, rc = gf_omp_span_begin(&span, o->workers, rep);
 
-	if (gf_omp_span_begin(&span, o->workers))
-		return -1;
+	if (rc)
+		return rc;
 	/*
 	 * schedule(runtime) takes the kind set here; the team inherits it from this thread. The
 	 * setting is put back after the loop, so that no later region of the process (OMP_SCHEDULE

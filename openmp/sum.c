@@ -12,9 +12,10 @@ int gf_omp_sum(const struct gf_options *o, const struct gf_task *tasks, size_t n
 	       struct gf_result *results, struct gf_rep *rep)
 {
 	struct gf_omp_span span;
+	int rc = gf_omp_span_begin(&span, o->workers, rep);
 
-	if (gf_omp_span_begin(&span, o->workers))
-		return -1;
+	if (rc)
+		return rc;
 #pragma omp parallel num_threads(o->workers) default(none) shared(span, tasks, n, results)
 	{
 		int id = omp_get_thread_num(), team = omp_get_num_threads();

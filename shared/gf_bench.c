@@ -823,6 +823,7 @@ int gf_bench_main(int argc, char **argv, const struct gf_bench_cli *cli, int roo
 			gf_bench_usage(cli);
 		return 0;
 	}
+	o.ctx = cli->ctx;
 	gf_bench_out_init(&b, root ? stdout : NULL, cli, &o);
 	rc = cli->run[o.exp](&b, &o);
 	if (rc == -EINVAL)

@@ -50,6 +50,7 @@ struct gf_bench_opts {
 	int64_t width;         /* paths: image width in pixels, one byte each (1920) */
 	int64_t height;        /* paths: image height (1080) */
 	int help;
+	void *ctx; /* the backend's state, from gf_bench_cli's ctx, for its experiments */
 };
 
 struct gf_bench_out;
@@ -67,6 +68,7 @@ struct gf_bench_cli {
 	const char *backend;                /* "posix" */
 	const char *methods[GF_BENCH_NEXP]; /* per experiment, what it measures (for --help) */
 	gf_bench_fn run[GF_BENCH_NEXP];     /* NULL: the experiment is not offered */
+	void *ctx; /* handed to every experiment as o->ctx (MPI: this rank's state), or NULL */
 };
 
 /*

@@ -21,6 +21,10 @@ struct run_state {
 	double *busy_samples; /* [worker][rep] */
 	double *busy_median;
 	double *phase_samples; /* [phase][rep] */
+	const char *phase_name[GF_PHASES_MAX];
+	int nphases;
+	int verified;  /* every parallel repetition so far matched the baseline */
+	char why[256]; /* why not, for the report */
 };
 
 static void state_free(struct run_state *s)
@@ -56,30 +60,25 @@ static int state_alloc(struct run_state *s, const struct gf_options *o)
 	return 0;
 }
 
-/* The sequential baseline: Example 25.3's list comprehension, one task after another. */
-static void run_sequential(struct run_state *s, const struct gf_options *o)
+/*
+ * One repetition of the sequential baseline (rep -1: the warm-up, untimed): Example 25.3's
+ * list comprehension, one task after another. Leaves want sorted, for verify.
+ */
+static void run_sequential(struct run_state *s, const struct gf_options *o, int rep)
 {
+	double t0;
+
 	gf_watchdog_where("in the sequential baseline");
 	gf_watchdog_waits_watch(0); /* no wait runs here to see the deadline: no grace */
-	for (int rep = -1; rep < o->reps; rep++) {
-		double t0 = gf_clock_now();
-
-		gf_watchdog_tasks(s->ntasks);
-		for (size_t i = 0; i < s->ntasks; i++) {
-			gf_task_run(&s->tasks[i], 0, &s->want[i]);
-			if (rep >= 0)
-				s->task_samples[i * (size_t)o->reps + (size_t)rep] =
-					s->want[i].seconds;
-		}
-		if (rep >= 0)
-			s->seq_samples[rep] = gf_clock_now() - t0;
-	}
+	t0 = gf_clock_now();
+	gf_watchdog_tasks(s->ntasks);
 	for (size_t i = 0; i < s->ntasks; i++) {
-		struct gf_stats st;
-
-		gf_stats_compute(&s->task_samples[i * (size_t)o->reps], (size_t)o->reps, &st);
-		s->task_median[i] = st.median;
+		gf_task_run(&s->tasks[i], 0, &s->want[i]);
+		if (rep >= 0)
+			s->task_samples[i * (size_t)o->reps + (size_t)rep] = s->want[i].seconds;
 	}
+	if (rep >= 0)
+		s->seq_samples[rep] = gf_clock_now() - t0;
 	gf_results_sort(s->want, s->ntasks);
 }
 
@@ -120,44 +119,175 @@ static void watch_rep(const struct gf_backend *be, int rep, int reps, size_t nta
 	gf_watchdog_tasks(be->tasks_here ? ntasks : 0);
 }
 
-int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx)
+/* Parses and checks the command line. Returns -1 to go on, or the exit status. */
+static int parse(int argc, char **argv, const struct gf_backend *be, void *ctx,
+		 struct gf_options *o)
 {
-	struct run_state s = { 0 };
-	struct gf_report report = { 0 };
-	struct gf_options o;
-	char err[512], why[256] = "";
-	const char *phase_name[GF_PHASES_MAX] = { 0 };
-	int nphases = 0, rc, status = 1, verified = 1, set_up = 0;
+	char err[512];
+	int rc = gf_options_parse(argc, argv, &be->cli, o, err, sizeof(err));
 
-	if (argc > 1 && be->bench && strcmp(argv[1], "bench") == 0)
-		return be->bench(ctx, argc - 1, argv + 1);
-	rc = gf_options_parse(argc, argv, &be->cli, &o, err, sizeof(err));
-	if (rc == 0 && !o.help && !o.version && be->check) {
-		rc = be->check(ctx, &o, err, sizeof(err));
+	if (rc == 0 && !o->help && !o->version && be->check) {
+		rc = be->check(ctx, o, err, sizeof(err));
 		/* the backend may have set the worker count (MPI: the world size) */
 		if (rc == 0)
-			rc = gf_options_check(&o, err, sizeof(err));
+			rc = gf_options_check(o, err, sizeof(err));
 	}
 	if (rc == -ENOMEM) {
 		if (be->root)
 			fprintf(stderr, "%s: out of memory\n", be->cli.prog);
-		gf_options_release(&o);
 		return 1;
 	}
 	if (rc) {
 		if (be->root)
 			fprintf(stderr, "%s: %s\n", be->cli.prog, err);
-		gf_options_release(&o);
 		return 2;
 	}
-	if (o.help || o.version) {
-		if (be->root && o.help)
+	if (o->help || o->version) {
+		if (be->root && o->help)
 			gf_options_usage(&be->cli);
 		else if (be->root)
 			printf("%s (%s backend)\n", gf_version, be->name);
-		gf_options_release(&o);
 		return 0;
 	}
+	return -1;
+}
+
+/* Keeps the timings of one timed parallel repetition: its time, the workers', its phases. */
+static void record_parallel(struct run_state *s, const struct gf_options *o, const struct gf_rep *r,
+			    int rep, double wall)
+{
+	size_t reps = (size_t)o->reps;
+
+	s->par_samples[rep] = r->seconds >= 0 ? r->seconds : wall;
+	for (size_t i = 0; i < s->ntasks; i++) {
+		int w = s->got[i].worker;
+
+		if (w >= 0 && w < o->workers)
+			s->busy_samples[(size_t)w * reps + (size_t)rep] += s->got[i].seconds;
+	}
+	for (int i = 0; i < r->phases.n; i++) {
+		int k = 0;
+
+		while (k < s->nphases && strcmp(s->phase_name[k], r->phases.name[i]) != 0)
+			k++;
+		if (k == s->nphases && s->nphases < GF_PHASES_MAX)
+			s->phase_name[s->nphases++] = r->phases.name[i];
+		if (k < s->nphases)
+			s->phase_samples[(size_t)k * reps + (size_t)rep] = r->phases.seconds[i];
+	}
+}
+
+/*
+ * One parallel repetition (rep -1: the warm-up, checked but not timed). Returns 0, or the
+ * hook's failure after printing why where the hook left it in err.
+ */
+static int run_parallel(struct run_state *s, const struct gf_options *o,
+			const struct gf_backend *be, void *ctx, int rep, char *notes)
+{
+	char err[GF_ERR_MAX] = "";
+	struct gf_rep r = { .seconds = -1.0, .notes = notes, .err = err };
+	double t0, wall;
+	int rc;
+
+	memset(s->got, 0, s->ntasks * sizeof(*s->got));
+	watch_rep(be, rep, o->reps, s->ntasks);
+	t0 = gf_clock_now();
+	rc = be->run(ctx, o, s->tasks, s->ntasks, s->got, &r);
+	wall = gf_clock_now() - t0;
+	if (rc) {
+		if (err[0])
+			fprintf(stderr, "%s: %s\n", be->cli.prog, err);
+		return rc;
+	}
+	if (!be->root)
+		return 0;
+	if (s->verified && !verify(s, o, s->why, sizeof(s->why)))
+		s->verified = 0;
+	if (rep >= 0) /* the warm-up is checked, not timed */
+		record_parallel(s, o, &r, rep, wall);
+	return 0;
+}
+
+/*
+ * Every repetition, in the order --order asks for (gf_driver.h). The sequential ones run on
+ * the root only. Returns 0, or nonzero after saying why (set-up or run failed).
+ */
+static int run_all(struct run_state *s, const struct gf_options *o, const struct gf_backend *be,
+		   void *ctx, struct gf_report *report, int *set_up)
+{
+	int interleaved = o->order == GF_ORDER_INTERLEAVED;
+
+	for (int rep = -1; be->root && rep < (interleaved ? 0 : o->reps); rep++)
+		run_sequential(s, o, rep);
+
+	*set_up = 1;
+	gf_watchdog_where("in the set-up");
+	gf_watchdog_tasks(0);
+	gf_watchdog_waits_watch(1);
+	if (be->setup && be->setup(ctx, o, &report->setup))
+		return 1;
+
+	for (int rep = -1; rep < o->reps; rep++) {
+		if (interleaved && be->root && rep >= 0) {
+			run_sequential(s, o, rep);
+			gf_watchdog_waits_watch(1);
+		}
+		if (run_parallel(s, o, be, ctx, rep, report->notes))
+			return 1;
+	}
+	return 0;
+}
+
+/* The root's statistics over the samples, into the report. Returns 0 or -ENOMEM. */
+static int summarise(struct run_state *s, const struct gf_options *o, const struct gf_backend *be,
+		     void *ctx, struct gf_report *report)
+{
+	size_t reps = (size_t)o->reps, w = (size_t)o->workers;
+	struct gf_stats *rows = calloc((s->ntasks > w ? s->ntasks : w) + 1, sizeof(*rows));
+	int rc = rows ? 0 : -ENOMEM;
+
+	if (!rc)
+		rc = gf_stats_rows(s->task_samples, s->ntasks, reps, rows);
+	for (size_t i = 0; !rc && i < s->ntasks; i++)
+		s->task_median[i] = rows[i].median;
+	if (!rc)
+		rc = gf_stats_rows(s->busy_samples, w, reps, rows);
+	for (size_t i = 0; !rc && i < w; i++)
+		s->busy_median[i] = rows[i].median;
+	free(rows);
+	if (!rc)
+		rc = gf_stats_compute(s->seq_samples, reps, &report->seq);
+	if (!rc)
+		rc = gf_stats_compute(s->par_samples, reps, &report->par);
+	if (!rc)
+		rc = gf_stats_rows(s->phase_samples, (size_t)s->nphases, reps, report->phase);
+	for (int k = 0; k < s->nphases; k++)
+		report->phase_name[k] = s->phase_name[k];
+	report->nphases = s->nphases;
+	report->seq_samples = s->seq_samples;
+	report->par_samples = s->par_samples;
+	report->phase_samples = s->phase_samples;
+	gf_topology_local(&report->topology);
+	if (be->topology)
+		be->topology(ctx, o, &report->topology);
+	return rc;
+}
+
+int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx)
+{
+	struct run_state s = { .verified = 1 };
+	struct gf_report report = { 0 };
+	struct gf_options o;
+	int status = 1, set_up = 0;
+
+	if (argc > 1 && be->bench && strcmp(argv[1], "bench") == 0)
+		return be->bench(ctx, argc - 1, argv + 1);
+	status = parse(argc, argv, be, ctx, &o);
+	if (status >= 0) {
+		gf_options_release(&o);
+		return status;
+	}
+	status = 1;
 
 	/* the deadline covers the whole run, the baseline too; its line names the phase */
 	if (o.timeout > 0 && gf_watchdog_arm(be->cli.prog, o.timeout, be->timeout_grace) < 0)
@@ -167,81 +297,25 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 		fprintf(stderr, "%s: out of memory\n", be->cli.prog);
 		goto out;
 	}
-	if (be->root)
-		run_sequential(&s, &o);
-
-	set_up = 1;
-	gf_watchdog_where("in the set-up");
-	gf_watchdog_tasks(0);
-	gf_watchdog_waits_watch(1);
-	if (be->setup && be->setup(ctx, &o, &report.setup))
+	if (run_all(&s, &o, be, ctx, &report, &set_up))
 		goto out;
-
-	for (int rep = -1; rep < o.reps; rep++) {
-		struct gf_rep r = { .seconds = -1.0, .notes = report.notes };
-		double t0, wall;
-
-		memset(s.got, 0, s.ntasks * sizeof(*s.got));
-		watch_rep(be, rep, o.reps, s.ntasks);
-		t0 = gf_clock_now();
-		if (be->run(ctx, &o, s.tasks, s.ntasks, s.got, &r))
-			goto out;
-		wall = gf_clock_now() - t0;
-		if (!be->root)
-			continue;
-		if (verified && !verify(&s, &o, why, sizeof(why)))
-			verified = 0;
-		if (rep < 0)
-			continue; /* the warm-up is checked, not timed */
-		s.par_samples[rep] = r.seconds >= 0 ? r.seconds : wall;
-		for (size_t i = 0; i < s.ntasks; i++) {
-			int w = s.got[i].worker;
-
-			if (w >= 0 && w < o.workers)
-				s.busy_samples[(size_t)w * (size_t)o.reps + (size_t)rep] +=
-					s.got[i].seconds;
-		}
-		for (int i = 0; i < r.phases.n; i++) {
-			int k = 0;
-
-			while (k < nphases && strcmp(phase_name[k], r.phases.name[i]) != 0)
-				k++;
-			if (k == nphases && nphases < GF_PHASES_MAX)
-				phase_name[nphases++] = r.phases.name[i];
-			if (k < nphases)
-				s.phase_samples[(size_t)k * (size_t)o.reps + (size_t)rep] =
-					r.phases.seconds[i];
-		}
-	}
-
 	if (be->root) {
-		gf_stats_compute(s.seq_samples, (size_t)o.reps, &report.seq);
-		gf_stats_compute(s.par_samples, (size_t)o.reps, &report.par);
-		for (int w = 0; w < o.workers; w++) {
-			struct gf_stats st;
-
-			gf_stats_compute(&s.busy_samples[(size_t)w * (size_t)o.reps],
-					 (size_t)o.reps, &st);
-			s.busy_median[w] = st.median;
+		if (summarise(&s, &o, be, ctx, &report)) {
+			fprintf(stderr, "%s: out of memory for the statistics\n", be->cli.prog);
+			goto out;
 		}
-		for (int k = 0; k < nphases; k++) {
-			report.phase_name[k] = phase_name[k];
-			gf_stats_compute(&s.phase_samples[(size_t)k * (size_t)o.reps],
-					 (size_t)o.reps, &report.phase[k]);
-		}
-		report.nphases = nphases;
 		report.backend = be->name;
 		report.opts = &o;
 		report.how = be->cli.options;
 		report.results = s.got;
 		report.nresults = s.ntasks;
-		report.verified = verified;
-		report.failure = verified ? NULL : why;
+		report.verified = s.verified;
+		report.failure = s.verified ? NULL : s.why;
 		report.task_seconds = s.task_median;
 		report.busy_seconds = s.busy_median;
 		gf_report_print(stdout, &report);
 	}
-	status = verified ? 0 : 1;
+	status = s.verified ? 0 : 1;
 out:
 	gf_watchdog_where("in the tear-down");
 	gf_watchdog_tasks(0);

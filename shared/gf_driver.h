@@ -2,6 +2,11 @@
  * The main() of every backend. It parses the command line, builds the tasks, times the
  * sequential baseline with the shared kernels, runs the backend's parallel version after a
  * warm-up, checks every repetition's results against the baseline, and prints one report.
+ * --order blocked runs every sequential repetition before the set-up and the parallel ones;
+ * interleaved runs the sequential warm-up, the set-up and the parallel warm-up, then
+ * sequential repetition k before parallel repetition k. The sequential ones run on the root
+ * alone, between the parallel ones, where the other processes (MPI ranks) wait for the
+ * next parallel repetition.
  * A backend supplies only its orchestration, through struct gf_backend.
  */
 #ifndef GF_DRIVER_H
@@ -20,7 +25,11 @@ struct gf_rep {
 				    the maximum over ranks); left negative, the driver's wall
 				    clock around run() is used */
 	char *notes;             /* the report's notes (GF_NOTES_MAX bytes): append remarks */
+	char *err;               /* GF_ERR_MAX bytes, "" on entry: where run() fails, why, in one
+				    line without the program name, for the driver to print */
 };
+
+#define GF_ERR_MAX 256
 
 struct gf_backend {
 	const char *name;     /* "omp", "posix", "mpi" */
@@ -46,10 +55,19 @@ struct gf_backend {
 
 	/*
 	 * Runs tasks[0..ntasks) in parallel and fills results[0..ntasks), in any order, one per
-	 * task. Returns 0, or nonzero after printing why (exit 1).
+	 * task. Returns 0, or a negative errno with why in rep->err, which the driver prints
+	 * after the program name (exit 1). A hook that leaves rep->err empty has said why on
+	 * stderr itself (the posix backend's pool reports its failures as they happen).
 	 */
 	int (*run)(void *ctx, const struct gf_options *opts, const struct gf_task *tasks,
 		   size_t ntasks, struct gf_result *results, struct gf_rep *rep);
+
+	/*
+	 * Optional: where the workers ran, for the report's topology, filled in on the root
+	 * after the runs; t arrives as this host alone (gf_topology_local). Without it the run
+	 * is one process: threads stays 1.
+	 */
+	void (*topology)(void *ctx, const struct gf_options *opts, struct gf_topology *t);
 
 	/* Optional: releases what setup made, on every path. */
 	void (*teardown)(void *ctx);

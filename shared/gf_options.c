@@ -218,6 +218,7 @@ int gf_options_check(const struct gf_options *opts, char *err, size_t errlen)
 
 const char *const gf_format_words[] = { "text", "json", "csv", NULL };
 static const char *const class_words[] = { "S", "W", "A", "B", NULL };
+static const char *const order_words[] = { "blocked", "interleaved", NULL };
 
 /* The common options; --class and --limits wait in struct later until the class is known. */
 struct later {
@@ -243,6 +244,10 @@ static const struct gf_optdef common_options[] = {
 	  .kind = GF_OPTK_SECONDS,
 	  .max = (int64_t)GF_MAX_SECONDS,
 	  GF_OPT_AT(struct gf_options, timeout) },
+	{ .name = "order",
+	  .kind = GF_OPTK_WORD,
+	  .words = order_words,
+	  GF_OPT_AT(struct gf_options, order) },
 	GF_OPTDEF_HELP(struct gf_options, help),
 	{ .name = "version",
 	  .letter = 'V',
@@ -424,7 +429,9 @@ void gf_options_usage(const struct gf_cli *cli)
 	       "      --width N       resize: image width in pixels\n"
 	       "      --height N      resize: image height in pixels\n"
 	       "  -r, --reps R        timed repetitions after one untimed warm-up (default %d)\n"
-	       "  -f, --format F      text (default), json (one object per line) or csv\n",
+	       "  -f, --format F      text (default), json (one object per line) or csv\n"
+	       "      --order O       blocked (every sequential repetition, then every parallel\n"
+	       "                      one; default) or interleaved (sequential k, parallel k)\n",
 	       GF_DEFAULT_REPS);
 	gf_optable_usage(stdout, cli->options);
 	printf("      --timeout T     stop the run, naming what was outstanding, after T "

@@ -14,6 +14,8 @@
 #include "gf_workload.h"
 
 enum gf_format { GF_FORMAT_TEXT, GF_FORMAT_JSON, GF_FORMAT_CSV };
+/* When the sequential repetitions run: all before the parallel ones, or each before its pair. */
+enum gf_order { GF_ORDER_BLOCKED, GF_ORDER_INTERLEAVED };
 
 /* Limits past which a size is refused up front rather than discovered by a crash or a hang. */
 #define GF_MAX_WORKERS   1024
@@ -79,8 +81,9 @@ struct gf_options {
 	int workers_given; /* 1 when --workers or the backend's environment variable set it */
 	int reps;          /* timed repetitions, after one untimed warm-up */
 	enum gf_format format;
-	int64_t n;       /* sum: iterations per worker */
-	int64_t *limits; /* primes: the task list, in submission order (owned) */
+	enum gf_order order; /* --order: blocked (default) or interleaved */
+	int64_t n;           /* sum: iterations per worker */
+	int64_t *limits;     /* primes: the task list, in submission order (owned) */
 	size_t nlimits;
 	int64_t images; /* resize: number of images */
 	int64_t width;  /* resize: image width */

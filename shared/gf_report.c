@@ -34,6 +34,15 @@ static long cores(void)
 	return sysconf(_SC_NPROCESSORS_ONLN);
 }
 
+void gf_topology_local(struct gf_topology *t)
+{
+	t->hosts = 1;
+	t->ranks = 1;
+	t->threads = 1;
+	t->cores = cores();
+	t->where = "local";
+}
+
 /* One result in the lecture's tuple notation. */
 static void print_tuple(FILE *f, enum gf_workload w, const struct gf_result *r)
 {
@@ -99,7 +108,8 @@ static void print_text(FILE *f, const struct gf_report *r)
 	fprintf(f, "gilfree-%s %s: class %c, %d workers", r->backend, gf_workload_name(o->workload),
 		o->cls, o->workers);
 	print_how(f, r, HOW_TEXT);
-	fprintf(f, ", %d reps after a warm-up, %ld cores\n", o->reps, cores());
+	fprintf(f, ", %d reps after a warm-up%s, %ld cores\n", o->reps,
+		o->order == GF_ORDER_INTERLEAVED ? " (interleaved)" : "", cores());
 	if (r->notes[0])
 		fprintf(f, "Note: %s\n", r->notes);
 	fprintf(f, "Results: [");
@@ -147,6 +157,41 @@ void gf_json_string(FILE *f, const char *s)
 			fputc(*s, f);
 	}
 	fputc('"', f);
+}
+
+/* "[a,b,...]": n samples, or [] where there are none. */
+static void json_samples(FILE *f, const double *x, int n)
+{
+	fputc('[', f);
+	for (int i = 0; x && i < n; i++)
+		fprintf(f, "%s%.9g", i ? "," : "", x[i]);
+	fputc(']', f);
+}
+
+/* Schema 2's additions: the order, where the workers ran, and every timed sample. */
+static void json_schema2(FILE *f, const struct gf_report *r)
+{
+	const struct gf_topology *t = &r->topology;
+	int reps = r->opts->reps;
+
+	fprintf(f, "\"order\":\"%s\",\"schema\":2,",
+		r->opts->order == GF_ORDER_INTERLEAVED ? "interleaved" : "blocked");
+	fprintf(f, "\"topology\":{\"hosts\":%d,\"ranks\":%d,\"threads\":%d,\"cores\":%ld,",
+		t->hosts, t->ranks, t->threads, t->cores);
+	fprintf(f, "\"where\":");
+	gf_json_string(f, t->where ? t->where : "local");
+	fprintf(f, "},\"samples\":{\"seq_s\":");
+	json_samples(f, r->seq_samples, reps);
+	fprintf(f, ",\"par_s\":");
+	json_samples(f, r->par_samples, reps);
+	fprintf(f, ",\"phases\":{");
+	for (int i = 0; i < r->nphases; i++) {
+		fprintf(f, "%s\"%s\":", i ? "," : "", r->phase_name[i]);
+		json_samples(f,
+			     r->phase_samples ? r->phase_samples + (size_t)i * (size_t)reps : NULL,
+			     reps);
+	}
+	fprintf(f, "}},");
 }
 
 static void print_json(FILE *f, const struct gf_report *r)
@@ -213,7 +258,9 @@ static void print_json(FILE *f, const struct gf_report *r)
 	fprintf(f, "],\"busy_s\":[");
 	for (int i = 0; r->busy_seconds && i < o->workers; i++)
 		fprintf(f, "%s%.9g", i ? "," : "", r->busy_seconds[i]);
-	fprintf(f, "],\"reps\":%d,\"notes\":", o->reps);
+	fprintf(f, "],\"reps\":%d,", o->reps);
+	json_schema2(f, r);
+	fprintf(f, "\"notes\":");
 	gf_json_string(f, r->notes);
 	fprintf(f, "}\n");
 }

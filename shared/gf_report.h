@@ -29,6 +29,15 @@ struct gf_phases {
 /* Adds seconds to the phase called name, creating it if new. Ignores a ninth name. */
 void gf_phases_add(struct gf_phases *p, const char *name, double seconds);
 
+/* Where the workers ran: the report's "topology". */
+struct gf_topology {
+	int hosts;         /* distinct host names among the workers */
+	int ranks;         /* MPI ranks (1 without MPI) */
+	int threads;       /* threads per rank (OpenMP: the workers; 1 for processes, ranks) */
+	long cores;        /* online cores of the printing host */
+	const char *where; /* "local", "hosts" or "simulated" */
+};
+
 struct gf_report {
 	const char *backend;             /* "omp", "posix", "mpi" */
 	const struct gf_options *opts;   /* the effective parameters */
@@ -47,7 +56,15 @@ struct gf_report {
 	struct gf_stats phase[GF_PHASES_MAX];
 	struct gf_phases setup;   /* one-time costs */
 	char notes[GF_NOTES_MAX]; /* backend remarks ("team of 3 threads, not 4"), or "" */
+	/* every timed sample, in repetition order (opts->reps each), or NULL for none */
+	const double *seq_samples;
+	const double *par_samples;
+	const double *phase_samples; /* [phase][rep], as phase_name */
+	struct gf_topology topology;
 };
+
+/* The topology of a run on this host alone: one host, one rank, one thread, its cores. */
+void gf_topology_local(struct gf_topology *t);
 
 /* Prints r to f in r->opts->format. */
 void gf_report_print(FILE *f, const struct gf_report *r);

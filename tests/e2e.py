@@ -144,6 +144,41 @@ def check_results(args):
                 ok(f"{what}")
 
 
+def check_schema2(args):
+    """Schema 2: every sample in repetition order beside its summary, the order asked for,
+    and where the workers ran."""
+    workload = args.workloads.split(",")[0]
+    for order in ("blocked", "interleaved"):
+        what = f"schema 2, --order {order}"
+        out = run(command(args, 2, [workload, "--reps", "3", "--format", "json",
+                                    "--order", order]))
+        try:
+            rec = json.loads(out.stdout)
+        except ValueError:
+            fail(f"{what}: exit {out.returncode}, stdout {out.stdout!r} stderr {out.stderr!r}")
+            continue
+        samples, topo = rec.get("samples", {}), rec.get("topology", {})
+        series = [("seq_s", rec["seq_s"], samples.get("seq_s")),
+                  ("par_s", rec["par_s"], samples.get("par_s"))]
+        series += [(k, v, samples.get("phases", {}).get(k)) for k, v in rec["phases"].items()]
+        # three samples: the median is one of them, so each summary is exactly theirs
+        bad = [k for k, stats, got in series if not isinstance(got, list) or len(got) != 3 or
+               [min(got), sorted(got)[1], max(got)] !=
+               [stats["min"], stats["median"], stats["max"]]]
+        threads = 2 if args.backend == "omp" else 1
+        want_topo = {"hosts": 1, "ranks": 2 if args.backend == "mpi" else 1,
+                     "threads": threads, "cores": rec["cores"], "where": "local"}
+        if rec.get("schema") != 2 or rec.get("order") != order or not rec["verified"]:
+            fail(f"{what}: schema {rec.get('schema')}, order {rec.get('order')}, "
+                 f"verified {rec['verified']}")
+        elif bad or set(samples.get("phases", {})) != set(rec["phases"]):
+            fail(f"{what}: samples disagree with their summaries for {bad}: {out.stdout}")
+        elif topo != want_topo:
+            fail(f"{what}: topology {topo}, expected {want_topo}")
+        else:
+            ok(what)
+
+
 def check_overrides(args):
     """Parameters other than the classes' give correct results too."""
     cases = [["sum", "--n", "12345"], ["sum", "--n", "1"],
@@ -249,6 +284,7 @@ BAD = [
     (["fft"], "fft"),
     ([], "workload"),
     (["sum", "primes"], "primes"),
+    (["sum", "--order", "random"], "random"),
 ]
 
 
@@ -296,6 +332,7 @@ def main():
     args.classes = os.environ.get("GF_E2E_CLASSES", args.classes)
     if args.only in ("results", "all"):
         check_results(args)
+        check_schema2(args)
         check_overrides(args)
     if args.only in ("bad", "all"):
         check_bad_input(args)

@@ -1,4 +1,6 @@
 /* The statistics and the report's formats. */
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +22,22 @@ static void test_stats(void)
 	CU_ASSERT_DOUBLE_EQUAL(s.median, 2.5, 0);
 	CU_ASSERT_EQUAL(gf_stats_compute(even, 0, &s), 0);
 	CU_ASSERT_DOUBLE_EQUAL(s.max, 0, 0);
+}
+
+/* A failed statistic says so, leaves zeros, and a set of rows passes on the first failure. */
+static void test_stats_fail(void)
+{
+	double x[] = { 2, 1, 3, 4 };
+	struct gf_stats s = { 1, 1, 1 }, rows[3];
+	size_t huge = SIZE_MAX / 4; /* its copy's size would wrap: no allocation can hold it */
+
+	CU_ASSERT_EQUAL(gf_stats_compute(x, huge, &s), -ENOMEM);
+	CU_ASSERT_DOUBLE_EQUAL(s.median, 0, 0);
+	CU_ASSERT_EQUAL(gf_stats_rows(x, 2, 2, rows), 0);
+	CU_ASSERT_DOUBLE_EQUAL(rows[0].median, 1.5, 0);
+	CU_ASSERT_DOUBLE_EQUAL(rows[1].max, 4, 0);
+	CU_ASSERT_EQUAL(gf_stats_rows(x, 0, huge, rows), 0);
+	CU_ASSERT_EQUAL(gf_stats_rows(x, 1, huge, rows), -ENOMEM);
 }
 
 static void test_clock(void)
@@ -75,6 +93,7 @@ static char *render(enum gf_format fmt, enum gf_workload w)
 	struct gf_result res[2] = { { .key = 5, .v = { 2 }, .sum = 3, .total = 1.0 / 3.0 },
 				    { .key = 10, .v = { 4, 5 }, .sum = (gf_u128)1 << 70 } };
 	double busy[2] = { 0.1, 0.2 }, task[2] = { 0.3, 0.4 };
+	double seq[3] = { 3, 1, 2 }, par[3] = { 1.5, 0.5, 1 }, phase[3] = { 0.25, 0.5, 0.125 };
 	struct gf_report r = { .backend = "omp",
 			       .opts = &o,
 			       .results = res,
@@ -86,7 +105,11 @@ static char *render(enum gf_format fmt, enum gf_workload w)
 			       .busy_seconds = busy,
 			       .nphases = 1,
 			       .phase_name = { "compute" },
-			       .notes = "a \"quoted\" note" };
+			       .notes = "a \"quoted\" note",
+			       .seq_samples = seq,
+			       .par_samples = par,
+			       .phase_samples = phase,
+			       .topology = { 1, 1, 2, 8, "local" } };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -122,6 +145,12 @@ static void test_json(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"verified\":true"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"par_s\":{\"min\":0.5,\"median\":1,\"max\":1.5}"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"notes\":\"a \\\"quoted\\\" note\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"order\":\"blocked\",\"schema\":2,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"topology\":{\"hosts\":1,\"ranks\":1,\"threads\":2,"
+					 "\"cores\":8,\"where\":\"local\"}"));
+	/* in repetition order, not sorted */
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"samples\":{\"seq_s\":[3,1,2],\"par_s\":[1.5,0.5,1],"
+					 "\"phases\":{\"compute\":[0.25,0.5,0.125]}}"));
 	CU_ASSERT_EQUAL(strchr(s, '\n'), s + strlen(s) - 1); /* one line */
 	free(s);
 }
@@ -141,9 +170,9 @@ static void test_csv(void)
 int main(void)
 {
 	static const struct gf_test tests[] = {
-		GF_TEST(test_stats),  GF_TEST(test_clock), GF_TEST(test_round2),
-		GF_TEST(test_phases), GF_TEST(test_text),  GF_TEST(test_json),
-		GF_TEST(test_csv),    { NULL, NULL },
+		GF_TEST(test_stats),  GF_TEST(test_clock),      GF_TEST(test_round2),
+		GF_TEST(test_phases), GF_TEST(test_text),       GF_TEST(test_json),
+		GF_TEST(test_csv),    GF_TEST(test_stats_fail), { NULL, NULL },
 	};
 
 	return gf_test_main("report", tests);
