@@ -150,7 +150,7 @@ static int handoff(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_
 		}
 	}
 	if (team != 2)
-		fprintf(stderr, "gilfree-omp: the runtime granted %d threads, not 2\n", team);
+		fprintf(stderr, "%s: the runtime granted %d threads, not 2\n", cli.prog, team);
 	gf_bench_latency_row(b, "omp_handoff", "2 threads, half the round trip, no copy", size, t,
 			     (size_t)iters, bad == 0 && team == 2);
 	free(buf);
@@ -231,41 +231,35 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	return 0;
 }
 
+/* One run of the grain sweep: the tasks shared out by the team, one at a time. */
+static int grain_par(void *ctx, int64_t value, int64_t tasks, int64_t units, uint64_t *got)
+{
+	int workers = *(const int *)ctx;
+	uint64_t sum = 0;
+
+	(void)value;
+#pragma omp parallel for num_threads(workers) schedule(dynamic, 1) reduction(+ : sum)
+	for (int64_t i = 0; i < tasks; i++)
+		sum += gf_bench_work(units);
+	*got = sum;
+	return 0;
+}
+
 static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
-	double *seq = malloc((size_t)o->reps * sizeof(double));
-	double *par = malloc((size_t)o->reps * sizeof(double));
+	char title[64];
+	int workers = o->workers;
+	struct gf_bench_grain g = {
+		.method = "omp_for",
+		.title = title,
+		.workers = o->workers,
+		.root = 1,
+		.par = grain_par,
+		.ctx = &workers,
+	};
 
-	if (!seq || !par) {
-		free(seq);
-		free(par);
-		return -ENOMEM;
-	}
-	gf_bench_note(b, "one unit of work is %.3f ns", gf_bench_calibrate() * 1e9);
-	for (int64_t g = o->min_grain_us; g; g = gf_bench_next_grain(o, g)) {
-		int64_t tasks = gf_bench_grain_tasks(o, g),
-			units = gf_bench_units((double)g * 1e-6);
-		uint64_t want = gf_bench_grain_seq(units, tasks, o->reps, seq), got;
-		int ok = 1;
-
-		for (int rep = -1; rep < o->reps; rep++) {
-			double t0 = gf_clock_now();
-
-			got = 0;
-#pragma omp parallel for num_threads(o->workers) schedule(dynamic, 1) reduction(+ : got)
-			for (int64_t i = 0; i < tasks; i++)
-				got += gf_bench_work(units);
-			if (rep >= 0)
-				par[rep] = gf_clock_now() - t0;
-			ok = ok && got == want;
-		}
-		ok = ok && want == (uint64_t)tasks * gf_bench_work_expect(units);
-		gf_bench_row(b, "omp_for", "%d threads, schedule(dynamic, 1)", o->workers);
-		gf_bench_grain_row(b, g, tasks, seq, par, o->reps, ok);
-	}
-	free(seq);
-	free(par);
-	return 0;
+	snprintf(title, sizeof(title), "%d threads, schedule(dynamic, 1)", o->workers);
+	return gf_bench_grain_sweep(b, o, &g);
 }
 
 /*
