@@ -51,9 +51,15 @@ static int region(int workers)
 	return team;
 }
 
+static int region_run(void *arg)
+{
+	region(*(const int *)arg);
+	return 0;
+}
+
 static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
-	int n = o->iters, team;
+	int n = o->iters, team, workers = o->workers;
 	double *t = malloc((size_t)n * sizeof(double)), first, t0;
 	struct gf_mem before, after;
 	struct gf_stats st;
@@ -67,13 +73,7 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	team = region(o->workers);
 	first = gf_clock_now() - t0;
 	have_mem = have_mem && gf_bench_smaps(0, &after) == 0;
-	for (int i = 0; i < o->warmup; i++)
-		region(o->workers);
-	for (int i = 0; i < n; i++) {
-		t0 = gf_clock_now();
-		region(o->workers);
-		t[i] = gf_clock_now() - t0;
-	}
+	(void)gf_bench_repeat(region_run, NULL, &workers, o->warmup, n, t);
 
 	st.min = st.median = st.max = first;
 	gf_bench_row(b, "omp_first_region", "a team of %d threads, once per process", o->workers);
@@ -199,6 +199,22 @@ static int64_t count_once(const struct gf_bench_opts *o, enum counter_kind kind)
 	return kind == COUNT_REDUCTION ? reduced : shared;
 }
 
+struct count_arg {
+	const struct gf_bench_opts *o;
+	enum counter_kind kind;
+	int64_t final;
+	int ok;
+};
+
+static int count_run(void *arg)
+{
+	struct count_arg *c = arg;
+
+	c->final = count_once(c->o, c->kind);
+	c->ok = c->ok && c->final == c->o->count;
+	return 0;
+}
+
 static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
 	static const char *const names[] = { "omp_atomic", "omp_critical", "omp_reduction" };
@@ -212,20 +228,12 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	if (!t)
 		return -ENOMEM;
 	for (int k = COUNT_ATOMIC; k <= COUNT_REDUCTION; k++) {
-		int64_t c = 0;
-		int ok = 1;
+		struct count_arg c = { .o = o, .kind = (enum counter_kind)k, .final = 0, .ok = 1 };
 
 		/* each rep after one warm-up; a wrong final count in any of them is reported */
-		for (int rep = -1; rep < o->reps; rep++) {
-			double t0 = gf_clock_now();
-
-			c = count_once(o, (enum counter_kind)k);
-			if (rep >= 0)
-				t[rep] = gf_clock_now() - t0;
-			ok = ok && c == o->count;
-		}
+		(void)gf_bench_repeat(count_run, NULL, &c, 1, o->reps, t);
 		gf_bench_row(b, names[k], "%s", titles[k]);
-		gf_bench_counter_row(b, o, o->workers, t, o->reps, c, ok);
+		gf_bench_counter_row(b, o, o->workers, t, o->reps, c.final, c.ok);
 	}
 	free(t);
 	return 0;
