@@ -242,11 +242,10 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 /* One run of the grain sweep: the tasks shared out by the team, one at a time. */
 static int grain_par(void *ctx, int64_t value, int64_t tasks, int64_t units, uint64_t *got)
 {
-	int workers = *(const int *)ctx;
 	uint64_t sum = 0;
 
 	(void)value;
-#pragma omp parallel for num_threads(workers) schedule(dynamic, 1) reduction(+ : sum)
+#pragma omp parallel for num_threads(*(const int *)ctx) schedule(dynamic, 1) reduction(+ : sum)
 	for (int64_t i = 0; i < tasks; i++)
 		sum += gf_bench_work(units);
 	*got = sum;

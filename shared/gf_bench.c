@@ -863,7 +863,7 @@ int gf_bench_grain_sweep(struct gf_bench_out *b, const struct gf_bench_opts *o,
 
 	if (g->agree)
 		have = g->agree(g->ctx, have); /* MPI: no rank goes on alone */
-	if (!have) {
+	if (!have || !seq || !par) {
 		rc = -ENOMEM;
 		goto out;
 	}
