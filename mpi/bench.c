@@ -484,56 +484,55 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 
 /* ---- grain ---- */
 
+static void grain_ready(void *ctx)
+{
+	gf__mpi_start_together(ctx);
+}
+
+/* One run of the grain sweep: the tasks dealt cyclically, the sums reduced on rank 0. */
+static int grain_par(void *ctx, int64_t value, int64_t tasks, int64_t units, uint64_t *got)
+{
+	const struct gf_mpi *mpi = ctx;
+	uint64_t mine = 0;
+
+	(void)value;
+	*got = 0;
+	for (int64_t i = mpi->rank; i < tasks; i += mpi->size)
+		mine += gf_bench_work(units);
+	MPI_Reduce(&mine, got, 1, MPI_UINT64_T, MPI_SUM, 0, WORLD);
+	return 0;
+}
+
+static int grain_agree(void *ctx, int ok)
+{
+	(void)ctx;
+	return all_ok(ok);
+}
+
 static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
 	struct gf_mpi *mpi = mpi_of(o);
-	double *seq = must_alloc(mpi, (size_t)o->reps * sizeof(double));
-	double *par = must_alloc(mpi, (size_t)o->reps * sizeof(double));
-
 	/* rank 0 calibrates alone and every rank takes its unit, so all turn a grain into the
 	   same units */
 	double unit = is_root(mpi) ? gf_bench_calibrate() : 0;
+	char title[96];
 	/* the tasks per grain are dealt to the ranks, whatever --workers says */
-	struct gf_bench_opts ranks = *o;
+	struct gf_bench_grain g = {
+		.method = "mpi_ranks",
+		.title = title,
+		.workers = mpi->size,
+		.root = is_root(mpi),
+		.ready = grain_ready,
+		.par = grain_par,
+		.agree = grain_agree,
+		.ctx = mpi,
+	};
 
-	ranks.workers = mpi->size;
 	gf__mpi_barrier(mpi); /* the others wait asleep, not spinning beside the calibration */
 	MPI_Bcast(&unit, 1, MPI_DOUBLE, 0, WORLD);
 	gf_bench_set_unit(unit);
-	gf_bench_note(b, "one unit of work is %.3f ns", unit * 1e9);
-	for (int64_t g = o->min_grain_us; g; g = gf_bench_next_grain(o, g)) {
-		int64_t tasks = gf_bench_grain_tasks(&ranks, g);
-		int64_t units = gf_bench_units((double)g * 1e-6);
-		uint64_t want = 0;
-		int ok = 1;
-
-		/* the baseline on rank 0 while the others wait asleep */
-		if (is_root(mpi))
-			want = gf_bench_grain_seq(units, tasks, o->reps, seq);
-		for (int rep = -1; rep < o->reps; rep++) {
-			uint64_t mine = 0, got = 0;
-			double t0;
-
-			gf__mpi_start_together(mpi);
-			t0 = gf_clock_now();
-			for (int64_t i = mpi->rank; i < tasks; i += mpi->size)
-				mine += gf_bench_work(units);
-			MPI_Reduce(&mine, &got, 1, MPI_UINT64_T, MPI_SUM, 0, WORLD);
-			if (rep >= 0)
-				par[rep] = gf_clock_now() - t0;
-			ok = ok && (!is_root(mpi) || got == want);
-		}
-		ok = all_ok(ok && (!is_root(mpi) ||
-				   want == (uint64_t)tasks * gf_bench_work_expect(units)));
-		if (is_root(mpi)) {
-			gf_bench_row(b, "mpi_ranks", "%d ranks, tasks dealt cyclically, MPI_Reduce",
-				     mpi->size);
-			gf_bench_grain_row(b, g, tasks, seq, par, o->reps, ok);
-		}
-	}
-	free(seq);
-	free(par);
-	return 0;
+	snprintf(title, sizeof(title), "%d ranks, tasks dealt cyclically, MPI_Reduce", mpi->size);
+	return gf_bench_grain_sweep(b, o, &g);
 }
 
 /* ---- paths, not frames ---- */

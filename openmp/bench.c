@@ -51,9 +51,15 @@ static int region(int workers)
 	return team;
 }
 
+static int region_run(void *arg)
+{
+	region(*(const int *)arg);
+	return 0;
+}
+
 static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
-	int n = o->iters, team;
+	int n = o->iters, team, workers = o->workers;
 	double *t = malloc((size_t)n * sizeof(double)), first, t0;
 	struct gf_mem before, after;
 	struct gf_stats st;
@@ -67,13 +73,7 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	team = region(o->workers);
 	first = gf_clock_now() - t0;
 	have_mem = have_mem && gf_bench_smaps(0, &after) == 0;
-	for (int i = 0; i < o->warmup; i++)
-		region(o->workers);
-	for (int i = 0; i < n; i++) {
-		t0 = gf_clock_now();
-		region(o->workers);
-		t[i] = gf_clock_now() - t0;
-	}
+	(void)gf_bench_repeat(region_run, NULL, &workers, o->warmup, n, t);
 
 	st.min = st.median = st.max = first;
 	gf_bench_row(b, "omp_first_region", "a team of %d threads, once per process", o->workers);
@@ -150,7 +150,7 @@ static int handoff(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_
 		}
 	}
 	if (team != 2)
-		fprintf(stderr, "gilfree-omp: the runtime granted %d threads, not 2\n", team);
+		fprintf(stderr, "%s: the runtime granted %d threads, not 2\n", cli.prog, team);
 	gf_bench_latency_row(b, "omp_handoff", "2 threads, half the round trip, no copy", size, t,
 			     (size_t)iters, bad == 0 && team == 2);
 	free(buf);
@@ -199,6 +199,22 @@ static int64_t count_once(const struct gf_bench_opts *o, enum counter_kind kind)
 	return kind == COUNT_REDUCTION ? reduced : shared;
 }
 
+struct count_arg {
+	const struct gf_bench_opts *o;
+	enum counter_kind kind;
+	int64_t final;
+	int ok;
+};
+
+static int count_run(void *arg)
+{
+	struct count_arg *c = arg;
+
+	c->final = count_once(c->o, c->kind);
+	c->ok = c->ok && c->final == c->o->count;
+	return 0;
+}
+
 static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
 	static const char *const names[] = { "omp_atomic", "omp_critical", "omp_reduction" };
@@ -212,60 +228,45 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	if (!t)
 		return -ENOMEM;
 	for (int k = COUNT_ATOMIC; k <= COUNT_REDUCTION; k++) {
-		int64_t c = 0;
-		int ok = 1;
+		struct count_arg c = { .o = o, .kind = (enum counter_kind)k, .final = 0, .ok = 1 };
 
 		/* each rep after one warm-up; a wrong final count in any of them is reported */
-		for (int rep = -1; rep < o->reps; rep++) {
-			double t0 = gf_clock_now();
-
-			c = count_once(o, (enum counter_kind)k);
-			if (rep >= 0)
-				t[rep] = gf_clock_now() - t0;
-			ok = ok && c == o->count;
-		}
+		(void)gf_bench_repeat(count_run, NULL, &c, 1, o->reps, t);
 		gf_bench_row(b, names[k], "%s", titles[k]);
-		gf_bench_counter_row(b, o, o->workers, t, o->reps, c, ok);
+		gf_bench_counter_row(b, o, o->workers, t, o->reps, c.final, c.ok);
 	}
 	free(t);
 	return 0;
 }
 
+/* One run of the grain sweep: the tasks shared out by the team, one at a time. */
+static int grain_par(void *ctx, int64_t value, int64_t tasks, int64_t units, uint64_t *got)
+{
+	uint64_t sum = 0;
+
+	(void)value;
+#pragma omp parallel for num_threads(*(const int *)ctx) schedule(dynamic, 1) reduction(+ : sum)
+	for (int64_t i = 0; i < tasks; i++)
+		sum += gf_bench_work(units);
+	*got = sum;
+	return 0;
+}
+
 static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
-	double *seq = malloc((size_t)o->reps * sizeof(double));
-	double *par = malloc((size_t)o->reps * sizeof(double));
+	char title[64];
+	int workers = o->workers;
+	struct gf_bench_grain g = {
+		.method = "omp_for",
+		.title = title,
+		.workers = o->workers,
+		.root = 1,
+		.par = grain_par,
+		.ctx = &workers,
+	};
 
-	if (!seq || !par) {
-		free(seq);
-		free(par);
-		return -ENOMEM;
-	}
-	gf_bench_note(b, "one unit of work is %.3f ns", gf_bench_calibrate() * 1e9);
-	for (int64_t g = o->min_grain_us; g; g = gf_bench_next_grain(o, g)) {
-		int64_t tasks = gf_bench_grain_tasks(o, g),
-			units = gf_bench_units((double)g * 1e-6);
-		uint64_t want = gf_bench_grain_seq(units, tasks, o->reps, seq), got;
-		int ok = 1;
-
-		for (int rep = -1; rep < o->reps; rep++) {
-			double t0 = gf_clock_now();
-
-			got = 0;
-#pragma omp parallel for num_threads(o->workers) schedule(dynamic, 1) reduction(+ : got)
-			for (int64_t i = 0; i < tasks; i++)
-				got += gf_bench_work(units);
-			if (rep >= 0)
-				par[rep] = gf_clock_now() - t0;
-			ok = ok && got == want;
-		}
-		ok = ok && want == (uint64_t)tasks * gf_bench_work_expect(units);
-		gf_bench_row(b, "omp_for", "%d threads, schedule(dynamic, 1)", o->workers);
-		gf_bench_grain_row(b, g, tasks, seq, par, o->reps, ok);
-	}
-	free(seq);
-	free(par);
-	return 0;
+	snprintf(title, sizeof(title), "%d threads, schedule(dynamic, 1)", o->workers);
+	return gf_bench_grain_sweep(b, o, &g);
 }
 
 /*

@@ -100,7 +100,7 @@ static int reap(pid_t pid, const char *what)
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
 	gf_status_describe(msg, sizeof(msg), what, pid, st);
-	fprintf(stderr, "gilfree-posix: %s\n", msg);
+	fprintf(stderr, "%s: %s\n", cli.prog, msg);
 	return -ECHILD;
 }
 
@@ -745,8 +745,8 @@ static int crew_wait(struct crew *c)
 			memset(&si, 0, sizeof(si));
 			if (waitid(P_PID, (id_t)c->pid[w], &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
 			    si.si_pid != 0) {
-				fprintf(stderr,
-					"gilfree-posix: worker %d ended before its record\n", w);
+				fprintf(stderr, "%s: worker %d ended before its record\n", cli.prog,
+					w);
 				return -ECHILD;
 			}
 		}
@@ -990,90 +990,86 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 
 /* ---- grain: the pool's map and its chunksize ---- */
 
-/*
- * Maps tasks tasks of units each (a gf_kernel_sum task, the unit of work) over the pool,
- * reps times after a warm-up, into par; the pool started before, untimed, as a Pool does.
- */
-static int grain_par(struct gf_pool *pool, const struct gf_bench_opts *o, struct gf_task *t,
-		     struct gf_result *res, int64_t tasks, int64_t chunksize, uint64_t want,
-		     double *par, int *ok)
-{
-	for (int rep = -1; rep < o->reps; rep++) {
-		double t0 = gf_clock_now();
-		uint64_t got = 0;
-		int rc = gf_pool_map(pool, t, (size_t)tasks, (size_t)chunksize, res);
+/* The pool and its buffers for the grain sweep's runs. */
+struct grain_ctx {
+	struct gf_pool *pool;
+	struct gf_task *t;
+	struct gf_result *res;
+};
 
-		if (rc) {
-			fprintf(stderr, "gilfree-posix: pool map: %s\n", gf_pool_error(pool));
-			return rc;
-		}
-		if (rep >= 0)
-			par[rep] = gf_clock_now() - t0;
-		for (int64_t i = 0; i < tasks; i++)
-			got += (uint64_t)res[i].sum;
-		*ok = *ok && got == want;
+/* The unit of work as the pool's task: gf_kernel_sum(units, 1). */
+static int grain_setup(void *ctx, int64_t tasks, int64_t units)
+{
+	struct grain_ctx *c = ctx;
+
+	for (int64_t i = 0; i < tasks; i++) {
+		memset(&c->t[i], 0, sizeof(c->t[i]));
+		c->t[i].workload = GF_SUM;
+		c->t[i].index = (int32_t)i;
+		c->t[i].key = i;
+		c->t[i].a = units;
+		c->t[i].b = 1;
 	}
+	return 0;
+}
+
+/* One map of the tasks over the pool by chunksize; the pool started before, as a Pool does. */
+static int grain_par(void *ctx, int64_t chunksize, int64_t tasks, int64_t units, uint64_t *got)
+{
+	struct grain_ctx *c = ctx;
+	int rc = gf_pool_map(c->pool, c->t, (size_t)tasks, (size_t)chunksize, c->res);
+
+	(void)units;
+	if (rc) {
+		fprintf(stderr, "%s: pool map: %s\n", cli.prog, gf_pool_error(c->pool));
+		return rc;
+	}
+	*got = 0;
+	for (int64_t i = 0; i < tasks; i++)
+		*got += (uint64_t)c->res[i].sum;
 	return 0;
 }
 
 static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
 	static const int64_t chunksizes[] = { 1, 4, 16, 64 };
-	double *seq = malloc((size_t)o->reps * sizeof(double));
-	double *par = malloc((size_t)o->reps * sizeof(double));
-	struct gf_task *t = calloc(GF_BENCH_MAX_TASKS, sizeof(*t));
-	struct gf_result *res = calloc(GF_BENCH_MAX_TASKS, sizeof(*res));
-	struct gf_pool *pool = NULL;
-	char err[256];
+	struct grain_ctx c = { .pool = NULL,
+			       .t = calloc(GF_BENCH_MAX_TASKS, sizeof(*c.t)),
+			       .res = calloc(GF_BENCH_MAX_TASKS, sizeof(*c.res)) };
+	char title[128], err[256];
+	struct gf_bench_grain g = {
+		.method = "posix_pool",
+		.title = title,
+		.workers = o->workers,
+		.root = 1,
+		.variant = "chunksize",
+		.values = chunksizes,
+		.nvalues = (int)(sizeof(chunksizes) / sizeof(chunksizes[0])),
+		.setup = grain_setup,
+		.par = grain_par,
+		.ctx = &c,
+	};
 	int rc = -ENOMEM;
 
-	if (!seq || !par || !t || !res)
+	if (!c.t || !c.res)
 		goto out;
-	rc = gf_pool_create(o->workers, GF_START_FORK, &pool, err, sizeof(err));
+	rc = gf_pool_create(o->workers, GF_START_FORK, &c.pool, err, sizeof(err));
 	if (rc) {
-		fprintf(stderr, "gilfree-posix: %s\n", err);
+		fprintf(stderr, "%s: %s\n", cli.prog, err);
 		goto out;
 	}
-	gf_bench_note(b, "one unit of work is %.3f ns", gf_bench_calibrate() * 1e9);
-	for (int64_t g = o->min_grain_us; g && rc == 0; g = gf_bench_next_grain(o, g)) {
-		int64_t tasks = gf_bench_grain_tasks(o, g),
-			units = gf_bench_units((double)g * 1e-6);
-		uint64_t want = gf_bench_grain_seq(units, tasks, o->reps, seq);
-
-		/* the unit of work as the pool's task: gf_kernel_sum(units, 1) */
-		for (int64_t i = 0; i < tasks; i++) {
-			memset(&t[i], 0, sizeof(t[i]));
-			t[i].workload = GF_SUM;
-			t[i].index = (int32_t)i;
-			t[i].key = i;
-			t[i].a = units;
-			t[i].b = 1;
-		}
-		for (size_t k = 0; k < sizeof(chunksizes) / sizeof(chunksizes[0]) && rc == 0; k++) {
-			int ok = want == (uint64_t)tasks * gf_bench_work_expect(units);
-
-			rc = grain_par(pool, o, t, res, tasks, chunksizes[k], want, par, &ok);
-			if (rc)
-				break;
-			gf_bench_row(
-				b, "posix_pool",
-				"a pool of %d forked workers, gf_pool_map (Pool.map) by chunksize",
-				o->workers);
-			gf_bench_int(b, "chunksize", chunksizes[k]);
-			gf_bench_grain_row(b, g, tasks, seq, par, o->reps, ok);
-		}
-	}
-	gf_pool_close(pool);
-	if (gf_pool_join(pool) && rc == 0) {
-		fprintf(stderr, "gilfree-posix: pool: %s\n", gf_pool_error(pool));
+	snprintf(title, sizeof(title),
+		 "a pool of %d forked workers, gf_pool_map (Pool.map) by chunksize", o->workers);
+	rc = gf_bench_grain_sweep(b, o, &g);
+	gf_pool_close(c.pool);
+	if (gf_pool_join(c.pool) && rc == 0) {
+		fprintf(stderr, "%s: pool: %s\n", cli.prog, gf_pool_error(c.pool));
 		rc = -ECHILD;
 	}
 out:
-	gf_pool_free(pool);
-	free(seq);
-	free(par);
-	free(t);
-	free(res);
+	gf_pool_free(c.pool);
+	free(c.t);
+	free(c.res);
 	return rc;
 }
 

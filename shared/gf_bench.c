@@ -454,26 +454,33 @@ struct gf_stats gf_bench_stats_of(const double *samples, size_t n)
  * at least one) and returns the statistics of one copy, in seconds. Writes a checked byte so
  * the copies cannot be elided. Returns 0 on success, -ENOMEM.
  */
+struct copy {
+	void *dst;
+	const void *src;
+	size_t n;
+	volatile unsigned char sink;
+};
+
+static int copy_run(void *arg)
+{
+	struct copy *c = arg;
+
+	memcpy(c->dst, c->src, c->n);
+	/* reading the copy back keeps it from being dropped as a dead store */
+	c->sink ^= ((volatile unsigned char *)c->dst)[c->n - 1];
+	return 0;
+}
+
 static int gf_bench_memcpy(void *dst, const void *src, size_t n, int iters, int warmup,
 			   struct gf_stats *out)
 {
 	double *t = malloc((size_t)iters * sizeof(double));
-	volatile unsigned char sink = 0;
+	struct copy c = { .dst = dst, .src = src, .n = n, .sink = 0 };
 
 	if (!t)
 		return -ENOMEM;
 	/* the first copy faults dst's pages in, whatever --warmup says */
-	for (int i = 0; i < (warmup > 0 ? warmup : 1); i++)
-		memcpy(dst, src, n);
-	for (int i = 0; i < iters; i++) {
-		double t0 = gf_clock_now();
-
-		memcpy(dst, src, n);
-		/* reading the copy back keeps it from being dropped as a dead store */
-		sink ^= ((volatile unsigned char *)dst)[n - 1];
-		t[i] = gf_clock_now() - t0;
-	}
-	(void)sink;
+	(void)gf_bench_repeat(copy_run, NULL, &c, warmup > 0 ? warmup : 1, iters, t);
 	*out = gf_bench_stats_of(t, (size_t)iters);
 	free(t);
 	return 0;
@@ -745,20 +752,137 @@ void gf_bench_bw_row(struct gf_bench_out *b, const char *method, const char *tit
 	gf_bench_end(b);
 }
 
+int gf_bench_repeat(int (*run)(void *arg), void (*ready)(void *arg), void *arg, int warmup, int n,
+		    double *t)
+{
+	for (int i = -warmup; i < n; i++) {
+		double t0;
+		int rc;
+
+		if (ready)
+			ready(arg);
+		t0 = gf_clock_now();
+		rc = run(arg);
+		if (rc)
+			return rc;
+		if (i >= 0)
+			t[i] = gf_clock_now() - t0;
+	}
+	return 0;
+}
+
+struct grain_seq {
+	int64_t units, tasks;
+	uint64_t sum;
+};
+
+static int grain_seq_run(void *arg)
+{
+	struct grain_seq *s = arg;
+
+	s->sum = 0;
+	for (int64_t t = 0; t < s->tasks; t++)
+		s->sum += gf_bench_work(s->units);
+	return 0;
+}
+
 uint64_t gf_bench_grain_seq(int64_t units, int64_t tasks, int reps, double *seq)
 {
-	uint64_t sum = 0;
+	struct grain_seq s = { .units = units, .tasks = tasks, .sum = 0 };
 
-	for (int rep = -1; rep < reps; rep++) {
-		double t0 = gf_clock_now();
+	(void)gf_bench_repeat(grain_seq_run, NULL, &s, 1, reps, seq);
+	return s.sum;
+}
 
-		sum = 0;
-		for (int64_t t = 0; t < tasks; t++)
-			sum += gf_bench_work(units);
-		if (rep >= 0)
-			seq[rep] = gf_clock_now() - t0;
+/* One grain point's parallel runs, by one value, as gf_bench_repeat's argument. */
+struct grain_par {
+	const struct gf_bench_grain *g;
+	int64_t value, tasks, units;
+	uint64_t want;
+	int ok;
+};
+
+static void grain_par_ready(void *arg)
+{
+	const struct grain_par *p = arg;
+
+	p->g->ready(p->g->ctx);
+}
+
+static int grain_par_run(void *arg)
+{
+	struct grain_par *p = arg;
+	uint64_t got = 0;
+	int rc = p->g->par(p->g->ctx, p->value, p->tasks, p->units, &got);
+
+	p->ok = p->ok && (!p->g->root || got == p->want);
+	return rc;
+}
+
+/* The rows of one grain point: one per value of g, or one. */
+static int grain_point(struct gf_bench_out *b, const struct gf_bench_opts *o,
+		       const struct gf_bench_grain *g, int64_t grain_us, int64_t tasks,
+		       const double *seq, double *par, uint64_t want)
+{
+	int64_t units = gf_bench_units((double)grain_us * 1e-6);
+	int rc = g->setup ? g->setup(g->ctx, tasks, units) : 0;
+
+	for (int k = 0; k < (g->variant ? g->nvalues : 1) && rc == 0; k++) {
+		struct grain_par p = {
+			.g = g,
+			.value = g->variant ? g->values[k] : 0,
+			.tasks = tasks,
+			.units = units,
+			.want = want,
+			.ok = !g->root || want == (uint64_t)tasks * gf_bench_work_expect(units)
+		};
+
+		rc = gf_bench_repeat(grain_par_run, g->ready ? grain_par_ready : NULL, &p, 1,
+				     o->reps, par);
+		if (rc)
+			break;
+		if (g->agree)
+			p.ok = g->agree(g->ctx, p.ok);
+		if (!g->root)
+			continue;
+		gf_bench_row(b, g->method, "%s", g->title);
+		if (g->variant)
+			gf_bench_int(b, g->variant, p.value);
+		gf_bench_grain_row(b, grain_us, tasks, seq, par, o->reps, p.ok);
 	}
-	return sum;
+	return rc;
+}
+
+int gf_bench_grain_sweep(struct gf_bench_out *b, const struct gf_bench_opts *o,
+			 const struct gf_bench_grain *g)
+{
+	double *seq = malloc((size_t)o->reps * sizeof(double));
+	double *par = malloc((size_t)o->reps * sizeof(double));
+	struct gf_bench_opts dealt = *o; /* the tasks per grain, dealt to g->workers */
+	int rc = 0, have = seq && par;
+
+	if (g->agree)
+		have = g->agree(g->ctx, have); /* MPI: no rank goes on alone */
+	if (!have || !seq || !par) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	dealt.workers = g->workers;
+	gf_bench_note(b, "one unit of work is %.3f ns", gf_bench_calibrate() * 1e9);
+	for (int64_t gr = o->min_grain_us; gr && rc == 0; gr = gf_bench_next_grain(o, gr)) {
+		int64_t tasks = gf_bench_grain_tasks(&dealt, gr);
+		uint64_t want = 0;
+
+		/* the baseline on root while the others wait */
+		if (g->root)
+			want = gf_bench_grain_seq(gf_bench_units((double)gr * 1e-6), tasks, o->reps,
+						  seq);
+		rc = grain_point(b, o, g, gr, tasks, seq, par, want);
+	}
+out:
+	free(seq);
+	free(par);
+	return rc;
 }
 
 void gf_bench_grain_row(struct gf_bench_out *b, int64_t grain_us, int64_t tasks, const double *seq,

@@ -236,10 +236,50 @@ void gf_bench_bw_row(struct gf_bench_out *b, const char *method, const char *tit
 		     int ok);
 
 /*
+ * The warm-up-then-time loop: runs run(arg) warmup times untimed, then n times, each timed by
+ * the shared clock into t[0..n). ready (or NULL) runs untimed before every run, warm-ups too
+ * (MPI: the ranks start together). Returns 0, or the first negative errno run returns (the
+ * loop stops there).
+ */
+int gf_bench_repeat(int (*run)(void *arg), void (*ready)(void *arg), void *arg, int warmup, int n,
+		    double *t);
+
+/*
  * One grain point: the sequential run of tasks tasks of units each, reps times after one
  * warm-up, its samples in seq[0..reps); returns the checked value of one run.
  */
 uint64_t gf_bench_grain_seq(int64_t units, int64_t tasks, int reps, double *seq);
+
+/*
+ * A backend's part of the grain sweep: the parallel body and the optional hooks around it.
+ * Every hook gets ctx. Hooks return 0 or a negative errno, which ends the sweep.
+ */
+struct gf_bench_grain {
+	const char *method;
+	const char *title;     /* the title of its rows */
+	int workers;           /* how many the tasks are dealt to */
+	int root;              /* this process runs the sequential baseline, checks and prints */
+	const char *variant;   /* NULL, or the column of the values each grain point runs by */
+	const int64_t *values; /* those values (posix: chunksizes) */
+	int nvalues;
+	/* untimed, once per grain point, before its runs (posix: fills the pool's tasks) */
+	int (*setup)(void *ctx, int64_t tasks, int64_t units);
+	/* untimed, before each run (MPI: the ranks start together) */
+	void (*ready)(void *ctx);
+	/* one parallel run of tasks tasks of units each; the checked value in *got */
+	int (*par)(void *ctx, int64_t value, int64_t tasks, int64_t units, uint64_t *got);
+	/* every process's ok to one (MPI: over all ranks), or NULL */
+	int (*agree)(void *ctx, int ok);
+	void *ctx;
+};
+
+/*
+ * The grain sweep: the unit's note, then for each grain of o (gf_bench_next_grain), the
+ * sequential baseline on root and for each value (or once) o->reps parallel runs after one
+ * warm-up, a row each (gf_bench_grain_row). Returns 0, -ENOMEM, or a hook's negative errno.
+ */
+int gf_bench_grain_sweep(struct gf_bench_out *b, const struct gf_bench_opts *o,
+			 const struct gf_bench_grain *g);
 
 /*
  * Completes the row begun with gf_bench_row for one grain point: grain_us, tasks, seq_s,
