@@ -14,10 +14,9 @@ int gf_stdio_guard(void)
 
 		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
 			continue;
-		/* the lowest free descriptor is fd itself, since every lower one is open */
-		/* stdin reads end of file, stdout cannot be written (EBADF: lost output stays an
-		   error), stderr swallows what is said (Open MPI's singleton daemon, which
-		   inherits it, otherwise fails before it removes its session folder) */
+		/* The lowest free descriptor is fd itself, since every lower one is open. stdin
+		   reads end of file and stderr swallows what is said, as closed ones would lose
+		   it; stdout cannot be written (EBADF), so that lost output stays an error. */
 		got = open("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY);
 		if (got < 0)
 			return -errno;
