@@ -26,14 +26,15 @@ from e2e import fail, failures, ok, passed  # noqa: E402  one way to count check
 from posix_proc import (children, finish, leftovers, start, subreaper_main,  # noqa: E402
                         wait_children)
 
-# Parallel parts long enough to stop a worker in, after a short baseline.
+# Parallel parts long enough to stop a worker in (sum's workers live only while a repetition
+# runs: about 0.2 s each here, quiet), after a baseline of about a second.
 STALL = {
-    "sum": ["sum", "--n", "100000000", "--workers", "2", "--reps", "2"],
+    "sum": ["sum", "--n", "500000000", "--workers", "2", "--reps", "2"],
     "primes": ["primes", "--limits", "300000,300000,300000,300000,300000,300000", "--workers",
                "2", "--reps", "2"],
     "resize": ["resize", "--class", "W", "--workers", "2", "--reps", "2"],
 }
-TIMEOUT = 6  # --timeout: the baselines above take well under a second
+TIMEOUT = 6  # --timeout: the baselines above take about a second
 
 
 def settled(pid):
