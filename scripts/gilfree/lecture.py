@@ -7,8 +7,6 @@ Exit status: the first failing run's, or 0.
 """
 import os
 import subprocess
-import sys
-
 from . import backends, launch
 from .project import ROOT, cores
 from .workloads import WORKLOADS
@@ -38,4 +36,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    from .cli import run_main
+    run_main("main.sh", main)
