@@ -42,23 +42,41 @@ def children(pid):
     return out
 
 
+def alive(pid):
+    """Whether pid runs still, rather than being a zombie waiting for this process."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def leftovers(what):
-    """Every process the binary left is now ours: there must be none."""
+    """Every process the binary left is now ours: none may still run. One that is already
+    on its way out is given 2 s to end (under AddressSanitizer a killed worker with its
+    shadow memory can take that long to go) and reaped, and the count is said."""
+    deadline = time.monotonic() + 2.0
     time.sleep(0.05)
     left = children(os.getpid())
-    if left:
-        fail(f"{what}: processes left behind: {left}")
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        for pid in left:
-            try:
-                os.waitpid(pid, 0)
-            except OSError:
-                pass
+    while left and any(alive(p) for p in left) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = children(os.getpid())
+    running = [p for p in left if alive(p)]
+    for pid in running:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    for pid in left:
+        try:
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+    if running:
+        fail(f"{what}: processes left behind: {running}")
         return False
+    if left:
+        print(f"note: {what}: {len(left)} process(es) ended only after the binary", flush=True)
     return True
 
 
