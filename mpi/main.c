@@ -201,5 +201,5 @@ int main(int argc, char **argv)
 	if (status == 1 && !m.finished)
 		gf__mpi_die(&m, "failed before the run ended; stopping every rank");
 	gf_mpi_stop(&m);
-	return gf_stdout_close(backend.cli.prog, status);
+	return gf_stdout_check(backend.cli.prog, status);
 }

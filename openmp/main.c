@@ -107,5 +107,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: setenv: %s\n", backend.cli.prog, strerror(errno));
 		return 1;
 	}
-	return gf_stdout_close(backend.cli.prog, gf_driver_main(argc, argv, &backend, NULL));
+	return gf_stdout_check(backend.cli.prog, gf_driver_main(argc, argv, &backend, NULL));
 }

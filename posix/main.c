@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 	gf_proc_set_prog(px.prog);
 	gf_proc_signals_install();
 	raise_fd_limit();
-	rc = gf_stdout_close(px.prog, gf_driver_main(argc, argv, &backend, &px));
+	rc = gf_stdout_check(px.prog, gf_driver_main(argc, argv, &backend, &px));
 	sig = gf_proc_interrupted();
 	return sig ? 128 + sig : rc;
 }

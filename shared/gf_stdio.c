@@ -28,7 +28,7 @@ int gf_stdio_guard(void)
 	return 0;
 }
 
-int gf_stdout_close(const char *prog, int status)
+int gf_stdout_check(const char *prog, int status)
 {
 	int failed = ferror(stdout), e = 0;
 

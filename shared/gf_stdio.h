@@ -24,7 +24,7 @@ int gf_stdio_guard(void);
  * status, or 1 (after "<prog>: write error on standard
  * output: <reason>" on stderr) when anything written to stdout was lost and status was 0.
  */
-int gf_stdout_close(const char *prog, int status);
+int gf_stdout_check(const char *prog, int status);
 
 /*
  * Installs handlers that end the process on SIGINT, SIGTERM and SIGHUP with
