@@ -1047,6 +1047,7 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		.nvalues = (int)(sizeof(chunksizes) / sizeof(chunksizes[0])),
 		.setup = grain_setup,
 		.par = grain_par,
+		.parent = 1,
 		.ctx = &c,
 	};
 	int rc = -ENOMEM;

@@ -38,17 +38,29 @@ struct gf_pool_job {
 	struct gf_pool_job *prev, *next_job;
 };
 
+/*
+ * The chunks a worker holds at once: the one it is answering and the next, already in its
+ * pipe, so that it goes from one to the next without waiting for the parent between them.
+ */
+#define AHEAD 2
+
+/* A chunk handed to a worker: job->tasks[start .. start + len). */
+struct held {
+	struct gf_pool_job *job;
+	size_t start, len;
+	size_t sent; /* bytes of its task frames written */
+};
+
 /* One worker slot: the process in it changes when a worker dies; its id does not. */
 struct slot {
-	int tfd, rfd;            /* the parent's ends: tasks (non-blocking), results */
-	int ready;               /* its ready frame has arrived */
-	int early;               /* workers in a row that died before they were ready */
-	struct gf_pool_job *job; /* the chunk it holds: job->tasks[start .. start + len) */
-	size_t start, len;
-	size_t answered;    /* results of the chunk received (they arrive in order) */
-	double since;       /* when its current task (the chunk's first unanswered) became so */
-	size_t sent;        /* bytes of the chunk's task frames written */
-	struct gf_inbox in; /* the result pipe's bytes not yet handed on */
+	int tfd, rfd;         /* the parent's ends: tasks (non-blocking), results */
+	int ready;            /* its ready frame has arrived */
+	int early;            /* workers in a row that died before they were ready */
+	struct held h[AHEAD]; /* h[0] is being answered, the others follow it in the pipe */
+	int nheld;            /* chunks held */
+	size_t answered;      /* results of h[0] received (they arrive in order) */
+	double since;         /* when its current task (h[0]'s first unanswered) became so */
+	struct gf_inbox in;   /* the result pipe's bytes not yet handed on */
 };
 
 struct gf_pool {
@@ -111,7 +123,7 @@ static int pool_stopped(struct gf_pool *p, int rc)
 	while (j && (j->error || j->ndone == j->n))
 		j = j->next_job;
 	for (int i = 0; named && i < p->n; i++)
-		named[i] = after ? !p->procs[i].reaped : j ? p->s[i].job != NULL : !p->s[i].ready;
+		named[i] = after ? !p->procs[i].reaped : j ? p->s[i].nheld > 0 : !p->s[i].ready;
 	if (rc == -EINTR)
 		snprintf(p->err, sizeof(p->err), "interrupted by %s",
 			 gf_signal_name(gf_proc_interrupted()));
@@ -136,6 +148,24 @@ static int slot_start(struct gf_pool *p, int i)
 	return rc ? rc : gf_fd_set_nonblock(s->tfd, 1);
 }
 
+/* Gives tasks[start .. start + len) of j back, to be sent again. Returns 0 or -ENOMEM. */
+static int give_back(struct gf_pool_job *j, size_t start, size_t len)
+{
+	if (!len)
+		return 0;
+	if (j->nredo == j->capredo) {
+		size_t cap = j->capredo ? 2 * j->capredo : 4;
+		struct range *r = realloc(j->redo, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		j->redo = r;
+		j->capredo = cap;
+	}
+	j->redo[j->nredo++] = (struct range){ start, len };
+	return 0;
+}
+
 /*
  * Slot i's worker has gone (its result pipe ended, its task pipe broke, or it broke the
  * protocol): reap it, name it, give its unanswered tasks back to their job, and start a
@@ -154,28 +184,18 @@ static int slot_lost(struct gf_pool *p, int i, int kill_it)
 	if (rc == -EINTR || rc == -ETIMEDOUT)
 		return pool_stopped(p, rc);
 	gf_proc_describe(pr, p->st.last_death, sizeof(p->st.last_death));
-	if (s->job) {
-		struct gf_pool_job *j = s->job;
-		size_t left = s->len - s->answered;
+	for (int k = 0; k < s->nheld; k++) {
+		struct held *c = &s->h[k];
+		size_t done = k == 0 ? s->answered : 0;
 
-		if (left) {
-			if (j->nredo == j->capredo) {
-				size_t cap = j->capredo ? 2 * j->capredo : 4;
-				struct range *r = realloc(j->redo, cap * sizeof(*r));
-
-				if (!r) {
-					pool_fail(p, -ENOMEM);
-					return -ENOMEM;
-				}
-				j->redo = r;
-				j->capredo = cap;
-			}
-			j->redo[j->nredo++] = (struct range){ s->start + s->answered, left };
-			p->st.rerun += (long)left;
+		if (give_back(c->job, c->start + done, c->len - done)) {
+			pool_fail(p, -ENOMEM);
+			return -ENOMEM;
 		}
-		j->holders--;
-		s->job = NULL;
+		p->st.rerun += (long)(c->len - done);
+		c->job->holders--;
 	}
+	s->nheld = 0;
 	if (!was_ready && ++s->early >= MAX_TRIES) {
 		/*
 		 * Workers that keep dying before their first word (exec failing, say) would only
@@ -194,31 +214,57 @@ static int slot_lost(struct gf_pool *p, int i, int kill_it)
 	return 0;
 }
 
-/* Hands idle, ready workers the next chunk: lost tails first, then new tasks, job by job. */
+/*
+ * The job a slot's next chunk comes from: the first with lost tails or new tasks. A worker
+ * that already holds a chunk takes a next one only from new tasks, and only while more remain
+ * than one chunk for every worker, so that the last chunks go to whoever is free first.
+ */
+static struct gf_pool_job *next_job(const struct gf_pool *p, const struct slot *s)
+{
+	for (struct gf_pool_job *j = p->head; j; j = j->next_job) {
+		if (j->error)
+			continue;
+		if (!s->nheld) {
+			if (j->nredo || j->next < j->n)
+				return j;
+			continue;
+		}
+		if (j->nredo)
+			return NULL; /* lost tails go to an idle worker */
+		if (j->n - j->next > (size_t)p->n * j->chunksize)
+			return j;
+		if (j->next < j->n)
+			return NULL; /* not ahead of an earlier job's tail */
+	}
+	return NULL;
+}
+
+/*
+ * Hands ready workers chunks until each holds AHEAD or none is left to hand out: lost tails
+ * first, then new tasks, job by job.
+ */
 static void dispatch(struct gf_pool *p)
 {
 	for (int i = 0; i < p->n; i++) {
 		struct slot *s = &p->s[i];
 		struct gf_pool_job *j;
+		struct held *c;
 
-		if (s->job || !s->ready || s->tfd < 0)
+		if (s->nheld == AHEAD || !s->ready || s->tfd < 0 || !(j = next_job(p, s)))
 			continue;
-		for (j = p->head; j; j = j->next_job)
-			if (!j->error && (j->nredo || j->next < j->n))
-				break;
-		if (!j)
-			return;
+		c = &s->h[s->nheld];
+		*c = (struct held){ .job = j };
 		if (j->nredo) {
 			struct range r = j->redo[--j->nredo];
 
-			s->start = r.start;
-			s->len = r.len;
+			c->start = r.start;
+			c->len = r.len;
 		} else {
-			s->start = j->next;
-			s->len = j->n - j->next < j->chunksize ? j->n - j->next : j->chunksize;
-			j->next += s->len;
+			c->start = j->next;
+			c->len = j->n - j->next < j->chunksize ? j->n - j->next : j->chunksize;
+			j->next += c->len;
 		}
-		for (size_t k = s->start; k < s->start + s->len; k++) {
+		for (size_t k = c->start; k < c->start + c->len; k++) {
 			if (++j->tries[k] > MAX_TRIES) {
 				snprintf(p->err, sizeof(p->err),
 					 "task %zu lost its worker %d times (last: %s)", k,
@@ -226,14 +272,13 @@ static void dispatch(struct gf_pool *p)
 				j->error = -ECHILD;
 			}
 		}
-		if (j->error) {
-			i--; /* this worker is still idle: try the next job */
+		i--; /* this worker may take another: a second chunk, or the next job's */
+		if (j->error)
 			continue;
+		if (s->nheld++ == 0) {
+			s->answered = 0;
+			s->since = gf_clock_now();
 		}
-		s->job = j;
-		s->answered = 0;
-		s->sent = 0;
-		s->since = gf_clock_now();
 		j->holders++;
 	}
 }
@@ -242,21 +287,21 @@ static void dispatch(struct gf_pool *p)
 static int slot_record(struct gf_pool *p, int i, const struct gf_result *rec)
 {
 	struct slot *s = &p->s[i];
-	struct gf_pool_job *j = s->job;
+	struct gf_pool_job *j = s->nheld ? s->h[0].job : NULL;
 	size_t k;
 
-	if (!j || s->answered >= s->len)
+	if (!j || s->answered >= s->h[0].len)
 		return -EPROTO;
-	k = s->start + s->answered;
+	k = s->h[0].start + s->answered;
 	if (rec->index != j->tasks[k].index || rec->key != j->tasks[k].key || j->done[k])
 		return -EPROTO;
 	j->results[k] = *rec;
 	j->done[k] = 1;
 	j->ndone++;
-	s->since = gf_clock_now(); /* the task timeout starts again for the next one */
-	if (++s->answered == s->len) {
+	if (++s->answered == s->h[0].len) {
 		j->holders--;
-		s->job = NULL;
+		memmove(&s->h[0], &s->h[1], (size_t)(--s->nheld) * sizeof(s->h[0]));
+		s->answered = 0;
 	}
 	return 0;
 }
@@ -288,6 +333,7 @@ static int slot_frame(void *arg, const struct gf_frame *h, const unsigned char *
 		if (slot_record(c->p, c->i, &rec))
 			return -EPROTO;
 	}
+	s->since = gf_clock_now(); /* the task timeout starts again for the next one */
 	return 0;
 }
 
@@ -305,12 +351,25 @@ static int slot_read(struct gf_pool *p, int i)
 	return r == -EPROTO ? -EPROTO : -EPIPE;
 }
 
-/* Writes what slot i's pipe takes of its chunk. Returns 0, or -EPIPE when the worker is gone. */
+/* The first chunk of slot s whose frames are not all written, or NULL. */
+static struct held *unsent(struct slot *s)
+{
+	for (int k = 0; k < s->nheld; k++)
+		if (s->h[k].sent < s->h[k].len * GF_TASK_FRAME)
+			return &s->h[k];
+	return NULL;
+}
+
+/*
+ * Writes what slot i's pipe takes of its chunks, in order. Returns 0, or -EPIPE when the
+ * worker is gone.
+ */
 static int slot_write(struct gf_pool *p, int i)
 {
-	struct slot *s = &p->s[i];
+	struct held *c = unsent(&p->s[i]);
 
-	if (gf_frames_send_tasks(s->tfd, &s->job->tasks[s->start], s->len, 0, &s->sent))
+	if (c &&
+	    gf_frames_send_tasks(p->s[i].tfd, &c->job->tasks[c->start], c->len, 0, 1, &c->sent))
 		return -EPIPE;
 	return 0;
 }
@@ -324,7 +383,7 @@ static int task_timeout_ms(const struct gf_pool *p, int ms)
 		double left = p->s[i].since + p->task_timeout - now;
 		int m = left <= 0 ? 0 : (int)ceil(left * 1000);
 
-		if (p->s[i].job && (ms < 0 || m < ms))
+		if (p->s[i].nheld && (ms < 0 || m < ms))
 			ms = m;
 	}
 	return ms;
@@ -345,11 +404,13 @@ static int task_timeouts(struct gf_pool *p)
 		size_t left;
 		int rc;
 
-		if (!s->job || now - s->since <= p->task_timeout)
+		if (!s->nheld || now - s->since <= p->task_timeout)
 			continue;
-		left = s->len - s->answered;
+		left = s->h[0].len - s->answered;
+		for (int k = 1; k < s->nheld; k++)
+			left += s->h[k].len;
 		snprintf(what, sizeof(what), "worker %d (pid %ld) held task %zu for more than %g s",
-			 i, (long)p->procs[i].pid, s->start + s->answered, p->task_timeout);
+			 i, (long)p->procs[i].pid, s->h[0].start + s->answered, p->task_timeout);
 		rc = slot_lost(p, i, 1);
 		memcpy(p->st.last_timeout, what, sizeof(what));
 		p->st.timed_out++;
@@ -375,7 +436,12 @@ static int step(struct gf_pool *p)
 	dispatch(p);
 	for (int i = 0; i < p->n; i++) {
 		struct slot *s = &p->s[i];
-		int writing = s->job && s->sent < s->len * GF_TASK_FRAME;
+		int writing, rc;
+
+		/* a chunk just handed out goes now, not after a poll round: the pipe has room */
+		if (unsent(s) && (rc = slot_write(p, i)) && (rc = slot_lost(p, i, 0)))
+			return rc;
+		writing = unsent(s) != NULL;
 
 		p->pfd[2 * i] = (struct pollfd){ .fd = s->rfd, .events = POLLIN };
 		p->pfd[2 * i + 1] =
@@ -395,7 +461,7 @@ static int step(struct gf_pool *p)
 
 		if (p->pfd[2 * i].revents)
 			rc = slot_read(p, i);
-		if (!rc && p->pfd[2 * i + 1].revents && p->s[i].job)
+		if (!rc && p->pfd[2 * i + 1].revents)
 			rc = slot_write(p, i);
 		if (rc && (rc = slot_lost(p, i, rc == -EPROTO)))
 			return rc;
@@ -637,7 +703,7 @@ void gf_pool_terminate(struct gf_pool *p)
 	gf_procs_stop(p->procs, p->n);
 	for (int i = 0; i < p->n; i++) {
 		gf_fd_close(&p->s[i].rfd);
-		p->s[i].job = NULL;
+		p->s[i].nheld = 0;
 	}
 	for (struct gf_pool_job *j = p->head; j; j = j->next_job) {
 		j->holders = 0;

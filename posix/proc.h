@@ -8,10 +8,21 @@
  * those records, the whole frame written in one write() of at most PIPE_BUF bytes, so that
  * several workers may share a pipe without interleaving. A worker's first frame is a ready
  * frame (no records; its pid and the shared clock when it began its loop in the header); then
- * it reads task frames from its task fd and answers each with a result frame. It leaves with
+ * it reads task frames from its task fd and answers them with result frames. It leaves with
  * status 0 at a stop frame (the lecture's None) or at end of file between frames; end of file
  * in the middle of a frame, a frame that is not one, or a failed write ends it with a nonzero
  * status.
+ *
+ * Batches. A task frame says how many task frames of the same chunk follow it in the same pipe
+ * (more). A task with more 0 is answered at once, alone: the one-task frames of a shared queue
+ * and a pool's chunksize 1 work as they always have. Within a chunk, a worker reads the frames
+ * that follow with one read (its pipe is its own: only a pool sends more > 0) and holds its
+ * results, writing them when the chunk ends, when GF_BATCH_FRAMES full result frames are
+ * held, or when the first held result is GF_BATCH_HOLD old (a timer, so that a long task, or
+ * a read that waits for the rest of the chunk, never hides the results before it). The held
+ * frames go in one write: the pool's result pipe is the worker's own, so frames need not be
+ * written one by one to stay whole. So a chunk of k short tasks costs a read per 64 tasks and
+ * a write per chunk, and the parent is woken once per chunk, not once per task.
  */
 #ifndef GF_PROC_H
 #define GF_PROC_H
@@ -43,9 +54,15 @@ struct gf_frame {
 	int32_t kind;   /* enum gf_frame_kind */
 	int32_t count;  /* records that follow */
 	int32_t worker; /* the sending worker's id (worker to parent) */
-	int64_t pid;    /* ready: the worker's pid */
+	int32_t pid;    /* ready: the worker's pid */
+	int32_t more;   /* task: task frames of the same chunk that follow it in this pipe */
 	double clock;   /* ready: the shared clock when the worker began its loop */
 };
+
+/* The longest a worker holds a finished task's result before it writes it (see Batches). */
+#define GF_BATCH_HOLD 0.001
+/* The most result frames a worker holds before it writes them (see Batches). */
+#define GF_BATCH_FRAMES 4
 
 /* The most results one frame carries: a header and its records never exceed PIPE_BUF. */
 #define GF_FRAME_MAX_RESULTS ((PIPE_BUF - sizeof(struct gf_frame)) / sizeof(struct gf_result))
@@ -100,10 +117,13 @@ int gf_frame_send(int fd, const struct gf_frame *h, const void *records);
  * Writes what a non-blocking task fd takes of the task frames of tasks[0..n) followed by
  * stops stop frames, from byte *sent of that stream on (advanced by what was written): at
  * most the whole frames that fit in PIPE_BUF at a time, so that workers sharing the pipe never
- * see a torn frame. Returns 0 (also when the pipe is full), or a negative errno (-EPIPE: every
- * reader has gone).
+ * see a torn frame. With chunk, tasks[0..n) are one chunk for one worker, and each task frame
+ * says how many follow it (more); without, every frame stands alone (more 0), as a queue
+ * shared by several workers needs. Returns 0 (also when the pipe is full), or a negative
+ * errno (-EPIPE: every reader has gone).
  */
-int gf_frames_send_tasks(int fd, const struct gf_task *tasks, size_t n, size_t stops, size_t *sent);
+int gf_frames_send_tasks(int fd, const struct gf_task *tasks, size_t n, size_t stops, int chunk,
+			 size_t *sent);
 
 /* What a frame reader hands each whole frame to: returns 0, or a negative errno to stop. */
 typedef int (*gf_frame_fn)(void *ctx, const struct gf_frame *h, const unsigned char *records);

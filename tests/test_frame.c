@@ -174,7 +174,7 @@ static void test_send_tasks_whole_frames(void)
 		size_t before = sent;
 		ssize_t r;
 
-		CU_ASSERT_FATAL(gf_frames_send_tasks(fd[1], t, N, STOPS, &sent) == 0);
+		CU_ASSERT_FATAL(gf_frames_send_tasks(fd[1], t, N, STOPS, 0, &sent) == 0);
 		CU_ASSERT(sent - before <= PIPE_BUF && (sent - before) % GF_TASK_FRAME == 0);
 		r = gf_read_some(fd[0], got + have, (N + STOPS) * GF_TASK_FRAME - have);
 		CU_ASSERT_FATAL(r >= 0);
@@ -201,6 +201,82 @@ static void test_send_tasks_whole_frames(void)
 	close(fd[1]);
 	free(t);
 	free(got);
+}
+
+/* A chunk's task frames say how many follow; only task frames may, and never fewer than 0. */
+static void test_chunk_frames(void)
+{
+	enum { N = 100 };
+	struct gf_task t[N];
+	unsigned char got[N * GF_TASK_FRAME], buf[PIPE_BUF];
+	struct gf_frame h = { .kind = GF_FRAME_TASK, .count = 1, .more = -1 };
+	const unsigned char *rec;
+	size_t sent = 0, have = 0;
+	int fd[2];
+
+	memset(t, 0, sizeof(t));
+	CU_ASSERT_FATAL(pipe(fd) == 0);
+	CU_ASSERT_EQUAL(gf_fd_set_nonblock(fd[1], 1), 0);
+	while (sent < sizeof(got)) {
+		ssize_t r;
+
+		CU_ASSERT_FATAL(gf_frames_send_tasks(fd[1], t, N, 0, 1, &sent) == 0);
+		r = gf_read_some(fd[0], got + have, sizeof(got) - have);
+		CU_ASSERT_FATAL(r >= 0);
+		have += (size_t)r;
+	}
+	for (int i = 0; i < N; i++) {
+		struct gf_frame one;
+
+		CU_ASSERT_FATAL(gf_frame_decode(got + (size_t)i * GF_TASK_FRAME, GF_TASK_FRAME,
+						&one, &rec) == (ssize_t)GF_TASK_FRAME);
+		CU_ASSERT_EQUAL(one.more, N - 1 - i);
+	}
+	/* a negative count of frames to follow, or one on a frame that is no task, is no frame */
+	gf_frame_encode(buf, &h, &t[0]);
+	CU_ASSERT_EQUAL(gf_frame_decode(buf, GF_TASK_FRAME, &h, &rec), -EPROTO);
+	h = (struct gf_frame){ .kind = GF_FRAME_STOP, .more = 2 };
+	gf_frame_encode(buf, &h, NULL);
+	CU_ASSERT_EQUAL(gf_frame_decode(buf, GF_TASK_FRAME, &h, &rec), -EPROTO);
+	close(fd[0]);
+	close(fd[1]);
+}
+
+/*
+ * A real worker given a chunk of many short tasks answers every one, in order, in far fewer
+ * result frames than tasks (held and written together), and each frame whole.
+ */
+static void test_worker_batches(void)
+{
+	enum { N = 500 };
+	struct gf_task t[N];
+	struct gf_inbox *in = calloc(1, sizeof(*in));
+	struct gf_proc p;
+	char err[128];
+	size_t sent = 0;
+	int tfd, rfd, n[2] = { 0, 0 }, r;
+
+	CU_ASSERT_FATAL(in != NULL);
+	for (int i = 0; i < N; i++)
+		t[i] = (struct gf_task){
+			.workload = GF_SUM, .index = i, .key = i, .a = 10, .b = 1
+		};
+	CU_ASSERT_FATAL(gf_proc_start_piped(&p, 0, GF_START_FORK, &tfd, &rfd, err, sizeof(err)) ==
+			0);
+	CU_ASSERT_EQUAL(gf_fd_set_nonblock(tfd, 0), 0);
+	while (sent < N * GF_TASK_FRAME)
+		CU_ASSERT_FATAL(gf_frames_send_tasks(tfd, t, N, 0, 1, &sent) == 0);
+	close(tfd);
+	while ((r = gf_inbox_read(rfd, in, count_frames, n)) == 0)
+		;
+	CU_ASSERT_EQUAL(r, 1);
+	CU_ASSERT_EQUAL(n[1], N);
+	CU_ASSERT(n[0] >= 1 + (N + (int)GF_FRAME_MAX_RESULTS - 1) / (int)GF_FRAME_MAX_RESULTS);
+	CU_ASSERT(n[0] < N / 4); /* not a frame per task */
+	CU_ASSERT_EQUAL(gf_proc_reap(&p, 1), 1);
+	CU_ASSERT(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0);
+	close(rfd);
+	free(in);
 }
 
 /* A real worker that gets half a task frame and then the end of its pipe exits non-zero. */
@@ -237,6 +313,8 @@ static const struct gf_test tests[] = {
 	GF_TEST(test_torn_and_foreign),
 	GF_TEST(test_inbox_through_a_pipe),
 	GF_TEST(test_send_tasks_whole_frames),
+	GF_TEST(test_chunk_frames),
+	GF_TEST(test_worker_batches),
 	GF_TEST(test_worker_torn_task),
 	{ NULL, NULL },
 };

@@ -384,7 +384,8 @@ static void test_task_timeout(void)
 	snprintf(want, sizeof(want), "worker 1 (pid %ld) held task ", (long)victim);
 	CU_ASSERT_EQUAL(st.timed_out, 1);
 	CU_ASSERT_EQUAL(st.replaced, 1);
-	CU_ASSERT_EQUAL(st.last_timeout_tasks, 1);
+	/* the task it held and the next chunk, already in its pipe (two chunks held at once) */
+	CU_ASSERT_EQUAL(st.last_timeout_tasks, 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(st.last_timeout, want));
 	CU_ASSERT_PTR_NOT_NULL(strstr(st.last_timeout, "for more than 0.3 s"));
 	CU_ASSERT(gf_pool_worker_pid(p, 1) != victim && gf_pool_worker_pid(p, 1) > 0);
@@ -413,6 +414,72 @@ static void test_task_timeout_three_strikes(void)
 	finish(p);
 }
 
+/*
+ * A worker killed with part of its chunk answered: the results it had written (held, then
+ * written by its hold timer while it ran a long task) count, the rest of the chunk is sent
+ * again, and every result arrives once, in order.
+ */
+static void test_kill_mid_batch(void)
+{
+	struct gf_pool *p = make_pool(2);
+	struct gf_task *t = make_tasks(400, 1000);
+	struct gf_pool_job *it;
+	struct gf_pool_stats st;
+	struct gf_result r;
+	pid_t victim;
+	size_t k = 0;
+
+	/* worker 1's chunk is tasks 200 to 399; it is still on task 250 when 249's result is in */
+	t[250].a = 1000000000;
+	CU_ASSERT_EQUAL_FATAL(gf_pool_imap(p, t, 400, 200, &it), 0);
+	victim = gf_pool_worker_pid(p, 1);
+	while (gf_pool_next(it, &r) == 1) {
+		CU_ASSERT(k < 400 && result_ok(&t[k], &r));
+		if (k++ == 249)
+			kill(victim, SIGKILL);
+	}
+	CU_ASSERT_EQUAL(k, 400);
+	gf_pool_get_stats(p, &st);
+	CU_ASSERT_EQUAL(st.replaced, 1);
+	CU_ASSERT_EQUAL(st.rerun, 150); /* tasks 250 to 399, no more */
+	gf_pool_job_free(it);
+	free(t);
+	finish(p);
+}
+
+/* Chunks whose task frames and result frames are many times the pipe's atomic size. */
+static void test_big_batches(void)
+{
+	struct gf_pool *p = make_pool(2);
+
+	check_map(p, 5000, 1000); /* 64 KiB of task frames and of results per chunk */
+	check_map(p, 5000, 2500);
+	check_map(p, 5000, 0);
+	check_map(p, 130, 63); /* a chunk of exactly one full result frame, and its tail */
+	check_map(p, 130, 64);
+	finish(p);
+}
+
+/*
+ * A task that hangs after a quick one in the same chunk: the quick one's result is not held
+ * back behind it, so the task timeout names the task that hangs.
+ */
+static void test_hold_names_hung_task(void)
+{
+	struct gf_pool *p = make_pool(2);
+	struct gf_task *t = make_tasks(8, 1000);
+	struct gf_result r[8];
+
+	t[1].a = INT64_C(100000000000); /* far longer than the timeout, after task 0 */
+	CU_ASSERT_EQUAL_FATAL(gf_pool_set_task_timeout(p, 0.3), 0);
+	CU_ASSERT_EQUAL(gf_pool_map(p, t, 8, 4, r), -ECHILD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(gf_pool_error(p), "held task 1 for more than 0.3 s"));
+	CU_ASSERT_EQUAL(gf_pool_set_task_timeout(p, 0), 0);
+	check_map(p, 10, 4);
+	free(t);
+	finish(p);
+}
+
 static const struct gf_test tests[] = {
 	GF_TEST(test_map_chunksizes),
 	GF_TEST(test_imap_order),
@@ -426,6 +493,9 @@ static const struct gf_test tests[] = {
 	GF_TEST(test_kill_storm),
 	GF_TEST(test_task_timeout),
 	GF_TEST(test_task_timeout_three_strikes),
+	GF_TEST(test_kill_mid_batch),
+	GF_TEST(test_big_batches),
+	GF_TEST(test_hold_names_hung_task),
 	{ NULL, NULL },
 };
 
