@@ -509,6 +509,14 @@ static int grain_agree(void *ctx, int ok)
 	return all_ok(ok);
 }
 
+/* Rank 0's units of a grain point, which its baseline measured, to every rank. */
+static int64_t grain_share(void *ctx, int64_t units)
+{
+	(void)ctx;
+	MPI_Bcast(&units, 1, MPI_INT64_T, 0, WORLD);
+	return units;
+}
+
 static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
 	struct gf_mpi *mpi = mpi_of(o);
@@ -525,6 +533,7 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		.ready = grain_ready,
 		.par = grain_par,
 		.agree = grain_agree,
+		.share = grain_share,
 		.ctx = mpi,
 	};
 

@@ -2,10 +2,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gf_io.h"
@@ -322,6 +324,14 @@ void gf_bench_stats(struct gf_bench_out *b, const char *name, const struct gf_st
 	}
 }
 
+void gf_bench_flag(struct gf_bench_out *b, const char *name, int yes)
+{
+	struct gf_bench_field *fl = add(b, name, F_BOOL);
+
+	if (fl)
+		fl->i = yes != 0;
+}
+
 void gf_bench_check(struct gf_bench_out *b, int ok)
 {
 	struct gf_bench_field *fl = add(b, "ok", F_BOOL);
@@ -532,21 +542,21 @@ double gf_bench_calibrate(void)
 
 	if (seconds_per_unit > 0)
 		return seconds_per_unit;
-	/* grow n until one call takes 10 ms, then keep the fastest of three */
 	for (int64_t n = 1000;; n *= 2) {
-		double t0 = gf_clock_now();
+		double t0 = gf_clock_now(), per[5];
 
 		(void)gf_bench_work(n);
-		if (gf_clock_now() - t0 < 0.01)
+		if (gf_clock_now() - t0 < GF_BENCH_CALIBRATE_S)
 			continue;
-		for (int i = 0; i < 3; i++) {
-			double t1 = gf_clock_now(), per;
+		(void)gf_bench_work(n); /* warm-up: two more, untimed */
+		(void)gf_bench_work(n);
+		for (int i = 0; i < 5; i++) {
+			double t1 = gf_clock_now();
 
 			(void)gf_bench_work(n);
-			per = (gf_clock_now() - t1) / (double)n;
-			if (best == 0 || per < best)
-				best = per;
+			per[i] = (gf_clock_now() - t1) / (double)n;
 		}
+		best = gf_bench_stats_of(per, 5).median;
 		break;
 	}
 	seconds_per_unit = best;
@@ -800,7 +810,19 @@ struct grain_par {
 	int64_t value, tasks, units;
 	uint64_t want;
 	int ok;
+	double *cpu; /* the parent's CPU seconds of each run, the warm-up's first */
+	int runs;
 };
+
+/* This process's CPU time in seconds (every thread of it; not its children). */
+static double process_cpu(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts))
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static void grain_par_ready(void *arg)
 {
@@ -813,28 +835,31 @@ static int grain_par_run(void *arg)
 {
 	struct grain_par *p = arg;
 	uint64_t got = 0;
+	double cpu = process_cpu();
 	int rc = p->g->par(p->g->ctx, p->value, p->tasks, p->units, &got);
 
+	if (p->cpu)
+		p->cpu[p->runs++] = process_cpu() - cpu;
 	p->ok = p->ok && (!p->g->root || got == p->want);
 	return rc;
 }
 
 /* The rows of one grain point: one per value of g, or one. */
 static int grain_point(struct gf_bench_out *b, const struct gf_bench_opts *o,
-		       const struct gf_bench_grain *g, int64_t grain_us, int64_t tasks,
-		       const double *seq, double *par, uint64_t want)
+		       const struct gf_bench_grain *g, struct gf_bench_grain_facts *f,
+		       int64_t units, const double *seq, double *par, double *cpu, uint64_t want)
 {
-	int64_t units = gf_bench_units((double)grain_us * 1e-6);
-	int rc = g->setup ? g->setup(g->ctx, tasks, units) : 0;
+	int rc = g->setup ? g->setup(g->ctx, f->tasks, units) : 0;
 
 	for (int k = 0; k < (g->variant ? g->nvalues : 1) && rc == 0; k++) {
 		struct grain_par p = {
 			.g = g,
 			.value = g->variant ? g->values[k] : 0,
-			.tasks = tasks,
+			.tasks = f->tasks,
 			.units = units,
 			.want = want,
-			.ok = !g->root || want == (uint64_t)tasks * gf_bench_work_expect(units)
+			.ok = !g->root || want == (uint64_t)f->tasks * gf_bench_work_expect(units),
+			.cpu = g->parent ? cpu : NULL,
 		};
 
 		rc = gf_bench_repeat(grain_par_run, g->ready ? grain_par_ready : NULL, &p, 1,
@@ -845,12 +870,42 @@ static int grain_point(struct gf_bench_out *b, const struct gf_bench_opts *o,
 			p.ok = g->agree(g->ctx, p.ok);
 		if (!g->root)
 			continue;
+		f->parent_cpu_us = g->parent ? gf_bench_stats_of(cpu + 1, (size_t)o->reps).median *
+						       1e6 / (double)f->tasks
+					     : -1;
 		gf_bench_row(b, g->method, "%s", g->title);
 		if (g->variant)
 			gf_bench_int(b, g->variant, p.value);
-		gf_bench_grain_row(b, grain_us, tasks, seq, par, o->reps, p.ok);
+		gf_bench_grain_row(b, f, seq, par, o->reps, p.ok);
 	}
 	return rc;
+}
+
+/*
+ * Root's baseline of a grain point, which also measures the grain: the units scaled by the
+ * measured over the nominal time per task and run again while they are more than
+ * GF_BENCH_GRAIN_FIX apart, at most twice. Returns the checked value; *units and
+ * f->measured_us are the last run's.
+ */
+static uint64_t grain_baseline(const struct gf_bench_opts *o, struct gf_bench_grain_facts *f,
+			       int64_t *units, double *seq)
+{
+	double nominal = (double)f->grain_us * 1e-6;
+	uint64_t want = 0;
+
+	for (int fix = 0;; fix++) {
+		double per;
+
+		want = gf_bench_grain_seq(*units, f->tasks, o->reps, seq);
+		per = gf_bench_stats_of(seq, (size_t)o->reps).median / (double)f->tasks;
+		f->measured_us = per * 1e6;
+		if (fix == 2 || per <= 0 || fabs(per / nominal - 1) <= GF_BENCH_GRAIN_FIX)
+			break;
+		*units = llround((double)*units * nominal / per);
+		if (*units < 1)
+			*units = 1;
+	}
+	return want;
 }
 
 int gf_bench_grain_sweep(struct gf_bench_out *b, const struct gf_bench_opts *o,
@@ -858,44 +913,54 @@ int gf_bench_grain_sweep(struct gf_bench_out *b, const struct gf_bench_opts *o,
 {
 	double *seq = malloc((size_t)o->reps * sizeof(double));
 	double *par = malloc((size_t)o->reps * sizeof(double));
+	double *cpu = malloc((size_t)(o->reps + 1) * sizeof(double));
 	struct gf_bench_opts dealt = *o; /* the tasks per grain, dealt to g->workers */
-	int rc = 0, have = seq && par;
+	int rc = 0, have = seq && par && cpu;
 
 	if (g->agree)
 		have = g->agree(g->ctx, have); /* MPI: no rank goes on alone */
-	if (!have || !seq || !par) {
+	if (!have || !seq || !par || !cpu) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	dealt.workers = g->workers;
 	gf_bench_note(b, "one unit of work is %.3f ns", gf_bench_calibrate() * 1e9);
 	for (int64_t gr = o->min_grain_us; gr && rc == 0; gr = gf_bench_next_grain(o, gr)) {
-		int64_t tasks = gf_bench_grain_tasks(&dealt, gr);
+		struct gf_bench_grain_facts f = { .grain_us = gr,
+						  .tasks = gf_bench_grain_tasks(&dealt, gr) };
+		int64_t units = gf_bench_units((double)gr * 1e-6);
 		uint64_t want = 0;
 
 		/* the baseline on root while the others wait */
 		if (g->root)
-			want = gf_bench_grain_seq(gf_bench_units((double)gr * 1e-6), tasks, o->reps,
-						  seq);
-		rc = grain_point(b, o, g, gr, tasks, seq, par, want);
+			want = grain_baseline(o, &f, &units, seq);
+		if (g->share)
+			units = g->share(g->ctx, units);
+		rc = grain_point(b, o, g, &f, units, seq, par, cpu, want);
 	}
 out:
 	free(seq);
 	free(par);
+	free(cpu);
 	return rc;
 }
 
-void gf_bench_grain_row(struct gf_bench_out *b, int64_t grain_us, int64_t tasks, const double *seq,
-			const double *par, int reps, int ok)
+void gf_bench_grain_row(struct gf_bench_out *b, const struct gf_bench_grain_facts *f,
+			const double *seq, const double *par, int reps, int ok)
 {
 	struct gf_stats s = gf_bench_stats_of(seq, (size_t)reps);
 	struct gf_stats p = gf_bench_stats_of(par, (size_t)reps);
+	double off = f->measured_us / (double)f->grain_us - 1;
 
-	gf_bench_int(b, "grain_us", grain_us);
-	gf_bench_int(b, "tasks", tasks);
+	gf_bench_int(b, "grain_us", f->grain_us);
+	gf_bench_num(b, "grain_measured_us", f->measured_us);
+	gf_bench_flag(b, "grain_off", fabs(off) > GF_BENCH_GRAIN_OFF);
+	gf_bench_int(b, "tasks", f->tasks);
 	gf_bench_stats(b, "seq_s", &s, 1);
 	gf_bench_stats(b, "par_s", &p, 1);
 	gf_bench_num(b, "speedup", p.median > 0 ? s.median / p.median : 0);
+	if (f->parent_cpu_us >= 0)
+		gf_bench_num(b, "parent_cpu_us", f->parent_cpu_us);
 	gf_bench_check(b, ok);
 	gf_bench_end(b);
 }

@@ -151,6 +151,8 @@ void gf_bench_stats(struct gf_bench_out *b, const char *name, const struct gf_st
 		    double scale);
 /* A checked quantity: "ok":true or false; false marks the run failed (exit 1). */
 void gf_bench_check(struct gf_bench_out *b, int ok);
+/* A yes-or-no fact that is no check: "name":true or false. */
+void gf_bench_flag(struct gf_bench_out *b, const char *name, int yes);
 /* Prints the row. */
 void gf_bench_end(struct gf_bench_out *b);
 
@@ -166,10 +168,14 @@ int gf_bench_memcpy_table(struct gf_bench_out *b, const struct gf_bench_opts *o)
 
 /*
  * The unit of work of the grain sweep: gf_kernel_sum(units, 1), which the compiler cannot fold.
- * gf_bench_calibrate times it once per process (about 50 ms) and returns seconds per unit;
- * gf_bench_units turns a grain in seconds into units (at least 1). gf_bench_work runs units
- * and returns its checked value, gf_bench_work_expect what it must be.
+ * gf_bench_calibrate times it once per process and returns seconds per unit: n doubles from
+ * 1000 until one call takes GF_BENCH_CALIBRATE_S, two more calls warm up, and the unit is
+ * the median of five timed calls (about 0.2 s in all; scripts/gilfree/pybench.py calibrates
+ * Python's unit the same way). gf_bench_units turns a grain in seconds into units (at least
+ * 1). gf_bench_work runs units and returns its checked value, gf_bench_work_expect what it
+ * must be. The grain sweep then corrects the units of each grain by its own sequential pass.
  */
+#define GF_BENCH_CALIBRATE_S 0.02
 double gf_bench_calibrate(void);
 /* Takes another process's calibration (MPI: rank 0's), so that every rank uses one unit. */
 void gf_bench_set_unit(double seconds);
@@ -270,23 +276,42 @@ struct gf_bench_grain {
 	int (*par)(void *ctx, int64_t value, int64_t tasks, int64_t units, uint64_t *got);
 	/* every process's ok to one (MPI: over all ranks), or NULL */
 	int (*agree)(void *ctx, int ok);
+	/* root's units of a grain point to every process (MPI: a broadcast), or NULL */
+	int64_t (*share)(void *ctx, int64_t units);
+	/* the parallel runs have a parent that hands out the tasks (posix: the pool's): the
+	   rows say how much CPU it used per task (parent_cpu_us) */
+	int parent;
 	void *ctx;
 };
 
 /*
  * The grain sweep: the unit's note, then for each grain of o (gf_bench_next_grain), the
  * sequential baseline on root and for each value (or once) o->reps parallel runs after one
- * warm-up, a row each (gf_bench_grain_row). Returns 0, -ENOMEM, or a hook's negative errno.
+ * warm-up, a row each (gf_bench_grain_row). The baseline measures the grain: when its median
+ * time per task is more than GF_BENCH_GRAIN_FIX off the nominal grain, the units are scaled
+ * by the ratio and the baseline runs again, at most twice; every row reports the grain it
+ * measured beside the nominal one (grain_measured_us), and says whether they still differ
+ * by more than GF_BENCH_GRAIN_OFF (grain_off). Returns 0, -ENOMEM, or a hook's negative errno.
  */
+#define GF_BENCH_GRAIN_FIX 0.10
+#define GF_BENCH_GRAIN_OFF 0.20
 int gf_bench_grain_sweep(struct gf_bench_out *b, const struct gf_bench_opts *o,
 			 const struct gf_bench_grain *g);
 
+/* What a grain row reports beyond its samples. */
+struct gf_bench_grain_facts {
+	int64_t grain_us, tasks;
+	double measured_us;   /* the baseline's median time per task */
+	double parent_cpu_us; /* the parent's CPU time per task, median; < 0: no parent */
+};
+
 /*
- * Completes the row begun with gf_bench_row for one grain point: grain_us, tasks, seq_s,
- * par_s, speedup (median over median, one run), ok; and prints it.
+ * Completes the row begun with gf_bench_row for one grain point: grain_us,
+ * grain_measured_us, grain_off, tasks, seq_s, par_s, speedup (median over median, one run),
+ * parent_cpu_us where there is a parent, ok; and prints it.
  */
-void gf_bench_grain_row(struct gf_bench_out *b, int64_t grain_us, int64_t tasks, const double *seq,
-			const double *par, int reps, int ok);
+void gf_bench_grain_row(struct gf_bench_out *b, const struct gf_bench_grain_facts *f,
+			const double *seq, const double *par, int reps, int ok);
 
 /*
  * Completes the row begun with gf_bench_row for one way of moving the images: images,
