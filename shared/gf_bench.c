@@ -256,7 +256,7 @@ void gf_bench_window(const struct gf_bench_opts *o, int64_t size, int *window, i
 
 /* ---- output ---- */
 
-enum { F_INT, F_NUM, F_STATS, F_BOOL };
+enum { F_INT, F_NUM, F_STATS, F_BOOL, F_FLAG };
 
 void gf_bench_out_init(struct gf_bench_out *b, FILE *f, const struct gf_bench_cli *cli,
 		       const struct gf_bench_opts *o)
@@ -326,7 +326,7 @@ void gf_bench_stats(struct gf_bench_out *b, const char *name, const struct gf_st
 
 void gf_bench_flag(struct gf_bench_out *b, const char *name, int yes)
 {
-	struct gf_bench_field *fl = add(b, name, F_BOOL);
+	struct gf_bench_field *fl = add(b, name, F_FLAG);
 
 	if (fl)
 		fl->i = yes != 0;
@@ -403,6 +403,7 @@ void gf_bench_end(struct gf_bench_out *b)
 					fl->x, fl->max);
 				break;
 			case F_BOOL:
+			case F_FLAG:
 				fputs(fl->i ? "true" : "false", f);
 				break;
 			}
@@ -426,7 +427,10 @@ void gf_bench_end(struct gf_bench_out *b)
 				text_num(f, fl->max);
 				break;
 			case F_BOOL:
-				fprintf(f, " %13s", fl->i ? "yes" : "NO");
+				fprintf(f, " %13s", fl->i ? "yes" : "NO"); /* a failed check stands out */
+				break;
+			case F_FLAG:
+				fprintf(f, " %13s", fl->i ? "yes" : "no");
 				break;
 			}
 		}
