@@ -15,7 +15,10 @@ OSU-style tables ('#' header lines then fixed columns) or one json record per ro
            Manager Lock, Value with its lock, RawValue without one (whose lost updates are
            reported, not failed)
   grain    Pool.map of tasks from --min-grain to --max-grain microseconds, chunksize 1, 4, 16
-           and 64, against a sequential loop in the same run
+           and 64, against a sequential loop in the same run; each grain's tasks rescaled until
+           the loop's time per task is within 10% of it (twice at most), that time reported as
+           grain_measured_us (grain_off: still more than 20% away), and the parent's CPU per
+           task during the map as parent_cpu_us
   paths    Pool.map of images as pickled bytes (frames) against (file, offset) (paths)
 
 Exit status: 0, 1 when a checked quantity is wrong or a run fails, 2 on bad input.

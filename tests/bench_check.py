@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Runs every experiment of one backend's bench subcommand at a tiny size and checks its
 records: their shape, every method present, every payload size present, the checked
-quantities (a counter's final value, bytes received equal to bytes sent, checksums), and that
-bad input is refused with exit status 2 and one line on stderr. Never checks a time.
+quantities (a counter's final value, bytes received equal to bytes sent, checksums), every
+grain row's measured grain and its grain_off flag against the 20% rule (and the parent's CPU
+per task where a parent hands out the tasks), and that bad input is refused with exit status 2
+and one line on stderr. Never checks a time.
 
     bench_check.py --backend omp --binary build/bin/gilfree-omp
     bench_check.py --backend mpi --binary build/bin/gilfree-mpi --launcher "mpiexec -n 2"
@@ -78,6 +80,35 @@ def is_stats(v):
             and v["min"] <= v["median"] <= v["max"] and v["min"] >= 0)
 
 
+def is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+# Methods whose tasks a parent process hands out, and so have its CPU per task.
+PARENT = ("posix_pool", "pool_map")
+
+
+def check_grain_fields(where, r):
+    """What the tasks of a grain point took: grain_measured_us > 0, grain_off a bool that agrees
+    with the 20% rule recomputed here, and parent_cpu_us >= 0 where it is (always for a pool)."""
+    m, g, off = r.get("grain_measured_us"), r.get("grain_us"), r.get("grain_off")
+    if not is_number(m) or not m > 0:
+        fail(f"{where}: grain_measured_us {m!r}, not a number above 0")
+    elif not isinstance(off, bool):
+        fail(f"{where}: grain_off {off!r}, not a bool")
+    elif is_number(g) and g > 0:
+        dev = abs(m / g - 1)
+        # a figure printed to 9 digits may land on either side of the line itself
+        if off != (dev > 0.20) and abs(dev - 0.20) > 1e-6:
+            fail(f"{where}: grain_off {off} with {m} us measured for {g} us "
+                 f"({100 * dev:.1f}% off)")
+    cpu = r.get("parent_cpu_us")
+    if cpu is None and r.get("method") in PARENT:
+        fail(f"{where}: no parent_cpu_us")
+    elif cpu is not None and (not is_number(cpu) or cpu < 0):
+        fail(f"{where}: parent_cpu_us {cpu!r}, not a number of at least 0")
+
+
 def check_records(backend, exp, recs):
     want = METHODS[backend][exp]
     got = [r["method"] for r in recs]
@@ -116,6 +147,7 @@ def check_records(backend, exp, recs):
                 fail(f"{where}: grain {r.get('grain_us')} us, {r.get('tasks')} tasks")
             if not r.get("speedup", 0) > 0:
                 fail(f"{where}: speedup {r.get('speedup')}")
+            check_grain_fields(where, r)
     if exp == "ipc":
         for m in want:
             sizes = [r["size"] for r in recs if r["method"] == m]
@@ -131,9 +163,10 @@ def check_records(backend, exp, recs):
                 fail(f"grain: chunksizes {cs}, expected [1, 4, 16, 64]")
 
 
-def check_text(prefix, exp):
-    """The OSU-style table: '#' lines, then rows of as many columns as the header names."""
-    r = run(prefix + ["bench", exp] + TINY[exp])
+def check_text(prefix, exp, bench=("bench",), columns=()):
+    """The OSU-style table: '#' lines, then rows of as many columns as the header names; every
+    row under a header that names all of columns."""
+    r = run(prefix + list(bench) + [exp] + TINY[exp])
     if r.returncode != 0:
         fail(f"text {exp}: exit {r.returncode}: {r.stderr.strip()}")
         return
@@ -150,6 +183,10 @@ def check_text(prefix, exp):
             return
         if len(line.split()) != len(header):
             fail(f"text {exp}: {len(line.split())} columns under {len(header)} names: {line!r}")
+        missing = [c for c in columns if c not in header]
+        if missing:
+            fail(f"text {exp}: no column {', '.join(missing)} in {header}")
+            return
         rows += 1
     if rows == 0:
         fail(f"text {exp}: no rows")
@@ -240,7 +277,10 @@ def main():
         check_records(a.backend, exp, recs)
         print(f"{exp}: {len(recs)} records checked")
 
-    if a.backend != "python":
+    if a.backend == "python":
+        check_text(prefix, "grain", bench=(),
+                   columns=("grain_us", "grain_measured_us", "grain_off", "parent_cpu_us"))
+    else:
         check_text(prefix, "ipc")
         r = run(prefix + ["bench", "--help"])
         if r.returncode != 0 or "usage" not in r.stdout:

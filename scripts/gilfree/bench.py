@@ -16,6 +16,7 @@ from . import backends, launch
 from .cli import OneLineParser, int_in
 from .plots import gnuplot_terminals, line_plot
 from .project import ROOT, out_dir_problem
+from .pybench import GRAIN_OFF
 from .records import RecordsError, json_lines, read_records
 from .runner import Interrupted, run_child, signals_held
 from .stats import crossover, med
@@ -142,9 +143,49 @@ def _image(md, plotted, what):
         md.append(f"({what}: {why})\n")
 
 
-def wins(points):
-    cross = crossover([(g, s) for g, s, _, _ in points])
-    return f"parallel wins from {cross} us" if cross else "no grain from which parallel always wins"
+def wins(recs):
+    """What the crossover of one series of grain records (sorted by grain_x) says."""
+    cross = crossover([(grain_x(r), r["speedup"]) for r in recs])
+    at = next((r for r in recs if grain_x(r) == cross), None)
+    return f"parallel wins from {grain_label(at)}" if at else \
+        "no grain from which parallel always wins"
+
+
+def grain_measured(r):
+    """A grain record's measured time per task, microseconds, or None where it has none."""
+    m = r.get("grain_measured_us")
+    return m if isinstance(m, (int, float)) and not isinstance(m, bool) and m > 0 else None
+
+
+def grain_x(r):
+    """Where a grain record stands on the grain axis: its measured grain, else its nominal."""
+    m = grain_measured(r)
+    return m if m is not None else r["grain_us"]
+
+
+def grain_dev(r):
+    """How far the measured grain is from the nominal one (0.41: 41%), or None."""
+    m = grain_measured(r)
+    return abs(m / r["grain_us"] - 1) if m is not None and r["grain_us"] > 0 else None
+
+
+def grain_is_off(r):
+    """The record's grain_off, or the same 20% rule where it has a measured grain only."""
+    if isinstance(r.get("grain_off"), bool):
+        return r["grain_off"]
+    dev = grain_dev(r)
+    return dev is not None and dev > GRAIN_OFF
+
+
+def grain_label(r):
+    """'10 us (9.7 measured)'; a point off its grain flagged: '10 us (**14.1 measured, off by
+    41%**)'; '10 us' where the record has no measured grain."""
+    m = grain_measured(r)
+    if m is None:
+        return f"{r['grain_us']} us"
+    if grain_is_off(r):
+        return f"{r['grain_us']} us (**{fmt(m)} measured, off by {100 * grain_dev(r):.0f}%**)"
+    return f"{r['grain_us']} us ({fmt(m)} measured)"
 
 
 def section_startup(records, md):
@@ -256,25 +297,113 @@ def section_counter(records, md):
     ]))
 
 
+def grain_off_note(recs):
+    """The sentence under the grain table: how many points were off their nominal grain."""
+    measured = [r for r in recs if grain_measured(r) is not None]
+    nominal = len(recs) - len(measured)
+    plain = (f" {nominal} of the {len(recs)} points carry no measured grain: they stand at "
+             "their nominal grain, which their tasks may not have taken." if nominal else "")
+    if not measured:
+        return "These records carry no measured grain: every point stands at its nominal grain." \
+            + plain + "\n"
+    off = sum(grain_is_off(r) for r in measured)
+    if not off:
+        return (f"All {len(measured)} points with a measured grain ran within "
+                f"{100 * GRAIN_OFF:.0f}% of their nominal grain." + plain + "\n")
+    return (f"**{off} of the {len(measured)} points with a measured grain were off their "
+            f"nominal grain by more than {100 * GRAIN_OFF:.0f}%** (flagged above). That matters: "
+            "a speedup belongs to the time a task took, not to its label, so two backends "
+            "compared at the same label would compare unequal tasks; the plot and the crossovers "
+            "use the measured grains." + plain + "\n")
+
+
+def parent_cpu_table(records, md):
+    """The pools' parent CPU per task at chunksize 1 and 64 at their smallest grain."""
+    rows = []
+    for backend, method, name in (("posix", "posix_pool", "C posix pool"),
+                                  ("python", "pool_map", "Python Pool.map")):
+        recs = pick(records, "grain", backend, method)
+        if not recs:
+            continue
+        g = min(r["grain_us"] for r in recs)
+        for cs in (1, 64):
+            r = next((x for x in recs if x["grain_us"] == g and x.get("chunksize") == cs), None)
+            if not r:
+                continue
+            cpu = r.get("parent_cpu_us")
+            have = isinstance(cpu, (int, float)) and not isinstance(cpu, bool)
+            rows.append([name, grain_label(r), cs, fmt_us(cpu) if have else "not recorded",
+                         f"{100 * cpu / grain_x(r):.0f}%" if have and grain_x(r) else "n/a"])
+    if not rows:
+        return
+    md.append("The parent of a pool hands out the tasks and gathers the results on the same "
+              "cores as its workers, so its CPU time is taken from them. Its CPU per task during "
+              "the parallel map (all its threads; median over the repetitions) at the smallest "
+              "grain:\n\n")
+    md.append(table(["pool", "smallest grain", "chunksize", "parent's CPU per task",
+                     "against a task's time"], rows))
+
+
+def c_against_python(records, md):
+    """C's pool against Python's Pool.map at each nominal grain and chunksize both ran."""
+    c = {(r["grain_us"], r.get("chunksize")): r for r in pick(records, "grain", "posix",
+                                                               "posix_pool")}
+    py = {(r["grain_us"], r.get("chunksize")): r for r in pick(records, "grain", "python",
+                                                                "pool_map")}
+    both = sorted(k for k in c if k in py and k[1] is not None)
+    md.append("#### C pool against Python Pool.map\n")
+    if not both:
+        md.append("No grain and chunksize was run by both the C pool and Python's Pool.map.\n")
+        return
+    rows, c_ahead = [], 0
+    for g, cs in both:
+        rc, rp = c[(g, cs)], py[(g, cs)]
+        faster = "C pool" if rc["speedup"] > rp["speedup"] else "Python Pool.map" \
+            if rp["speedup"] > rc["speedup"] else "neither"
+        c_ahead += faster == "C pool"
+        lo, hi = sorted((rc["speedup"], rp["speedup"]))
+        if lo > 0 and faster != "neither":
+            faster += f", {hi / lo:.2f}x the other's speedup"
+        xc, xp = grain_x(rc), grain_x(rp)
+        if min(xc, xp) > 0 and max(xc, xp) / min(xc, xp) - 1 > GRAIN_OFF:
+            faster += f" (their grains differ by {100 * (max(xc, xp) / min(xc, xp) - 1):.0f}%)"
+        rows.append([f"{g} us", cs, f"{fmt(grain_measured(rc))} us" if grain_measured(rc)
+                     else "not measured", f"{fmt(grain_measured(rp))} us" if grain_measured(rp)
+                     else "not measured", f"{rc['speedup']:.2f}x", f"{rp['speedup']:.2f}x",
+                     faster])
+    md.append("Each pool's speedup over its own language's loop, at the same nominal grain and "
+              "chunksize, beside the time per task each one's loop measured: at equal time per "
+              "task, the higher speedup is the pool that loses less to handing out tasks.\n\n")
+    md.append(table(["grain", "chunksize", "C measured grain", "Python measured grain",
+                     "C speedup", "Python speedup", "higher speedup"], rows))
+    md.append(f"The C pool has the higher speedup at {c_ahead} of the {len(both)} points.\n")
+
+
 def section_grain(records, md, out_dir, terms):
     md.append("### Grain size: when parallel starts to win\n")
-    series, rows = {}, []
-    for r in pick(records, "grain"):
+    by_name, series, rows = {}, {}, []
+    recs = pick(records, "grain")
+    for r in recs:
         name = label(r) + (f" chunksize {r['chunksize']}" if "chunksize" in r else "")
-        series.setdefault(name, []).append((r["grain_us"], r["speedup"], r["speedup"],
-                                            r["speedup"]))
-    for name, pts in series.items():
-        pts.sort()
-        cross = crossover([(g, s) for g, s, _, _ in pts])
-        rows.append([name, ", ".join(f"{g} us: {s:.2f}x" for g, s, _, _ in pts),
-                     f"{cross} us" if cross else "none in this sweep"])
-    md.append("Speedup is the median sequential over the median parallel time, both in one run; "
-              "the crossover is the smallest grain from which parallel wins at every larger "
-              "grain.\n\n")
+        by_name.setdefault(name, []).append(r)
+    for name, pts in by_name.items():
+        pts.sort(key=grain_x)
+        series[name] = [(grain_x(r), r["speedup"], r["speedup"], r["speedup"]) for r in pts]
+        cross = crossover([(grain_x(r), r["speedup"]) for r in pts])
+        at = next((r for r in pts if grain_x(r) == cross), None)
+        rows.append([name, ", ".join(f"{grain_label(r)}: {r['speedup']:.2f}x" for r in pts),
+                     grain_label(at) if at else "none in this sweep"])
+    md.append("Each point is labelled by its nominal grain and the time per task its sequential "
+              "loop took (the tasks are rescaled, twice at most, until that is within 10% of the "
+              "grain). Speedup is the median sequential over the median parallel time, both in "
+              "one run; the crossover is the smallest measured grain from which parallel wins at "
+              "every larger one.\n\n")
     md.append(table(["backend and method", "speedup by grain", "crossover"], rows))
+    md.append(grain_off_note(recs))
     _image(md, line_plot(out_dir, "bench_grain_speedup", "Speedup against task grain",
-                     "grain (microseconds)", "speedup", series, terms, logy=False,
-                     extra="set yrange [0:*]\n"), "speedup against grain")
+                         "grain, measured time per task (microseconds)", "speedup", series,
+                         terms, logy=False, extra="set yrange [0:*]\n"), "speedup against grain")
+    parent_cpu_table(records, md)
 
     def at(backend, method, cs):
         pts = [r for r in pick(records, "grain", backend, method) if r.get("chunksize") == cs]
@@ -283,16 +412,17 @@ def section_grain(records, md, out_dir, terms):
     c1, c64 = at("posix", "posix_pool", 1), at("posix", "posix_pool", 64)
     md.append(table(["lecture claim", "measured in C", "measured in Python"], [
         ["chunksize cuts queue overhead for small tasks",
-         f"at {c1['grain_us']} us: {c1['speedup']:.2f}x with chunksize 1, "
+         f"at {grain_label(c1)}: {c1['speedup']:.2f}x with chunksize 1, "
          f"{c64['speedup']:.2f}x with 64" if c1 and c64 else "n/a",
-         f"at {p1['grain_us']} us: {p1['speedup']:.2f}x with chunksize 1, "
+         f"at {grain_label(p1)}: {p1['speedup']:.2f}x with chunksize 1, "
          f"{p64['speedup']:.2f}x with 64" if p1 and p64 else "n/a"],
         ["sometimes sequential code wins",
-         "; ".join(f"{n}: {wins(p)}" for n, p in series.items()
+         "; ".join(f"{n}: {wins(p)}" for n, p in by_name.items()
                    if not n.startswith("python")) or "n/a",
-         "; ".join(f"{n}: {wins(p)}" for n, p in series.items()
+         "; ".join(f"{n}: {wins(p)}" for n, p in by_name.items()
                    if n.startswith("python")) or "n/a"],
     ]))
+    c_against_python(records, md)
 
 
 def section_paths(records, md):

@@ -17,7 +17,7 @@ import zlib
 from . import launch
 from .cli import OneLineParser, int_in
 from .runner import run_child
-from .stats import summary as stats
+from .stats import median, summary as stats
 from .workloads import EXPERIMENTS
 
 CHUNKSIZES = (1, 4, 16, 64)
@@ -116,21 +116,23 @@ class Out:
                 if self.last:
                     self.f.write("\n")
                 self.f.write(f"# py_bench.py {self.experiment}: {method}, {title}\n")
-                self.f.write("#" + " ".join(f"{c:>13}" for c in cols)[1:] + "\n")
+                self.f.write("#" + " ".join(f"{c:>{max(13, len(c))}}" for c in cols)[1:] + "\n")
                 self.last = sig
             cells = []
-            for v in fields.values():
+            for k, v in fields.items():
                 vals = [v["median"], v["min"], v["max"]] if isinstance(v, dict) else [v]
+                w = max(13, len(k))  # a column as wide as its name, at least 13
                 for x in vals:
-                    if isinstance(x, bool):
-                        cells.append(f"{'yes' if x else 'NO':>13}")
+                    if isinstance(x, bool):  # a wrong check shouts; a flag such as grain_off not
+                        cells.append(f"{'yes' if x else 'NO' if k == 'ok' else 'no':>{w}}")
                     elif isinstance(x, int):
-                        cells.append(f"{x:>13d}")
+                        cells.append(f"{x:>{w}d}")
                     elif isinstance(x, float):
-                        fmt = "13.4e" if x and (abs(x) >= 1e9 or abs(x) < 1e-3) else "13.3f"
-                        cells.append(f"{x:{fmt}}")
+                        fmt = "e" if x and (abs(x) >= 1e9 or abs(x) < 1e-3) else "f"
+                        cells.append(f"{x:{w}.{4 if fmt == 'e' else 3}{fmt}}")
                     else:
-                        cells.append(f"{str(x):>13}")
+                        cells.append(f"{str(x):>{w}}")
+                    w = 13  # min and max of a statistic
             self.f.write(" ".join(cells) + "\n")
         self.f.flush()
 
@@ -415,51 +417,102 @@ def work(units):
     return s
 
 
+# The grain's calibration and rescaling, the same method as the C benchmarks':
+CALIBRATE_S = 0.02     # one calibration call takes at least this long
+CALIBRATE_WARMUP = 2   # untimed calls of that size, then
+CALIBRATE_CALLS = 5    # timed ones, whose median per unit is the unit
+RESCALE_AT = 0.10      # a point whose tasks are further than this from their grain is rescaled,
+RESCALES = 2           # at most this many times
+GRAIN_OFF = 0.20       # and flagged (grain_off) when its final pass is still further than this
+
+
 def calibrate():
+    """Seconds per unit of work: n doubled from 1000 until one call takes CALIBRATE_S, two
+    untimed calls of n, then the median per unit of five timed calls of n."""
     n = 1000
     while True:
         t0 = time.monotonic()
         work(n)
-        if time.monotonic() - t0 >= 0.01:
+        if time.monotonic() - t0 >= CALIBRATE_S:
             break
         n *= 2
-    best = None
-    for _ in range(3):
+    for _ in range(CALIBRATE_WARMUP):
+        work(n)
+    per = []
+    for _ in range(CALIBRATE_CALLS):
         t0 = time.monotonic()
         work(n)
-        per = (time.monotonic() - t0) / n
-        best = per if best is None or per < best else best
-    return best
+        per.append((time.monotonic() - t0) / n)
+    return median(per)
+
+
+def grain_units(grain_s, unit_s):
+    """The units of work of one task of grain_s seconds, at least 1."""
+    return max(1, round(grain_s / unit_s))
+
+
+def rescaled(units, nominal_s, measured_s):
+    """The units that bring a task measured at measured_s to nominal_s, or None where it is
+    within RESCALE_AT of it already."""
+    if abs(measured_s / nominal_s - 1) <= RESCALE_AT:
+        return None
+    return max(1, round(units * nominal_s / measured_s))
+
+
+def grain_off(measured_us, grain_us):
+    """Whether a point's measured grain is further than GRAIN_OFF from its nominal one."""
+    return abs(measured_us / grain_us - 1) > GRAIN_OFF
+
+
+def seq_pass(units, tasks, reps):
+    """The sequential loop of tasks tasks of units each: one untimed run, then reps timed.
+    (the seconds of each timed run, the sum of the last run)."""
+    seq, got = [], 0
+    for rep in range(-1, reps):
+        t0 = time.monotonic()
+        got = sum(work(units) for _ in range(tasks))
+        if rep >= 0:
+            seq.append(time.monotonic() - t0)
+    return seq, got
 
 
 def grain(a, out):
     per = calibrate()
-    out.note(f"one unit of work is {per * 1e9:.3f} ns")
+    out.note(f"one unit of work is {per * 1e9:.3f} ns (median of {CALIBRATE_CALLS} calls of "
+             f"at least {CALIBRATE_S * 1e3:.0f} ms after {CALIBRATE_WARMUP} untimed ones)")
     ctx = mp.get_context("fork")
     with ctx.Pool(a.workers) as pool:
         g = a.min_grain
         while g <= a.max_grain:
-            units = max(int(g * 1e-6 / per), 1)
+            nominal = g * 1e-6
+            units = grain_units(nominal, per)
             tasks = min(max(100000 // g, 2 * a.workers), 20000)
+            seq, got = seq_pass(units, tasks, a.reps)
+            for _ in range(RESCALES):
+                better = rescaled(units, nominal, median(seq) / tasks)
+                if better is None:
+                    break
+                units = better
+                seq, got = seq_pass(units, tasks, a.reps)
+            measured_us = median(seq) / tasks * 1e6
             want = tasks * (units * (units - 1) // 2)
-            seq = []
-            for rep in range(-1, a.reps):
-                t0 = time.monotonic()
-                got = sum(work(units) for _ in range(tasks))
-                if rep >= 0:
-                    seq.append(time.monotonic() - t0)
             for cs in CHUNKSIZES:
-                par, ok = [], got == want
+                par, cpu, ok = [], [], got == want
                 for rep in range(-1, a.reps):
-                    t0 = time.monotonic()
+                    t0, c0 = time.monotonic(), time.process_time()
                     res = sum(pool.map(work, [units] * tasks, chunksize=cs))
+                    # the parent's CPU, all its threads: the pool's task and result handlers
+                    c1, t1 = time.process_time(), time.monotonic()
                     if rep >= 0:
-                        par.append(time.monotonic() - t0)
+                        par.append(t1 - t0)
+                        cpu.append(c1 - c0)
                     ok = ok and res == want
                 s, p = stats(seq), stats(par)
                 out.row("pool_map", f"Pool({a.workers}).map against a loop",
-                        {"chunksize": cs, "grain_us": g, "tasks": tasks, "seq_s": s,
-                         "par_s": p, "speedup": s["median"] / p["median"], "ok": ok})
+                        {"chunksize": cs, "grain_us": g, "grain_measured_us": measured_us,
+                         "grain_off": grain_off(measured_us, g), "tasks": tasks, "seq_s": s,
+                         "par_s": p, "speedup": s["median"] / p["median"],
+                         "parent_cpu_us": median(cpu) / tasks * 1e6, "ok": ok})
             g *= 10
 
 
