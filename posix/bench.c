@@ -58,8 +58,8 @@ static const struct gf_bench_cli cli = {
 					 "memcpy",
 			[GF_BENCH_COUNTER] = "a manager process over pipes, a shared atomic, a "
 					     "process-shared mutex",
-			[GF_BENCH_GRAIN] = "the process pool's map (pool.h), chunksize 1, 4, "
-					   "16, 64",
+			[GF_BENCH_GRAIN] = "the process pool's map (pool.h), its default "
+					   "chunksize, 1, 4, 16, 64",
 			[GF_BENCH_PATHS] = "pixels through pipes, against offsets into a mapped "
 					   "file",
 		},
@@ -993,6 +993,7 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 /* The pool and its buffers for the grain sweep's runs. */
 struct grain_ctx {
 	struct gf_pool *pool;
+	int workers;
 	struct gf_task *t;
 	struct gf_result *res;
 };
@@ -1030,10 +1031,21 @@ static int grain_par(void *ctx, int64_t chunksize, int64_t tasks, int64_t units,
 	return 0;
 }
 
+/* The chunksize map runs by: the one asked, or its default for 0. */
+static int64_t grain_chunksize_used(void *ctx, int64_t chunksize, int64_t tasks)
+{
+	const struct grain_ctx *c = ctx;
+
+	return chunksize ? chunksize
+			 : (int64_t)gf_pool_default_chunksize((size_t)tasks, c->workers);
+}
+
 static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
-	static const int64_t chunksizes[] = { 1, 4, 16, 64 };
+	/* 0: map's own default, as Pool.map picks it (gf_pool_default_chunksize) */
+	static const int64_t chunksizes[] = { 0, 1, 4, 16, 64 };
 	struct grain_ctx c = { .pool = NULL,
+			       .workers = o->workers,
 			       .t = calloc(GF_BENCH_MAX_TASKS, sizeof(*c.t)),
 			       .res = calloc(GF_BENCH_MAX_TASKS, sizeof(*c.res)) };
 	char title[128], err[256];
@@ -1047,6 +1059,8 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		.nvalues = (int)(sizeof(chunksizes) / sizeof(chunksizes[0])),
 		.setup = grain_setup,
 		.par = grain_par,
+		.used_name = "chunksize_used",
+		.used = grain_chunksize_used,
 		.parent = 1,
 		.ctx = &c,
 	};

@@ -14,8 +14,8 @@ OSU-style tables ('#' header lines then fixed columns) or one json record per ro
   counter  a counter incremented --count times by --workers processes: Manager Value under a
            Manager Lock, Value with its lock, RawValue without one (whose lost updates are
            reported, not failed)
-  grain    Pool.map of tasks from --min-grain to --max-grain microseconds, chunksize 1, 4, 16
-           and 64, against a sequential loop in the same run; each grain's tasks rescaled until
+  grain    Pool.map of tasks from --min-grain to --max-grain microseconds, map's own default
+           chunksize (chunksize 0 in the rows), 1, 4, 16 and 64, against a sequential loop in the same run; each grain's tasks rescaled until
            the loop's time per task is within 10% of it (twice at most), that time reported as
            grain_measured_us (grain_off: still more than 20% away), and the parent's CPU per
            task during the map as parent_cpu_us

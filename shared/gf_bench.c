@@ -427,7 +427,8 @@ void gf_bench_end(struct gf_bench_out *b)
 				text_num(f, fl->max);
 				break;
 			case F_BOOL:
-				fprintf(f, " %13s", fl->i ? "yes" : "NO"); /* a failed check stands out */
+				fprintf(f, " %13s",
+					fl->i ? "yes" : "NO"); /* a failed check stands out */
 				break;
 			case F_FLAG:
 				fprintf(f, " %13s", fl->i ? "yes" : "no");
@@ -880,6 +881,8 @@ static int grain_point(struct gf_bench_out *b, const struct gf_bench_opts *o,
 		gf_bench_row(b, g->method, "%s", g->title);
 		if (g->variant)
 			gf_bench_int(b, g->variant, p.value);
+		if (g->used)
+			gf_bench_int(b, g->used_name, g->used(g->ctx, p.value, f->tasks));
 		gf_bench_grain_row(b, f, seq, par, o->reps, p.ok);
 	}
 	return rc;

@@ -276,6 +276,10 @@ struct gf_bench_grain {
 	int (*par)(void *ctx, int64_t value, int64_t tasks, int64_t units, uint64_t *got);
 	/* every process's ok to one (MPI: over all ranks), or NULL */
 	int (*agree)(void *ctx, int ok);
+	/* the value a run really used, for a value of the variant (posix: 0 is map's default
+	   chunksize, and this its number), printed as used_name; or NULL */
+	const char *used_name;
+	int64_t (*used)(void *ctx, int64_t value, int64_t tasks);
 	/* root's units of a grain point to every process (MPI: a broadcast), or NULL */
 	int64_t (*share)(void *ctx, int64_t units);
 	/* the parallel runs have a parent that hands out the tasks (posix: the pool's): the

@@ -159,8 +159,11 @@ def check_records(backend, exp, recs):
             fail(f"grain: grains {grains}, expected [10, 100]")
         if backend in ("posix", "python"):
             cs = sorted({r.get("chunksize") for r in recs})
-            if cs != [1, 4, 16, 64]:
-                fail(f"grain: chunksizes {cs}, expected [1, 4, 16, 64]")
+            if cs != [0, 1, 4, 16, 64]:
+                fail(f"grain: chunksizes {cs}, expected [0 (map's default), 1, 4, 16, 64]")
+            for r in recs:
+                if r.get("chunksize") == 0 and not r.get("chunksize_used", 0) >= 1:
+                    fail(f"grain: map's default chunksize used {r.get('chunksize_used')}")
 
 
 def check_text(prefix, exp, bench=("bench",), columns=()):

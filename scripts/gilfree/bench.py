@@ -344,6 +344,13 @@ def parent_cpu_table(records, md):
                      "against a task's time"], rows))
 
 
+def chunk_label(r):
+    """' chunksize 16', or ' default chunksize' for map's own (chunksize 0), '' for none."""
+    if "chunksize" not in r:
+        return ""
+    return " default chunksize" if r["chunksize"] == 0 else f" chunksize {r['chunksize']}"
+
+
 def c_against_python(records, md):
     """C's pool against Python's Pool.map at each nominal grain and chunksize both ran."""
     c = {(r["grain_us"], r.get("chunksize")): r for r in pick(records, "grain", "posix",
@@ -367,7 +374,8 @@ def c_against_python(records, md):
         xc, xp = grain_x(rc), grain_x(rp)
         if min(xc, xp) > 0 and max(xc, xp) / min(xc, xp) - 1 > GRAIN_OFF:
             faster += f" (their grains differ by {100 * (max(xc, xp) / min(xc, xp) - 1):.0f}%)"
-        rows.append([f"{g} us", cs, f"{fmt(grain_measured(rc))} us" if grain_measured(rc)
+        rows.append([f"{g} us", cs or f"map's default ({rc.get('chunksize_used', '?')}, "
+                     f"{rp.get('chunksize_used', '?')})", f"{fmt(grain_measured(rc))} us" if grain_measured(rc)
                      else "not measured", f"{fmt(grain_measured(rp))} us" if grain_measured(rp)
                      else "not measured", f"{rc['speedup']:.2f}x", f"{rp['speedup']:.2f}x",
                      faster])
@@ -384,7 +392,7 @@ def section_grain(records, md, out_dir, terms):
     by_name, series, rows = {}, {}, []
     recs = pick(records, "grain")
     for r in recs:
-        name = label(r) + (f" chunksize {r['chunksize']}" if "chunksize" in r else "")
+        name = label(r) + chunk_label(r)
         by_name.setdefault(name, []).append(r)
     for name, pts in by_name.items():
         pts.sort(key=grain_x)

@@ -20,7 +20,8 @@ from .runner import run_child
 from .stats import median, summary as stats
 from .workloads import EXPERIMENTS
 
-CHUNKSIZES = (1, 4, 16, 64)
+# 0: map's own default, chunksize=None (ceil(tasks / (4 * workers)))
+CHUNKSIZES = (0, 1, 4, 16, 64)
 
 
 def size_arg(name):
@@ -476,6 +477,12 @@ def seq_pass(units, tasks, reps):
     return seq, got
 
 
+def default_chunksize(tasks, workers):
+    """Pool.map's chunksize when none is given: ceil(tasks / (4 * workers))."""
+    chunk, extra = divmod(tasks, 4 * workers)
+    return chunk + 1 if extra else chunk
+
+
 def grain(a, out):
     per = calibrate()
     out.note(f"one unit of work is {per * 1e9:.3f} ns (median of {CALIBRATE_CALLS} calls of "
@@ -500,7 +507,7 @@ def grain(a, out):
                 par, cpu, ok = [], [], got == want
                 for rep in range(-1, a.reps):
                     t0, c0 = time.monotonic(), time.process_time()
-                    res = sum(pool.map(work, [units] * tasks, chunksize=cs))
+                    res = sum(pool.map(work, [units] * tasks, chunksize=cs or None))
                     # the parent's CPU, all its threads: the pool's task and result handlers
                     c1, t1 = time.process_time(), time.monotonic()
                     if rep >= 0:
@@ -509,7 +516,8 @@ def grain(a, out):
                     ok = ok and res == want
                 s, p = stats(seq), stats(par)
                 out.row("pool_map", f"Pool({a.workers}).map against a loop",
-                        {"chunksize": cs, "grain_us": g, "grain_measured_us": measured_us,
+                        {"chunksize": cs, "chunksize_used": cs or default_chunksize(tasks, a.workers),
+                         "grain_us": g, "grain_measured_us": measured_us,
                          "grain_off": grain_off(measured_us, g), "tasks": tasks, "seq_s": s,
                          "par_s": p, "speedup": s["median"] / p["median"],
                          "parent_cpu_us": median(cpu) / tasks * 1e6, "ok": ok})
