@@ -56,6 +56,15 @@ static const char *level_name(int level)
 	return level == MPI_THREAD_MULTIPLE ? "MPI_THREAD_MULTIPLE" : "an unknown thread level";
 }
 
+int gf__mpi_level_check(int provided, int required, char *err, size_t errlen)
+{
+	if (provided >= required)
+		return 0;
+	snprintf(err, errlen, "the MPI library grants %s, not the %s this program needs",
+		 level_name(provided), level_name(required));
+	return -ENOTSUP;
+}
+
 int gf_mpi_start(int *argc, char ***argv, int required, struct gf_mpi *m, const char *prog,
 		 char *err, size_t errlen)
 {
@@ -66,6 +75,7 @@ int gf_mpi_start(int *argc, char ***argv, int required, struct gf_mpi *m, const 
 	m->prog = prog;
 	m->task_type = m->result_type = MPI_DATATYPE_NULL;
 	m->watch_comm = MPI_COMM_NULL;
+	m->threads = 1;
 	/* before MPI makes its pipes and sockets: a closed fd 0-2 must not become one */
 	rc = gf_stdio_guard();
 	if (rc < 0) {
@@ -81,9 +91,7 @@ int gf_mpi_start(int *argc, char ***argv, int required, struct gf_mpi *m, const 
 	MPI_Comm_rank(MPI_COMM_WORLD, &m->rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &m->size);
 	snprintf(m->who, sizeof(m->who), "%s: rank %d", prog, m->rank);
-	if (provided < required) {
-		snprintf(err, errlen, "the MPI library grants %s, not the %s this program needs",
-			 level_name(provided), level_name(required));
+	if (gf__mpi_level_check(provided, required, err, errlen)) {
 		MPI_Finalize();
 		return -ENOTSUP;
 	}
@@ -406,13 +414,31 @@ void gf__mpi_span_begin(const struct gf_mpi *m, struct gf_mpi_span *s)
 	s->t0 = gf_clock_now();
 }
 
-void gf__mpi_span_mark(struct gf_mpi_span *s, const char *name)
+void gf__mpi_span_mark_at(struct gf_mpi_span *s, const char *name, double t)
 {
 	if (s->n == GF_MPI_MARKS)
 		return;
 	s->name[s->n] = name;
-	s->at[s->n] = gf_clock_now() - s->t0;
+	s->at[s->n] = t - s->t0;
 	s->n++;
+}
+
+void gf__mpi_span_mark(struct gf_mpi_span *s, const char *name)
+{
+	gf__mpi_span_mark_at(s, name, gf_clock_now());
+}
+
+void gf__mpi_share(const struct gf_mpi *m, const struct gf_task *tasks, size_t k,
+		   struct gf_result *out, struct gf_mpi_span *span)
+{
+	if (m->share) {
+		m->share(m, tasks, k, out, span);
+		return;
+	}
+	for (size_t i = 0; i < k; i++)
+		gf_task_run(&tasks[i], m->rank, &out[i]);
+	if (span)
+		gf__mpi_span_mark(span, "compute");
 }
 
 void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_rep *rep)
@@ -476,9 +502,7 @@ void gf__mpi_static(struct gf_mpi *m, const struct gf_task *tasks, size_t n, enu
 				    deal == GF_MPI_CYCLIC ? m->size : 1, counts[r]);
 	gf__mpi_spin(m, &req, NULL);
 	gf__mpi_span_mark(&span, "scatter");
-	for (int i = 0; i < mine; i++)
-		gf_task_run(&local[i], m->rank, &out[i]);
-	gf__mpi_span_mark(&span, "compute");
+	gf__mpi_share(m, local, (size_t)mine, out, &span);
 	MPI_Igatherv(out, mine, m->result_type, results, counts, displs, m->result_type, 0,
 		     MPI_COMM_WORLD, &req);
 	gf__mpi_spin(m, &req, NULL);

@@ -14,15 +14,43 @@
 
 #include "gf_driver.h"
 
-/* gilfree-mpi's own options (main.c's table): their slots in struct gf_options's be[]. */
-enum { GF_MPI_SCHEDULE };
+/*
+ * The options of programs of ranks (their tables), their slots in struct gf_options's be[]:
+ * --schedule (every such program), --threads (ranks of threads).
+ */
+enum { GF_MPI_SCHEDULE, GF_MPI_THREADS };
 enum gf_schedule { GF_SCHEDULE_STATIC, GF_SCHEDULE_DYNAMIC };
+
+extern const char *const gf_mpi_schedule_words[];
+
+/* The table entry of --schedule, the same in every program of ranks. */
+#define GF_MPI_SCHEDULE_OPTION                                                                     \
+	[GF_MPI_SCHEDULE] = {                                                                      \
+		.name = "schedule",                                                                \
+		.kind = GF_OPTK_WORD,                                                              \
+		.words = gf_mpi_schedule_words,                                                    \
+		GF_OPT_SLOT(GF_MPI_SCHEDULE),                                                      \
+		.arg = "S",                                                                        \
+		.help = "primes: static (scatter) or dynamic (queue, default static)",             \
+		.flags = GF_OPTF_HOW                                                               \
+	}
 
 /* --schedule static|dynamic (static when not given). */
 static inline enum gf_schedule gf_mpi_schedule(const struct gf_options *o)
 {
 	return (enum gf_schedule)o->be[GF_MPI_SCHEDULE].i;
 }
+
+struct gf_mpi;
+struct gf_mpi_span;
+
+/*
+ * How a rank runs its share of the tasks, tasks[0..k) into out[0..k) (see gf__mpi_share).
+ * span is the repetition's, where the share is a phase of its own, or NULL where it is part
+ * of a longer phase (the dynamic queue's batches).
+ */
+typedef void (*gf_mpi_share_fn)(const struct gf_mpi *m, const struct gf_task *tasks, size_t k,
+				struct gf_result *out, struct gf_mpi_span *span);
 
 /* One process's state, made by gf_mpi_start and handed to every callback as ctx. */
 struct gf_mpi {
@@ -37,6 +65,8 @@ struct gf_mpi {
 	MPI_Comm watch_comm;        /* a duplicate of the world, for --timeout's questions */
 	struct gf_mpi_watch *watch; /* --timeout's state (comm.c), NULL where it is not armed */
 	int hosts;                  /* rank 0, after the set-up: distinct host names of the ranks */
+	int threads;                /* workers per rank: 1, or a team's size (ranks of threads) */
+	gf_mpi_share_fn share;      /* NULL: one task after the other, as worker m->rank */
 };
 
 /*
@@ -47,13 +77,38 @@ struct gf_mpi {
 enum gf_mpi_deal { GF_MPI_BLOCK, GF_MPI_CYCLIC };
 
 /* The marks of one timed repetition: elapsed times since the start, one per phase. */
-#define GF_MPI_MARKS 4
+#define GF_MPI_MARKS 6
 struct gf_mpi_span {
 	double t0;
 	int n;
 	const char *name[GF_MPI_MARKS];
 	double at[GF_MPI_MARKS];
 };
+
+/*
+ * A program of MPI ranks, for gf_mpi_main: gilfree-mpi, or ranks of threads.
+ */
+struct gf_mpi_program {
+	const char *name;  /* the backend's name in the records: "mpi", "hybrid" */
+	struct gf_cli cli; /* program name, its options (GF_MPI_SCHEDULE_OPTION and its own) */
+	int required;      /* the MPI thread level it needs (MPI_Init_thread) */
+	/* the workers per rank the options ask for, or NULL: one */
+	int (*threads)(const struct gf_options *o);
+	/* how a rank runs its share of the tasks when it has threads (gf__mpi_share) */
+	gf_mpi_share_fn share;
+	/* optional: on every rank before the runs, after the set-up's barrier (collective) */
+	void (*setup)(struct gf_mpi *m);
+	/* optional: "<prog> bench ...", returning on every rank together */
+	int (*bench)(void *ctx, int argc, char **argv);
+};
+
+/*
+ * The main() of a program of ranks (mpi/driver.c): starts MPI at p->required, parses and
+ * checks the command line on every rank (the workers are the world's ranks times their
+ * threads: --workers may only repeat it), runs the driver (gf_driver_main) with the
+ * workloads below, and stops MPI. Returns the exit status. One program per process.
+ */
+int gf_mpi_main(int argc, char **argv, const struct gf_mpi_program *p);
 
 /*
  * The micro-benchmarks, where mpi/bench.c is present: "gilfree-mpi bench ...", with argv[0]
@@ -76,6 +131,12 @@ int gf_mpi_bench(void *ctx, int argc, char **argv);
  */
 int gf_mpi_start(int *argc, char ***argv, int required, struct gf_mpi *m, const char *prog,
 		 char *err, size_t errlen);
+
+/*
+ * gf_mpi_start's decision on the thread level: 0 when provided is at least required, else
+ * -ENOTSUP and the line that says so in err. Not collective; needs no MPI_Init.
+ */
+int gf__mpi_level_check(int provided, int required, char *err, size_t errlen);
 
 /* Releases what gf_mpi_start and the run made, and finalizes MPI. Call on every rank. */
 void gf_mpi_stop(struct gf_mpi *m);
@@ -160,6 +221,18 @@ void gf__mpi_span_begin(const struct gf_mpi *m, struct gf_mpi_span *s);
 
 /* Marks the end of the phase called name (a string literal) on this rank. */
 void gf__mpi_span_mark(struct gf_mpi_span *s, const char *name);
+
+/* The same at time t of the shared clock, which a team's span took (ranks of threads). */
+void gf__mpi_span_mark_at(struct gf_mpi_span *s, const char *name, double t);
+
+/*
+ * Runs this rank's share of the tasks, tasks[0..k) into out[0..k): m->share where set (a team
+ * of m->threads threads, worker ids m->rank * m->threads and up, phases start, compute and
+ * stop), else one after the other as worker m->rank, marking "compute" in span (NULL: no
+ * mark). Not collective.
+ */
+void gf__mpi_share(const struct gf_mpi *m, const struct gf_task *tasks, size_t k,
+		   struct gf_result *out, struct gf_mpi_span *span);
 
 /*
  * Ends a repetition: the maximum over ranks of each mark (MPI_Reduce with MPI_MAX, waited for

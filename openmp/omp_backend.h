@@ -42,6 +42,22 @@ void gf_omp_span_finish(struct gf_omp_span *s, int id);
 int gf_omp_span_end(struct gf_omp_span *s, struct gf_rep *rep);
 
 /*
+ * gf_omp_span_end without the phases: stamps the end, gives the last thread's arrival and
+ * finish in *arrived and *finished (the phases' boundaries, by the shared clock), says a short
+ * team in notes (GF_NOTES_MAX bytes, or NULL), frees the span and returns the team size.
+ */
+int gf_omp_span_close(struct gf_omp_span *s, double *arrived, double *finished, char *notes);
+
+/*
+ * The parallel for every loop workload runs: tasks[0..n) on a team of s->workers threads
+ * with the given schedule, thread t running as worker first + t (first is 0 for gilfree-omp;
+ * a rank's first worker for ranks of threads), each result in its task's slot. The span s,
+ * begun by the caller, gets every thread's arrival and finish.
+ */
+void gf_omp_for(struct gf_omp_span *s, int first, const struct gf_task *tasks, size_t n,
+		struct gf_result *results, omp_sched_t kind, int chunk);
+
+/*
  * A parallel for over tasks[0..n) on o->workers threads with the given schedule, each result
  * in its task's slot (so the output keeps submission order), timed by a span. The workloads
  * that are a loop over a task list differ only in how the loop is scheduled. Returns 0, or

@@ -39,38 +39,44 @@ void gf_omp_span_finish(struct gf_omp_span *s, int id)
 	s->finished[id] = gf_clock_now();
 }
 
-int gf_omp_span_end(struct gf_omp_span *s, struct gf_rep *rep)
+int gf_omp_span_close(struct gf_omp_span *s, double *arrived, double *finished, char *notes)
 {
-	double arrived = s->begin, finished = s->begin;
+	*arrived = *finished = s->begin;
 	s->end = gf_clock_now();
 	for (int i = 0; i < s->team && i < s->workers; i++) {
-		if (s->arrived[i] > arrived)
-			arrived = s->arrived[i];
-		if (s->finished[i] > finished)
-			finished = s->finished[i];
+		if (s->arrived[i] > *arrived)
+			*arrived = s->arrived[i];
+		if (s->finished[i] > *finished)
+			*finished = s->finished[i];
 	}
-	gf_phases_add(&rep->phases, "start", arrived - s->begin);
-	gf_phases_add(&rep->phases, "compute", finished - arrived);
-	gf_phases_add(&rep->phases, "stop", s->end - finished);
-	if (s->team != s->workers) {
-		snprintf(rep->notes, GF_NOTES_MAX,
+	if (s->team != s->workers && notes) {
+		snprintf(notes, GF_NOTES_MAX,
 			 "the OpenMP runtime granted a team of %d threads, not %d", s->team,
 			 s->workers);
 	}
 	free(s->arrived);
 	free(s->finished);
+	s->arrived = s->finished = NULL;
 	return s->team;
 }
 
-int gf_omp_loop(const struct gf_options *o, const struct gf_task *tasks, size_t n,
-		struct gf_result *results, struct gf_rep *rep, omp_sched_t kind, int chunk)
+int gf_omp_span_end(struct gf_omp_span *s, struct gf_rep *rep)
 {
-	struct gf_omp_span span;
-	omp_sched_t was_kind;
-	int was_chunk, rc = gf_omp_span_begin(&span, o->workers, rep);
+	double arrived, finished;
+	int team = gf_omp_span_close(s, &arrived, &finished, rep->notes);
 
-	if (rc)
-		return rc;
+	gf_phases_add(&rep->phases, "start", arrived - s->begin);
+	gf_phases_add(&rep->phases, "compute", finished - arrived);
+	gf_phases_add(&rep->phases, "stop", s->end - finished);
+	return team;
+}
+
+void gf_omp_for(struct gf_omp_span *s, int first, const struct gf_task *tasks, size_t n,
+		struct gf_result *results, omp_sched_t kind, int chunk)
+{
+	omp_sched_t was_kind;
+	int was_chunk;
+
 	/*
 	 * schedule(runtime) takes the kind set here; the team inherits it from this thread. The
 	 * setting is put back after the loop, so that no later region of the process (OMP_SCHEDULE
@@ -78,17 +84,28 @@ int gf_omp_loop(const struct gf_options *o, const struct gf_task *tasks, size_t 
 	 */
 	omp_get_schedule(&was_kind, &was_chunk);
 	omp_set_schedule(kind, chunk);
-#pragma omp parallel num_threads(o->workers) default(none) shared(span, tasks, n, results)
+#pragma omp parallel num_threads(s->workers) default(none) shared(s, first, tasks, n, results)
 	{
 		int id = omp_get_thread_num();
 
-		gf_omp_span_arrive(&span, id);
+		gf_omp_span_arrive(s, id);
 #pragma omp for schedule(runtime) nowait
 		for (size_t i = 0; i < n; i++)
-			gf_task_run(&tasks[i], id, &results[i]);
-		gf_omp_span_finish(&span, id);
+			gf_task_run(&tasks[i], first + id, &results[i]);
+		gf_omp_span_finish(s, id);
 	}
 	omp_set_schedule(was_kind, was_chunk);
+}
+
+int gf_omp_loop(const struct gf_options *o, const struct gf_task *tasks, size_t n,
+		struct gf_result *results, struct gf_rep *rep, omp_sched_t kind, int chunk)
+{
+	struct gf_omp_span span;
+	int rc = gf_omp_span_begin(&span, o->workers, rep);
+
+	if (rc)
+		return rc;
+	gf_omp_for(&span, 0, tasks, n, results, kind, chunk);
 	gf_omp_span_end(&span, rep);
 	return 0;
 }

@@ -9,7 +9,10 @@ key. Bad input exits 2 with one line on stderr naming the bad value, and prints 
 
   e2e.py --binary build/bin/gilfree-omp --backend omp [--workers 1,2,4,7] [--classes S,W]
          [--launcher 'mpirun -np {workers}'] [--extra '--start spawn'] [--only results|bad]
-         [--workloads sum,primes,resize]
+         [--workloads sum,primes,resize] [--threads T]
+
+With --threads T (ranks of threads), each count of --workers is the launcher's ranks, the
+binary gets --threads T, and the run has ranks x T workers.
 """
 import argparse
 import contextlib
@@ -92,7 +95,14 @@ def command(args, workers, extra):
     cmd += extra
     if not args.launcher:
         cmd += ["--workers", str(workers)]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
     return cmd + shlex.split(args.extra)
+
+
+def worker_count(args, workers):
+    """The run's workers: the launcher's ranks times --threads, where there are threads."""
+    return workers * (args.threads or 1)
 
 
 def run(cmd, timeout=120):
@@ -108,7 +118,8 @@ def check_results(args):
     for cls in args.classes.split(","):
         for workers in [int(w) for w in args.workers.split(",")]:
             for workload in args.workloads.split(","):
-                what = f"{workload} class {cls} workers {workers}"
+                what = f"{workload} class {cls} workers {workers}" + \
+                    (f" x {args.threads} threads" if args.threads else "")
                 base = [workload, "--class", cls, "--reps", "2"]
                 text = run(command(args, workers, base))
                 if text.returncode != 0 or "Verification: SUCCESSFUL" not in text.stdout:
@@ -129,13 +140,14 @@ def check_results(args):
                 if missing:
                     fail(f"{what} json lacks {missing}")
                     continue
-                if rec["backend"] != args.backend or rec["workers"] != workers or \
+                if rec["backend"] != args.backend or \
+                        rec["workers"] != worker_count(args, workers) or \
                         rec["workload"] != workload or rec["class"] != cls or not rec["verified"]:
                     fail(f"{what} json header wrong: {lines[0]}")
                 want = expected(rec)
                 if rec["results"] != want:
                     fail(f"{what}: results {rec['results']} != expected {want}")
-                if cls == "S" and workload in lecture and workers == 4 and \
+                if cls == "S" and workload in lecture and worker_count(args, workers) == 4 and \
                         rec["results"] != lecture[workload]:
                     fail(f"{what}: not the lecture's results")
                 if cls == "S" and workload == "resize" and \
@@ -165,8 +177,8 @@ def check_schema2(args):
         bad = [k for k, stats, got in series if not isinstance(got, list) or len(got) != 3 or
                [min(got), sorted(got)[1], max(got)] !=
                [stats["min"], stats["median"], stats["max"]]]
-        threads = 2 if args.backend == "omp" else 1
-        want_topo = {"hosts": 1, "ranks": 2 if args.backend == "mpi" else 1,
+        threads = 2 if args.backend == "omp" else args.threads or 1
+        want_topo = {"hosts": 1, "ranks": 2 if args.backend in ("mpi", "hybrid") else 1,
                      "threads": threads, "cores": rec["cores"], "where": "local"}
         if rec.get("schema") != 2 or rec.get("order") != order or not rec["verified"]:
             fail(f"{what}: schema {rec.get('schema')}, order {rec.get('order')}, "
@@ -321,6 +333,8 @@ def main():
     ap.add_argument("--workers", default="1,2,4,7")
     ap.add_argument("--classes", default="S,W")
     ap.add_argument("--launcher", default="")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="ranks of threads: T threads per rank (the binary's --threads)")
     ap.add_argument("--extra", default="")
     ap.add_argument("--bad-extra", action="append", default=[],
                     help="another bad command line, whose last word the message must name")

@@ -1,0 +1,27 @@
+# gilfree-hybrid end to end: ranks of threads through mpiexec, in GF_MPI_ENV and under the
+# mpiexec lock (gf_mpi_tests). No binding of a rank to one core: a rank's team needs cores.
+string(JOIN " " GF_HYBRID_LAUNCHER ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} "{workers}"
+       --bind-to none ${MPIEXEC_PREFLAGS})
+
+# Splits 1x2, 2x2, 3x2 (ranks x threads) and 2x1, both schedules of primes, classes S and W:
+# results equal to independent values, worker w = rank x T + thread.
+gf_e2e_test(e2e_hybrid_t2 gilfree-hybrid hybrid --only results --workers 1,2,3 --threads 2
+            --classes S,W --launcher ${GF_HYBRID_LAUNCHER} --extra "--schedule static")
+gf_e2e_test(e2e_hybrid_t1 gilfree-hybrid hybrid --only results --workers 2 --threads 1
+            --classes S,W --launcher ${GF_HYBRID_LAUNCHER})
+gf_e2e_test(e2e_hybrid_dynamic gilfree-hybrid hybrid --only results --workers 2,3 --threads 2
+            --classes S,W --workloads primes --launcher ${GF_HYBRID_LAUNCHER}
+            --extra "--schedule dynamic")
+# Bad input, --threads included: exit 2 and one line, on 2 ranks.
+gf_e2e_test(e2e_hybrid_bad gilfree-hybrid hybrid --only bad --launcher ${GF_HYBRID_LAUNCHER}
+            --bad-extra "sum --threads 0" --bad-extra "sum --threads -2"
+            --bad-extra "sum --threads two" --bad-extra "sum --threads 1025"
+            --bad-extra "sum --threads"
+            --bad-extra "sum --workers 3 --threads 2")
+set_tests_properties(e2e_hybrid_t2 e2e_hybrid_t1 e2e_hybrid_dynamic e2e_hybrid_bad
+                     PROPERTIES TIMEOUT 400 LABELS "e2e;mpi")
+gf_mpi_tests(e2e_hybrid_t2 e2e_hybrid_t1 e2e_hybrid_dynamic e2e_hybrid_bad)
+
+# The thread level: asked for, and refused when the library grants less.
+gf_cunit_test(test_mpi_level test_mpi_level.c)
+target_link_libraries(test_mpi_level PRIVATE gf_mpi)
