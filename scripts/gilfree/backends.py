@@ -13,15 +13,22 @@ Backend = collections.namedtuple("Backend", "name binary script launcher")
 Backend.__doc__ = """binary: the C program in build/bin (None for a Python one); script: the
 Python program in scripts/ (None for a C one); launcher: the launch.py launcher it runs under."""
 
-Label = collections.namedtuple("Label", "name backend options way workloads")
+Label = collections.namedtuple("Label", "name backend options way workloads threads",
+                               defaults=(1,))
 Label.__doc__ = """A report row: options are what its backend's program is given for it; way is
 the (parameter, value) that a record of this row holds (None for a backend's plain row); a
-row with workloads runs those only (others: every workload)."""
+row with workloads runs those only (others: every workload); threads: workers per rank (ranks
+of threads: a row runs P workers as P / threads ranks, where threads divides P)."""
+
+# The team sizes of the hybrid rows: each worker count P is run as every split P / T x T of
+# these that divides it (for 4: 4x1, 2x2, 1x4).
+HYBRID_THREADS = (1, 2, 4, 8, 16)
 
 BACKENDS = {b.name: b for b in (
     Backend("omp", "gilfree-omp", None, "local"),
     Backend("posix", "gilfree-posix", None, "local"),
     Backend("mpi", "gilfree-mpi", None, "mpirun"),
+    Backend("hybrid", "gilfree-hybrid", None, "mpirun"),
     Backend("python-mp", None, "py_baseline.py", "local"),
     Backend("python-threads", None, "py_baseline.py", "local"),
 )}
@@ -34,6 +41,9 @@ LABELS = {lab.name: lab for lab in (
     Label("mpi", "mpi", (), ("schedule", "static"), None),
     Label("mpi-dynamic", "mpi", ("--schedule", "dynamic"), ("schedule", "dynamic"),
           ("primes",)),  # only primes has a queue; the others always scatter
+    # ranks of threads, one row per team size: P workers as P / T ranks of T threads
+    *(Label(f"hybrid-t{t}", "hybrid", ("--threads", str(t)), ("threads", t), None, t)
+      for t in HYBRID_THREADS),
     Label("python-mp", "python-mp", ("--backend", "mp", "--start", "fork"), ("start", "fork"),
           None),
     Label("python-mp-spawn", "python-mp", ("--backend", "mp", "--start", "spawn"),

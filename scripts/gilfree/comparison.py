@@ -50,6 +50,19 @@ def backends_text():
                          85, break_on_hyphens=False)
 
 
+def team_list(s):
+    """--hybrid-threads: a comma-separated list of the hybrid rows' team sizes."""
+    sizes = ways("hybrid")
+    out = []
+    for c in s.split(","):
+        if not c.isdigit() or int(c) not in sizes:
+            raise argparse.ArgumentTypeError(
+                f"invalid --hybrid-threads '{s}': '{c}' is not one of "
+                f"{', '.join(map(str, sizes))}")
+        out.append(int(c))
+    return list(dict.fromkeys(out))
+
+
 def parse_args(argv, doc):
     p = OneLineParser(prog="compare.py", description=doc.split("\n\n", 1)[1],
                       formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -76,6 +89,11 @@ def parse_args(argv, doc):
                    default=["static"], metavar="L", help="gilfree-mpi primes: static (scatter), "
                    "dynamic (rank 0 hands out a queue) or both (default static; dynamic rows "
                    "are mpi-dynamic)")
+    p.add_argument("--hybrid-threads", type=team_list, default=list(ways("hybrid")),
+                   metavar="L", help="gilfree-hybrid's threads per rank, of "
+                   f"{','.join(map(str, ways('hybrid')))} (default all): each worker count P "
+                   "runs as every split P/T ranks x T threads whose T divides P; the rows are "
+                   "hybrid-t1, hybrid-t2, ...")
     p.add_argument("-o", "--out", metavar="DIR", help="results folder (default "
                    "results/<date-time>/); must not exist or be empty (one left by an "
                    "interrupted comparison is refused, saying so: give another)")

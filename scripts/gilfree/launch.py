@@ -17,17 +17,19 @@ from .backends import UnknownName
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
            "OMPI_MCA_rmaps_base_oversubscribe": "1"}
 
-Launcher = collections.namedtuple("Launcher", "words fit over env")
+Launcher = collections.namedtuple("Launcher", "words fit over env team", defaults=((),))
 Launcher.__doc__ = """words: the template; fit: words added when the ranks fit the cores, over:
 when they do not (then a rank spinning in a receive must yield, or it starves the one it
-waits for); env: the environment the launched program needs."""
+waits for); env: the environment the launched program needs; team: the words instead of fit
+for ranks of more than one thread that fit (a rank's cores for its team, not one core)."""
 
 LAUNCHERS = {
     # the program itself, one process (its own workers inside)
     "local": Launcher((), (), (), {}),
     # Open MPI on this machine
     "mpirun": Launcher(("mpirun", "-np", "{ranks}"), ("--bind-to", "core"),
-                       ("--bind-to", "none", "--mca", "mpi_yield_when_idle", "1"), MPI_ENV),
+                       ("--bind-to", "none", "--mca", "mpi_yield_when_idle", "1"), MPI_ENV,
+                       ("--map-by", "ppr:{ranks}:node:PE={threads}")),
     # the MPI launcher as the micro-benchmarks call it: Open MPI's defaults
     "mpiexec": Launcher(("{mpiexec}", "-n", "{ranks}"), (), (), MPI_ENV),
     # real hosts listed in a hostfile, T threads per rank
@@ -74,7 +76,8 @@ def command(name, program, ranks=1, threads=1, cores=None, bind=True, **values):
     values.update(ranks=ranks, threads=threads)
     words = list(launcher.words)
     if words:
-        over = cores is not None and ranks > cores
-        words += launcher.over if over else launcher.fit if bind else ()
+        over = cores is not None and ranks * threads > cores
+        fit = launcher.team if threads > 1 and launcher.team else launcher.fit
+        words += launcher.over if over else fit if bind else ()
     return _fill(name, words, values) + list(program), dict(launcher.env)
 

@@ -50,9 +50,9 @@ def command(lab, exe, workload, cls, workers, reps, timeout=None):
     else:
         program = [exe]
         common += ["--timeout", timeout] if timeout is not None else []
-    ranks = 1 if back.launcher == "local" else workers
+    ranks = 1 if back.launcher == "local" else workers // row.threads
     argv, env = launch.command(back.launcher, program + common + list(row.options),
-                               ranks=ranks, cores=cores())
+                               ranks=ranks, threads=row.threads, cores=cores())
     return argv, env, workers > cores()
 
 
@@ -62,7 +62,8 @@ def selected(lab, wl, only):
                            for f in only)
 
 # The comparison's option that chooses the rows of a backend run more than one way.
-WAY_OPTIONS = {"posix": "posix_start", "mpi": "mpi_schedule", "python-mp": "python_start"}
+WAY_OPTIONS = {"posix": "posix_start", "mpi": "mpi_schedule", "python-mp": "python_start",
+               "hybrid": "hybrid_threads"}
 
 
 def rows(opts, found):
@@ -97,6 +98,8 @@ def plan(opts, found):
                 if not selected(lab, wl, opts.only) or not backends.runs(lab, wl):
                     continue
                 for p in opts.workers:
+                    if p % backends.get(lab).threads:
+                        continue  # a team size that does not divide P: no such split
                     runs.append((lab, found.get(backends.get(lab).backend), wl, cls, p))
     return runs
 
