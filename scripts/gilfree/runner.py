@@ -1,11 +1,13 @@
 """Running a child that leaves nothing behind, what it cost (its CPU time and peak memory, and
 the machine's steal time around it), and the signals that stop a run."""
 import contextlib
+import functools
 import os
 import resource
 import selectors
 import signal
 import subprocess
+import tempfile
 import time
 
 from .project import ROOT
@@ -18,12 +20,12 @@ _held = {"depth": 0, "signum": None}
 class Interrupted(BaseException):
     """A stop signal arrived (after catch_signals()): stop the work, keep what was done and exit
     128 + its number. A BaseException, as KeyboardInterrupt, so that no `except Exception`
-    swallows it; the work's loops set done and planned where they catch it."""
+    swallows it; the work's loops set done, planned and what (of what) where they catch it."""
 
     def __init__(self, signum):
         super().__init__(signum)
         self.signum, self.name, self.status = signum, signal.Signals(signum).name, 128 + signum
-        self.done = self.planned = None
+        self.done = self.planned = self.what = None
 
 
 def _on_signal(signum, frame):
@@ -69,9 +71,8 @@ def _stop_group(child):
 
 
 class Finished(subprocess.CompletedProcess):
-    """A child's CompletedProcess, and what it cost: rusage {"user_s", "sys_s", "maxrss_kb",
-    "maxrss_floor_kb"} from wait4 (usage()) and steal_s, the machine's steal time from its start until it was reaped (None
-    where /proc/stat cannot be read)."""
+    """A child's CompletedProcess, and what it cost: rusage (usage()) and steal_s, the machine's
+    steal time from its start until it was reaped (None where /proc/stat cannot be read)."""
 
     def __init__(self, argv, returncode, stdout, stderr, rusage, steal_s):
         super().__init__(argv, returncode, stdout, stderr)
@@ -99,16 +100,49 @@ def steal_between(before, after):
     return max(after - before, 0) / os.sysconf("SC_CLK_TCK")
 
 
-def usage(ru, floor_kb):
-    """A wait4 rusage as the records say it. It covers the child and every descendant the child
-    itself waited for (the forked workers of gilfree-posix, mpirun's ranks, a Pool's processes):
-    user_s and sys_s are their CPU time together, maxrss_kb the peak resident memory of the
-    largest single one of them (not a sum over processes). A descendant nobody waited for is
-    not in it. The kernel also counts, for the child, the memory of the process it was started
-    from until it called exec: this process's own peak, floor_kb. A maxrss_kb at the floor
-    says only that the run's largest process took no more than that."""
+# The kernel counts for a process the memory of the one it was started from, until its exec:
+# a child started from here has this Python's peak as its own peak at least. GNU time, a
+# process of about a megabyte, starts the child instead where it is installed and reports
+# the child's peak (%M, from its own wait4): the floor is then time's, not ours.
+TIME = "/usr/bin/time"
+
+
+def _time_peak(path):
+    """The peak GNU time wrote to path, in KB, or None."""
+    try:
+        with open(path, encoding="ascii") as f:
+            return int(f.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def time_floor():
+    """The peak GNU time reports for `true`, in KB (the least it can report), or None where
+    GNU time is not installed or does not take -q -f -o."""
+    if not os.access(TIME, os.X_OK):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "peak")
+        try:
+            subprocess.run([TIME, "-q", "-f", "%M", "-o", path, "--", "true"],
+                           capture_output=True, timeout=30, check=True)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return _time_peak(path)
+
+
+def usage(ru, peak_kb, floor_kb):
+    """What a run cost, as the records say it: user_s and sys_s, the CPU time of the child and
+    of every descendant the child itself waited for (the forked workers of gilfree-posix,
+    mpirun's ranks, a Pool's processes; one nobody waited for is not in it), from wait4;
+    maxrss_kb, the peak resident memory of the largest single one of those processes (not a sum
+    over them); maxrss_floor_kb, the peak that the process the child was started from adds:
+    a maxrss_kb at the floor says only that the run's largest process took no more than
+    that."""
     return {"user_s": round(ru.ru_utime, 6), "sys_s": round(ru.ru_stime, 6),
-            "maxrss_kb": ru.ru_maxrss, "maxrss_floor_kb": floor_kb}
+            "maxrss_kb": peak_kb if peak_kb is not None else ru.ru_maxrss,
+            "maxrss_floor_kb": floor_kb}
 
 
 def _read_all(child, deadline):
@@ -150,23 +184,31 @@ def _reap(child, deadline):
         pause = min(pause * 2, 0.05)
 
 
-def run_child(argv, env, timeout):
+def run_child(argv, env, timeout, peak=False):
     """Runs one binary in its own process group and returns its Finished, or None when it ran
     past timeout seconds. On a timeout, an Interrupted or any other exception the whole group
     goes (mpirun's ranks too), so no run outlives the comparison; a stop signal that arrives
-    while the child starts waits until it can be stopped."""
-    child = None
+    while the child starts waits until it can be stopped. peak: the child is started through
+    GNU time where it is installed, for a peak memory of its own (TIME)."""
+    child, meter = None, None
     steal0 = steal_ticks()
-    floor_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = argv
+    if peak and time_floor() is not None:
+        fd, meter = tempfile.mkstemp(prefix="gilfree-peak-")
+        os.close(fd)
+        start, floor = [TIME, "-q", "-f", "%M", "-o", meter, "--"] + argv, time_floor()
     deadline = time.monotonic() + timeout
     try:
         with signals_held():
-            child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            child = subprocess.Popen(start, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=env, cwd=ROOT, start_new_session=True)
         out = _read_all(child, deadline)
         reaped = _reap(child, deadline) if out is not None else None
         if reaped is None:
             raise subprocess.TimeoutExpired(argv, timeout)
+        status, ru = reaped
+        peak_kb = _time_peak(meter) if meter else None
     except BaseException as e:
         if child is not None:
             with signals_held():  # a second signal must not cut the stopping short
@@ -178,7 +220,10 @@ def run_child(argv, env, timeout):
         if child is not None:
             child.stdout.close()
             child.stderr.close()
-    status, ru = reaped
+        if meter:
+            os.unlink(meter)
+    if meter and peak_kb is None:  # time could not say: this process's floor, then
+        floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return Finished(argv, status, out[0].decode("utf-8", "replace"),
-                    out[1].decode("utf-8", "replace"), usage(ru, floor_kb),
+                    out[1].decode("utf-8", "replace"), usage(ru, peak_kb, floor),
                     steal_between(steal0, steal_ticks()))
