@@ -138,7 +138,8 @@ def run_one(opts, run, env_base, reps, where=None):
     """Starts one planned run once, with --reps reps: (its record, or a "failed" record saying
     why there is none; the failure's line or None). The record gets what the run cost: rusage
     (runner.usage) and steal_s, the machine's steal time from the run's start to its end as
-    seen from here, whether or not the binary reads it itself."""
+    seen from here, whether or not the binary reads it itself, and wall_s, the time from its
+    start to its end (its warm-up and sequential loop too)."""
     lab, exe, wl, cls, p = run
     argv, env_add, over = command(lab, exe, wl, cls, p, reps, opts.timeout)
     what = what_run(run, where)
@@ -162,7 +163,8 @@ def run_one(opts, run, env_base, reps, where=None):
         failed.update(rusage=done.rusage, steal_s=done.steal_s)
         return failed, failed["failure"]
     rec.update(kind="run", label=lab, oversubscribed=over, command=shlex.join(argv),
-               exit_status=done.returncode, rusage=done.rusage, steal_s=done.steal_s)
+               exit_status=done.returncode, wall_s=round(took, 6), rusage=done.rusage,
+               steal_s=done.steal_s)
     if not opts.quiet:
         sys.stderr.write(f"      {rec['par_s']['median']:.4g} s, speedup "
                          f"{rec['speedup']:.2f}x, {took:.1f} s\n")

@@ -76,8 +76,8 @@ def merge(recs):
     the first round's description (backend, parameters, cores, command), the samples of every
     round in round order, min/median/max and the speedup computed from them, the per-task and
     per-worker times and the start-up paid once as medians over the rounds, verified only when
-    every round verified and every round's results are identical; the CPU time, steal and
-    re-runs added up, the peak memory the largest. Each round's own record stays in
+    every round verified and every round's results are identical; the CPU time, wall time,
+    steal and re-runs added up, the peak memory the largest. Each round's own record stays in
     records.jsonl (kind "round")."""
     out = copy.deepcopy(recs[0])
     samples = merged_samples(recs)
@@ -101,8 +101,9 @@ def merge(recs):
     out["notes"] = "; ".join(notes + ([differ] if differ else []))
     out["exit_status"] = next((r["exit_status"] for r in recs if r.get("exit_status")), 0)
     out["rusage"] = _rusage(recs)
-    steals = [r.get("steal_s") for r in recs]
-    out["steal_s"] = sum(steals) if all(isinstance(s, (int, float)) for s in steals) else None
+    for key in ("steal_s", "wall_s"):
+        vals = [r.get(key) for r in recs]
+        out[key] = sum(vals) if all(isinstance(v, (int, float)) for v in vals) else None
     out["reruns"] = sum(r.get("reruns", 0) for r in recs)
     if any("disturbed" in r for r in recs):
         out["disturbed"] = any(disturbance.disturbed(r) for r in recs)
