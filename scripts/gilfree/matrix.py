@@ -201,7 +201,7 @@ def settle(opts, run, env_base, progress, out, reps, where=None):
         attempts.append(None if kind(rec) == "failed" else rec)
         if not run_again(attempts, opts.reruns):
             break
-        progress.say(f"      disturbed ({how(rec)}): re-run {len(attempts)} of {opts.reruns}")
+        progress.say(f"  re-run {len(attempts)} of {opts.reruns}: disturbed ({how(rec)})")
     rec["reruns"] = len(attempts) - 1
     return rec, failure
 
