@@ -59,7 +59,8 @@ def parse_args(argv, doc):
     p.add_argument("-c", "--classes", type=class_list("--classes"), default=["S", "W"],
                    metavar="L", help="size classes, of S, W, A, B (default S,W)")
     p.add_argument("-r", "--reps", type=int_in("--reps", 1, 100000), default=5, metavar="R",
-                   help="timed repetitions per run, median reported (default 5)")
+                   help="timed repetitions per run, median reported (default 5); with "
+                   "--order interleaved, the rounds")
     p.add_argument("--order", type=one_of("--order", ("interleaved", "blocked")),
                    default="interleaved", metavar="O", help="interleaved (default): R rounds "
                    "that start every run once with --reps 1, in the matrix's order (A B C A B "

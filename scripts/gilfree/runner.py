@@ -103,7 +103,8 @@ def steal_between(before, after):
 # The kernel counts for a process the memory of the one it was started from, until its exec:
 # a child started from here has this Python's peak as its own peak at least. GNU time, a
 # process of about a megabyte, starts the child instead where it is installed and reports
-# the child's peak (%M, from its own wait4): the floor is then time's, not ours.
+# the child's peak (%M, from its own wait4): the floor is then time's, not ours. Its own CPU
+# time, a millisecond or so, is then in the run's.
 TIME = "/usr/bin/time"
 
 
