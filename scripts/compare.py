@@ -6,6 +6,10 @@ Runs build/bin/gilfree-omp, gilfree-posix and gilfree-mpi (those that are built;
 mpirun) and scripts/py_baseline.py (multiprocessing and threading), each with --format json,
 and writes a results folder: records.jsonl (every raw record), summary.csv, machine.txt and
 machine.json, report.md, and the plots with their data files. The tables are printed too.
+By default the runs go in rounds (--order interleaved): each round starts every run once for
+one repetition, in the same order, so that a drift of the machine falls on all alike. A run
+whose record says it was disturbed is run again (--reruns); one that stays so is marked.
+Every run's record says its CPU time, peak memory and the steal time seen around it.
 Exit status: 0 all verified and identical, 1 a run failed, ran past --timeout or results
 differ, or the records read are incomplete, 2 bad arguments (nothing is run or written), 130,
 143 or 129 stopped by SIGINT, SIGTERM or SIGHUP: the child running is stopped, and the folder

@@ -1,8 +1,10 @@
 # scripts/: the comparison (compare.py) and the Python baseline (py_baseline.py): a small
 # matrix end to end, planted mismatches, bad arguments, the Python workloads' results, the
 # bounds, the report sections and --experiments; and how the scripts fail and stop: standard
-# output that cannot be written, stop signals, --timeout, output folders that cannot be made.
-foreach(part matrix mismatch bad python units experiments stdout signals timeout outdir)
+# output that cannot be written, stop signals, --timeout, output folders that cannot be made;
+# --order's rounds, each run's cost and its re-runs.
+foreach(part matrix mismatch bad python units experiments stdout signals timeout outdir
+             order)
   add_test(NAME scripts_${part}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/scripts_test.py
                    --build ${CMAKE_BINARY_DIR} --only ${part})
@@ -10,12 +12,13 @@ foreach(part matrix mismatch bad python units experiments stdout signals timeout
 endforeach()
 # Only the matrix and --experiments run gilfree-mpi, through mpirun; mismatch runs gilfree-omp
 # and reads records, bad and outdir are refused before anything runs (or only print), python,
-# units and stdout run no MPI binary, and signals and timeout run gilfree-posix and Python.
+# units, stdout and order run no MPI binary, and signals and timeout run gilfree-posix and Python.
 gf_mpi_tests(scripts_matrix scripts_experiments)
 # The scripts' own modules, without running anything: the statistics, the launchers' command
 # lines, the backend registry and the size classes, checked against gilfree-omp --help, and the
-# grain sweep's rescaling rules and report section on records made in the test.
-foreach(part stats launch backends grain)
+# grain sweep's rescaling rules and report section on records made in the test, and the
+# re-run rule and the merging of an interleaved run's rounds on records made in the test.
+foreach(part stats launch backends grain rounds)
   add_test(NAME scripts_unit_${part}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_${part}.py)
   set_tests_properties(scripts_unit_${part} PROPERTIES PROCESSORS 1 LABELS "scripts;unit"

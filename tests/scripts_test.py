@@ -2,7 +2,7 @@
 """Checks of scripts/compare.py and scripts/py_baseline.py.
 
   scripts_test.py --build BUILD_DIR --only matrix|mismatch|bad|python|units|experiments|
-                                         stdout|signals|timeout|outdir
+                                         stdout|signals|timeout|outdir|order
 
 matrix:   a small matrix end to end (class S, 1 and 2 workers, one repetition) writes every
           file of the results folder, with the right columns, every record verified, and the
@@ -26,6 +26,10 @@ timeout:  --timeout reaches every binary and the Python runs' limit: a run past 
           named in the report, exit 1, in bounded time; bad values exit 2.
 outdir:   an output folder that cannot be made is refused before anything runs, by
           bench_report.py, by compare.py --dry-run and so by main.sh; --dry-run leaves nothing.
+order:    --order interleaved runs a tiny matrix in rounds (the rounds' records in that order,
+          each run's record holding its rounds' samples), --order blocked each run once; every
+          record says its CPU time, peak memory and steal, and its re-runs agree with the
+          attempts kept; bad --order and --reruns values exit 2.
 """
 import argparse
 import csv
@@ -86,10 +90,12 @@ def test_matrix(build):
         with open(os.path.join(out, "records.jsonl"), encoding="utf-8") as f:
             recs = [json.loads(line) for line in f]
         plan = recs.pop(0)
+        recs = [x for x in recs if x["kind"] not in ("attempt", "round")]
         labels = {backends.label(x) for x in recs}
         want = set(built(build)) | {"python-mp", "python-threads"}
-        check(plan == {"kind": "plan", "runs": len(want) * 3 * 2},
-              f"records.jsonl opens with the number of runs planned: {plan}")
+        check(plan == {"kind": "plan", "runs": len(want) * 3 * 2, "order": "interleaved",
+                       "rounds": 1, "reps": 1, "reruns": 2},
+              f"records.jsonl opens with the number of runs planned and their order: {plan}")
         check(labels == want, f"records of every built backend and Python: {sorted(labels)}")
         check(len(recs) == len(want) * 3 * 2, f"one record per backend, workload and worker "
               f"count: {len(recs)}")
@@ -101,7 +107,7 @@ def test_matrix(build):
                   for x in recs), "records carry the matrix's parameters")
         with open(os.path.join(out, "summary.csv"), encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
-        check(rows and list(rows[0]) == tables.SUMMARY_COLUMNS,
+        check(rows and list(rows[0]) == tables.SUMMARY_COLUMNS + tables.COST_COLUMNS,
               f"summary.csv columns: {list(rows[0]) if rows else None}")
         check(len(rows) == len(recs), "one summary row per record")
         check(all(float(x["speedup"]) > 0 and x["verified"] == "true" for x in rows),
@@ -151,6 +157,121 @@ def test_experiments(build):
               any(x.get("kind") == "run" for x in recs), "bench and run records together")
         check("Other records" not in report and "## Times" in report,
               "the benchmarks have their section in the report")
+
+
+def read_jsonl(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def row_of(rec):
+    return (rec["label"], rec["workload"], rec["workers"])
+
+
+def check_costs(recs, what):
+    """Every start's record says what it cost: CPU time, peak memory and the steal seen."""
+    costs = [x.get("rusage") or {} for x in recs]
+    check(recs and all(u.get("user_s", 0) >= 0 and u.get("sys_s", 0) >= 0 and
+                       u.get("user_s", 0) + u.get("sys_s", 0) > 0 and u.get("maxrss_kb", 0) > 0
+                       and u.get("maxrss_floor_kb", 0) > 0 for u in costs),
+          f"{what}: rusage with CPU time and peak memory in every record ({costs[:2]})")
+    check(all(isinstance(x.get("steal_s"), float) and x["steal_s"] >= 0 for x in recs),
+          f"{what}: steal_s in every record ({[x.get('steal_s') for x in recs][:4]})")
+
+
+def check_reruns(runs, attempts, reruns, what):
+    """Every run says how many re-runs it took, within --reruns, and every attempt is kept."""
+    ok = True
+    for run in runs:
+        tried = [a for a in attempts if row_of(a) == row_of(run)]
+        ok &= 0 <= run["reruns"] <= reruns * run["rounds"] and \
+            len(tried) == run["reruns"] + run["rounds"]
+    check(runs and ok, f"{what}: each run's attempts kept, one more per round than its re-runs "
+          f"({[(row_of(r), r['reruns']) for r in runs]})")
+
+
+def test_order(build):
+    """--order interleaved visits every run in rounds and joins a run's rounds into its record;
+    --order blocked runs each run once with all its repetitions. Each start says what it cost,
+    and how many times it was run again for being disturbed. Bad values are refused."""
+    names = [b for b in ("omp", "posix") if b in built(build)]
+    if not names:
+        print("skip: neither gilfree-omp nor gilfree-posix is built")
+        return
+    only = ",".join(f"backend={b}" for b in names) + ",workload=sum"
+    small = [COMPARE, "--build", build, "--only", only, "--classes", "S", "--workers", "1,2",
+             "--reps", "3", "--python-classes", "none", "--quiet"]
+    rows = [(b, "sum", p) for b in names for p in (1, 2)]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "interleaved")
+        r = run(small + ["--out", out])
+        check(r.returncode == 0, f"interleaved: exit 0 ({r.returncode}: {r.stdout[-800:]} "
+              f"{r.stderr[-800:]})")
+        recs = read_jsonl(os.path.join(out, "records.jsonl"))
+        check(recs[0] == {"kind": "plan", "runs": len(rows), "order": "interleaved",
+                          "rounds": 3, "reps": 3, "reruns": 2},
+              f"interleaved: the plan says the order and the rounds ({recs[0]})")
+        got = [(x["round"],) + row_of(x) for x in recs if x.get("kind") == "round"]
+        check(got == [(n,) + row for n in (1, 2, 3) for row in rows],
+              f"interleaved: round 1 visits every run in the matrix's order, then round 2, "
+              f"then round 3 ({got})")
+        rounds = [x for x in recs if x.get("kind") == "round"]
+        check(all(x["reps"] == 1 and "--reps 1 " in x["command"] for x in rounds),
+              "interleaved: each round starts its run with --reps 1")
+        runs = [x for x in recs if x.get("kind") == "run"]
+        check([row_of(x) for x in runs] == rows, f"interleaved: one record per run "
+              f"({[row_of(x) for x in runs]})")
+        for run_rec in runs:
+            mine = [x for x in rounds if row_of(x) == row_of(run_rec)]
+            par = [x["samples"]["par_s"][0] for x in mine]
+            seq = [x["samples"]["seq_s"][0] for x in mine]
+            check(run_rec["samples"]["par_s"] == par and run_rec["samples"]["seq_s"] == seq
+                  and run_rec["reps"] == 3 and run_rec["rounds"] == 3
+                  and run_rec["order"] == "interleaved" and run_rec["verified"] is True
+                  and run_rec["par_s"] == stats.summary(par)
+                  and run_rec["seq_s"]["median"] == stats.median(seq),
+                  f"interleaved {row_of(run_rec)}: its record holds its 3 rounds' samples in "
+                  f"round order, and its figures are theirs")
+        attempts = [x for x in recs if x.get("kind") == "attempt"]
+        check_reruns(runs, attempts, 2, "interleaved")
+        check_costs(attempts + rounds + runs, "interleaved")
+        check(all(x["rusage"]["user_s"] == round(sum(
+            y["rusage"]["user_s"] for y in rounds if row_of(y) == row_of(x)), 6) for x in runs),
+            "interleaved: a run's CPU time is its rounds' together")
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+            report = f.read()
+        check("### What each run cost, class S" in report and "order interleaved: 3 rounds"
+              in report, "interleaved: the report says the order and what each run cost")
+        again = run([COMPARE, "--records", out, "--out", out + "-again", "--quiet"])
+        check(again.returncode == 0 and read_jsonl(os.path.join(out + "-again",
+                                                                 "records.jsonl")) == recs,
+              f"interleaved: --records reports its records again, the rounds kept "
+              f"({again.returncode}: {again.stdout[-300:]})")
+
+        out = os.path.join(tmp, "blocked")
+        r = run(small + ["--out", out, "--order", "blocked", "--reruns", "1"])
+        check(r.returncode == 0, f"blocked: exit 0 ({r.returncode}: {r.stderr[-800:]})")
+        recs = read_jsonl(os.path.join(out, "records.jsonl"))
+        check(recs[0] == {"kind": "plan", "runs": len(rows), "order": "blocked", "rounds": 1,
+                          "reps": 3, "reruns": 1}, f"blocked: the plan says the order ({recs[0]})")
+        runs = [x for x in recs if x.get("kind") == "run"]
+        attempts = [x for x in recs if x.get("kind") == "attempt"]
+        check(not any(x.get("kind") == "round" for x in recs) and
+              [row_of(x) for x in runs] == rows and
+              all(x["order"] == "blocked" and x["rounds"] == 1 and x["reps"] == 3 and
+                  len(x["samples"]["par_s"]) == 3 and "--reps 3 " in x["command"]
+                  for x in runs), "blocked: each run started once with --reps 3")
+        check([row_of(x) for x in attempts if x["attempt"] == 1] == rows,
+              "blocked: every run's first attempt, in the matrix's order")
+        check_reruns(runs, attempts, 1, "blocked")
+        check_costs(attempts + runs, "blocked")
+
+        for opt, bad in (("--order", "shuffled"), ("--reruns", "-1"), ("--reruns", "3x")):
+            gone = os.path.join(tmp, "refused")
+            r = run(small + [opt, bad, "--out", gone])
+            check(r.returncode == 2 and one_line(r, f"'{bad}'") and r.stdout == "" and
+                  not os.path.exists(gone), f"{opt} {bad}: exit 2, one line naming it, "
+                  f"nothing run or left ({r.returncode}: {r.stderr.strip()!r})")
 
 
 def plant(recs, tmp, name, change):
@@ -241,7 +362,9 @@ def test_bad(build):
            ["--bench-quick"], ["--python-start", "forkserver"], ["--mpi-schedule", "guided"],
            ["--timeout", "0"], ["--timeout", "0.0"], ["--timeout", "abc"], ["--timeout", "1e3"],
            ["--timeout", ".5"], ["--timeout", "nan"], ["--timeout", "inf"],
-           ["--timeout", "86401"], ["--timeout", ""]]
+           ["--timeout", "86401"], ["--timeout", ""], ["--order", "random"],
+           ["--order", ""], ["--order", "Interleaved"], ["--reruns", "-1"], ["--reruns", "x"],
+           ["--reruns", "1.5"], ["--reruns", "101"], ["--reruns", ""]]
     if "mpi" not in built(build):
         bad.append(["--only", "backend=mpi"])
     results = os.path.join(ROOT, "results")
@@ -272,10 +395,18 @@ def test_bad(build):
         out = os.path.join(tmp, "out")
         r = run([COMPARE, "--build", build, "--dry-run", "--classes", "S", "--workers", "1,2",
                  "--out", out])
-        lines = r.stdout.strip().splitlines()
+        lines = [x for x in r.stdout.strip().splitlines() if not x.startswith("#")]
         want = (len(built(build)) + 2) * 3 * 2
         check(r.returncode == 0 and len(lines) == want and not os.path.exists(out),
               f"--dry-run: {want} commands, nothing written ({len(lines)} lines)")
+        check(all("--reps 1 " in x for x in lines) and
+              "in each of 5 rounds" in r.stdout.splitlines()[-1],
+              "--dry-run, interleaved: each command once with --reps 1, and the rounds said")
+        r = run([COMPARE, "--build", build, "--dry-run", "--classes", "S", "--workers", "1,2",
+                 "--order", "blocked"])
+        lines = r.stdout.strip().splitlines()
+        check(r.returncode == 0 and len(lines) == want and all("--reps 5 " in x for x in lines),
+              f"--dry-run --order blocked: {want} commands with --reps 5 ({len(lines)} lines)")
         main_sh = os.path.join(ROOT, "scripts", "main.sh")
         r = subprocess.run([main_sh, "--workers", "0", "--out", out], capture_output=True,
                            text=True, timeout=60)
@@ -515,7 +646,7 @@ def test_timeout(build):
               "--records on it lists the runs that timed out, exit 1")
         r = run([COMPARE, "--build", build, "--dry-run", "--timeout", "2.5", "--classes", "S",
                  "--workers", "1"])
-        lines = r.stdout.splitlines()
+        lines = [x for x in r.stdout.splitlines() if not x.startswith("#")]
         check(lines and all(("--timeout 2.5" in x) != ("py_baseline.py" in x) for x in lines),
               "--dry-run: every binary gets --timeout 2.5, the Python runs do not")
         if "posix" not in built(build):
@@ -579,7 +710,7 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--only", choices=["matrix", "mismatch", "bad", "python", "units",
                                        "experiments", "stdout", "signals", "timeout",
-                                       "outdir"])
+                                       "outdir", "order"])
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     tests = {"matrix": lambda: test_matrix(build), "mismatch": lambda: test_mismatch(build),
@@ -587,7 +718,8 @@ def main():
              "units": lambda: (test_bounds(), test_sections()),
              "experiments": lambda: test_experiments(build),
              "stdout": lambda: test_stdout(build), "signals": lambda: test_signals(build),
-             "timeout": lambda: test_timeout(build), "outdir": lambda: test_outdir(build)}
+             "timeout": lambda: test_timeout(build), "outdir": lambda: test_outdir(build),
+             "order": lambda: test_order(build)}
     for name, fn in tests.items():
         if args.only in (None, name):
             fn()

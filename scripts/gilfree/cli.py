@@ -87,6 +87,15 @@ def word_list(name, words):
     return parse
 
 
+def one_of(name, words):
+    """An argparse type: one of words."""
+    def parse(s):
+        if s not in words:
+            raise argparse.ArgumentTypeError(f"invalid {name} '{s}': not {' or '.join(words)}")
+        return s
+    return parse
+
+
 def usage_error(prog, msg):
     """Bad input found after the options were parsed: one line and exit status 2."""
     sys.stderr.write(f"{prog}: {msg}\n")

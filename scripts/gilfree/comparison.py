@@ -11,10 +11,10 @@ import textwrap
 
 from . import bench, crosscheck, matrix, plots, report, tables
 from .backends import LABELS, ORDER as ALL_LABELS, ways
-from .cli import (OneLineParser, class_list, int_in, int_list, seconds_in, usage_error,
+from .cli import (OneLineParser, class_list, int_in, int_list, one_of, seconds_in, usage_error,
                   word_list)
 from .matrix import (BINARY_MARGIN, DEFAULT_LIMIT, WAY_OPTIONS, Progress, plan,
-                     run_matrix)
+                     run_matrix, starts)
 from .project import ROOT, cores, machine, out_dir_problem
 from .records import (RecordsError, incomplete, kind, measured, read_records, run_fields,
                       stopped_record, write_line)
@@ -72,7 +72,18 @@ def parse_args(argv, doc):
     p.add_argument("-c", "--classes", type=class_list("--classes"), default=["S", "W"],
                    metavar="L", help="size classes, of S, W, A, B (default S,W)")
     p.add_argument("-r", "--reps", type=int_in("--reps", 1, 100000), default=5, metavar="R",
-                   help="timed repetitions per run, median reported (default 5)")
+                   help="timed repetitions per run, median reported (default 5); with "
+                   "--order interleaved, the rounds")
+    p.add_argument("--order", type=one_of("--order", ("interleaved", "blocked")),
+                   default="interleaved", metavar="O", help="interleaved (default): R rounds "
+                   "that start every run once with --reps 1, in the matrix's order (A B C A B "
+                   "C ...), so that a drift of the machine falls on every run alike; each run's "
+                   "record joins its rounds' samples. blocked: each run once with --reps R, "
+                   "one after the other")
+    p.add_argument("--reruns", type=int_in("--reruns", 0, 100), default=2, metavar="N",
+                   help="run a run (a round, interleaved) again while its record says it was "
+                   "disturbed (a worker got less of a core than it could expect), at most N "
+                   "times (default 2; 0: never); one still disturbed is marked in the report")
     p.add_argument("--only", type=only_filter, action="append", default=[],
                    metavar="KEY=V[,KEY=V...]", help="run only these backends/workloads, e.g. "
                    "backend=omp,backend=mpi,workload=primes (repeatable)")
@@ -203,21 +214,38 @@ def plan_matrix(opts):
     elif skipped:
         notes.append(f"Python ran at class {', '.join(ran)} only (--python-classes), not "
                      f"at {', '.join(skipped)}: its loops take seconds per repetition there")
-    notes.append(f"{opts.reps} timed repetitions per run after one warm-up; worker counts "
-                 f"{','.join(map(str, opts.workers))}; {cores()} cores: runs with more "
-                 "workers than cores are oversubscribed (marked *); MPI runs bind each rank "
-                 "to a core when they fit, and yield when idle when they do not")
+    if opts.order == "interleaved":
+        notes.append(f"order interleaved: {opts.reps} rounds, each starting every run once, in "
+                     "the same order, for one timed repetition after its own warm-up; a run's "
+                     f"figures are over its {opts.reps} rounds' samples")
+    else:
+        notes.append(f"order blocked: each run started once for {opts.reps} timed repetitions "
+                     "after one warm-up, one run after the other")
+    if opts.reruns:
+        notes.append(f"a run (a round, interleaved) whose record says it was disturbed was run "
+                     f"again, at most {opts.reruns} times (--reruns); one still disturbed is "
+                     "marked \u2020")
+    else:
+        notes.append("runs whose record says they were disturbed were not run again "
+                     "(--reruns 0); they are marked \u2020")
+    notes.append(f"worker counts {','.join(map(str, opts.workers))}; {cores()} cores: runs "
+                 "with more workers than cores are oversubscribed (marked *); MPI runs bind "
+                 "each rank to a core when they fit, and yield when idle when they do not")
     if opts.timeout is not None:
         notes.append(f"each run had {opts.timeout} s (--timeout)")
     return found, runs, notes
 
 
 def dry_run(opts, runs, records, out_dir):
+    reps = 1 if opts.order == "interleaved" else opts.reps
     for lab, exe, wl, cls, p in runs:
-        argv, env, over = matrix.command(lab, exe, wl, cls, p, opts.reps, opts.timeout)
+        argv, env, over = matrix.command(lab, exe, wl, cls, p, reps, opts.timeout)
         env_text = " ".join(f"{k}={v}" for k, v in env.items())
         print((env_text + " " if env_text else "") + shlex.join(argv) +
               ("  # oversubscribed" if over else ""))
+    if runs and opts.order == "interleaved" and opts.reps > 1:
+        print(f"# --order interleaved: these {len(runs)} commands, in this order, in each of "
+              f"{opts.reps} rounds")
     if opts.records:
         print(f"# would check and report {len(records)} records into {out_dir}")
     elif opts.experiments:
@@ -228,8 +256,9 @@ def dry_run(opts, runs, records, out_dir):
 def run_all(opts, runs, out_dir):
     """The matrix, then the micro-benchmarks (not after a stop signal). Returns (records,
     failures, None or the Interrupted); every record is in records.jsonl."""
-    progress = Progress(len(runs), opts.quiet)
-    progress.say(f"{len(runs)} runs into {out_dir}")
+    progress = Progress(starts(opts, runs), opts.quiet)
+    rounds = f" in {opts.reps} rounds" if opts.order == "interleaved" and opts.reps > 1 else ""
+    progress.say(f"{len(runs)} runs{rounds} into {out_dir}")
     records, failures, stop = run_matrix(opts, runs, out_dir, progress)
     if not opts.experiments or stop:
         return records, failures, stop

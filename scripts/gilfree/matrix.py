@@ -1,15 +1,17 @@
 """The comparison's matrix: which backends are built, the runs of the options (every class,
-workload, row and worker count), the command line of each, and running them one by one into
-records.jsonl."""
+workload, row and worker count), the command line of each, and running them into
+records.jsonl in --order (interleaved rounds or blocked), each run again while its record says
+it was disturbed."""
 import os
 import shlex
 import shutil
 import sys
 import time
 
-from . import backends, launch
+from . import backends, launch, rounds
+from .disturbance import how, run_again
 from .project import ROOT, cores
-from .records import json_record, stopped_record, write_line
+from .records import json_record, kind, stopped_record, write_line
 from .cli import usage_error
 from .runner import Interrupted, run_child, signals_held
 from .workloads import WORKLOADS
@@ -124,19 +126,29 @@ def child_limit(opts, lab):
     return limit if backends.is_python(lab) else limit * 1.1 + BINARY_MARGIN
 
 
-def run_one(opts, run, env_base, progress):
-    """Runs one planned run: (its record, or a "failed" record saying why there is none;
-    the failure's line or None)."""
-    lab, exe, wl, cls, p = run
-    argv, env_add, over = command(lab, exe, wl, cls, p, opts.reps, opts.timeout)
-    progress.n += 1
+def what_run(run, where=None):
+    """The words naming one planned run (and its round) in progress lines and failures."""
+    lab, _, wl, cls, p = run
     what = f"{lab} {wl} class {cls}, {p} worker{'s' if p > 1 else ''}"
-    if over:
+    if p > cores():
         what += f" (oversubscribed: {p} workers on {cores()} cores)"
-    progress.say(what)
+    if where and where[1] > 1:
+        what += f", round {where[0]} of {where[1]}"
+    return what
+
+
+def run_one(opts, run, env_base, reps, where=None):
+    """Starts one planned run once, with --reps reps: (its record, or a "failed" record saying
+    why there is none; the failure's line or None). The record gets what the run cost: rusage
+    (runner.usage) and steal_s, the machine's steal time from the run's start to its end as
+    seen from here, whether or not the binary reads it itself, and wall_s, the time from its
+    start to its end (its warm-up and sequential loop too)."""
+    lab, exe, wl, cls, p = run
+    argv, env_add, over = command(lab, exe, wl, cls, p, reps, opts.timeout)
+    what = what_run(run, where)
     t0 = time.monotonic()
     limit = child_limit(opts, lab)
-    done = run_child(argv, {**env_base, **env_add}, limit)
+    done = run_child(argv, {**env_base, **env_add}, limit, peak=True)
     took = time.monotonic() - t0
     failed = {"kind": "failed", "label": lab, "workload": wl, "class": cls, "workers": p,
               "command": shlex.join(argv)}
@@ -151,9 +163,11 @@ def run_one(opts, run, env_base, progress):
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         failed["failure"] = (f"{what}: exit status {done.returncode}, no json record "
                              f"({tail}): {shlex.join(argv)}")
+        failed.update(rusage=done.rusage, steal_s=done.steal_s)
         return failed, failed["failure"]
     rec.update(kind="run", label=lab, oversubscribed=over, command=shlex.join(argv),
-               exit_status=done.returncode)
+               exit_status=done.returncode, wall_s=round(took, 6), rusage=done.rusage,
+               steal_s=done.steal_s)
     if not opts.quiet:
         sys.stderr.write(f"      {rec['par_s']['median']:.4g} s, speedup "
                          f"{rec['speedup']:.2f}x, {took:.1f} s\n")
@@ -162,27 +176,128 @@ def run_one(opts, run, env_base, progress):
     return rec, None
 
 
+class Writer:
+    """records.jsonl as it is written, and the same records in memory: each one whole."""
+
+    def __init__(self, f):
+        self.f, self.records = f, []
+
+    def add(self, rec):
+        with signals_held():
+            self.records.append(rec)
+            write_line(self.f, rec)
+
+
+def settle(opts, run, env_base, progress, out, reps, where=None):
+    """Runs one planned run (or one round of it: where is (round, rounds)), and again while its
+    record says it was disturbed, up to --reruns times (disturbance.run_again). Every attempt's
+    record goes to records.jsonl, kind "attempt", numbered from 1; returns the last attempt's
+    record with "reruns", the count of re-runs it took, and its failure line or None."""
+    progress.n += 1
+    progress.say(what_run(run, where))
+    attempts = []
+    while True:
+        rec, failure = run_one(opts, run, env_base, reps, where)
+        if kind(rec) != "failed":
+            out.add(dict(rec, kind="attempt", attempt=len(attempts) + 1,
+                         **({"round": where[0]} if where else {})))
+        attempts.append(None if kind(rec) == "failed" else rec)
+        if not run_again(attempts, opts.reruns):
+            break
+        progress.say(f"  re-run {len(attempts)} of {opts.reruns}: disturbed ({how(rec)})")
+    rec["reruns"] = len(attempts) - 1
+    return rec, failure
+
+
+def as_run(rec, order, rounds):
+    """A run's record as the comparison reports it: the comparison's order and rounds, and
+    the binary's own order of its sequential and parallel repetitions as reps_order."""
+    out = dict(rec, kind="run", order=order, rounds=rounds)
+    out["reps_order"] = rec.get("order")
+    return out
+
+
+def starts(opts, runs):
+    """How many times the binaries are started, re-runs aside."""
+    return len(runs) * (opts.reps if opts.order == "interleaved" else 1)
+
+
+def run_blocked(opts, runs, env_base, progress, out, failures):
+    """Each run once with --reps R, one after the other (all of A's repetitions, then B's)."""
+    done = 0
+    try:
+        for run in runs:
+            rec, failure = settle(opts, run, env_base, progress, out, opts.reps)
+            with signals_held():  # a record is written whole
+                out.add(rec if kind(rec) == "failed" else as_run(rec, "blocked", 1))
+                failures += [failure] if failure else []
+                done += 1
+    except Interrupted as e:
+        e.done, e.planned, e.what = done, len(runs), "runs"
+        raise
+
+
+def run_interleaved(opts, runs, env_base, progress, out, failures):
+    """Rounds that visit every run in turn, each start with --reps 1: round 1 runs every run
+    once in the matrix's order, round 2 every run again, and so on for R rounds, so that a
+    drift of the machine falls on every run alike. Each round's record is kept (kind
+    "round"); a run's rounds are then merged into its record (rounds.merge). A disturbed round
+    is re-run in place. A run that fails is not run in later rounds: a failure without a record
+    is its "failed" record; one with a record (a non-zero exit) joins the rounds it has."""
+    got, live, done, stop = [[] for _ in runs], list(range(len(runs))), 0, None
+    try:
+        for r in range(1, opts.reps + 1):
+            for i in list(live):
+                rec, failure = settle(opts, runs[i], env_base, progress, out, 1, (r, opts.reps))
+                with signals_held():
+                    if kind(rec) == "failed":
+                        got[i] = None
+                        out.add(dict(rec, round=r))
+                    else:
+                        got[i].append(dict(rec, kind="round", round=r))
+                        out.add(got[i][-1])
+                    if failure:
+                        live.remove(i)
+                        failures.append(failure)
+                    done += 1
+    except Interrupted as e:
+        stop = e
+    try:
+        with signals_held():  # the rounds done make the runs' records, an interrupt or not
+            for recs in got:
+                if recs:
+                    out.add(as_run(rounds.merge(recs), "interleaved", len(recs)))
+    except Interrupted as e:
+        stop = stop or e
+    if stop:
+        stop.done, stop.planned = done, len(runs) * opts.reps
+        stop.what = "runs" if opts.reps == 1 else \
+            f"runs of one repetition ({opts.reps} rounds of {len(runs)} runs)"
+        raise stop
+
+
+def plan_record(opts, runs):
+    """The first record: how many runs, in which order, in how many rounds, with how many
+    re-runs allowed."""
+    return {"kind": "plan", "runs": len(runs), "order": opts.order,
+            "rounds": opts.reps if opts.order == "interleaved" else 1, "reps": opts.reps,
+            "reruns": opts.reruns}
+
+
 def run_matrix(opts, runs, out_dir, progress):
-    """Runs each planned run, appending its record to records.jsonl as it comes, after a
-    "plan" record with their number; a stop signal ends it with an "interrupted" record.
-    Returns (records, failures, None or the Interrupted)."""
-    records, failures, stop = [], [], None
+    """Runs the planned runs in --order, appending every record to records.jsonl as it comes,
+    after a "plan" record; a stop signal ends it with an "interrupted" record. Returns
+    (records, failures, None or the Interrupted)."""
+    failures, stop = [], None
     env_base = dict(os.environ)
     env_base.pop("OMP_NUM_THREADS", None)
+    order = run_interleaved if opts.order == "interleaved" else run_blocked
     with open(os.path.join(out_dir, "records.jsonl"), "w", encoding="utf-8") as jsonl:
-        records.append({"kind": "plan", "runs": len(runs)})
-        write_line(jsonl, records[-1])
+        out = Writer(jsonl)
+        out.add(plan_record(opts, runs))
         try:
-            for run in runs:
-                rec, failure = run_one(opts, run, env_base, progress)
-                with signals_held():  # a record is written whole
-                    records.append(rec)
-                    failures += [failure] if failure else []
-                    write_line(jsonl, rec)
+            order(opts, runs, env_base, progress, out, failures)
         except Interrupted as e:
             stop = e
-            stop.done, stop.planned = len(records) - 1, len(runs)
-            with signals_held():
-                records.append(stopped_record(stop, "runs"))
-                write_line(jsonl, records[-1])
-    return records, failures, stop
+            out.add(stopped_record(stop, stop.what))
+    return out.records, failures, stop

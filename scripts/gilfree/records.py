@@ -3,8 +3,10 @@ reading of records files, the records a comparison writes about itself, and the 
 a comparison's records are whole."""
 import json
 
-# Records that say how a comparison went rather than what a run measured.
-META_KINDS = ("plan", "failed", "interrupted")
+# Records that say how a comparison went rather than what a run measured; and those of each
+# start of a run ("attempt": every start, re-runs of a disturbed run too; "round": the start of
+# each round that a run's record joins, --order interleaved), kept beside the runs' records.
+META_KINDS = ("plan", "failed", "interrupted", "attempt", "round")
 RUN_FIELDS = ("backend", "workload", "class", "workers", "cores", "params", "results",
               "verified", "seq_s", "par_s", "speedup", "phases", "task_s", "reps")
 META_FIELDS = {"plan": ("runs",), "failed": ("failure",), "interrupted": ("text",)}

@@ -7,7 +7,8 @@ from . import stats
 from .backends import label
 from .records import kind
 from .stats import overheads, setup_total
-from .tables import Table, fmt_pct, fmt_ratio, fmt_s, python_tables, sorted_runs, workload_tables
+from .tables import (Table, cost_tables, fmt_pct, fmt_ratio, fmt_s, python_tables, sorted_runs,
+                     workload_tables)
 
 
 def slow_pool_section(records):
@@ -175,6 +176,7 @@ def times(records):
             "per-task times themselves ran slow, on a busy machine). `sum` is weak scaling "
             "(one sum per worker, so its sequential time grows with P).", ""]
     out += [t.markdown() for t in workload_tables(records)]
+    out += [t.markdown() for t in cost_tables(records)]
     py = python_tables(records)
     out += ["## C against Python's multiprocessing", ""]
     if py:
@@ -222,5 +224,7 @@ def terminal_text(records):
     for t in workload_tables(records):
         buf.write(t.text() + "\n")
     for t in python_tables(records):
+        buf.write(t.text() + "\n")
+    for t in cost_tables(records):
         buf.write(t.text() + "\n")
     return buf.getvalue()

@@ -1,8 +1,14 @@
-"""Running a child that leaves nothing behind, and the signals that stop a run."""
+"""Running a child that leaves nothing behind, what it cost (its CPU time and peak memory, and
+the machine's steal time around it), and the signals that stop a run."""
 import contextlib
+import functools
 import os
+import resource
+import selectors
 import signal
 import subprocess
+import tempfile
+import time
 
 from .project import ROOT
 
@@ -14,12 +20,12 @@ _held = {"depth": 0, "signum": None}
 class Interrupted(BaseException):
     """A stop signal arrived (after catch_signals()): stop the work, keep what was done and exit
     128 + its number. A BaseException, as KeyboardInterrupt, so that no `except Exception`
-    swallows it; the work's loops set done and planned where they catch it."""
+    swallows it; the work's loops set done, planned and what (of what) where they catch it."""
 
     def __init__(self, signum):
         super().__init__(signum)
         self.signum, self.name, self.status = signum, signal.Signals(signum).name, 128 + signum
-        self.done = self.planned = None
+        self.done = self.planned = self.what = None
 
 
 def _on_signal(signum, frame):
@@ -64,17 +70,146 @@ def _stop_group(child):
     child.communicate()
 
 
-def run_child(argv, env, timeout):
-    """Runs one binary in its own process group and returns its CompletedProcess, or None when
-    it ran past timeout seconds. On a timeout, an Interrupted or any other exception the whole
-    group goes (mpirun's ranks too), so no run outlives the comparison; a stop signal that
-    arrives while the child starts waits until it can be stopped."""
-    child = None
+class Finished(subprocess.CompletedProcess):
+    """A child's CompletedProcess, and what it cost: rusage (usage()) and steal_s, the machine's
+    steal time from its start until it was reaped (None where /proc/stat cannot be read)."""
+
+    def __init__(self, argv, returncode, stdout, stderr, rusage, steal_s):
+        super().__init__(argv, returncode, stdout, stderr)
+        self.rusage, self.steal_s = rusage, steal_s
+
+
+def steal_ticks():
+    """The machine's steal time so far in USER_HZ ticks (/proc/stat's "cpu" line, its 8th
+    number: time a hypervisor gave this machine's CPUs to someone else), or None."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            for line in f:
+                words = line.split()
+                if words and words[0] == "cpu":
+                    return int(words[8]) if len(words) > 8 else None
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def steal_between(before, after):
+    """Seconds of steal between two steal_ticks() readings, or None."""
+    if before is None or after is None:
+        return None
+    return max(after - before, 0) / os.sysconf("SC_CLK_TCK")
+
+
+# The kernel counts for a process the memory of the one it was started from, until its exec:
+# a child started from here has this Python's peak as its own peak at least. GNU time, a
+# process of about a megabyte, starts the child instead where it is installed and reports
+# the child's peak (%M, from its own wait4): the floor is then time's, not ours. Its own CPU
+# time, a millisecond or so, is then in the run's.
+TIME = "/usr/bin/time"
+
+
+def _time_peak(path):
+    """The peak GNU time wrote to path, in KB, or None."""
+    try:
+        with open(path, encoding="ascii") as f:
+            return int(f.read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def time_floor():
+    """The peak GNU time reports for `true`, in KB (the least it can report), or None where
+    GNU time is not installed or does not take -q -f -o."""
+    if not os.access(TIME, os.X_OK):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "peak")
+        try:
+            subprocess.run([TIME, "-q", "-f", "%M", "-o", path, "--", "true"],
+                           capture_output=True, timeout=30, check=True)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return _time_peak(path)
+
+
+def usage(ru, peak_kb, floor_kb):
+    """What a run cost, as the records say it: user_s and sys_s, the CPU time of the child and
+    of every descendant the child itself waited for (the forked workers of gilfree-posix,
+    mpirun's ranks, a Pool's processes; one nobody waited for is not in it), from wait4;
+    maxrss_kb, the peak resident memory of the largest single one of those processes (not a sum
+    over them); maxrss_floor_kb, the peak that the process the child was started from adds:
+    a maxrss_kb at the floor says only that the run's largest process took no more than
+    that."""
+    return {"user_s": round(ru.ru_utime, 6), "sys_s": round(ru.ru_stime, 6),
+            "maxrss_kb": peak_kb if peak_kb is not None else ru.ru_maxrss,
+            "maxrss_floor_kb": floor_kb}
+
+
+def _read_all(child, deadline):
+    """Reads the child's stdout and stderr to their ends: (stdout, stderr) as bytes, or None
+    when the deadline came first."""
+    chunks = {child.stdout.fileno(): [], child.stderr.fileno(): []}
+    with selectors.DefaultSelector() as sel:
+        for fd in chunks:
+            sel.register(fd, selectors.EVENT_READ)
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            for key, _ in sel.select(left):
+                data = os.read(key.fd, 65536)
+                if data:
+                    chunks[key.fd].append(data)
+                else:
+                    sel.unregister(key.fd)
+    return (b"".join(chunks[child.stdout.fileno()]),
+            b"".join(chunks[child.stderr.fileno()]))
+
+
+def _reap(child, deadline):
+    """Waits for the child with wait4 (its own rusage, not that of every child so far): (exit
+    status, rusage), or None when the deadline came first. A child whose output ended is about
+    to exit: the polls start at a millisecond."""
+    pause = 0.001
+    while True:
+        with signals_held():  # reaped and recorded as one step
+            pid, status, ru = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                child.returncode = os.waitstatus_to_exitcode(status)
+                return child.returncode, ru
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 0.05)
+
+
+def run_child(argv, env, timeout, peak=False):
+    """Runs one binary in its own process group and returns its Finished, or None when it ran
+    past timeout seconds. On a timeout, an Interrupted or any other exception the whole group
+    goes (mpirun's ranks too), so no run outlives the comparison; a stop signal that arrives
+    while the child starts waits until it can be stopped. peak: the child is started through
+    GNU time where it is installed, for a peak memory of its own (TIME)."""
+    child, meter = None, None
+    steal0 = steal_ticks()
+    floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = argv
+    if peak and time_floor() is not None:
+        fd, meter = tempfile.mkstemp(prefix="gilfree-peak-")
+        os.close(fd)
+        start, floor = [TIME, "-q", "-f", "%M", "-o", meter, "--"] + argv, time_floor()
+    deadline = time.monotonic() + timeout
     try:
         with signals_held():
-            child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, env=env, cwd=ROOT, start_new_session=True)
-        out, err = child.communicate(timeout=timeout)
+            child = subprocess.Popen(start, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=env, cwd=ROOT, start_new_session=True)
+        out = _read_all(child, deadline)
+        reaped = _reap(child, deadline) if out is not None else None
+        if reaped is None:
+            raise subprocess.TimeoutExpired(argv, timeout)
+        status, ru = reaped
+        peak_kb = _time_peak(meter) if meter else None
     except BaseException as e:
         if child is not None:
             with signals_held():  # a second signal must not cut the stopping short
@@ -82,4 +217,14 @@ def run_child(argv, env, timeout):
         if isinstance(e, subprocess.TimeoutExpired):
             return None
         raise
-    return subprocess.CompletedProcess(argv, child.returncode, out, err)
+    finally:
+        if child is not None:
+            child.stdout.close()
+            child.stderr.close()
+        if meter:
+            os.unlink(meter)
+    if meter and peak_kb is None:  # time could not say: this process's floor, then
+        floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return Finished(argv, status, out[0].decode("utf-8", "replace"),
+                    out[1].decode("utf-8", "replace"), usage(ru, peak_kb, floor),
+                    steal_between(steal0, steal_ticks()))

@@ -2,7 +2,7 @@
 comparison's tables per workload and class, C against Python, and summary.csv."""
 import csv
 
-from . import stats
+from . import disturbance, stats
 from .backends import is_c, label, order_key
 from .records import kind
 from .workloads import CLASS_ORDER, WORKLOADS
@@ -95,16 +95,23 @@ SUMMARY_COLUMNS = ["label", "backend", "workload", "class", "workers", "cores",
                    "bound_s", "bound_kind", "of_bound"]
 
 
+# What each run cost and how it was run (cost_figures), after the figures' columns.
+COST_COLUMNS = ["wall_s", "user_s", "sys_s", "maxrss_kb", "maxrss_floor_kb", "steal_s",
+                "order", "rounds", "reruns", "disturbed"]
+
+
 def write_summary(path, records):
     with open(path, "w", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
-        out.writerow(SUMMARY_COLUMNS)
+        out.writerow(SUMMARY_COLUMNS + COST_COLUMNS)
         for rec in sorted_runs(records):
             row = stats.figures(rec)
             row["backend"] = rec["backend"]
+            row.update(cost_figures(rec))
             out.writerow([f"{row[c]:.9g}" if isinstance(row[c], float) else
                           str(row[c]).lower() if isinstance(row[c], bool) else
-                          "" if row[c] is None else row[c] for c in SUMMARY_COLUMNS])
+                          "" if row[c] is None else row[c]
+                          for c in SUMMARY_COLUMNS + COST_COLUMNS])
 
 
 def sorted_runs(records):
@@ -136,7 +143,7 @@ def workload_tables(records):
             f = stats.figures(rec)
             over |= f["oversubscribed"]
             rows.append([f["label"], f"{f['workers']}{'*' if f['oversubscribed'] else ''}",
-                         fmt_s(f["par_median_s"]),
+                         fmt_s(f["par_median_s"]) + disturbance.mark(rec),
                          f"{fmt_s(f['par_min_s'])}-{fmt_s(f['par_max_s'])}",
                          fmt_s(f["seq_median_s"]), fmt_ratio(f["speedup"]),
                          fmt_pct(f["efficiency"]), fmt_s(f["bound_s"]),
@@ -148,6 +155,7 @@ def workload_tables(records):
                 for lang, v in (("C", seq_c), ("Python", seq_py)) if v))
         if over:
             notes.append("* oversubscribed: more workers than cores")
+        notes += disturbance.footnotes(recs)
         tables.append(Table(title, ["backend", "P", "median s", "min-max s", "seq s",
                                     "speedup", "eff", "bound s", "of bound", "bound from"],
                             rows, notes))
@@ -179,4 +187,52 @@ def python_tables(records):
         tables.append(Table(f"{wl}, class {cls}: C's speedup over python-mp (Python's "
                             f"median time / C's)", ["P", "python-mp s"] + c_labels
                             + ["sequential"], rows))
+    return tables
+
+
+# ---- what each run cost -----------------------------------------------------------------------
+
+
+def cost_figures(rec):
+    """A run's cost (None where its record does not say: records of older comparisons)."""
+    use = rec.get("rusage") if isinstance(rec.get("rusage"), dict) else {}
+    return {"wall_s": rec.get("wall_s"), "user_s": use.get("user_s"), "sys_s": use.get("sys_s"),
+            "maxrss_kb": use.get("maxrss_kb"), "maxrss_floor_kb": use.get("maxrss_floor_kb"),
+            "steal_s": rec.get("steal_s"), "order": rec.get("order"),
+            "rounds": rec.get("rounds"), "reruns": rec.get("reruns"),
+            "disturbed": disturbance.disturbed(rec)}
+
+
+def fmt_peak(kb, floor):
+    """A peak memory; one at the floor its start adds (runner.usage) is only an upper bound."""
+    if kb is None:
+        return "-"
+    return f"<= {fmt_kb(floor)}" if floor is not None and kb <= floor else fmt_kb(kb)
+
+
+def cost_tables(records):
+    """One table per class: each run's wall time (its warm-ups and sequential loops too), the
+    CPU time of its processes, the peak memory of the largest of them, the machine's steal
+    time over it, and its re-runs."""
+    tables = []
+    for cls in CLASS_ORDER:
+        recs = [r for r in sorted_runs(records) if r["class"] == cls]
+        if not any(isinstance(r.get("rusage"), dict) for r in recs):
+            continue
+        rows = []
+        for rec in recs:
+            c = cost_figures(rec)
+            rows.append([f"{label(rec)} {rec['workload']}",
+                         f"{rec['workers']}{'*' if stats.oversubscribed(rec) else ''}",
+                         fmt_s(c["wall_s"]), fmt_s(c["user_s"]), fmt_s(c["sys_s"]),
+                         fmt_peak(c["maxrss_kb"], c["maxrss_floor_kb"]), fmt_s(c["steal_s"]),
+                         "-" if c["reruns"] is None else
+                         f"{c['reruns']}{disturbance.mark(rec)}"])
+        notes = ["CPU: user and system time of the run's processes (those it waited for); "
+                 "peak: the largest single process's resident memory, '<=' where it is no more "
+                 "than what starting it adds; steal: the machine's, over the run"]
+        tables.append(Table(f"What each run cost, class {cls}", [
+            "run", "P", "wall s", "user s", "sys s", "peak memory", "steal s", "re-runs"],
+            rows, notes + ([f"{disturbance.MARK} still disturbed: see its workload's table"]
+                           if any(disturbance.disturbed(r) for r in recs) else [])))
     return tables
