@@ -18,7 +18,7 @@ gf_mpi_tests(scripts_matrix scripts_experiments)
 # lines, the backend registry and the size classes, checked against gilfree-omp --help, and the
 # grain sweep's rescaling rules and report section on records made in the test, and the
 # re-run rule and the merging of an interleaved run's rounds on records made in the test.
-foreach(part stats launch backends grain rounds)
+foreach(part stats launch backends grain rounds splits)
   add_test(NAME scripts_unit_${part}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_${part}.py)
   set_tests_properties(scripts_unit_${part} PROPERTIES PROCESSORS 1 LABELS "scripts;unit"

@@ -3,7 +3,7 @@ and a section for each other kind of record that registers one (the micro-benchm
 "bench"): register_section(kind, title, fn), where fn(records, ctx) returns markdown."""
 import io
 
-from . import stats
+from . import splits, stats
 from .backends import label
 from .records import kind
 from .stats import overheads, setup_total
@@ -139,6 +139,7 @@ def report_markdown(records, ctx):
     out.append("")
     out += verification(records, ctx) + times(records)
     out.append(slow_pool_section(records))
+    out.append(splits.splits_section(records))
     out += plots(ctx.get("images")) + other_sections(records, ctx)
     return "\n".join(out)
 

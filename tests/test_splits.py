@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""The report's section on ranks of threads (scripts/gilfree/splits.py) on records made here:
+each run placed in its split R x T, the fastest named, the phases that explain it, and no
+section where no rank of threads ran."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "scripts"))
+from gilfree import splits  # noqa: E402
+
+
+def run(backend, p, par, phases, threads=None, workload="primes"):
+    params = {"threads": threads} if threads else {}
+    if backend == "mpi":
+        params["schedule"] = "static"
+    return {"kind": "run", "backend": backend, "workload": workload, "class": "S",
+            "workers": p, "cores": 2, "verified": True, "params": params,
+            "seq_s": {"min": 1.0, "median": 1.0, "max": 1.0},
+            "par_s": {"min": par, "median": par, "max": par}, "speedup": 1.0 / par,
+            "phases": {k: {"min": v, "median": v, "max": v} for k, v in phases.items()}}
+
+
+RECORDS = [
+    run("omp", 4, 0.40, {"start": 0.05, "compute": 0.30, "stop": 0.05}),
+    run("mpi", 4, 0.45, {"scatter": 0.10, "compute": 0.25, "gather": 0.10}),
+    run("hybrid", 4, 0.30, {"scatter": 0.01, "start": 0.01, "compute": 0.27, "stop": 0.01,
+                            "gather": 0.0}, threads=2),
+    run("hybrid", 4, 0.50, {"scatter": 0.1, "start": 0.0, "compute": 0.3, "stop": 0.0,
+                            "gather": 0.1}, threads=1),
+    run("hybrid", 4, 0.41, {"scatter": 0.0, "start": 0.05, "compute": 0.31, "stop": 0.05,
+                            "gather": 0.0}, threads=4),
+    run("omp", 2, 0.6, {"compute": 0.6}),  # no rank of threads at P = 2: no table
+]
+
+
+class Splits(unittest.TestCase):
+    def test_split_of(self):
+        got = sorted(splits.split_of(r) for r in RECORDS[:5])
+        self.assertEqual(got, [(1, 4), (1, 4), (2, 2), (4, 1), (4, 1)])
+
+    def test_groups_need_a_hybrid_run(self):
+        self.assertEqual(list(splits.groups(RECORDS)), [("S", "primes", 4)])
+
+    def test_fastest_named_with_its_phases(self):
+        md = splits.splits_section(RECORDS)
+        self.assertIn("primes, class S, P = 4", md)
+        self.assertIn("Fastest: 2 x 2 (hybrid-t2), 0.3000 s", md)
+        self.assertIn("the largest difference in the phases is fork-join", md)
+        self.assertIn("ahead of 1 x 4 (omp)", md)
+        self.assertIn("| primes | S | 4 | 2 x 2 | hybrid-t2 |", md)
+        self.assertNotIn("P = 2", md)
+        # five splits in the table, fastest marked once
+        self.assertEqual(md.count("| fastest |"), 1)
+
+    def test_no_section_without_ranks_of_threads(self):
+        self.assertEqual(splits.splits_section([RECORDS[0], RECORDS[1]]), "")
+
+    def test_unverified_runs_left_out(self):
+        bad = dict(RECORDS[2], verified=False)
+        md = splits.splits_section([RECORDS[0], bad, RECORDS[3]])
+        self.assertNotIn("hybrid-t2", md)
+
+
+if __name__ == "__main__":
+    unittest.main()
