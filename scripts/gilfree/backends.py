@@ -41,9 +41,10 @@ LABELS = {lab.name: lab for lab in (
     Label("mpi", "mpi", (), ("schedule", "static"), None),
     Label("mpi-dynamic", "mpi", ("--schedule", "dynamic"), ("schedule", "dynamic"),
           ("primes",)),  # only primes has a queue; the others always scatter
-    # ranks of threads, one row per team size: P workers as P / T ranks of T threads
-    *(Label(f"hybrid-t{t}", "hybrid", ("--threads", str(t)), ("threads", t), None, t)
-      for t in HYBRID_THREADS),
+    # ranks of threads, one row per team size: P workers as P / T ranks of T threads (the
+    # plain row "hybrid" has teams of one)
+    *(Label("hybrid" if t == 1 else f"hybrid-t{t}", "hybrid", ("--threads", str(t)),
+            ("threads", t), None, t) for t in HYBRID_THREADS),
     Label("python-mp", "python-mp", ("--backend", "mp", "--start", "fork"), ("start", "fork"),
           None),
     Label("python-mp-spawn", "python-mp", ("--backend", "mp", "--start", "spawn"),

@@ -104,7 +104,7 @@ def parse_args(argv, doc):
                    metavar="L", help="gilfree-hybrid's threads per rank, of "
                    f"{','.join(map(str, ways('hybrid')))} (default all): each worker count P "
                    "runs as every split P/T ranks x T threads whose T divides P; the rows are "
-                   "hybrid-t1, hybrid-t2, ...")
+                   "hybrid (T = 1), hybrid-t2, hybrid-t4, ...")
     p.add_argument("-o", "--out", metavar="DIR", help="results folder (default "
                    "results/<date-time>/); must not exist or be empty (one left by an "
                    "interrupted comparison is refused, saying so: give another)")
