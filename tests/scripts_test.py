@@ -70,8 +70,23 @@ def run(argv, timeout=300):
 
 
 def built(build):
-    return [b for b in ("omp", "posix", "mpi")
+    return [b for b in ("omp", "posix", "mpi", "hybrid")
             if os.access(os.path.join(build, "bin", f"gilfree-{b}"), os.X_OK)]
+
+
+def row_runs(build, workers):
+    """{row: runs per workload} of a default matrix over workers: one per worker count, but
+    ranks of threads only where the team size divides it (hybrid-t2 at P = 2, not 1)."""
+    rows = {}
+    for b in built(build) + ["python-mp", "python-threads"]:
+        if b != "hybrid":
+            rows[b] = len(workers)
+            continue
+        for t in backends.HYBRID_THREADS:
+            n = sum(1 for p in workers if p % t == 0)
+            if n:
+                rows["hybrid" if t == 1 else f"hybrid-t{t}"] = n
+    return rows
 
 
 def test_matrix(build):
@@ -92,12 +107,14 @@ def test_matrix(build):
         plan = recs.pop(0)
         recs = [x for x in recs if x["kind"] not in ("attempt", "round")]
         labels = {backends.label(x) for x in recs}
-        want = set(built(build)) | {"python-mp", "python-threads"}
-        check(plan == {"kind": "plan", "runs": len(want) * 3 * 2, "order": "interleaved",
+        per_row = row_runs(build, (1, 2))
+        want = set(per_row)
+        nruns = sum(per_row.values()) * 3
+        check(plan == {"kind": "plan", "runs": nruns, "order": "interleaved",
                        "rounds": 1, "reps": 1, "reruns": 2},
               f"records.jsonl opens with the number of runs planned and their order: {plan}")
         check(labels == want, f"records of every built backend and Python: {sorted(labels)}")
-        check(len(recs) == len(want) * 3 * 2, f"one record per backend, workload and worker "
+        check(len(recs) == nruns, f"one record per backend, workload and worker "
               f"count: {len(recs)}")
         check(all(x["verified"] and x["kind"] == "run" for x in recs), "every record verified")
         progress = re.findall(r"^\[ *(\d+)/(\d+) +\d+s\] (\S+) (\S+) class S", r.stderr, re.M)
@@ -396,7 +413,7 @@ def test_bad(build):
         r = run([COMPARE, "--build", build, "--dry-run", "--classes", "S", "--workers", "1,2",
                  "--out", out])
         lines = [x for x in r.stdout.strip().splitlines() if not x.startswith("#")]
-        want = (len(built(build)) + 2) * 3 * 2
+        want = sum(row_runs(build, (1, 2)).values()) * 3
         check(r.returncode == 0 and len(lines) == want and not os.path.exists(out),
               f"--dry-run: {want} commands, nothing written ({len(lines)} lines)")
         check(all("--reps 1 " in x for x in lines) and

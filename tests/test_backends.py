@@ -55,14 +55,14 @@ class Rows(unittest.TestCase):
 
     def test_unknown_row_fails_with_one_line(self):
         with self.assertRaises(backends.UnknownName) as cm:
-            backends.get("hybrid")
-        self.assertTrue(str(cm.exception).startswith("unknown backend 'hybrid'"))
+            backends.get("cuda")
+        self.assertTrue(str(cm.exception).startswith("unknown backend 'cuda'"))
         self.assertNotIn("\n", str(cm.exception))
         err = io.StringIO()
         with self.assertRaises(SystemExit) as cm, contextlib.redirect_stderr(err):
-            comparison.parse_args(["--only", "backend=hybrid"], "x\n\ny")
+            comparison.parse_args(["--only", "backend=cuda"], "x\n\ny")
         self.assertEqual(cm.exception.code, 2)
-        self.assertIn("unknown backend 'hybrid'", err.getvalue())
+        self.assertIn("unknown backend 'cuda'", err.getvalue())
         self.assertEqual(err.getvalue().count("\n"), 1)
 
 
