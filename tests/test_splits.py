@@ -8,7 +8,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "scripts"))
-from gilfree import splits  # noqa: E402
+from gilfree import splits, stats  # noqa: E402
 
 
 def run(backend, p, par, phases, threads=None, workload="primes"):
@@ -61,6 +61,29 @@ class Splits(unittest.TestCase):
         bad = dict(RECORDS[2], verified=False)
         md = splits.splits_section([RECORDS[0], bad, RECORDS[3]])
         self.assertNotIn("hybrid-t2", md)
+
+
+class Bounds(unittest.TestCase):
+    """The best time each split of ranks of threads allows, from per-task times."""
+
+    def test_ranks_cyclic_then_queue(self):
+        # 2 ranks of 2: rank 0 gets 5, 1, 1 and its team of 2 needs 5; rank 1 gets 4, 1 -> 4
+        self.assertEqual(stats.ranks_makespan([5, 4, 1, 1, 1], 2, 2, "cyclic", "queue"), 5)
+
+    def test_ranks_blocks(self):
+        # blocks [3, 3, 1] and [1, 1]; teams of 2 split them into blocks [3, 3] [1] -> 6
+        self.assertEqual(stats.ranks_makespan([3, 3, 1, 1, 1], 2, 2, "block", "block"), 6)
+
+    def test_batches(self):
+        # one rank taking batches of 2: max(4, 1) + max(2, 2) = 6
+        self.assertEqual(stats.batches_makespan([4, 1, 2, 2], 2, 1), 6)
+
+    def test_bounds_of_a_hybrid_record(self):
+        rec = dict(RECORDS[2], task_s=[5, 4, 1, 1, 1], cores=4)
+        rec["params"] = {"threads": 2, "schedule": "static"}
+        lower, bound, name = stats.bounds(rec)
+        self.assertEqual((lower, bound), (5, 5))
+        self.assertIn("round-robin split to 2 ranks, a queue in each team of 2", name)
 
 
 if __name__ == "__main__":

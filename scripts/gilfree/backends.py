@@ -158,14 +158,26 @@ def _mpi(wl, params, p, ntasks):
     return ("block",)
 
 
-SCHEDULES = {"omp": _omp, "posix": _posix, "mpi": _mpi, "python-mp": _python,
+def _hybrid(wl, params, p, ntasks):
+    threads = params.get("threads") or 1
+    ranks = max(p // threads, 1)
+    if wl == "primes" and params.get("schedule") == "dynamic" and ranks > 1:
+        # rank 0 hands each other rank one task per thread, its team runs them
+        return ("batches", threads, ranks - 1)
+    if wl == "primes":
+        return ("ranks", "cyclic", ranks, threads, "queue")
+    return ("ranks", "block", ranks, threads, "block")
+
+
+SCHEDULES = {"omp": _omp, "posix": _posix, "mpi": _mpi, "hybrid": _hybrid, "python-mp": _python,
              "python-threads": _python}
 
 
 def schedule(rec):
     """How a run hands out its tasks, where known: ("block",), ("cyclic",), ("queue", chunk,
-    workers taking tasks) or None (an unknown backend: the lower bound only). From each
-    backend's documented distribution."""
+    workers taking tasks), for ranks of threads ("ranks", deal to the ranks, ranks, threads,
+    the team's schedule) or ("batches", tasks per batch, ranks taking batches), or None (an
+    unknown backend: the lower bound only). From each backend's documented distribution."""
     if rec["workload"] == "sum":
         return ("block",)  # one task per worker in every backend
     fn = SCHEDULES.get(rec["backend"])

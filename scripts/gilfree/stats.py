@@ -105,6 +105,32 @@ def cyclic_makespan(tasks, workers):
     return max(sum(tasks[w::workers]) for w in range(workers))
 
 
+def ranks_makespan(tasks, ranks, threads, deal, team):
+    """Ranks of threads: the tasks dealt to the ranks (contiguous blocks or round-robin), each
+    rank's share run by its team (contiguous blocks, or a queue): the slowest rank."""
+    shares = []
+    if deal == "cyclic":
+        shares = [tasks[r::ranks] for r in range(ranks)]
+    else:
+        start = 0
+        for r in range(ranks):
+            size = len(tasks) // ranks + (1 if r < len(tasks) % ranks else 0)
+            shares.append(tasks[start:start + size])
+            start += size
+    inner = block_makespan if team == "block" else queue_makespan
+    return max((inner(s, threads) for s in shares if s), default=0.0)
+
+
+def batches_makespan(tasks, size, ranks):
+    """A queue of batches: each batch of size tasks in submission order goes to the rank that
+    is free first, whose team of size threads runs it (one task a thread)."""
+    free = [0.0] * ranks
+    for i in range(0, len(tasks), size):
+        r = free.index(min(free))
+        free[r] += max(tasks[i:i + size])
+    return max(free)
+
+
 def bounds(rec):
     """(lower bound, schedule bound, schedule name) in seconds from the record's sequential
     per-task times: no run on P workers and C cores beats max(longest task, total / min(P, C));
@@ -122,6 +148,14 @@ def bounds(rec):
         name = "one sum per worker" if rec["workload"] == "sum" else "static split"
     elif sched[0] == "cyclic":
         split, name = cyclic_makespan(tasks, rec["workers"]), "round-robin split"
+    elif sched[0] == "ranks":
+        _, deal, ranks, threads, team = sched
+        split = ranks_makespan(tasks, ranks, threads, deal, team)
+        name = f"{'round-robin' if deal == 'cyclic' else 'static'} split to {ranks} ranks, " \
+               f"{'a queue' if team == 'queue' else 'blocks'} in each team of {threads}"
+    elif sched[0] == "batches":
+        split = batches_makespan(tasks, sched[1], sched[2])
+        name = f"queue of {sched[1]}-task batches, {sched[2]} ranks taking them"
     else:
         split = queue_makespan(tasks, sched[2], sched[1])
         name = "queue" if sched[1] == 1 else f"queue, chunks of {sched[1]}"
