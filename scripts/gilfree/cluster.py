@@ -222,6 +222,8 @@ exec "{enter}" "$host" sh -c "$*"
 class Cluster:
     """N virtual hosts; nothing exists until up() (or the with statement) builds it."""
 
+    launcher = "vcluster"
+
     def __init__(self, hosts, rate=None, slots=None, name=None):
         if not 1 <= hosts <= MAX_HOSTS:
             raise ValueError(f"hosts must be 1 to {MAX_HOSTS}")
@@ -346,6 +348,76 @@ class Cluster:
     def entered(self, argv, host="head"):
         """argv run on host."""
         return [self.enter, host] + list(argv)
+
+
+class Hostfile:
+    """The hosts of a real cluster, as an Open MPI hostfile lists them: the same interface as
+    Cluster (up and down do nothing: the hosts are there), for the "hostfile" launcher."""
+
+    launcher = "hostfile"
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+        self.name = os.path.basename(path)
+        self.hosts, self.slots = read_hostfile(path)
+
+    def values(self):
+        return {"hostfile": self.path, "hosts": self.hosts}
+
+    def describe(self):
+        return {"kind": "cluster", "cluster": "hostfile", "name": self.name,
+                "hostfile": self.path, "hosts": list(self.hosts), "slots": self.slots,
+                "transport": "Open MPI's choice between the hosts"}
+
+    def up(self):
+        return self
+
+    def down(self):
+        return []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def read_hostfile(path):
+    """(hosts, {host: slots or None}) of an Open MPI hostfile: one host a line, its options
+    after it (slots=N, max_slots=N), # comments. ValueError naming the line when a line or the
+    file is wrong."""
+    hosts, slots = [], {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise ValueError(e.strerror) from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    for n, line in enumerate(lines, 1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        host, opts = words[0], words[1:]
+        if "=" in host:
+            raise ValueError(f"line {n} begins with '{host}', not a host name")
+        count = None
+        for opt in opts:
+            key, eq, value = opt.partition("=")
+            if key not in ("slots", "max_slots", "max-slots", "count", "cpu", "cpus") or \
+                    not eq or not value.isdigit():
+                raise ValueError(f"line {n}: '{opt}' is not slots=N or max_slots=N")
+            if key in ("slots", "count", "cpu", "cpus"):
+                count = int(value)
+        if host not in slots:
+            hosts.append(host)
+            slots[host] = count
+        elif count is not None:
+            slots[host] = (slots[host] or 0) + count
+    if not hosts:
+        raise ValueError("no host in it")
+    return hosts, slots
+
 
 
 # ---- scripts/vcluster.py ------------------------------------------------------------------------

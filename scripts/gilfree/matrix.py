@@ -7,9 +7,10 @@ import shutil
 import sys
 import time
 
-from . import backends, launch
+from . import backends, bench, launch
+from .cluster import ClusterError
 from .project import ROOT, cores
-from .records import json_record, stopped_record, write_line
+from .records import json_record, kind, stopped_record, write_line
 from .cli import usage_error
 from .runner import Interrupted, run_child, signals_held
 from .workloads import WORKLOADS
@@ -39,8 +40,25 @@ def available(build):
     return found, notes
 
 
-def command(lab, exe, workload, cls, workers, reps, timeout=None):
-    """(argv, env additions, oversubscribed) of one run; a binary gets --timeout when given."""
+# The rows of an MPI row across hosts ("mpi@spread"): how its ranks are mapped onto the hosts.
+MAPPINGS = {
+    "spread": ("--map-by", "node"),  # one rank per host in turn
+    "packed": ("--map-by", "slot"),  # each host's slots filled in turn
+    "as-given": (),                  # the mapping of --mpirun-args
+}
+
+
+def across(lab):
+    """(the row, the mapping) of a row across hosts, or (lab, None)."""
+    row, at, mapping = lab.partition("@")
+    return (row, mapping) if at else (lab, None)
+
+
+def command(lab, exe, workload, cls, workers, reps, timeout=None, hosts=None, extra=()):
+    """(argv, env additions, oversubscribed) of one run; a binary gets --timeout when given.
+    A row across hosts ("mpi@spread") runs under hosts' launcher (a cluster.Cluster or
+    Hostfile) with its mapping and the words extra (--mpirun-args)."""
+    lab, mapping = across(lab)
     row = backends.get(lab)
     back = backends.backend(row.backend)
     common = [workload, "--class", cls, "--workers", str(workers), "--reps", str(reps),
@@ -51,6 +69,12 @@ def command(lab, exe, workload, cls, workers, reps, timeout=None):
         program = [exe]
         common += ["--timeout", timeout] if timeout is not None else []
     ranks = 1 if back.launcher == "local" else workers
+    if mapping:
+        argv, env = launch.command(hosts.launcher, program + common + list(row.options),
+                                   ranks=ranks, extra=list(MAPPINGS[mapping]) + list(extra),
+                                   **hosts.values())
+        # a virtual cluster's hosts share this machine's cores; a real one's are unknown here
+        return argv, env, hosts.launcher == "vcluster" and workers > cores()
     argv, env = launch.command(back.launcher, program + common + list(row.options),
                                ranks=ranks, cores=cores())
     return argv, env, workers > cores()
@@ -86,7 +110,9 @@ def rows(opts, found):
 
 
 def plan(opts, found):
-    """Every run of the options: (row, binary, workload, class, workers)."""
+    """Every run of the options: (row, binary, workload, class, workers). With hosts to run
+    across (--vcluster, --hostfile), the MPI rows' runs of 2 workers or more once more per
+    mapping, after all the others (the hosts are set up once for them)."""
     labels = rows(opts, found)
     runs = []
     for cls in opts.classes:
@@ -98,6 +124,9 @@ def plan(opts, found):
                     continue
                 for p in opts.workers:
                     runs.append((lab, found.get(backends.get(lab).backend), wl, cls, p))
+    if getattr(opts, "hosts", None) is not None:
+        runs += [(f"{lab}@{m}", exe, wl, cls, p) for lab, exe, wl, cls, p in list(runs)
+                 if backends.get(lab).backend == "mpi" and p >= 2 for m in opts.mappings]
     return runs
 
 
@@ -125,7 +154,8 @@ def run_one(opts, run, env_base, progress):
     """Runs one planned run: (its record, or a "failed" record saying why there is none;
     the failure's line or None)."""
     lab, exe, wl, cls, p = run
-    argv, env_add, over = command(lab, exe, wl, cls, p, opts.reps, opts.timeout)
+    argv, env_add, over = command(lab, exe, wl, cls, p, opts.reps, opts.timeout,
+                                  getattr(opts, "hosts", None), getattr(opts, "mpirun_args", ()))
     progress.n += 1
     what = f"{lab} {wl} class {cls}, {p} worker{'s' if p > 1 else ''}"
     if over:
@@ -151,12 +181,69 @@ def run_one(opts, run, env_base, progress):
         return failed, failed["failure"]
     rec.update(kind="run", label=lab, oversubscribed=over, command=shlex.join(argv),
                exit_status=done.returncode)
+    if across(lab)[1]:
+        where(rec, done.stdout, opts.hosts, across(lab)[1])
+        progress.say(f"      ranks per host: {launch.ranks_per_host(rec['placement'])}")
     if not opts.quiet:
         sys.stderr.write(f"      {rec['par_s']['median']:.4g} s, speedup "
                          f"{rec['speedup']:.2f}x, {took:.1f} s\n")
     if done.returncode != 0:
         return rec, f"{what}: exit status {done.returncode}: {rec.get('notes')}"
     return rec, None
+
+
+def where(rec, stdout, hosts, mapping):
+    """Adds to a record across hosts where its ranks ran (placement: the binary's own where it
+    has one, else mpirun's job map, which names the host of each rank but not its CPU), the
+    mapping and the hosts it ran on."""
+    if not rec.get("placement"):
+        rec["placement"] = launch.placement(stdout) or []
+        rec["placement_from"] = "mpirun --display-map"
+    rec.update(mapping=mapping, across=hosts.describe()["cluster"], cluster=hosts.name,
+               hosts_used=len({p["host"] for p in rec["placement"]}))
+
+
+def run_across(opts, runs, jsonl, records, failures, progress, env_base):
+    """The runs across hosts: the hosts set up (a virtual cluster built), a "cluster" record
+    saying what they are, each run, and the IPC benchmark between two hosts beside one host;
+    then the hosts released (the cluster removed) on every way out. A cluster that cannot be
+    built makes each run a "failed" record."""
+    hosts = opts.hosts
+    try:
+        hosts.up()
+    except ClusterError as e:
+        progress.say(f"cannot run across hosts: {e}")
+        for lab, _, wl, cls, p in runs:
+            progress.n += 1
+            rec = {"kind": "failed", "label": lab, "workload": wl, "class": cls, "workers": p,
+                   "failure": f"{lab} {wl} class {cls}, {p} workers: not run: {e}"}
+            with signals_held():
+                records.append(rec)
+                failures.append(rec["failure"])
+                write_line(jsonl, rec)
+        return
+    try:
+        with signals_held():
+            records.append(hosts.describe())
+            write_line(jsonl, records[-1])
+        progress.say(f"across hosts: {hosts.name}, {len(hosts.hosts)} hosts")
+        for run in runs:
+            rec, failure = run_one(opts, run, env_base, progress)
+            with signals_held():
+                records.append(rec)
+                failures += [failure] if failure else []
+                write_line(jsonl, rec)
+        if opts.hosts_bench:
+            got, bad = bench.ipc_across(opts.build, hosts, opts.bench_quick,
+                                        opts.mpirun_args, progress.say)
+            with signals_held():
+                records += got
+                failures += bad
+                for rec in got:
+                    write_line(jsonl, rec)
+    finally:
+        problems = hosts.down()
+        failures += [f"removing {hosts.name}: {line}" for line in problems]
 
 
 def run_matrix(opts, runs, out_dir, progress):
@@ -170,15 +257,19 @@ def run_matrix(opts, runs, out_dir, progress):
         records.append({"kind": "plan", "runs": len(runs)})
         write_line(jsonl, records[-1])
         try:
-            for run in runs:
+            for run in [r for r in runs if not across(r[0])[1]]:
                 rec, failure = run_one(opts, run, env_base, progress)
                 with signals_held():  # a record is written whole
                     records.append(rec)
                     failures += [failure] if failure else []
                     write_line(jsonl, rec)
+            runs_across = [r for r in runs if across(r[0])[1]]
+            if runs_across:
+                run_across(opts, runs_across, jsonl, records, failures, progress, env_base)
         except Interrupted as e:
             stop = e
-            stop.done, stop.planned = len(records) - 1, len(runs)
+            stop.done = sum(1 for r in records if kind(r) in ("run", "failed"))
+            stop.planned = len(runs)
             with signals_held():
                 records.append(stopped_record(stop, "runs"))
                 write_line(jsonl, records[-1])
