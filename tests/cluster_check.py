@@ -14,11 +14,17 @@ cluster leaving nothing behind (scripts/vcluster.py).
   cluster's namespaces first); up then down; two runs side by side; bad arguments (exit 2, one
   line, nothing made). After each: no namespace of the cluster, no folder, no process carrying
   its name, no new link in the machine's own namespace.
+- compare: compare.py --vcluster 2 (every MPI row spread over the two hosts and packed on one,
+  results those of one host, the IPC benchmark both ways, the report's section Across hosts
+  with its tables and plot, the cluster gone after); --hostfile with the hosts of a virtual
+  cluster and --mpirun-args '--map-by node' (the real-cluster path); SIGINT while the cluster
+  is up (exit 130, the cluster gone); bad --vcluster, --rate, --hostfile and --mpirun-args
+  (exit 2, one line, no results folder and no cluster).
 
 Exit status 0 passed, 1 failed, 77 skipped (not root, or no network namespaces: the reason is
 printed).
 
-  cluster_check.py --binary build/bin/gilfree-mpi [--only results|leftovers]
+  cluster_check.py --binary build/bin/gilfree-mpi [--only results|leftovers|compare]
 """
 import argparse
 import json
@@ -368,10 +374,145 @@ def part_leftovers():
         bad_input(links)
 
 
+# ---- compare.py across hosts ------------------------------------------------------------------
+
+
+COMPARE = os.path.join(ROOT, "scripts", "compare.py")
+
+
+def read_jsonl(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except (OSError, ValueError):
+        return []
+
+
+def compare_vcluster(build, tmp, links):
+    out = os.path.join(tmp, "vcluster")
+    r = subprocess.run([sys.executable, COMPARE, "--build", build, "--vcluster", "2",
+                        "--classes", "S", "--workers", "2", "--only", "backend=mpi",
+                        "--reps", "1", "--bench-quick", "-q", "-o", out],
+                       capture_output=True, text=True, env=MPI_ENV, timeout=600)
+    if not check(r.returncode == 0, f"compare.py --vcluster 2: exit 0 (exit {r.returncode})"):
+        print(r.stdout[-3000:], r.stderr[-3000:])
+    recs = read_jsonl(os.path.join(out, "records.jsonl"))
+    cl = [x for x in recs if x.get("kind") == "cluster"]
+    if not check(len(cl) == 1 and cl[0].get("cluster") == "virtual",
+                 "compare.py --vcluster: one cluster record"):
+        return
+    name = cl[0]["name"]
+    runs = {(x["label"], x["workload"]): x for x in recs if x.get("kind") == "run"}
+    for wl in ("sum", "primes", "resize"):
+        for m, hosts in (("spread", 2), ("packed", 1)):
+            x = runs.get((f"mpi@{m}", wl))
+            used = {p["host"] for p in (x or {}).get("placement", [])}
+            check(x is not None and x["verified"] is True and len(used) == hosts and
+                  x.get("hosts_used") == hosts and x["results"] == runs[("mpi", wl)]["results"],
+                  f"compare.py --vcluster: mpi@{m} {wl} verified on {hosts} host(s), results "
+                  "those of one host")
+    wheres = {x.get("where") for x in recs if x.get("kind") == "hosts_bench"}
+    check(wheres == {"one host", "2 hosts"}, f"compare.py --vcluster: bench ipc {wheres}")
+    try:
+        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+            md = f.read()
+    except OSError:
+        md = ""
+    for text in ("## Across hosts", "### sum, class S: one host against several",
+                 "### primes, class S: one host against several",
+                 "### resize, class S: one host against several",
+                 "### What a network hop costs against the task grain",
+                 "### IPC between two hosts and within one",
+                 "OpenMP and fork+pipes cannot cross hosts", "identical to it"):
+        check(text in md, f"report.md: {text}")
+    if subprocess.run(["sh", "-c", "command -v gnuplot"], capture_output=True).returncode == 0:
+        check(os.path.isfile(os.path.join(out, "hosts_ipc_latency.png")) and
+              "(hosts_ipc_latency.png)" in md, "report.md: the latency plot")
+    nothing_left(name, links, "after compare.py --vcluster")
+
+
+def compare_hostfile(build, tmp, links):
+    """--hostfile on the hosts of a virtual cluster: the real-cluster path, run from the
+    cluster's head namespace (vcluster.py run gives it Open MPI's settings)."""
+    out = os.path.join(tmp, "hostfile")
+    path = os.path.join(tmp, "hostfile-name")
+    child = start_run(2, f'exec {sys.executable} {COMPARE} --build {build} --hostfile '
+                      f'"$GF_VCLUSTER_HOSTFILE" --mpirun-args "--map-by node" --classes S '
+                      f'--workers 2 --only backend=mpi,workload=primes --reps 1 --bench-quick '
+                      f'-q -o {out}', path)
+    finished(child, "compare.py --hostfile", 0)
+    recs = read_jsonl(os.path.join(out, "records.jsonl"))
+    x = next((r for r in recs if r.get("label") == "mpi@as-given"), None)
+    check(x is not None and x["verified"] is True and
+          {p["host"] for p in x.get("placement", [])} == {"node1", "node2"},
+          "compare.py --hostfile --mpirun-args '--map-by node': primes on node1 and node2")
+    name = name_in(path, time.monotonic() + 1)
+    if name:
+        nothing_left(name, links, "after compare.py --hostfile")
+
+
+def compare_interrupted(build, tmp, links):
+    out = os.path.join(tmp, "interrupted")
+    child = subprocess.Popen([sys.executable, COMPARE, "--build", build, "--vcluster", "2",
+                              "--classes", "W", "--workers", "2", "--only", "backend=mpi",
+                              "--reps", "20", "-q", "-o", out], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=MPI_ENV,
+                             start_new_session=True)
+    deadline, name = time.monotonic() + 300, None
+    while name is None and time.monotonic() < deadline and child.poll() is None:
+        cl = [x for x in read_jsonl(os.path.join(out, "records.jsonl"))
+              if x.get("kind") == "cluster"]
+        name = cl[0]["name"] if cl else None
+        time.sleep(0.2)
+    if not check(name is not None, "compare.py --vcluster: the cluster came up"):
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        return
+    time.sleep(1)
+    os.kill(child.pid, signal.SIGINT)
+    _, err = finished(child, "compare.py --vcluster, SIGINT across hosts", 130)
+    nothing_left(name, links, "compare.py --vcluster after SIGINT")
+
+
+def compare_bad(build, tmp, links):
+    before = set(cluster.clusters())
+    bad_hosts = os.path.join(tmp, "bad-hosts")
+    with open(bad_hosts, "w", encoding="utf-8") as f:
+        f.write("node1 slots=2\nnode2 slots=two\n")
+    for args, word in ((["--vcluster", "1"], "'1'"), (["--vcluster", "x"], "'x'"),
+                       (["--vcluster", "2", "--hostfile", bad_hosts], "--hostfile"),
+                       (["--rate", "1gbit"], "--rate"),
+                       (["--vcluster", "2", "--rate", "quick"], "'quick'"),
+                       (["--mpirun-args", "--map-by node"], "--mpirun-args"),
+                       (["--vcluster", "2", "--mpirun-args", "'open"], "'open"),
+                       (["--hostfile", os.path.join(tmp, "none")], "none"),
+                       (["--hostfile", bad_hosts], "slots=two"),
+                       (["--vcluster", "2", "--only", "backend=omp"], "across hosts")):
+        out = os.path.join(tmp, "bad-out")
+        r = subprocess.run([sys.executable, COMPARE, "--build", build, "-o", out] + args,
+                           capture_output=True, text=True, env=MPI_ENV)
+        lines = r.stderr.splitlines()
+        check(r.returncode == 2 and len(lines) == 1 and word in lines[0] and
+              not os.path.exists(out), f"compare.py {' '.join(args)}: exit 2, one line naming "
+              f"{word}, nothing written" + ("" if r.returncode == 2 else
+                                            f" (exit {r.returncode}: {r.stderr.strip()})"))
+    check(set(cluster.clusters()) == before and root_links() <= links,
+          "compare.py bad input: no cluster made")
+
+
+def part_compare(build):
+    links = root_links()
+    with tempfile.TemporaryDirectory() as tmp:
+        compare_bad(build, tmp, links)
+        compare_vcluster(build, tmp, links)
+        compare_hostfile(build, tmp, links)
+        compare_interrupted(build, tmp, links)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
-    ap.add_argument("--only", choices=("results", "leftovers"))
+    ap.add_argument("--only", choices=("results", "leftovers", "compare"))
     a = ap.parse_args()
     why = cluster.missing()
     if why:
@@ -381,6 +522,9 @@ def main():
         part_results(os.path.abspath(a.binary))
     if a.only in (None, "leftovers"):
         part_leftovers()
+    if a.only in (None, "compare"):
+        # the build folder of the binary: build/bin/gilfree-mpi
+        part_compare(os.path.dirname(os.path.dirname(os.path.abspath(a.binary))))
     if failures:
         print(f"{len(failures)} failed:")
         for f in failures:
