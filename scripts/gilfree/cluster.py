@@ -475,7 +475,7 @@ def main(argv, doc):
             raise argparse.ArgumentTypeError(f"invalid --rate '{s}': {e}") from None
         return s
 
-    p = OneLineParser(prog=prog, description=doc.split("\n\n", 1)[1],
+    p = OneLineParser(prog=prog, description=doc,
                       formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", metavar="{up,down,list,run}",
                            parser_class=OneLineParser)
