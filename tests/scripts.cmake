@@ -25,3 +25,10 @@ if(TARGET gilfree-omp)
   set_property(TEST scripts_unit_backends PROPERTY ENVIRONMENT
                GF_HELP_BINARY=$<TARGET_FILE:gilfree-omp>)
 endif()
+# `cmake --install` into a scratch prefix: the binaries and scripts there, and the installed
+# compare.py running the installed binaries (gilfree-mpi through mpirun) without --build.
+add_test(NAME scripts_install
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/install_check.py
+                 --build ${CMAKE_BINARY_DIR})
+set_tests_properties(scripts_install PROPERTIES PROCESSORS 2 LABELS scripts TIMEOUT 300)
+gf_mpi_tests(scripts_install)

@@ -15,7 +15,7 @@ import time
 from . import backends, launch
 from .cli import OneLineParser, int_in
 from .plots import gnuplot_terminals, line_plot
-from .project import ROOT, out_dir_problem
+from .project import ROOT, default_build, out_dir_problem
 from .pybench import GRAIN_OFF
 from .records import RecordsError, json_lines, read_records
 from .runner import Interrupted, run_child, signals_held
@@ -535,7 +535,7 @@ def bench_fields(rec):
 def main(argv, doc):
     p = OneLineParser(prog="bench_report.py", description=doc.split("\n\n")[0],
                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--build", default=os.path.join(ROOT, "build"))
+    p.add_argument("--build", default=default_build())
     p.add_argument("--out", default=None, help="output folder (default results/bench-<time>); "
                    "must not exist or be empty")
     p.add_argument("--quick", action="store_true", help="tiny sizes: a check, not a measurement")

@@ -16,7 +16,7 @@ from .cli import (OneLineParser, class_list, int_in, int_list, seconds_in, usage
 from .cluster import MAX_HOSTS, Hostfile, parse_rate
 from .matrix import (BINARY_MARGIN, DEFAULT_LIMIT, WAY_OPTIONS, Progress, across, plan,
                      run_matrix)
-from .project import ROOT, cores, machine, out_dir_problem
+from .project import ROOT, cores, default_build, machine, out_dir_problem
 from .records import (RecordsError, incomplete, kind, measured, read_records, run_fields,
                       stopped_record, write_line)
 from .runner import signals_held
@@ -80,8 +80,9 @@ def parse_args(argv, doc):
     p.add_argument("-o", "--out", metavar="DIR", help="results folder (default "
                    "results/<date-time>/); must not exist or be empty (one left by an "
                    "interrupted comparison is refused, saying so: give another)")
-    p.add_argument("-b", "--build", default=os.path.join(ROOT, "build"), metavar="DIR",
-                   help="the CMake build folder with bin/ (default build/)")
+    p.add_argument("-b", "--build", default=default_build(), metavar="DIR",
+                   help="the CMake build folder with bin/ (default build/; installed: the "
+                   "prefix the scripts were installed under)")
     p.add_argument("--records", metavar="FILE", action="append", help="do not run: check "
                    "and report the records of FILE (a records.jsonl, or a results folder for "
                    "its records.jsonl; repeatable, to join runs and other kinds of records "
