@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# iproute2: ip and tc, which build the virtual cluster (scripts/vcluster.py)
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libcunit1-dev
-	python3 valgrind clang gnuplot-nox time clang-tidy cppcheck libclang-rt-dev libomp-dev)
+	python3 valgrind clang gnuplot-nox time clang-tidy cppcheck libclang-rt-dev libomp-dev iproute2)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -54,7 +54,7 @@ if(GF_SANITIZE)
   #   - scripts_python, scripts_units and scripts_bad: they run no gilfree binary (only
   #     py_baseline.py, scripts/gfreport.py's functions, and compare.py and main.sh with
   #     arguments refused before anything runs): here they would only repeat the normal
-  #     build's runs.
+  #     build's runs. cluster_leftovers likewise (its jobs run hostname, sleep and false).
   #   - valgrind, ThreadSanitizer, libFuzzer and static analysis (label hardening-tool):
   #     valgrind cannot run a binary built with AddressSanitizer (both replace malloc and
   #     claim the same shadow memory), and the others build their own instrumented copies
@@ -77,7 +77,7 @@ if(GF_SANITIZE)
   if(TARGET gilfree-mpi AND GF_SANITIZE MATCHES "address")
     target_sources(gilfree-mpi PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/sanitize/mpi_asan_options.c)
   endif()
-  foreach(t no_fold_check scripts_python scripts_units scripts_bad)
+  foreach(t no_fold_check scripts_python scripts_units scripts_bad cluster_leftovers)
     if(TEST ${t})
       set_tests_properties(${t} PROPERTIES DISABLED TRUE)
     endif()

@@ -15,10 +15,12 @@ endforeach()
 # units, stdout and order run no MPI binary, and signals and timeout run gilfree-posix and Python.
 gf_mpi_tests(scripts_matrix scripts_experiments)
 # The scripts' own modules, without running anything: the statistics, the launchers' command
-# lines, the backend registry and the size classes, checked against gilfree-omp --help, and the
-# grain sweep's rescaling rules and report section on records made in the test, and the
-# re-run rule and the merging of an interleaved run's rounds on records made in the test.
-foreach(part stats launch backends grain rounds splits)
+# lines, the backend registry and the size classes, checked against gilfree-omp --help, the
+# grain sweep's rescaling rules and report section on records made in the test, the re-run
+# rule and the merging of an interleaved run's rounds on records made in the test, the
+# splits of ranks of threads and their bounds, and the virtual cluster's rates, hostfiles and
+# names before anything is built.
+foreach(part stats launch backends grain rounds splits cluster)
   add_test(NAME scripts_unit_${part}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_${part}.py)
   set_tests_properties(scripts_unit_${part} PROPERTIES PROCESSORS 1 LABELS "scripts;unit"
@@ -28,3 +30,10 @@ if(TARGET gilfree-omp)
   set_property(TEST scripts_unit_backends PROPERTY ENVIRONMENT
                GF_HELP_BINARY=$<TARGET_FILE:gilfree-omp>)
 endif()
+# `cmake --install` into a scratch prefix: the binaries and scripts there, and the installed
+# compare.py running the installed binaries (gilfree-mpi through mpirun) without --build.
+add_test(NAME scripts_install
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/install_check.py
+                 --build ${CMAKE_BINARY_DIR})
+set_tests_properties(scripts_install PROPERTIES PROCESSORS 2 LABELS scripts TIMEOUT 300)
+gf_mpi_tests(scripts_install)

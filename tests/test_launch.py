@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """scripts/gilfree/launch.py: each launcher's command line from its template (local, mpirun
 with ranks that fit and with more ranks than cores, mpiexec, hostfile, vcluster, smpirun),
-its environment, and an unknown launcher or a missing value failing with one line."""
+words added for the launcher, its environment, where each rank ran from mpirun's job map,
+and an unknown launcher or a missing value failing with one line."""
 import os
 import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "scripts"))
-from gilfree import launch  # noqa: E402
+from gilfree import cluster, launch  # noqa: E402
 from gilfree.backends import UnknownName  # noqa: E402
 
 PROGRAM = ["gilfree-mpi", "sum", "--workers", "4"]
@@ -40,16 +41,37 @@ class Templates(unittest.TestCase):
 
     def test_hostfile(self):
         argv, env = launch.command("hostfile", PROGRAM, ranks=4, threads=2, hostfile="hosts")
-        self.assertEqual(argv, ["mpirun", "--hostfile", "hosts", "-np", "4", "--map-by",
-                                "slot:PE=2", "-x", "OMP_NUM_THREADS=2"] + PROGRAM)
+        self.assertEqual(argv, ["mpirun", "--hostfile", "hosts", "-np", "4", "--display-map",
+                                "-x", "OMP_NUM_THREADS=2"] + PROGRAM)
         self.assertEqual(env, launch.MPI_ENV)
 
+    def test_hostfile_extra_words_come_before_the_program(self):
+        argv, _ = launch.command("hostfile", PROGRAM, ranks=4, hostfile="hosts",
+                                 extra=["--map-by", "node"])
+        self.assertEqual(argv[-len(PROGRAM) - 2:], ["--map-by", "node"] + PROGRAM)
+
     def test_vcluster(self):
-        argv, _ = launch.command("vcluster", PROGRAM, ranks=4, threads=1,
-                                 hosts=["node1", "node2"])
-        self.assertEqual(argv, ["mpirun", "--host", "node1,node2", "-np", "4", "--mca",
-                                "plm_rsh_agent", "ip netns exec", "-x",
-                                "OMP_NUM_THREADS=1"] + PROGRAM)
+        argv, env = launch.command("vcluster", PROGRAM, ranks=3, threads=1, enter="/t/enter",
+                                   agent="/t/agent", hostfile="/t/hostfile",
+                                   hosts=["node1", "node2"])
+        # mpirun in the head namespace, its daemons through the agent, no binding
+        self.assertEqual(argv[:5], ["/t/enter", "head", "mpirun", "--hostfile", "/t/hostfile"])
+        self.assertEqual(argv[-len(PROGRAM):], PROGRAM)
+        for k, v in cluster.MCA:
+            self.assertIn(["--mca", k, v], [argv[i:i + 3] for i in range(len(argv))])
+        for words in (["-np", "3"], ["--bind-to", "none"], ["--mca", "plm_rsh_agent", "/t/agent"],
+                      ["-x", "OMP_NUM_THREADS=1"]):
+            self.assertIn(words, [argv[i:i + len(words)] for i in range(len(argv))])
+        self.assertEqual(env, launch.MPI_ENV)
+
+    def test_vcluster_values_of_a_cluster(self):
+        vc = cluster.Cluster(2)  # not built: its names and files only
+        argv, _ = launch.command("vcluster", PROGRAM, ranks=2, **vc.values())
+        self.assertEqual(argv[0], vc.enter)
+        self.assertIn(vc.agent, argv)
+        self.assertIn(vc.hostfile, argv)
+        self.assertTrue(vc.name.startswith(cluster.PREFIX))
+        self.assertNotEqual(vc.name, cluster.Cluster(2).name)  # unique per cluster
 
     def test_smpirun(self):
         argv, env = launch.command("smpirun", PROGRAM, ranks=8, hostfile="hosts",
@@ -57,6 +79,39 @@ class Templates(unittest.TestCase):
         self.assertEqual(argv, ["smpirun", "-np", "8", "-hostfile", "hosts", "-platform",
                                 "cluster.xml"] + PROGRAM)
         self.assertEqual(env, {})
+
+
+MAP = """ Data for JOB [44974,1] offset 0 Total slots allocated 8
+
+ ========================   JOB MAP   ========================
+
+ Data for node: node1\tNum slots: 2\tMax slots: 0\tNum procs: 2
+ \tProcess OMPI jobid: [44974,1] App: 0 Process rank: 1 Bound: N/A
+ \tProcess OMPI jobid: [44974,1] App: 0 Process rank: 0 Bound: N/A
+
+ Data for node: node2\tNum slots: 2\tMax slots: 0\tNum procs: 1
+ \tProcess OMPI jobid: [44974,1] App: 0 Process rank: 2 Bound: N/A
+
+ =============================================================
+ ========================   JOB MAP   ========================
+
+ Data for node: node9\tNum slots: 2\tMax slots: 0\tNum procs: 2
+ \tProcess OMPI jobid: [44974,1] App: 0 Process rank: 0 Bound: N/A
+{"backend":"mpi"}
+"""
+
+
+class Placement(unittest.TestCase):
+    def test_the_first_job_map_in_rank_order(self):
+        place = launch.placement(MAP)
+        self.assertEqual(place, [{"worker": 0, "host": "node1", "cpu": None},
+                                 {"worker": 1, "host": "node1", "cpu": None},
+                                 {"worker": 2, "host": "node2", "cpu": None}])
+        self.assertEqual(launch.ranks_per_host(place), "node1: 2, node2: 1")
+
+    def test_no_map(self):
+        self.assertIsNone(launch.placement('{"backend":"mpi"}\n'))
+        self.assertEqual(launch.ranks_per_host(None), "")
 
 
 class Failures(unittest.TestCase):

@@ -15,7 +15,7 @@ import time
 from . import backends, launch
 from .cli import OneLineParser, int_in
 from .plots import gnuplot_terminals, line_plot
-from .project import ROOT, out_dir_problem
+from .project import ROOT, default_build, out_dir_problem
 from .pybench import GRAIN_OFF
 from .records import RecordsError, json_lines, read_records
 from .runner import Interrupted, run_child, signals_held
@@ -43,6 +43,11 @@ QUICK = {
 }
 
 PY_FULL = {"ipc": ["--max-size", "32m"], "counter": ["--count", "10000"]}
+
+# gilfree-mpi's IPC experiment between two hosts and within one (compare.py --vcluster,
+# --hostfile): up to 1 MiB, where a virtual cluster's TCP already shows its ceiling.
+HOSTS_IPC = {False: ["--max-size", "1m", "--iters", "200", "--warmup", "20"],
+             True: QUICK["ipc"]}
 
 
 def _run(argv, env, timeout):
@@ -111,6 +116,54 @@ def collect(build, out_dir=None, quick=False, workers=2, progress=None, experime
             for r in records:
                 f.write(json.dumps(r, separators=(",", ":")) + "\n")
     return records, failures, stop
+
+
+def ipc_across(build, hosts, quick=False, extra=(), progress=None):
+    """gilfree-mpi bench ipc on 2 ranks within one host (this machine's mpiexec, Open MPI's
+    defaults) and between two hosts of hosts (a cluster.Cluster or Hostfile: one rank on each
+    of two, by node, with the words extra). Returns (records, failures): the records are of
+    kind "hosts_bench", with where ("one host" or "2 hosts") and, between hosts, the
+    placement. MPI_Win_allocate_shared needs its two ranks on one host: between hosts its
+    rows say NO, which is right, and are marked no_partner rather than counted as failures."""
+    exe = os.path.join(build, "bin", backends.backend("mpi").binary)
+    args = [exe, "bench", "ipc"] + HOSTS_IPC[bool(quick)] + ["--format", "json"]
+    env = dict(os.environ, **launch.get("mpiexec").env)
+    runs = [("one host", launch.command("mpiexec", args, ranks=2)[0]),
+            ("2 hosts", launch.command(hosts.launcher, args, ranks=2,
+                                       extra=["--map-by", "node"] + list(extra),
+                                       **hosts.values())[0])]
+    records, failures = [], []
+    for where, argv in runs:
+        t0 = time.monotonic()
+        r = run_child(argv, env, 600)
+        if r is None:
+            failures.append(f"bench ipc {where}: timed out after 600 s: {' '.join(argv)}")
+            continue
+        recs, bad = json_lines(argv, r.stdout)
+        place = launch.placement(r.stdout) if where != "one host" else None
+        for rec in recs:
+            rec.update(kind="hosts_bench", where=where)
+            if place is not None:
+                rec["placement"] = place
+                if rec.get("method") == "mpi_win_shared" and rec.get("ok") is False:
+                    rec["no_partner"] = True
+        records += recs
+        wrong = sorted({x.get("method", "?") for x in recs
+                        if x.get("ok") is False and not x.get("no_partner")})
+        if bad:
+            failures.append(bad)
+        if wrong:
+            failures.append(f"bench ipc {where}: a checked quantity is wrong: {', '.join(wrong)}")
+        elif r.returncode != 0 and not any(x.get("no_partner") for x in recs):
+            failures.append(f"bench ipc {where}: exit {r.returncode}: "
+                            f"{r.stderr.strip()[-400:]}")
+        if place is not None and len({p["host"] for p in place}) < 2:
+            failures.append(f"bench ipc {where}: both ranks on one host "
+                            f"({launch.ranks_per_host(place)})")
+        if progress:
+            progress(f"bench ipc {where}: {time.monotonic() - t0:.1f} s"
+                     + (f" ({launch.ranks_per_host(place)})" if place else ""))
+    return records, failures
 
 
 def pick(records, exp, backend=None, method=None, **kw):
@@ -482,7 +535,7 @@ def bench_fields(rec):
 def main(argv, doc):
     p = OneLineParser(prog="bench_report.py", description=doc.split("\n\n")[0],
                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--build", default=os.path.join(ROOT, "build"))
+    p.add_argument("--build", default=default_build())
     p.add_argument("--out", default=None, help="output folder (default results/bench-<time>); "
                    "must not exist or be empty")
     p.add_argument("--quick", action="store_true", help="tiny sizes: a check, not a measurement")

@@ -9,13 +9,14 @@ import subprocess
 import sys
 import textwrap
 
-from . import bench, crosscheck, matrix, plots, report, tables
+from . import acrosshosts, bench, cluster, crosscheck, matrix, plots, report, tables
 from .backends import LABELS, ORDER as ALL_LABELS, ways
 from .cli import (OneLineParser, class_list, int_in, int_list, one_of, seconds_in, usage_error,
                   word_list)
-from .matrix import (BINARY_MARGIN, DEFAULT_LIMIT, WAY_OPTIONS, Progress, plan,
+from .cluster import MAX_HOSTS, Hostfile, parse_rate
+from .matrix import (BINARY_MARGIN, DEFAULT_LIMIT, WAY_OPTIONS, Progress, across, plan,
                      run_matrix, starts)
-from .project import ROOT, cores, machine, out_dir_problem
+from .project import ROOT, cores, default_build, machine, out_dir_problem
 from .records import (RecordsError, incomplete, kind, measured, read_records, run_fields,
                       stopped_record, write_line)
 from .runner import signals_held
@@ -108,8 +109,9 @@ def parse_args(argv, doc):
     p.add_argument("-o", "--out", metavar="DIR", help="results folder (default "
                    "results/<date-time>/); must not exist or be empty (one left by an "
                    "interrupted comparison is refused, saying so: give another)")
-    p.add_argument("-b", "--build", default=os.path.join(ROOT, "build"), metavar="DIR",
-                   help="the CMake build folder with bin/ (default build/)")
+    p.add_argument("-b", "--build", default=default_build(), metavar="DIR",
+                   help="the CMake build folder with bin/ (default build/; installed: the "
+                   "prefix the scripts were installed under)")
     p.add_argument("--records", metavar="FILE", action="append", help="do not run: check "
                    "and report the records of FILE (a records.jsonl, or a results folder for "
                    "its records.jsonl; repeatable, to join runs and other kinds of records "
@@ -127,6 +129,18 @@ def parse_args(argv, doc):
                    f"{BINARY_MARGIN:g} s and a tenth later if it does not), a Python run is "
                    "stopped at S; a run past its time is a failure and the comparison goes on "
                    f"(default: {DEFAULT_LIMIT:g} s a run, the binaries not told)")
+    p.add_argument("--vcluster", type=int_in("--vcluster", 2, MAX_HOSTS), metavar="N",
+                   help="also run the MPI rows across N virtual hosts (scripts/vcluster.py; "
+                   "root): the cluster is built after the other runs and removed after its "
+                   "own; the report gains the section Across hosts")
+    p.add_argument("--rate", metavar="R", help="with --vcluster: cap each link's bandwidth "
+                   "(tc tbf), e.g. 1gbit")
+    p.add_argument("--hostfile", metavar="FILE", help="also run the MPI rows across the hosts "
+                   "of an Open MPI hostfile (a real cluster), as --vcluster does")
+    p.add_argument("--mpirun-args", metavar="'WORDS'", help="with --vcluster or --hostfile: "
+                   "words added to mpirun's command line for the runs across hosts (as a shell "
+                   "splits them); a --map-by among them replaces the spread and packed rows "
+                   "with one row mapped as given")
     p.add_argument("-n", "--dry-run", action="store_true",
                    help="print the runs' commands and stop: nothing is run or written")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -140,15 +154,53 @@ def parse_args(argv, doc):
                 p.error(f"invalid --experiments '{opts.experiments}': unknown experiment "
                         f"'{name}' (all, or of {', '.join(EXPERIMENTS)})")
         opts.experiments = list(dict.fromkeys(names))
-    elif opts.bench_quick:
-        p.error("--bench-quick needs --experiments")
+    elif opts.bench_quick and not (opts.vcluster or opts.hostfile):
+        p.error("--bench-quick needs --experiments, --vcluster or --hostfile")
+    hosts_options(p, opts)
     return opts
 
 
+def hosts_options(p, opts):
+    """Checks --vcluster, --rate, --hostfile and --mpirun-args; sets opts.mpirun_args (words)
+    and opts.mappings (the rows across hosts)."""
+    if opts.vcluster and opts.hostfile:
+        p.error("--vcluster and --hostfile: give one")
+    if opts.rate is not None:
+        if not opts.vcluster:
+            p.error("--rate needs --vcluster")
+        try:
+            parse_rate(opts.rate)
+        except ValueError as e:
+            p.error(f"invalid --rate '{opts.rate}': {e}")
+    words = []
+    if opts.mpirun_args is not None:
+        if not (opts.vcluster or opts.hostfile):
+            p.error("--mpirun-args needs --vcluster or --hostfile")
+        try:
+            words = shlex.split(opts.mpirun_args)
+        except ValueError as e:
+            p.error(f"invalid --mpirun-args '{opts.mpirun_args}': {e}")
+    if (opts.vcluster or opts.hostfile) and opts.records:
+        p.error("--records reports records: --vcluster and --hostfile run, give one or the "
+                "other")
+    opts.mpirun_args = words
+    given = any(w in ("--map-by", "-map-by", "--bynode", "--byslot") or
+                w.startswith("--map-by=") for w in words)
+    opts.mappings = ["as-given"] if given else ["spread", "packed"]
+    opts.hosts = None
+    if opts.hostfile:
+        try:
+            opts.hosts = Hostfile(opts.hostfile)
+        except ValueError as e:
+            p.error(f"invalid --hostfile '{opts.hostfile}': {e}")
+
+
 def register_bench():
-    """The micro-benchmarks' records (kind "bench") get their sections in the report."""
+    """The micro-benchmarks' records (kind "bench") get their sections in the report, and the
+    runs across hosts theirs (with the IPC benchmark between hosts)."""
     report.register_section(
         "bench", None, lambda recs, ctx: bench.bench_sections(recs, ctx["out_dir"]))
+    report.register_section("cluster", None, acrosshosts.section, covers=("hosts_bench",))
 
 
 def load_records(paths):
@@ -203,7 +255,20 @@ def plan_matrix(opts):
     if not found:
         usage_error("compare.py", f"no gilfree binary in {os.path.join(opts.build, 'bin')}: "
                     "build first")
+    if opts.vcluster:
+        why = cluster.missing()
+        if why:
+            usage_error("compare.py", f"invalid --vcluster {opts.vcluster}: cannot build a "
+                        f"virtual cluster here: {why}")
+        opts.hosts = cluster.Cluster(opts.vcluster, rate=opts.rate)
+    if opts.hosts is not None and "mpi" not in found:
+        usage_error("compare.py", f"--{'vcluster' if opts.vcluster else 'hostfile'} runs "
+                    "gilfree-mpi across hosts, and it is not built")
+    opts.hosts_bench = opts.hosts is not None
     runs = plan(opts, found)
+    if opts.hosts is not None and not any(across(r[0])[1] for r in runs):
+        usage_error("compare.py", "nothing to run across hosts: --only and --workers leave "
+                    "no MPI run of 2 workers or more")
     if not runs:
         usage_error("compare.py", "nothing to run: --only, --classes and --python-classes "
                     "leave no run")
@@ -233,13 +298,30 @@ def plan_matrix(opts):
                  "each rank to a core when they fit, and yield when idle when they do not")
     if opts.timeout is not None:
         notes.append(f"each run had {opts.timeout} s (--timeout)")
+    if opts.hosts is not None:
+        what = (f"{opts.vcluster} virtual hosts (network namespaces of this machine"
+                + (f", links capped at {opts.rate}" if opts.rate else "") + ")"
+                if opts.vcluster else f"the hosts of {opts.hostfile}")
+        notes.append(f"the MPI rows of 2 workers or more ran again across {what}, as rows "
+                     + ", ".join(f"mpi@{m}" for m in opts.mappings)
+                     + (f", with mpirun {shlex.join(opts.mpirun_args)}"
+                        if opts.mpirun_args else "") + ": see Across hosts")
     return found, runs, notes
 
 
 def dry_run(opts, runs, records, out_dir):
     reps = 1 if opts.order == "interleaved" else opts.reps
+    hosts = getattr(opts, "hosts", None)
+    said = False
     for lab, exe, wl, cls, p in runs:
-        argv, env, over = matrix.command(lab, exe, wl, cls, p, reps, opts.timeout)
+        if across(lab)[1] and not said and isinstance(hosts, cluster.Cluster):
+            print(f"# then virtual cluster {hosts.name} is built ({len(hosts.hosts)} hosts), "
+                  "runs these (blocked, each with --reps "
+                  f"{opts.reps}) and the IPC benchmark between two hosts, and is removed")
+            said = True
+        argv, env, over = matrix.command(lab, exe, wl, cls, p,
+                                         opts.reps if across(lab)[1] else reps, opts.timeout,
+                                         hosts, getattr(opts, "mpirun_args", ()))
         env_text = " ".join(f"{k}={v}" for k, v in env.items())
         print((env_text + " " if env_text else "") + shlex.join(argv) +
               ("  # oversubscribed" if over else ""))
@@ -320,6 +402,9 @@ def print_report(records, ctx):
     lecture = report.lecture_pool(records)
     if lecture:
         print(lecture + "\n")
+    hosts = acrosshosts.terminal_lines(records)
+    if hosts:
+        print("\n".join(hosts) + "\n")
     if ctx["problems"]:
         print("FAILED:")
         for line in ctx["problems"]:

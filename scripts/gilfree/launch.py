@@ -1,17 +1,20 @@
 """The one registry of launchers: how a program is started on R ranks of T threads, on this
 machine or on hosts.
 
-A launcher is a template of words with {ranks}, {threads}, {hosts}, {hostfile}, {platform}
-and {mpiexec} in them, put before the program's own command line, and the environment it
-needs. "mpirun" adds the settings that oversubscribed ranks need (more ranks than cores: no
-binding, ranks yield when idle), or binds each rank to a core when they fit.
+A launcher is a template of words with {ranks}, {threads}, {hosts}, {hostfile}, {platform},
+{mpiexec} and a virtual cluster's {enter} and {agent} in them, put before the program's own
+command line, and the environment it needs. "mpirun" adds the settings that oversubscribed
+ranks need (more ranks than cores: no binding, ranks yield when idle), or binds each rank to a
+core when they fit.
 
     argv, env = launch.command("mpirun", ["build/bin/gilfree-mpi", "sum"], ranks=4, cores=2)
 """
 import collections
+import re
 import shutil
 
 from .backends import UnknownName
+from .cluster import MCA
 
 # We run as root on machines with few cores: Open MPI must be allowed both.
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
@@ -32,14 +35,20 @@ LAUNCHERS = {
                        ("--map-by", "ppr:{ranks}:node:PE={threads}")),
     # the MPI launcher as the micro-benchmarks call it: Open MPI's defaults
     "mpiexec": Launcher(("{mpiexec}", "-n", "{ranks}"), (), (), MPI_ENV),
-    # real hosts listed in a hostfile, T threads per rank
+    # real hosts listed in an Open MPI hostfile; the mapping (--map-by node: one rank per
+    # host in turn; slot, Open MPI's default: each host's slots filled in turn) and any other
+    # setting are the caller's extra words. Where each rank ran is printed (--display-map).
     "hostfile": Launcher(("mpirun", "--hostfile", "{hostfile}", "-np", "{ranks}",
-                          "--map-by", "slot:PE={threads}", "-x", "OMP_NUM_THREADS={threads}"),
-                         (), (), MPI_ENV),
-    # a virtual cluster: each host a network namespace, entered by `ip netns exec HOST`
-    "vcluster": Launcher(("mpirun", "--host", "{hosts}", "-np", "{ranks}", "--mca",
-                          "plm_rsh_agent", "ip netns exec", "-x",
-                          "OMP_NUM_THREADS={threads}"), (), (), MPI_ENV),
+                          "--display-map", "-x", "OMP_NUM_THREADS={threads}"), (), (), MPI_ENV),
+    # a virtual cluster (cluster.py): mpirun started in the cluster's head namespace, its
+    # daemons through the cluster's launch agent; the transports and the subnet of
+    # cluster.MCA; no binding (each virtual host sees every core), idle ranks yield (they
+    # share the cores)
+    "vcluster": Launcher(("{enter}", "head", "mpirun", "--hostfile", "{hostfile}", "-np",
+                          "{ranks}", "--display-map", "--bind-to", "none",
+                          "--mca", "plm_rsh_agent", "{agent}")
+                         + tuple(w for k, v in MCA for w in ("--mca", k, v))
+                         + ("-x", "OMP_NUM_THREADS={threads}"), (), (), MPI_ENV),
     # SimGrid's simulated MPI: the hosts of a platform file
     "smpirun": Launcher(("smpirun", "-np", "{ranks}", "-hostfile", "{hostfile}",
                          "-platform", "{platform}"), (), (), {}),
@@ -63,12 +72,14 @@ def _fill(name, words, values):
     return out
 
 
-def command(name, program, ranks=1, threads=1, cores=None, bind=True, **values):
+def command(name, program, ranks=1, threads=1, cores=None, bind=True, extra=(), **values):
     """(argv, environment additions) that run program (its argv) under launcher name on
     ranks ranks of threads threads. cores: this machine's, for the oversubscription settings
-    (None: they fit); bind False leaves out the binding of ranks that fit; values fill the
-    template's other fields (hosts: a list or a comma-separated text, hostfile, platform,
-    mpiexec: the launcher's path, default the mpiexec on the PATH)."""
+    (None: they fit); bind False leaves out the binding of ranks that fit; extra: words for
+    the launcher put after its own (--map-by node, --mpirun-args), as they are; values fill
+    the template's other fields (hosts: a list or a comma-separated text, hostfile, platform,
+    mpiexec: the launcher's path, default the mpiexec on the PATH; enter and agent: a
+    virtual cluster's, Cluster.values())."""
     launcher = get(name)
     if isinstance(values.get("hosts"), (list, tuple)):
         values["hosts"] = ",".join(values["hosts"])
@@ -79,5 +90,43 @@ def command(name, program, ranks=1, threads=1, cores=None, bind=True, **values):
         over = cores is not None and ranks * threads > cores
         fit = launcher.team if threads > 1 and launcher.team else launcher.fit
         words += launcher.over if over else fit if bind else ()
-    return _fill(name, words, values) + list(program), dict(launcher.env)
+    return _fill(name, words, values) + list(extra) + list(program), dict(launcher.env)
 
+
+
+_MAP_NODE = re.compile(r"^\s*Data for node: (\S+)")
+_MAP_RANK = re.compile(r"^\s*Process OMPI jobid: \[[0-9]+,[0-9]+\] App: [0-9]+ Process rank: "
+                       r"([0-9]+)")
+
+
+def placement(stdout):
+    """Where each rank ran, from the job map mpirun prints with --display-map (its first, if
+    it prints it more than once): [{"worker": rank, "host": name, "cpu": None}] in rank order,
+    or None when the output holds no map. The CPU is not in the map: it is None here."""
+    hosts, node, started = {}, None, False
+    for line in stdout.splitlines():
+        if "JOB MAP" in line:
+            if started:
+                break
+            started = True
+            continue
+        if line.lstrip().startswith("=====") and hosts:
+            break
+        m = _MAP_NODE.match(line)
+        if m:
+            node = m.group(1)
+            continue
+        m = _MAP_RANK.match(line)
+        if m and node is not None:
+            hosts.setdefault(int(m.group(1)), node)
+    if not hosts:
+        return None
+    return [{"worker": r, "host": hosts[r], "cpu": None} for r in sorted(hosts)]
+
+
+def ranks_per_host(place):
+    """'node1: 2, node2: 1' from a placement, hosts in the order of their first rank."""
+    counts = {}
+    for p in place or ():
+        counts[p["host"]] = counts.get(p["host"], 0) + 1
+    return ", ".join(f"{h}: {n}" for h, n in counts.items())

@@ -8,14 +8,14 @@ Exit status: the first failing run's, or 0.
 import os
 import subprocess
 from . import backends, launch
-from .project import ROOT, cores
+from .project import ROOT, cores, default_build
 from .workloads import WORKLOADS
 
 WORKERS = 4  # the lecture's four workers; MPI: four ranks
 
 
 def main(argv):
-    build = argv[0] if argv else os.path.join(ROOT, "build")
+    build = argv[0] if argv else default_build()
     for name in backends.C_BACKENDS:
         back = backends.backend(name)
         exe = os.path.join(build, "bin", back.binary)

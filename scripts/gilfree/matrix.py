@@ -8,7 +8,8 @@ import shutil
 import sys
 import time
 
-from . import backends, launch, rounds
+from . import backends, bench, launch, rounds
+from .cluster import ClusterError
 from .disturbance import how, run_again
 from .project import ROOT, cores
 from .records import json_record, kind, stopped_record, write_line
@@ -41,8 +42,25 @@ def available(build):
     return found, notes
 
 
-def command(lab, exe, workload, cls, workers, reps, timeout=None):
-    """(argv, env additions, oversubscribed) of one run; a binary gets --timeout when given."""
+# The rows of an MPI row across hosts ("mpi@spread"): how its ranks are mapped onto the hosts.
+MAPPINGS = {
+    "spread": ("--map-by", "node"),  # one rank per host in turn
+    "packed": ("--map-by", "slot"),  # each host's slots filled in turn
+    "as-given": (),                  # the mapping of --mpirun-args
+}
+
+
+def across(lab):
+    """(the row, the mapping) of a row across hosts, or (lab, None)."""
+    row, at, mapping = lab.partition("@")
+    return (row, mapping) if at else (lab, None)
+
+
+def command(lab, exe, workload, cls, workers, reps, timeout=None, hosts=None, extra=()):
+    """(argv, env additions, oversubscribed) of one run; a binary gets --timeout when given.
+    A row across hosts ("mpi@spread") runs under hosts' launcher (a cluster.Cluster or
+    Hostfile) with its mapping and the words extra (--mpirun-args)."""
+    lab, mapping = across(lab)
     row = backends.get(lab)
     back = backends.backend(row.backend)
     common = [workload, "--class", cls, "--workers", str(workers), "--reps", str(reps),
@@ -53,6 +71,13 @@ def command(lab, exe, workload, cls, workers, reps, timeout=None):
         program = [exe]
         common += ["--timeout", timeout] if timeout is not None else []
     ranks = 1 if back.launcher == "local" else workers // row.threads
+    if mapping:
+        argv, env = launch.command(hosts.launcher, program + common + list(row.options),
+                                   ranks=ranks, threads=row.threads,
+                                   extra=list(MAPPINGS[mapping]) + list(extra),
+                                   **hosts.values())
+        # a virtual cluster's hosts share this machine's cores; a real one's are unknown here
+        return argv, env, hosts.launcher == "vcluster" and workers > cores()
     argv, env = launch.command(back.launcher, program + common + list(row.options),
                                ranks=ranks, threads=row.threads, cores=cores())
     return argv, env, workers > cores()
@@ -89,7 +114,9 @@ def rows(opts, found):
 
 
 def plan(opts, found):
-    """Every run of the options: (row, binary, workload, class, workers)."""
+    """Every run of the options: (row, binary, workload, class, workers). With hosts to run
+    across (--vcluster, --hostfile), the MPI rows' runs of 2 workers or more once more per
+    mapping, after all the others (the hosts are set up once for them)."""
     labels = rows(opts, found)
     runs = []
     for cls in opts.classes:
@@ -103,6 +130,9 @@ def plan(opts, found):
                     if p % backends.get(lab).threads:
                         continue  # a team size that does not divide P: no such split
                     runs.append((lab, found.get(backends.get(lab).backend), wl, cls, p))
+    if getattr(opts, "hosts", None) is not None:
+        runs += [(f"{lab}@{m}", exe, wl, cls, p) for lab, exe, wl, cls, p in list(runs)
+                 if backends.get(lab).backend == "mpi" and p >= 2 for m in opts.mappings]
     return runs
 
 
@@ -144,7 +174,8 @@ def run_one(opts, run, env_base, reps, where=None):
     seen from here, whether or not the binary reads it itself, and wall_s, the time from its
     start to its end (its warm-up and sequential loop too)."""
     lab, exe, wl, cls, p = run
-    argv, env_add, over = command(lab, exe, wl, cls, p, reps, opts.timeout)
+    argv, env_add, over = command(lab, exe, wl, cls, p, reps, opts.timeout,
+                                  getattr(opts, "hosts", None), getattr(opts, "mpirun_args", ()))
     what = what_run(run, where)
     t0 = time.monotonic()
     limit = child_limit(opts, lab)
@@ -168,6 +199,10 @@ def run_one(opts, run, env_base, reps, where=None):
     rec.update(kind="run", label=lab, oversubscribed=over, command=shlex.join(argv),
                exit_status=done.returncode, wall_s=round(took, 6), rusage=done.rusage,
                steal_s=done.steal_s)
+    if across(lab)[1]:
+        place_across(rec, done.stdout, opts.hosts, across(lab)[1])
+        if not opts.quiet:
+            sys.stderr.write(f"      ranks per host: {launch.ranks_per_host(rec['placement'])}\n")
     if not opts.quiet:
         sys.stderr.write(f"      {rec['par_s']['median']:.4g} s, speedup "
                          f"{rec['speedup']:.2f}x, {took:.1f} s\n")
@@ -218,8 +253,10 @@ def as_run(rec, order, rounds):
 
 
 def starts(opts, runs):
-    """How many times the binaries are started, re-runs aside."""
-    return len(runs) * (opts.reps if opts.order == "interleaved" else 1)
+    """How many times the binaries are started, re-runs aside (the runs across hosts once
+    each, in blocked order)."""
+    here = sum(1 for r in runs if not across(r[0])[1])
+    return here * (opts.reps if opts.order == "interleaved" else 1) + len(runs) - here
 
 
 def run_blocked(opts, runs, env_base, progress, out, failures):
@@ -284,6 +321,56 @@ def plan_record(opts, runs):
             "reruns": opts.reruns}
 
 
+def place_across(rec, stdout, hosts, mapping):
+    """Adds to a record across hosts where its ranks ran (placement: the binary's own where it
+    has one, else mpirun's job map, which names the host of each rank but not its CPU), the
+    mapping and the hosts it ran on."""
+    if not rec.get("placement"):
+        rec["placement"] = launch.placement(stdout) or []
+        rec["placement_from"] = "mpirun --display-map"
+    rec.update(mapping=mapping, across=hosts.describe()["cluster"], cluster=hosts.name,
+               hosts_used=len({p["host"] for p in rec["placement"]}))
+
+
+def run_across(opts, runs, env_base, progress, out, failures):
+    """The runs across hosts, after all the others and in blocked order (each once with
+    --reps R: the hosts are set up once for them): the hosts set up (a virtual cluster built),
+    a "cluster" record saying what they are, each run (again while disturbed, as every run),
+    and the IPC benchmark between two hosts beside one host; then the hosts released (the
+    cluster removed) on every way out. A cluster that cannot be built makes each run a
+    "failed" record."""
+    hosts = opts.hosts
+    try:
+        hosts.up()
+    except ClusterError as e:
+        progress.say(f"cannot run across hosts: {e}")
+        for lab, _, wl, cls, p in runs:
+            progress.n += 1
+            rec = {"kind": "failed", "label": lab, "workload": wl, "class": cls, "workers": p,
+                   "failure": f"{lab} {wl} class {cls}, {p} workers: not run: {e}"}
+            out.add(rec)
+            failures.append(rec["failure"])
+        return
+    try:
+        out.add(hosts.describe())
+        progress.say(f"across hosts: {hosts.name}, {len(hosts.hosts)} hosts")
+        for run in runs:
+            rec, failure = settle(opts, run, env_base, progress, out, opts.reps)
+            with signals_held():
+                out.add(rec if kind(rec) == "failed" else as_run(rec, "blocked", 1))
+                failures += [failure] if failure else []
+        if opts.hosts_bench:
+            got, bad = bench.ipc_across(opts.build, hosts, opts.bench_quick,
+                                        opts.mpirun_args, progress.say)
+            with signals_held():
+                for rec in got:
+                    out.add(rec)
+                failures += bad
+    finally:
+        problems = hosts.down()
+        failures += [f"removing {hosts.name}: {line}" for line in problems]
+
+
 def run_matrix(opts, runs, out_dir, progress):
     """Runs the planned runs in --order, appending every record to records.jsonl as it comes,
     after a "plan" record; a stop signal ends it with an "interrupted" record. Returns
@@ -296,7 +383,11 @@ def run_matrix(opts, runs, out_dir, progress):
         out = Writer(jsonl)
         out.add(plan_record(opts, runs))
         try:
-            order(opts, runs, env_base, progress, out, failures)
+            order(opts, [r for r in runs if not across(r[0])[1]], env_base, progress, out,
+                  failures)
+            runs_across = [r for r in runs if across(r[0])[1]]
+            if runs_across:
+                run_across(opts, runs_across, env_base, progress, out, failures)
         except Interrupted as e:
             stop = e
             out.add(stopped_record(stop, stop.what))

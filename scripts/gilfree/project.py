@@ -8,12 +8,35 @@ import subprocess
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+def installed_prefix():
+    """DIR when these scripts are installed (`cmake --install build --prefix DIR` puts them in
+    DIR/share/gilfree/scripts and the binaries in DIR/bin), else None."""
+    prefix = os.path.dirname(os.path.dirname(ROOT))
+    if os.path.basename(os.path.dirname(ROOT)) == "share" and \
+            os.path.isfile(os.path.join(ROOT, "VERSION")) and \
+            not os.path.isfile(os.path.join(ROOT, "CMakeLists.txt")):
+        return prefix
+    return None
+
+
+def default_build():
+    """The folder whose bin/ holds the binaries: build/ in a source tree, the prefix of an
+    installed one."""
+    return installed_prefix() or os.path.join(ROOT, "build")
+
+
 def version():
-    """The project version, from the top-level CMakeLists.txt (the C binaries print the same)."""
+    """The project version, from the top-level CMakeLists.txt (the C binaries print the same),
+    or the VERSION file installed beside the scripts."""
     try:
         with open(os.path.join(ROOT, "CMakeLists.txt"), encoding="utf-8") as f:
             m = re.search(r"project\(gilfree\s+VERSION\s+([0-9.]+)", f.read())
         return m.group(1) if m else "unknown"
+    except OSError:
+        pass
+    try:
+        with open(os.path.join(ROOT, "VERSION"), encoding="utf-8") as f:
+            return f.read().strip() or "unknown"
     except OSError:
         return "unknown"
 

@@ -117,12 +117,14 @@ def lecture_pool(records):
 SECTIONS = []
 
 
-def register_section(kind_name, title, fn):
+def register_section(kind_name, title, fn, covers=()):
     """Adds a report section made by fn(records of that kind, ctx) -> markdown, after the
     built-in ones, under "## title" (none when title is None: fn writes its own headings).
-    ctx holds out_dir, machine and images. A kind registered again replaces the first."""
+    ctx holds out_dir, machine, images and records (every record of the report, for a section
+    that sets its kind beside others); covers names other kinds that fn reports, which are then
+    not listed as unknown. A kind registered again replaces the first."""
     SECTIONS[:] = [s for s in SECTIONS if s[0] != kind_name]
-    SECTIONS.append((kind_name, title, fn))
+    SECTIONS.append((kind_name, title, fn, tuple(covers)))
 
 
 def report_markdown(records, ctx):
@@ -207,11 +209,12 @@ def plots(images):
 def other_sections(records, ctx):
     """The registered sections of other kinds of records, and a line for each unregistered."""
     out = []
-    for kind_name, title, fn in SECTIONS:
+    for kind_name, title, fn, _ in SECTIONS:
         recs = [r for r in records if kind(r) == kind_name]
         if recs:
-            out += ([f"## {title}", ""] if title else []) + [fn(recs, ctx), ""]
-    known = {"run"} | {k for k, _, _ in SECTIONS}
+            text = fn(recs, dict(ctx, records=records))
+            out += ([f"## {title}", ""] if title else []) + [text, ""]
+    known = {"run"} | {name for k, _, _, covers in SECTIONS for name in (k,) + covers}
     other = sorted({kind(r) for r in records} - known)
     if other:
         out += ["## Other records", ""]
