@@ -9,9 +9,11 @@ this file.
 """
 import collections
 
-Backend = collections.namedtuple("Backend", "name binary script launcher")
+Backend = collections.namedtuple("Backend", "name binary script launcher bench",
+                                 defaults=(True,))
 Backend.__doc__ = """binary: the C program in build/bin (None for a Python one); script: the
-Python program in scripts/ (None for a C one); launcher: the launch.py launcher it runs under."""
+Python program in scripts/ (None for a C one); launcher: the launch.py launcher it runs under;
+bench: whether the binary has the micro-benchmarks ("<binary> bench ...")."""
 
 Label = collections.namedtuple("Label", "name backend options way workloads threads",
                                defaults=(1,))
@@ -28,7 +30,8 @@ BACKENDS = {b.name: b for b in (
     Backend("omp", "gilfree-omp", None, "local"),
     Backend("posix", "gilfree-posix", None, "local"),
     Backend("mpi", "gilfree-mpi", None, "mpirun"),
-    Backend("hybrid", "gilfree-hybrid", None, "mpirun"),
+    # its costs are MPI's and OpenMP's: no micro-benchmarks of its own
+    Backend("hybrid", "gilfree-hybrid", None, "mpirun", bench=False),
     Backend("python-mp", None, "py_baseline.py", "local"),
     Backend("python-threads", None, "py_baseline.py", "local"),
 )}

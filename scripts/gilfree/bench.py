@@ -66,7 +66,7 @@ def plan_benchmarks(build, quick, workers, experiments, mpiexec):
     plan = []
     for name in backends.C_BACKENDS:
         exe = os.path.join(build, "bin", backends.backend(name).binary)
-        if not os.access(exe, os.X_OK):
+        if not os.access(exe, os.X_OK) or not backends.backend(name).bench:
             continue
         ranked = backends.backend(name).launcher != "local"
         for exp in experiments:
