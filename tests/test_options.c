@@ -206,6 +206,9 @@ static void test_bad_input(void)
 		{ { "sum", "--timeout", "" }, "--timeout ''" },
 		{ { "sum", "--timeout", "1000001" }, "'1000001'" },
 		{ { "sum", "--task-timeout", "5" }, "'--task-timeout'" }, /* the pool's option */
+		/* a flag takes no value: the value is named, not a mangled option */
+		{ { "sum", "--help=1" }, "--help '1': --help takes no value" },
+		{ { "sum", "--version=" }, "--version '': --version takes no value" },
 		/* an option given twice: the last would win silently */
 		{ { "sum", "--workers", "2", "--workers", "3" }, "--workers '3': --workers was" },
 		{ { "sum", "-w", "2", "--workers", "2" }, "--workers '2'" },
