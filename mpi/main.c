@@ -72,6 +72,7 @@ static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases 
 	gf__mpi_wait(m, &req, NULL);
 	gf_phases_add(setup, "mpi_init", worst);
 	gf__mpi_count_hosts(m);
+	gf__mpi_bind(m);
 	/*
 	 * Past this point every rank runs every repetition with the others: mpi_run never
 	 * returns a failure (a rank that fails ends the job with gf__mpi_die), and the driver's
