@@ -13,6 +13,7 @@
 #include <mpi.h>
 #include <omp.h>
 
+#include "gf_disturb.h"
 #include "mpi_backend.h"
 #include "omp_backend.h"
 
@@ -50,7 +51,7 @@ static void team_share(const struct gf_mpi *m, const struct gf_task *tasks, size
 	char err[GF_ERR_MAX] = "", notes[GF_NOTES_MAX];
 	struct gf_rep rep = { .notes = notes, .err = err };
 	struct gf_omp_span s;
-	double arrived, finished;
+	double arrived, finished, cpu = gf_cpu_process();
 
 	if (gf_omp_span_begin(&s, m->threads, &rep))
 		gf__mpi_die(m, err);
@@ -59,6 +60,8 @@ static void team_share(const struct gf_mpi *m, const struct gf_task *tasks, size
 	if (!span)
 		return;
 	gf__mpi_span_mark_at(span, "start", arrived);
+	/* the marks come after the join: the compute phase's CPU is the whole team's region */
+	span->cpu_mark = cpu;
 	gf__mpi_span_mark_at(span, "compute", finished);
 	gf__mpi_span_mark_at(span, "stop", s.end);
 }

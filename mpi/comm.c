@@ -9,7 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gf_bind.h"
 #include "gf_clock.h"
+#include "gf_disturb.h"
 #include "gf_stdio.h"
 #include "gf_watchdog.h"
 
@@ -105,6 +107,12 @@ void gf_mpi_stop(struct gf_mpi *m)
 {
 	gf__mpi_stop_signals(m, 0);
 	gf__mpi_watch_end(m);
+	free(m->host_names);
+	free(m->host_cores);
+	free(m->host_same);
+	m->host_names = NULL;
+	m->host_cores = NULL;
+	m->host_same = NULL;
 	if (m->watch_comm != MPI_COMM_NULL)
 		MPI_Comm_free(&m->watch_comm);
 	gf__mpi_types_free(m);
@@ -360,31 +368,118 @@ void gf__mpi_spin(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status)
 	wait_for(m, req, status, 0);
 }
 
-/* Host names longer than this are cut: two hosts that differ only past it count as one. */
-#define HOST_MAX 256
+/* What each rank tells rank 0 of itself at the set-up. */
+struct whoami {
+	char host[GF_HOST_MAX]; /* cut to fit: two hosts that differ only past it count as one */
+	unsigned char mask[GF_BIND_MASK_BYTES]; /* the CPUs it may use */
+};
+
+/* Rank 0: the hosts of all[0..size), and per rank its host's CPUs, into m. */
+static void hosts_of(struct gf_mpi *m, const struct whoami *all, unsigned char *masks,
+		     unsigned char *take)
+{
+	for (int r = 0; r < m->size; r++) {
+		memcpy(m->host_names + (size_t)r * GF_HOST_MAX, all[r].host, GF_HOST_MAX);
+		memcpy(masks + (size_t)r * GF_BIND_MASK_BYTES, all[r].mask, GF_BIND_MASK_BYTES);
+		m->host_same[r] = strcmp(all[r].host, all[0].host) == 0;
+	}
+	m->hosts = 0;
+	for (int r = 0; r < m->size; r++) {
+		int first = r;
+
+		for (int q = 0; q < r && first == r; q++)
+			if (strcmp(all[q].host, all[r].host) == 0)
+				first = q;
+		if (first < r) {
+			m->host_cores[r] = m->host_cores[first];
+			continue;
+		}
+		m->hosts++;
+		for (int q = 0; q < m->size; q++)
+			take[q] = strcmp(all[q].host, all[r].host) == 0;
+		m->host_cores[r] = gf_bind_union_count(masks, take, m->size);
+	}
+}
 
 void gf__mpi_count_hosts(struct gf_mpi *m)
 {
-	char mine[HOST_MAX] = "", *all = NULL;
+	struct whoami mine, *all = NULL;
+	unsigned char *masks = NULL, *take = NULL;
+	size_t n = (size_t)m->size;
 	MPI_Request req;
 
-	if (gethostname(mine, sizeof(mine) - 1) != 0)
+	memset(&mine, 0, sizeof(mine));
+	if (gethostname(mine.host, sizeof(mine.host) - 1) != 0)
 		gf__mpi_die(m, "cannot name this host (gethostname)");
-	if (m->rank == 0 && !(all = calloc((size_t)m->size, HOST_MAX)))
+	gf_bind_mask(mine.mask);
+	if (m->rank == 0 &&
+	    (!(all = calloc(n, sizeof(*all))) || !(masks = calloc(n, GF_BIND_MASK_BYTES)) ||
+	     !(take = calloc(n, 1)) || !(m->host_names = calloc(n, GF_HOST_MAX)) ||
+	     !(m->host_cores = calloc(n, sizeof(int))) || !(m->host_same = calloc(n, 1))))
 		gf__mpi_die(m, "out of memory for the host names");
-	MPI_Igather(mine, HOST_MAX, MPI_CHAR, all, HOST_MAX, MPI_CHAR, 0, MPI_COMM_WORLD, &req);
+	MPI_Igather(&mine, (int)sizeof(mine), MPI_BYTE, all, (int)sizeof(mine), MPI_BYTE, 0,
+		    MPI_COMM_WORLD, &req);
 	gf__mpi_wait(m, &req, NULL);
-	if (m->rank != 0)
-		return;
-	m->hosts = 0;
-	for (int r = 0; r < m->size; r++) {
-		int seen = 0;
-
-		for (int q = 0; q < r && !seen; q++)
-			seen = strcmp(all + (size_t)r * HOST_MAX, all + (size_t)q * HOST_MAX) == 0;
-		m->hosts += !seen;
-	}
+	if (m->rank == 0)
+		hosts_of(m, all, masks, take);
 	free(all);
+	free(masks);
+	free(take);
+}
+
+/* This rank's rank among those of its host. Collective. */
+static int local_rank(const struct gf_mpi *m)
+{
+	const char *env = getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+	int local = -1, have, all_have = 0;
+	MPI_Request req;
+	MPI_Comm node;
+
+	if (env && *env) {
+		char *end;
+		long v = strtol(env, &end, 10);
+
+		if (*end == '\0' && v >= 0 && v < GF_MAX_WORKERS)
+			local = (int)v;
+	}
+	/* the launcher's variable only where every rank has it, so that all or none split */
+	have = local >= 0;
+	MPI_Iallreduce(&have, &all_have, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req);
+	gf__mpi_wait(m, &req, NULL);
+	if (all_have)
+		return local;
+	if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, m->rank, MPI_INFO_NULL,
+				&node) != MPI_SUCCESS ||
+	    MPI_Comm_rank(node, &local) != MPI_SUCCESS)
+		gf__mpi_die(m, "cannot tell the ranks of this host (MPI_Comm_split_type)");
+	MPI_Comm_free(&node);
+	return local;
+}
+
+void gf__mpi_bind(struct gf_mpi *m)
+{
+	int local, rc;
+
+	if (!gf_bind_enabled())
+		return;
+	local = local_rank(m);
+	if ((rc = gf_bind_self(local)) < 0)
+		fprintf(stderr, "%s: --bind: cannot pin it to CPU %d: %s\n", m->who,
+			gf_bind_cpu(local), strerror(-rc));
+	for (int r = 0; m->rank == 0 && m->host_names && r < m->size; r++) {
+		const char *host = m->host_names + (size_t)r * GF_HOST_MAX;
+		int first = 1, on = 0;
+
+		for (int q = 0; q < m->size; q++) {
+			int same = strcmp(m->host_names + (size_t)q * GF_HOST_MAX, host) == 0;
+
+			first &= !(same && q < r);
+			on += same;
+		}
+		if (first)
+			gf_bind_warn(m->prog, on, "ranks", m->host_cores[r],
+				     m->hosts > 1 ? host : NULL);
+	}
 }
 
 void gf__mpi_barrier(const struct gf_mpi *m)
@@ -410,17 +505,72 @@ void gf__mpi_start_together(const struct gf_mpi *m)
 void gf__mpi_span_begin(const struct gf_mpi *m, struct gf_mpi_span *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->cpu_compute = -1.0;
+	s->where = -1;
+	s->cpu_begin = gf_cpu_process();
 	gf__mpi_start_together(m);
 	s->t0 = gf_clock_now();
+	s->cpu_mark = gf_cpu_process();
 }
 
 void gf__mpi_span_mark_at(struct gf_mpi_span *s, const char *name, double t)
 {
+	double cpu;
+
 	if (s->n == GF_MPI_MARKS)
 		return;
 	s->name[s->n] = name;
 	s->at[s->n] = t - s->t0;
 	s->n++;
+	cpu = gf_cpu_process();
+	if (strcmp(name, "compute") == 0) {
+		s->cpu_compute = cpu >= 0 && s->cpu_mark >= 0 ? cpu - s->cpu_mark : -1.0;
+		s->where = gf_where_cpu();
+	}
+	s->cpu_mark = cpu;
+}
+
+/*
+ * Rank 0 gathers each rank's CPU time of its compute phase, its CPU time over the whole
+ * repetition and its CPU into rep (gf__mpi_span_end). Collective; waited for asleep.
+ */
+static void span_cpu(const struct gf_mpi *m, const struct gf_mpi_span *s, struct gf_rep *rep)
+{
+	static double all[3 * GF_MAX_WORKERS];
+	double now = gf_cpu_process();
+	double mine[3] = { s->cpu_compute,
+			   s->cpu_begin >= 0 && now >= 0 ? now - s->cpu_begin : -1.0,
+			   (double)s->where };
+	MPI_Request req;
+
+	MPI_Igather(mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, 0, MPI_COMM_WORLD, &req);
+	gf__mpi_wait(m, &req, NULL);
+	for (int r = 0; m->rank == 0 && r < m->size; r++) {
+		const double *x = &all[3 * r];
+
+		/* rank 0's own time is the driver's to count: the others on its host are ours */
+		if (r > 0 && m->host_same && m->host_same[r] && x[1] > 0)
+			rep->run_cpu += x[1];
+		/*
+		 * A rank's workers are its threads, w = r x T + t. Its CPU time is its process's,
+		 * all threads: each worker gets the team's average, and the CPU of the master
+		 * thread only is known.
+		 */
+		for (int t = 0; t < m->threads; t++) {
+			int w = r * m->threads + t;
+
+			if (rep->cpu)
+				rep->cpu[w] = x[0] >= 0 ? x[0] / m->threads : -1.0;
+			if (!rep->place)
+				continue;
+			rep->place[w].cpu = x[2] >= 0 && t == 0 ? (int)x[2] : -1;
+			if (m->host_names) {
+				memcpy(rep->place[w].host, m->host_names + (size_t)r * GF_HOST_MAX,
+				       GF_HOST_MAX);
+				rep->place[w].cores = m->host_cores[r];
+			}
+		}
+	}
 }
 
 void gf__mpi_span_mark(struct gf_mpi_span *s, const char *name)
@@ -452,6 +602,7 @@ void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_r
 	/* what each rank held is past: a wait before the next deal names no tasks */
 	if (m->watch && m->watch->given)
 		memset(m->watch->given, 0, (size_t)m->size * 3 * sizeof(int32_t));
+	span_cpu(m, s, rep);
 	if (m->rank != 0)
 		return;
 	for (int i = 0; i < s->n; i++) {

@@ -74,6 +74,7 @@ static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases 
 	gf__mpi_wait(m, &req, NULL);
 	gf_phases_add(setup, "mpi_init", worst);
 	gf__mpi_count_hosts(m);
+	gf__mpi_bind(m);
 	if (program->setup)
 		program->setup(m);
 	/*

@@ -67,6 +67,9 @@ struct gf_mpi {
 	int hosts;                  /* rank 0, after the set-up: distinct host names of the ranks */
 	int threads;                /* workers per rank: 1, or a team's size (ranks of threads) */
 	gf_mpi_share_fn share;      /* NULL: one task after the other, as worker m->rank */
+	char *host_names;           /* rank 0, after the set-up: rank r's at r * GF_HOST_MAX */
+	int *host_cores;            /* rank 0: the CPUs the ranks on rank r's host may use */
+	unsigned char *host_same;   /* rank 0: rank r is on rank 0's host */
 };
 
 /*
@@ -76,13 +79,21 @@ struct gf_mpi {
  */
 enum gf_mpi_deal { GF_MPI_BLOCK, GF_MPI_CYCLIC };
 
-/* The marks of one timed repetition: elapsed times since the start, one per phase. */
+/*
+ * The marks of one timed repetition: elapsed times since the start, one per phase; and this
+ * rank's process CPU clock over the compute phase (the time from the mark before "compute"
+ * to it), over the whole repetition, and the CPU it finished computing on.
+ */
 #define GF_MPI_MARKS 6
 struct gf_mpi_span {
 	double t0;
 	int n;
 	const char *name[GF_MPI_MARKS];
 	double at[GF_MPI_MARKS];
+	double cpu_begin;   /* the process CPU clock as the repetition began, -1 unknown */
+	double cpu_mark;    /* ... at the last mark */
+	double cpu_compute; /* CPU seconds of the compute phase, -1 unknown */
+	int where;          /* the CPU at the compute mark, -1 unknown */
 };
 
 /*
@@ -201,11 +212,20 @@ void gf__mpi_watch_given(const struct gf_mpi *m, int rank, int32_t first, int32_
 			 int32_t count);
 
 /*
- * Gathers every rank's host name (gethostname) on rank 0, into m->hosts as the number of
- * distinct names; waited for asleep. A rank that cannot allocate or name its host ends the
- * job (gf__mpi_die).
+ * Gathers every rank's host name (gethostname) and the CPUs it may use (gf_bind_mask) on
+ * rank 0: m->hosts, the number of distinct names, and per rank its host's name, the CPUs
+ * the ranks on that host may use between them and whether it is rank 0's host; waited for
+ * asleep. A rank that cannot allocate or name its host ends the job (gf__mpi_die).
  */
 void gf__mpi_count_hosts(struct gf_mpi *m);
+
+/*
+ * Where --bind is on, pins this rank to gf_bind_cpu(its local rank): the rank among those of
+ * its host, from OMPI_COMM_WORLD_LOCAL_RANK where every rank has it, else from
+ * MPI_Comm_split_type(MPI_COMM_TYPE_SHARED); rank 0 says, once per host, where a host has
+ * more ranks than CPUs. After gf__mpi_count_hosts. Nothing where --bind is off.
+ */
+void gf__mpi_bind(struct gf_mpi *m);
 
 /* A barrier whose waiting sleeps (MPI_Ibarrier and gf__mpi_wait). */
 void gf__mpi_barrier(const struct gf_mpi *m);
@@ -238,6 +258,9 @@ void gf__mpi_share(const struct gf_mpi *m, const struct gf_task *tasks, size_t k
  * Ends a repetition: the maximum over ranks of each mark (MPI_Reduce with MPI_MAX, waited for
  * asleep) becomes on rank 0 rep->seconds (the last mark) and the phases, each the time from
  * the previous phase's last rank to this one's. Every rank must have made the same marks.
+ * Then rank 0 gathers, asleep, each rank's CPU time of its compute phase into rep->cpu, its
+ * host and CPU into rep->place, and the CPU time of the ranks on its own host but itself over
+ * the repetition into rep->run_cpu.
  */
 void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_rep *rep);
 

@@ -14,15 +14,21 @@
 /*
  * The timestamps of one parallel region: when it was entered by the master, when each
  * thread arrived and finished, and when the region ended. Lets a run split its time into
- * start (team start-up), compute and stop (join), which omp_get_wtime alone cannot.
+ * start (team start-up), compute and stop (join), which omp_get_wtime alone cannot. Each
+ * thread also reads its CPU clock on arrival and when finished, and says on which CPU it
+ * finished, into the repetition's cpu and place; with --bind it pins itself on arrival.
  */
 struct gf_omp_span {
 	int workers;
-	int team; /* the team size actually granted */
+	int team;  /* the team size actually granted */
+	int first; /* the worker id of thread 0 (ranks of threads: rank x T), for --bind */
 	double begin;
 	double end;
-	double *arrived;  /* [workers] */
-	double *finished; /* [workers] */
+	double *arrived;     /* [workers] */
+	double *finished;    /* [workers] */
+	double *cpu_arrived; /* [workers]: the thread's CPU clock on arrival */
+	struct gf_rep *rep;  /* where each thread's CPU time and CPU go */
+	int pin_error;       /* a negative errno where a thread could not pin itself, or 0 */
 };
 
 /*
@@ -31,7 +37,10 @@ struct gf_omp_span {
  */
 int gf_omp_span_begin(struct gf_omp_span *s, int workers, struct gf_rep *rep);
 
-/* Called by thread id inside the region: once on arrival, once when its work is done. */
+/*
+ * Called by thread id inside the region: once on arrival (where --bind is on, it pins itself
+ * first, to gf_bind_cpu(id)), once when its work is done.
+ */
 void gf_omp_span_arrive(struct gf_omp_span *s, int id);
 void gf_omp_span_finish(struct gf_omp_span *s, int id);
 

@@ -8,16 +8,20 @@
 #include <omp.h>
 
 #include "gf_clock.h"
+#include "gf_disturb.h"
 
 int gf_omp_span_begin(struct gf_omp_span *s, int workers, struct gf_rep *rep)
 {
 	memset(s, 0, sizeof(*s));
 	s->workers = workers;
+	s->rep = rep;
 	s->arrived = calloc((size_t)workers, sizeof(double));
 	s->finished = calloc((size_t)workers, sizeof(double));
-	if (!s->arrived || !s->finished) {
+	s->cpu_arrived = calloc((size_t)workers, sizeof(double));
+	if (!s->arrived || !s->finished || !s->cpu_arrived) {
 		free(s->arrived);
 		free(s->finished);
+		free(s->cpu_arrived);
 		snprintf(rep->err, GF_ERR_MAX, "out of memory for the timings of %d threads",
 			 workers);
 		return -ENOMEM;
@@ -28,7 +32,14 @@ int gf_omp_span_begin(struct gf_omp_span *s, int workers, struct gf_rep *rep)
 
 void gf_omp_span_arrive(struct gf_omp_span *s, int id)
 {
+	int rc = gf_bind_self(s->first + id); /* with --bind: worker w on the w-th CPU */
+
+	if (rc) {
+#pragma omp atomic write
+		s->pin_error = rc;
+	}
 	/* Each thread writes only its own slot; the master reads them after the join. */
+	s->cpu_arrived[id] = gf_cpu_thread();
 	s->arrived[id] = gf_clock_now();
 	if (id == 0)
 		s->team = omp_get_num_threads();
@@ -36,7 +47,14 @@ void gf_omp_span_arrive(struct gf_omp_span *s, int id)
 
 void gf_omp_span_finish(struct gf_omp_span *s, int id)
 {
+	double cpu;
+
 	s->finished[id] = gf_clock_now();
+	cpu = gf_cpu_thread();
+	if (s->rep->cpu && cpu >= 0 && s->cpu_arrived[id] >= 0)
+		s->rep->cpu[id] = cpu - s->cpu_arrived[id];
+	if (s->rep->place)
+		s->rep->place[id].cpu = gf_where_cpu();
 }
 
 int gf_omp_span_close(struct gf_omp_span *s, double *arrived, double *finished, char *notes)
@@ -54,9 +72,13 @@ int gf_omp_span_close(struct gf_omp_span *s, double *arrived, double *finished, 
 			 "the OpenMP runtime granted a team of %d threads, not %d", s->team,
 			 s->workers);
 	}
+	if (s->pin_error && notes)
+		snprintf(notes, GF_NOTES_MAX, "--bind: a thread could not pin itself: %s",
+			 strerror(-s->pin_error));
 	free(s->arrived);
 	free(s->finished);
-	s->arrived = s->finished = NULL;
+	free(s->cpu_arrived);
+	s->arrived = s->finished = s->cpu_arrived = NULL;
 	return s->team;
 }
 
@@ -82,6 +104,7 @@ void gf_omp_for(struct gf_omp_span *s, int first, const struct gf_task *tasks, s
 	 * setting is put back after the loop, so that no later region of the process (OMP_SCHEDULE
 	 * included) runs under a workload's choice.
 	 */
+	s->first = first;
 	omp_get_schedule(&was_kind, &was_chunk);
 	omp_set_schedule(kind, chunk);
 #pragma omp parallel num_threads(s->workers) default(none) shared(s, first, tasks, n, results)

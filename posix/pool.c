@@ -326,6 +326,8 @@ static int slot_frame(void *arg, const struct gf_frame *h, const unsigned char *
 	}
 	if (h->kind != GF_FRAME_RESULT)
 		return -EPROTO;
+	c->p->procs[c->i].cpu_s = h->cpu_s;
+	c->p->procs[c->i].cpu = h->cpu;
 	for (int32_t k = 0; k < h->count; k++) {
 		struct gf_result rec;
 
@@ -726,6 +728,11 @@ void gf_pool_free(struct gf_pool *p)
 	free(p->s);
 	free(p->pfd);
 	free(p);
+}
+
+const struct gf_proc *gf_pool_procs(const struct gf_pool *p)
+{
+	return p->procs;
 }
 
 pid_t gf_pool_worker_pid(const struct gf_pool *p, int i)

@@ -132,6 +132,12 @@ void gf_pool_free(struct gf_pool *p);
 /* The pid of worker slot i (it changes when the slot's worker is replaced), or 0. */
 pid_t gf_pool_worker_pid(const struct gf_pool *p, int i);
 
+/*
+ * The workers, slot i's in element i (the process in a slot changes when its worker is
+ * replaced): what their result frames said of their CPU time and CPU (gf_procs_cpu).
+ */
+const struct gf_proc *gf_pool_procs(const struct gf_pool *p);
+
 /* The pool's counters. */
 void gf_pool_get_stats(const struct gf_pool *p, struct gf_pool_stats *s);
 

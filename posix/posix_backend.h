@@ -39,6 +39,8 @@ struct gf_posix {
 	struct gf_pool *pool; /* resize: created by setup, reused by every repetition */
 	int replaced_seen;    /* pool replacements already reported */
 	int timed_out_seen;   /* pool workers killed for the task timeout, already reported */
+	double *cpu_base;     /* resize: each pool worker's CPU time when a map began */
+	pid_t *pid_base;      /* resize: and its pid then */
 };
 
 /* Example 25.1: one child per worker, each with its own task and result pipes. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "gf_clock.h"
+#include "gf_disturb.h"
 #include "gf_io.h"
 #include "gf_stdio.h"
 #include "gf_watchdog.h"
@@ -268,7 +269,9 @@ static struct batch {
 /*
  * Writes the held results as whole result frames, all in one write: only a pool holds more
  * than one result, and its result pipe is the worker's own, so that frames need not be
- * written one by one to stay whole. Async-signal-safe; only while nothing else writes.
+ * written one by one to stay whole. Each header says the worker's CPU time so far and its
+ * CPU (clock_gettime and getcpu, both plain system calls). Async-signal-safe; only while
+ * nothing else writes.
  */
 static void batch_write(void)
 {
@@ -280,7 +283,9 @@ static void batch_write(void)
 				      .count = left < (int)GF_FRAME_MAX_RESULTS
 						       ? left
 						       : (int)GF_FRAME_MAX_RESULTS,
-				      .worker = batch.id };
+				      .worker = batch.id,
+				      .cpu = gf_where_cpu(),
+				      .cpu_s = gf_cpu_process() };
 
 		len += gf_frame_encode(batch.out + len, &h, &batch.r[k]);
 	}
@@ -520,6 +525,7 @@ int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int
 
 	memset(p, 0, sizeof(p[0]));
 	p->id = id;
+	p->cpu = -1;
 	snprintf(idbuf, sizeof(idbuf), "%d", id);
 	live_children++;
 	p->forked = gf_clock_now();
@@ -530,7 +536,12 @@ int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int
 		return (int)pid;
 	}
 	if (pid == 0) {
+		int rc;
+
 		child_signals(parent);
+		if ((rc = gf_bind_self(id)) < 0)
+			gf_proc_error("worker %d: --bind: cannot pin it to CPU %d: %s", id,
+				      gf_bind_cpu(id), strerror(-rc));
 		if (how == GF_START_SPAWN)
 			exec_worker(exe, task_rd, result_wr, argv);
 		_exit(gf_proc_worker_loop(task_rd, result_wr, id));
@@ -849,6 +860,8 @@ static int take_frame(void *arg, const struct gf_frame *h, const unsigned char *
 		c->procs[h->worker].ready = h->clock;
 		return 0;
 	}
+	c->procs[h->worker].cpu_s = h->cpu_s;
+	c->procs[h->worker].cpu = h->cpu;
 	for (int32_t k = 0; k < h->count; k++) {
 		struct gf_result rec;
 
@@ -1057,6 +1070,26 @@ double gf_procs_start_mean(const struct gf_proc *procs, int n)
 		}
 	}
 	return k ? sum / k : 0;
+}
+
+double gf_procs_cpu(const struct gf_proc *procs, int n, const double *base, const pid_t *base_pid,
+		    double *cpu, struct gf_place *place)
+{
+	double sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		double used = procs[i].cpu_s - (base ? base[i] : 0.0);
+
+		if (base_pid && procs[i].pid != base_pid[i])
+			used = -1.0;
+		if (cpu)
+			cpu[i] = used >= 0 ? used : -1.0;
+		if (used > 0)
+			sum += used;
+		if (place && procs[i].cpu >= 0)
+			place[i].cpu = procs[i].cpu;
+	}
+	return sum;
 }
 
 /*

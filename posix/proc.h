@@ -8,8 +8,9 @@
  * those records, the whole frame written in one write() of at most PIPE_BUF bytes, so that
  * several workers may share a pipe without interleaving. A worker's first frame is a ready
  * frame (no records; its pid and the shared clock when it began its loop in the header); then
- * it reads task frames from its task fd and answers them with result frames. It leaves with
- * status 0 at a stop frame (the lecture's None) or at end of file between frames; end of file
+ * it reads task frames from its task fd and answers them with result frames, whose header
+ * says how much CPU time the worker has used so far and on which CPU it wrote the frame. It leaves
+ * with status 0 at a stop frame (the lecture's None) or at end of file between frames; end of file
  * in the middle of a frame, a frame that is not one, or a failed write ends it with a nonzero
  * status.
  *
@@ -33,6 +34,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "gf_bind.h"
 #include "gf_options.h"
 #include "gf_report.h"
 #include "gf_workload.h"
@@ -54,9 +56,16 @@ struct gf_frame {
 	int32_t kind;   /* enum gf_frame_kind */
 	int32_t count;  /* records that follow */
 	int32_t worker; /* the sending worker's id (worker to parent) */
-	int32_t pid;    /* ready: the worker's pid */
-	int32_t more;   /* task: task frames of the same chunk that follow it in this pipe */
-	double clock;   /* ready: the shared clock when the worker began its loop */
+	union {
+		int32_t pid; /* ready: the worker's pid */
+		int32_t cpu; /* result: the CPU the worker wrote it on (sched_getcpu), -1 unknown */
+	};
+	int32_t more; /* task: task frames of the same chunk that follow it in this pipe */
+	union {
+		double clock; /* ready: the shared clock when the worker began its loop */
+		double cpu_s; /* result: the worker's CPU time so far, its process's CPU clock when
+				 it wrote the frame */
+	};
 };
 
 /* The longest a worker holds a finished task's result before it writes it (see Batches). */
@@ -154,6 +163,8 @@ struct gf_proc {
 	double ready;  /* shared clock from its ready record, 0 until then */
 	int status;    /* wait status, valid once reaped */
 	int reaped;
+	double cpu_s; /* its CPU time at its last result frame (0 before the first) */
+	int cpu;      /* the CPU it wrote its last result frame on, -1 before the first */
 };
 
 /*
@@ -190,7 +201,8 @@ pid_t gf_proc_fork(const int *keep, size_t nkeep);
 /*
  * Starts worker id: flushes stdio, forks, and in the child keeps only fds 0-2, task_rd and
  * result_wr (every other fd is closed), ignores SIGINT (the parent decides), dies with the
- * parent (PR_SET_PDEATHSIG), and either runs the worker loop and leaves with _exit (fork) or
+ * parent (PR_SET_PDEATHSIG), pins itself where --bind is on (gf_bind_self, which an exec
+ * keeps), and either runs the worker loop and leaves with _exit (fork) or
  * execs this binary (the file /proc/self/exe names) in worker mode with the two fds as 3 and
  * 4 (spawn). The parent keeps its own copies of task_rd and result_wr: the caller closes them
  * once every worker that shares them has started. Returns 0, or a negative errno with a
@@ -312,5 +324,15 @@ int gf_procs_finish(struct gf_proc *procs, int n, struct gf_gather *g, struct gf
 
 /* The mean fork-to-ready time of procs[0..n), 0 when none is ready. */
 double gf_procs_start_mean(const struct gf_proc *procs, int n);
+
+/*
+ * What procs[0..n) (worker i in procs[i]) used in a repetition, as their result frames said:
+ * worker i's CPU time since base[i] (its cpu_s when the repetition began; base NULL: since it
+ * started) into cpu[i], or -1 where its pid is no longer base_pid[i] (replaced: the time of
+ * the worker it replaced is lost); and the CPU it wrote its last result frame on into
+ * place[i].cpu, where one came. Returns the sum of the times known.
+ */
+double gf_procs_cpu(const struct gf_proc *procs, int n, const double *base, const pid_t *base_pid,
+		    double *cpu, struct gf_place *place);
 
 #endif

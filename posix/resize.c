@@ -1,6 +1,7 @@
 #include "posix_backend.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gf_clock.h"
@@ -21,6 +22,12 @@ int gf_posix_resize_setup(struct gf_posix *px, const struct gf_options *o, struc
 
 	if (rc) {
 		gf_proc_report(rc, err);
+		return -1;
+	}
+	px->cpu_base = calloc((size_t)o->workers, sizeof(*px->cpu_base));
+	px->pid_base = calloc((size_t)o->workers, sizeof(*px->pid_base));
+	if (!px->cpu_base || !px->pid_base) {
+		gf_proc_error("out of memory");
 		return -1;
 	}
 	gf_pool_set_task_timeout(px->pool, gf_posix_task_timeout(o));
@@ -77,9 +84,17 @@ static void note_losses(struct gf_posix *px, struct gf_rep *rep)
 int gf_posix_resize(struct gf_posix *px, const struct gf_options *o, const struct gf_task *tasks,
 		    size_t n, struct gf_result *results, struct gf_rep *rep)
 {
-	double t0 = gf_clock_now();
-	int rc = gf_pool_map(px->pool, tasks, n, (size_t)gf_posix_chunksize(o), results);
+	const struct gf_proc *procs = gf_pool_procs(px->pool);
+	double t0;
+	int rc;
 
+	/* the workers outlive the repetition: their CPU time is counted from here */
+	for (int i = 0; i < o->workers; i++) {
+		px->cpu_base[i] = procs[i].cpu_s;
+		px->pid_base[i] = procs[i].pid;
+	}
+	t0 = gf_clock_now();
+	rc = gf_pool_map(px->pool, tasks, n, (size_t)gf_posix_chunksize(o), results);
 	if (rc) {
 		/* the run ends here: its workers go now, not at the tear-down */
 		gf_pool_terminate(px->pool);
@@ -87,6 +102,8 @@ int gf_posix_resize(struct gf_posix *px, const struct gf_options *o, const struc
 		return -1;
 	}
 	gf_phases_add(&rep->phases, "map", gf_clock_now() - t0);
+	rep->run_cpu +=
+		gf_procs_cpu(procs, o->workers, px->cpu_base, px->pid_base, rep->cpu, rep->place);
 	note_losses(px, rep);
 	return 0;
 }
@@ -95,6 +112,10 @@ void gf_posix_resize_teardown(struct gf_posix *px)
 {
 	int rc;
 
+	free(px->cpu_base);
+	free(px->pid_base);
+	px->cpu_base = NULL;
+	px->pid_base = NULL;
 	if (!px->pool)
 		return;
 	gf_pool_close(px->pool);

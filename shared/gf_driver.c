@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gf_clock.h"
+#include "gf_disturb.h"
 #include "gf_watchdog.h"
 
 /* Everything one invocation allocates, so that every path frees it in one place. */
@@ -25,6 +26,8 @@ struct run_state {
 	int nphases;
 	int verified;  /* every parallel repetition so far matched the baseline */
 	char why[256]; /* why not, for the report */
+
+	struct gf_disturb dist; /* the workers' CPU times and places */
 };
 
 static void state_free(struct run_state *s)
@@ -39,11 +42,13 @@ static void state_free(struct run_state *s)
 	free(s->busy_samples);
 	free(s->busy_median);
 	free(s->phase_samples);
+	gf_disturb_free(&s->dist);
 }
 
 static int state_alloc(struct run_state *s, const struct gf_options *o)
 {
 	size_t n = s->ntasks ? s->ntasks : 1, reps = (size_t)o->reps, w = (size_t)o->workers;
+	char host[GF_HOST_MAX];
 
 	s->want = calloc(n, sizeof(*s->want));
 	s->got = calloc(n, sizeof(*s->got));
@@ -54,6 +59,9 @@ static int state_alloc(struct run_state *s, const struct gf_options *o)
 	s->busy_samples = calloc(w * reps, sizeof(double));
 	s->busy_median = calloc(w, sizeof(double));
 	s->phase_samples = calloc(GF_PHASES_MAX * reps, sizeof(double));
+	gf_where_host(host, sizeof(host));
+	if (gf_disturb_alloc(&s->dist, o->workers, o->reps, host, gf_bind_cpus()))
+		return -ENOMEM;
 	if (!s->want || !s->got || !s->seq_samples || !s->par_samples || !s->task_samples ||
 	    !s->task_median || !s->busy_samples || !s->busy_median || !s->phase_samples)
 		return -ENOMEM;
@@ -165,6 +173,7 @@ static void record_parallel(struct run_state *s, const struct gf_options *o, con
 		if (w >= 0 && w < o->workers)
 			s->busy_samples[(size_t)w * reps + (size_t)rep] += s->got[i].seconds;
 	}
+	gf_disturb_rep_end(&s->dist, rep, r->run_cpu);
 	for (int i = 0; i < r->phases.n; i++) {
 		int k = 0;
 
@@ -191,6 +200,11 @@ static int run_parallel(struct run_state *s, const struct gf_options *o,
 
 	memset(s->got, 0, s->ntasks * sizeof(*s->got));
 	watch_rep(be, rep, o->reps, s->ntasks);
+	gf_disturb_rep_begin(&s->dist);
+	r.cpu = s->dist.rep_cpu;
+	r.place = s->dist.place;
+	if (rep == 0 && be->root) /* the machine's view spans the timed repetitions */
+		gf_disturb_span_begin(&s->dist);
 	t0 = gf_clock_now();
 	rc = be->run(ctx, o, s->tasks, s->ntasks, s->got, &r);
 	wall = gf_clock_now() - t0;
@@ -235,6 +249,8 @@ static int run_all(struct run_state *s, const struct gf_options *o, const struct
 		if (run_parallel(s, o, be, ctx, rep, report->notes))
 			return 1;
 	}
+	if (be->root)
+		gf_disturb_span_end(&s->dist);
 	return 0;
 }
 
@@ -255,6 +271,8 @@ static int summarise(struct run_state *s, const struct gf_options *o, const stru
 	for (size_t i = 0; !rc && i < w; i++)
 		s->busy_median[i] = rows[i].median;
 	free(rows);
+	if (!rc)
+		rc = gf_disturb_judge(&s->dist, s->busy_samples);
 	if (!rc)
 		rc = gf_stats_compute(s->seq_samples, reps, &report->seq);
 	if (!rc)
@@ -288,6 +306,10 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 		return status;
 	}
 	status = 1;
+	/* the CPUs the run may use, read before any worker is pinned */
+	gf_bind_start(o.bind);
+	if (o.bind && be->root && !be->cli.workers_launcher) /* MPI: each host's, at the set-up */
+		gf_bind_warn(be->cli.prog, o.workers, "workers", gf_bind_cpus(), NULL);
 
 	/* the deadline covers the whole run, the baseline too; its line names the phase */
 	if (o.timeout > 0 && gf_watchdog_arm(be->cli.prog, o.timeout, be->timeout_grace) < 0)
@@ -313,6 +335,7 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 		report.failure = s.verified ? NULL : s.why;
 		report.task_seconds = s.task_median;
 		report.busy_seconds = s.busy_median;
+		report.disturb = &s.dist;
 		gf_report_print(stdout, &report);
 	}
 	status = s.verified ? 0 : 1;

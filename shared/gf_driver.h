@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "gf_bind.h"
 #include "gf_options.h"
 #include "gf_report.h"
 #include "gf_workload.h"
@@ -27,6 +28,12 @@ struct gf_rep {
 	char *notes;             /* the report's notes (GF_NOTES_MAX bytes): append remarks */
 	char *err;               /* GF_ERR_MAX bytes, "" on entry: where run() fails, why, in one
 				    line without the program name, for the driver to print */
+	/* on the root, what run() measured of where and how its workers ran (gf_disturb.h): */
+	double *cpu;            /* [workers]: CPU seconds of each worker's part, -1 on entry */
+	double run_cpu;         /* CPU seconds of the run's processes other than this one on
+				   this host (posix workers, MPI ranks), 0 on entry */
+	struct gf_place *place; /* [workers]: set .cpu where each worker ended its part (MPI:
+				   .host and .cores too); it keeps what the last run() left */
 };
 
 #define GF_ERR_MAX 256

@@ -143,6 +143,28 @@ static int gf_opt_bad(int c, const char *given, char *err, size_t errlen)
 	return -EINVAL;
 }
 
+/*
+ * For getopt_long's '?' where optopt is an option's value: "--name=value" given to an option
+ * that takes none. Writes "invalid --name 'value': --name takes no value" into err and
+ * returns 1; 0 when given is no such word.
+ */
+static int flag_given_value(const struct view *v, int val, const char *given, char *err,
+			    size_t errlen)
+{
+	const char *eq = strchr(given, '=');
+
+	if (strncmp(given, "--", 2) != 0 || !eq)
+		return 0;
+	for (int k = 0; k < v->n; k++) {
+		if (v->opt[k].val != val || v->opt[k].has_arg != no_argument)
+			continue;
+		gf_errf(err, errlen, "invalid --%s '%s': --%s takes no value", v->opt[k].name,
+			eq + 1, v->opt[k].name);
+		return 1;
+	}
+	return 0;
+}
+
 /* "expected a, b or c" from a NULL-terminated word list. */
 static void expected_words(const char *const *w, char *buf, size_t len)
 {
@@ -247,6 +269,9 @@ int gf_optable_parse(int argc, char **argv, const struct gf_optset *sets, size_t
 			return rc;
 		while (k < v.n && v.opt[k].val != c)
 			k++;
+		if (c == '?' && optopt &&
+		    flag_given_value(&v, optopt, argv[optind - 1], err, errlen))
+			return -EINVAL;
 		if (k == v.n || c == ':') {
 			/* an unknown letter inside a word ("-xy", "-x=3"): name the letter, since
 			   optind has not moved past the word */

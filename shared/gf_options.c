@@ -248,6 +248,7 @@ static const struct gf_optdef common_options[] = {
 	  .kind = GF_OPTK_WORD,
 	  .words = order_words,
 	  GF_OPT_AT(struct gf_options, order) },
+	{ .name = "bind", .kind = GF_OPTK_FLAG, GF_OPT_AT(struct gf_options, bind) },
 	GF_OPTDEF_HELP(struct gf_options, help),
 	{ .name = "version",
 	  .letter = 'V',
@@ -431,7 +432,9 @@ void gf_options_usage(const struct gf_cli *cli)
 	       "  -r, --reps R        timed repetitions after one untimed warm-up (default %d)\n"
 	       "  -f, --format F      text (default), json (one object per line) or csv\n"
 	       "      --order O       blocked (every sequential repetition, then every parallel\n"
-	       "                      one; default) or interleaved (sequential k, parallel k)\n",
+	       "                      one; default) or interleaved (sequential k, parallel k)\n"
+	       "      --bind          pin worker w to CPU w mod n of the n CPUs this process may\n"
+	       "                      use (default: the scheduler places the workers)\n",
 	       GF_DEFAULT_REPS);
 	gf_optable_usage(stdout, cli->options);
 	printf("      --timeout T     stop the run, naming what was outstanding, after T "

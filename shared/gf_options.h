@@ -89,6 +89,7 @@ struct gf_options {
 	int64_t width;  /* resize: image width */
 	int64_t height; /* resize: image height */
 	double timeout; /* --timeout: seconds the whole run may take, 0 for no limit */
+	int bind;       /* --bind: worker w pinned to CPU w mod n of the run's (gf_bind.h) */
 	int help;       /* --help was given: print gf_options_usage and exit 0 */
 	int version;    /* --version was given */
 	/* the backend's own options (struct gf_cli's options), zero when not given */

@@ -3,6 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gf_disturb.h"
+
 void gf_phases_add(struct gf_phases *p, const char *name, double seconds)
 {
 	for (int i = 0; i < p->n; i++) {
@@ -135,8 +137,11 @@ static void print_text(FILE *f, const struct gf_report *r)
 		fprintf(f, "  %-10s %.6f s (once)\n", r->setup.name[i], r->setup.seconds[i]);
 	for (int i = 0; i < r->nphases; i++)
 		fprintf(f, "  %-10s median %.6f s\n", r->phase_name[i], r->phase[i].median);
+	gf_disturb_text_placement(f, r->disturb, strcmp(r->backend, "mpi") ? "workers" : "ranks",
+				  o->bind);
 	fprintf(f, "Speedup:    %.2fx (median sequential / median parallel)\n",
 		r->par.median > 0 ? r->seq.median / r->par.median : 0.0);
+	gf_disturb_text_mark(f, r->disturb);
 }
 
 static void json_stats(FILE *f, const struct gf_stats *s)
@@ -191,7 +196,9 @@ static void json_schema2(FILE *f, const struct gf_report *r)
 			     r->phase_samples ? r->phase_samples + (size_t)i * (size_t)reps : NULL,
 			     reps);
 	}
-	fprintf(f, "}},");
+	fprintf(f, "},");
+	gf_disturb_json_shares(f, r->disturb);
+	fprintf(f, "},");
 }
 
 static void print_json(FILE *f, const struct gf_report *r)
@@ -258,8 +265,12 @@ static void print_json(FILE *f, const struct gf_report *r)
 	fprintf(f, "],\"busy_s\":[");
 	for (int i = 0; r->busy_seconds && i < o->workers; i++)
 		fprintf(f, "%s%.9g", i ? "," : "", r->busy_seconds[i]);
-	fprintf(f, "],\"reps\":%d,", o->reps);
+	fprintf(f, "],");
+	gf_disturb_json_cpu(f, r->disturb);
+	fprintf(f, ",\"reps\":%d,", o->reps);
 	json_schema2(f, r);
+	gf_disturb_json(f, r->disturb, o->bind);
+	fputc(',', f);
 	fprintf(f, "\"notes\":");
 	gf_json_string(f, r->notes);
 	fprintf(f, "}\n");
@@ -270,11 +281,14 @@ static void print_csv(FILE *f, const struct gf_report *r)
 	const struct gf_options *o = r->opts;
 
 	fprintf(f, "backend,workload,class,workers,cores,reps,verified,seq_min_s,seq_median_s,"
-		   "seq_max_s,par_min_s,par_median_s,par_max_s,speedup\n");
-	fprintf(f, "%s,%s,%c,%d,%ld,%d,%s,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g\n", r->backend,
+		   "seq_max_s,par_min_s,par_median_s,par_max_s,speedup");
+	gf_disturb_csv(f, r->disturb, 1);
+	fprintf(f, "\n%s,%s,%c,%d,%ld,%d,%s,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g", r->backend,
 		gf_workload_name(o->workload), o->cls, o->workers, cores(), o->reps,
 		r->verified ? "true" : "false", r->seq.min, r->seq.median, r->seq.max, r->par.min,
 		r->par.median, r->par.max, r->par.median > 0 ? r->seq.median / r->par.median : 0.0);
+	gf_disturb_csv(f, r->disturb, 0);
+	fputc('\n', f);
 }
 
 void gf_report_print(FILE *f, const struct gf_report *r)

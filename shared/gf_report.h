@@ -12,6 +12,8 @@
 #include "gf_options.h"
 #include "gf_workload.h"
 
+struct gf_disturb; /* gf_disturb.h */
+
 #define GF_PHASES_MAX 8
 #define GF_NOTES_MAX  512
 
@@ -61,6 +63,8 @@ struct gf_report {
 	const double *par_samples;
 	const double *phase_samples; /* [phase][rep], as phase_name */
 	struct gf_topology topology;
+	const struct gf_disturb *disturb; /* the workers' CPU times, the mark and where they ran,
+					     or NULL where nothing was measured */
 };
 
 /* The topology of a run on this host alone: one host, one rank, one thread, its cores. */

@@ -3,6 +3,8 @@ gf_cunit_test(test_kernels test_kernels.c)
 gf_cunit_test(test_options test_options.c)
 gf_cunit_test(test_optable test_optable.c)
 gf_cunit_test(test_report test_report.c)
+# The disturbance mark, /proc/stat, the record's new parts and --bind's choice of CPU.
+gf_cunit_test(test_disturb test_disturb.c)
 
 # The kernels' work grows with their size under gcc and clang at -O2 and -O3 (callgrind).
 add_test(NAME no_fold_check

@@ -34,4 +34,7 @@ add_test(NAME mpi_timeout
                  --binary $<TARGET_FILE:gilfree-mpi> --launcher ${GF_MPI_LAUNCHER})
 set_tests_properties(mpi_timeout PROPERTIES PROCESSORS 2 LABELS "e2e;mpi" TIMEOUT 400)
 
-gf_mpi_tests(e2e_mpi_static e2e_mpi_dynamic mpi_bad_input mpi_report mpi_timeout)
+# The disturbance mark, --bind (a rank's local rank) and the placement gathered on rank 0.
+gf_disturb_test(mpi gilfree-mpi --launcher ${GF_MPI_LAUNCHER})
+
+gf_mpi_tests(e2e_mpi_static e2e_mpi_dynamic mpi_bad_input mpi_report mpi_timeout disturb_mpi)

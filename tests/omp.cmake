@@ -6,3 +6,5 @@ add_test(NAME omp_env_workers
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/omp_env.py
                  $<TARGET_FILE:gilfree-omp>)
 set_tests_properties(omp_env_workers PROPERTIES PROCESSORS 2 LABELS e2e TIMEOUT 120)
+
+gf_disturb_test(omp gilfree-omp)

@@ -29,3 +29,5 @@ add_test(NAME posix_stall
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/posix_stall.py
                  $<TARGET_FILE:gilfree-posix>)
 set_tests_properties(posix_stall PROPERTIES PROCESSORS 2 LABELS e2e TIMEOUT 600)
+
+gf_disturb_test(posix gilfree-posix)

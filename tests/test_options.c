@@ -63,6 +63,10 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(o.images, 8);
 	CU_ASSERT_EQUAL(o.width, 1920);
 	CU_ASSERT_EQUAL(o.height, 1080);
+	CU_ASSERT_EQUAL(o.bind, 0); /* the scheduler places the workers */
+	gf_options_release(&o);
+	CU_ASSERT_EQUAL(PARSE(&omp_cli, &o, err, "primes", "--bind"), 0);
+	CU_ASSERT_EQUAL(o.bind, 1);
 	gf_options_release(&o);
 }
 
@@ -206,6 +210,10 @@ static void test_bad_input(void)
 		{ { "sum", "--timeout", "" }, "--timeout ''" },
 		{ { "sum", "--timeout", "1000001" }, "'1000001'" },
 		{ { "sum", "--task-timeout", "5" }, "'--task-timeout'" }, /* the pool's option */
+		/* a flag takes no value: the value is named, not a mangled option */
+		{ { "sum", "--help=1" }, "--help '1': --help takes no value" },
+		{ { "sum", "--version=" }, "--version '': --version takes no value" },
+		{ { "sum", "--bind=yes" }, "--bind 'yes': --bind takes no value" },
 		/* an option given twice: the last would win silently */
 		{ { "sum", "--workers", "2", "--workers", "3" }, "--workers '3': --workers was" },
 		{ { "sum", "-w", "2", "--workers", "2" }, "--workers '2'" },

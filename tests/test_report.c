@@ -150,7 +150,13 @@ static void test_json(void)
 					 "\"cores\":8,\"where\":\"local\"}"));
 	/* in repetition order, not sorted */
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"samples\":{\"seq_s\":[3,1,2],\"par_s\":[1.5,0.5,1],"
-					 "\"phases\":{\"compute\":[0.25,0.5,0.125]}}"));
+					 "\"phases\":{\"compute\":[0.25,0.5,0.125]},"
+					 "\"cpu_share\":[]}"));
+	/* a run that measured no CPU time says so, and is not called disturbed */
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"cpu_s\":[],"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(s, "\"disturbed\":false,\"disturbance\":{\"cpu_share_min\":null,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"bind\":false,\"placement\":[],"));
 	CU_ASSERT_EQUAL(strchr(s, '\n'), s + strlen(s) - 1); /* one line */
 	free(s);
 }
@@ -162,8 +168,11 @@ static void test_csv(void)
 
 	CU_ASSERT_EQUAL(strncmp(s, "backend,workload,class,workers,", 31), 0);
 	CU_ASSERT_PTR_NOT_NULL(nl);
-	if (nl)
+	if (nl) {
 		CU_ASSERT_EQUAL(strncmp(nl + 1, "omp,sum,S,2,", 12), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(s, ",speedup,disturbed,cpu_share_min\n"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(nl, ",false,\n")); /* nothing measured: no share */
+	}
 	free(s);
 }
 
