@@ -101,6 +101,15 @@ static void print_how(FILE *f, const struct gf_report *r, enum how_style style)
 	}
 }
 
+/* The end of a timing's line: its median's 95% interval, or why there is none. */
+static void text_ci(FILE *f, const struct gf_stats *s)
+{
+	if (s->ci)
+		fprintf(f, ", 95%% CI %.6f-%.6f (n=%zu)\n", s->ci_low, s->ci_high, s->n);
+	else
+		fprintf(f, ", no interval: n=%zu < %d\n", s->n, GF_STATS_CI_MIN);
+}
+
 static void print_text(FILE *f, const struct gf_report *r)
 {
 	const struct gf_options *o = r->opts;
@@ -127,21 +136,30 @@ static void print_text(FILE *f, const struct gf_report *r)
 	if (!r->verified && r->failure)
 		fprintf(f, " (%s)", r->failure);
 	fprintf(f, "\n");
-	fprintf(f, "Sequential: median %.6f s (min %.6f, max %.6f)\n", r->seq.median, r->seq.min,
+	fprintf(f, "Sequential: median %.6f s (min %.6f, max %.6f)", r->seq.median, r->seq.min,
 		r->seq.max);
-	fprintf(f, "Parallel:   median %.6f s (min %.6f, max %.6f)\n", r->par.median, r->par.min,
+	text_ci(f, &r->seq);
+	fprintf(f, "Parallel:   median %.6f s (min %.6f, max %.6f)", r->par.median, r->par.min,
 		r->par.max);
+	text_ci(f, &r->par);
 	for (int i = 0; i < r->setup.n; i++)
 		fprintf(f, "  %-10s %.6f s (once)\n", r->setup.name[i], r->setup.seconds[i]);
-	for (int i = 0; i < r->nphases; i++)
-		fprintf(f, "  %-10s median %.6f s\n", r->phase_name[i], r->phase[i].median);
+	for (int i = 0; i < r->nphases; i++) {
+		fprintf(f, "  %-10s median %.6f s", r->phase_name[i], r->phase[i].median);
+		text_ci(f, &r->phase[i]);
+	}
 	fprintf(f, "Speedup:    %.2fx (median sequential / median parallel)\n",
 		r->par.median > 0 ? r->seq.median / r->par.median : 0.0);
 }
 
+/* {"min","median","max","ci_low","ci_high"}: the interval's ends null where it has none. */
 static void json_stats(FILE *f, const struct gf_stats *s)
 {
-	fprintf(f, "{\"min\":%.9g,\"median\":%.9g,\"max\":%.9g}", s->min, s->median, s->max);
+	fprintf(f, "{\"min\":%.9g,\"median\":%.9g,\"max\":%.9g,", s->min, s->median, s->max);
+	if (s->ci)
+		fprintf(f, "\"ci_low\":%.9g,\"ci_high\":%.9g}", s->ci_low, s->ci_high);
+	else
+		fprintf(f, "\"ci_low\":null,\"ci_high\":null}");
 }
 
 /* Backend remarks are our own text, but escape them anyway so the line stays valid json. */
@@ -265,16 +283,29 @@ static void print_json(FILE *f, const struct gf_report *r)
 	fprintf(f, "}\n");
 }
 
+/* ",low,high": an interval's ends, or two empty cells where it has none. */
+static void csv_ci(FILE *f, const struct gf_stats *s)
+{
+	if (s->ci)
+		fprintf(f, ",%.9g,%.9g", s->ci_low, s->ci_high);
+	else
+		fputs(",,", f);
+}
+
 static void print_csv(FILE *f, const struct gf_report *r)
 {
 	const struct gf_options *o = r->opts;
 
 	fprintf(f, "backend,workload,class,workers,cores,reps,verified,seq_min_s,seq_median_s,"
-		   "seq_max_s,par_min_s,par_median_s,par_max_s,speedup\n");
-	fprintf(f, "%s,%s,%c,%d,%ld,%d,%s,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g\n", r->backend,
+		   "seq_max_s,par_min_s,par_median_s,par_max_s,speedup,seq_ci_low_s,seq_ci_high_s,"
+		   "par_ci_low_s,par_ci_high_s\n");
+	fprintf(f, "%s,%s,%c,%d,%ld,%d,%s,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g", r->backend,
 		gf_workload_name(o->workload), o->cls, o->workers, cores(), o->reps,
 		r->verified ? "true" : "false", r->seq.min, r->seq.median, r->seq.max, r->par.min,
 		r->par.median, r->par.max, r->par.median > 0 ? r->seq.median / r->par.median : 0.0);
+	csv_ci(f, &r->seq);
+	csv_ci(f, &r->par);
+	fputc('\n', f);
 }
 
 void gf_report_print(FILE *f, const struct gf_report *r)

@@ -28,7 +28,7 @@ static void test_stats(void)
 static void test_stats_fail(void)
 {
 	double x[] = { 2, 1, 3, 4 };
-	struct gf_stats s = { 1, 1, 1 }, rows[3];
+	struct gf_stats s = { .min = 1, .median = 1, .max = 1 }, rows[3];
 	size_t huge = SIZE_MAX / 4; /* its copy's size would wrap: no allocation can hold it */
 
 	CU_ASSERT_EQUAL(gf_stats_compute(x, huge, &s), -ENOMEM);
@@ -126,6 +126,7 @@ static void test_text(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Results: [(5, 2), (10, 4)]\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Verification: SUCCESSFUL\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Speedup:    2.00x"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "max 3.000000), no interval: n=0 < 6\n"));
 	free(s);
 	s = render(GF_FORMAT_TEXT, GF_SUM);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "Results: [(5, 3), (10, 1180591620717411303424)]"));
@@ -143,7 +144,9 @@ static void test_json(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "{\"backend\":\"omp\",\"workload\":\"resize\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"results\":[[5,2,0,0.33333333333333331],[10,4,5,0]]"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"verified\":true"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"par_s\":{\"min\":0.5,\"median\":1,\"max\":1.5}"));
+	/* statistics of no samples: no interval, said as null */
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"par_s\":{\"min\":0.5,\"median\":1,\"max\":1.5,"
+					 "\"ci_low\":null,\"ci_high\":null}"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"notes\":\"a \\\"quoted\\\" note\""));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"order\":\"blocked\",\"schema\":2,"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"topology\":{\"hosts\":1,\"ranks\":1,\"threads\":2,"
@@ -164,6 +167,9 @@ static void test_csv(void)
 	CU_ASSERT_PTR_NOT_NULL(nl);
 	if (nl)
 		CU_ASSERT_EQUAL(strncmp(nl + 1, "omp,sum,S,2,", 12), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, ",speedup,seq_ci_low_s,seq_ci_high_s,par_ci_low_s,"
+					 "par_ci_high_s\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, ",2,,,,\n")); /* no intervals: empty cells */
 	free(s);
 }
 
