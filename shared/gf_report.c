@@ -110,6 +110,24 @@ static void text_ci(FILE *f, const struct gf_stats *s)
 		fprintf(f, ", no interval: n=%zu < %d\n", s->n, GF_STATS_CI_MIN);
 }
 
+/* How --reps auto ended: the repetitions of each series, and whether the target was met. */
+static void text_reps_auto(FILE *f, const struct gf_report *r)
+{
+	const struct gf_reps_auto *a = r->reps_auto;
+
+	fprintf(f,
+		"Repetitions: --reps auto, %d sequential and %d parallel; both 95%% CIs within "
+		"%g%% of their medians: %s",
+		a->seq_reps, a->par_reps, r->opts->ci_target,
+		a->reached ? "reached" : "not reached");
+	if (strcmp(a->stopped, "cap") == 0)
+		fprintf(f, " (stopped by --reps-cap %g s)\n", r->opts->reps_cap);
+	else if (strcmp(a->stopped, "limit") == 0)
+		fprintf(f, " (stopped at the most repetitions, %d)\n", r->opts->reps);
+	else
+		fputc('\n', f);
+}
+
 static void print_text(FILE *f, const struct gf_report *r)
 {
 	const struct gf_options *o = r->opts;
@@ -142,6 +160,8 @@ static void print_text(FILE *f, const struct gf_report *r)
 	fprintf(f, "Parallel:   median %.6f s (min %.6f, max %.6f)", r->par.median, r->par.min,
 		r->par.max);
 	text_ci(f, &r->par);
+	if (r->reps_auto)
+		text_reps_auto(f, r);
 	for (int i = 0; i < r->setup.n; i++)
 		fprintf(f, "  %-10s %.6f s (once)\n", r->setup.name[i], r->setup.seconds[i]);
 	for (int i = 0; i < r->nphases; i++) {
@@ -190,7 +210,8 @@ static void json_samples(FILE *f, const double *x, int n)
 static void json_schema2(FILE *f, const struct gf_report *r)
 {
 	const struct gf_topology *t = &r->topology;
-	int reps = r->opts->reps;
+	int reps = r->reps_auto ? r->reps_auto->par_reps : r->opts->reps;
+	int seq_reps = r->reps_auto ? r->reps_auto->seq_reps : reps;
 
 	fprintf(f, "\"order\":\"%s\",\"schema\":2,",
 		r->opts->order == GF_ORDER_INTERLEAVED ? "interleaved" : "blocked");
@@ -199,7 +220,7 @@ static void json_schema2(FILE *f, const struct gf_report *r)
 	fprintf(f, "\"where\":");
 	gf_json_string(f, t->where ? t->where : "local");
 	fprintf(f, "},\"samples\":{\"seq_s\":");
-	json_samples(f, r->seq_samples, reps);
+	json_samples(f, r->seq_samples, seq_reps);
 	fprintf(f, ",\"par_s\":");
 	json_samples(f, r->par_samples, reps);
 	fprintf(f, ",\"phases\":{");
@@ -276,7 +297,15 @@ static void print_json(FILE *f, const struct gf_report *r)
 	fprintf(f, "],\"busy_s\":[");
 	for (int i = 0; r->busy_seconds && i < o->workers; i++)
 		fprintf(f, "%s%.9g", i ? "," : "", r->busy_seconds[i]);
-	fprintf(f, "],\"reps\":%d,", o->reps);
+	fprintf(f, "],\"reps\":%d,\"reps_auto\":", o->reps);
+	if (r->reps_auto)
+		fprintf(f,
+			"{\"target_pct\":%.9g,\"cap_s\":%.9g,\"reached\":%s,\"stopped\":\"%s\","
+			"\"seq_reps\":%d,\"par_reps\":%d},",
+			o->ci_target, o->reps_cap, r->reps_auto->reached ? "true" : "false",
+			r->reps_auto->stopped, r->reps_auto->seq_reps, r->reps_auto->par_reps);
+	else
+		fprintf(f, "null,");
 	json_schema2(f, r);
 	fprintf(f, "\"notes\":");
 	gf_json_string(f, r->notes);
@@ -298,14 +327,15 @@ static void print_csv(FILE *f, const struct gf_report *r)
 
 	fprintf(f, "backend,workload,class,workers,cores,reps,verified,seq_min_s,seq_median_s,"
 		   "seq_max_s,par_min_s,par_median_s,par_max_s,speedup,seq_ci_low_s,seq_ci_high_s,"
-		   "par_ci_low_s,par_ci_high_s\n");
+		   "par_ci_low_s,par_ci_high_s,ci_target_reached\n");
 	fprintf(f, "%s,%s,%c,%d,%ld,%d,%s,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g", r->backend,
 		gf_workload_name(o->workload), o->cls, o->workers, cores(), o->reps,
 		r->verified ? "true" : "false", r->seq.min, r->seq.median, r->seq.max, r->par.min,
 		r->par.median, r->par.max, r->par.median > 0 ? r->seq.median / r->par.median : 0.0);
 	csv_ci(f, &r->seq);
 	csv_ci(f, &r->par);
-	fputc('\n', f);
+	/* empty without --reps auto: no target was set */
+	fprintf(f, ",%s\n", !r->reps_auto ? "" : r->reps_auto->reached ? "true" : "false");
 }
 
 void gf_report_print(FILE *f, const struct gf_report *r)
