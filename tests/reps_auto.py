@@ -7,7 +7,7 @@ The rule, checked on each record's samples rather than on any time: no series st
 repetitions; at every count from 6 until the last, the series (interleaved: the rounds) had
 not met the target, or it would have stopped there; "reached" says whether both intervals are
 within the target at the end; a target met at the end is the reason given, "target". With a
-cap of 0.001 s each series stops at the minimum, 6. With --ci-target 50 on tasks of a tenth
+cap of a microsecond each series stops at the minimum, 6. With --ci-target 50 on tasks of a tenth
 of a second the target is met. MPI runs with 2 and 3 ranks, where rank 0's decision is every
 rank's: a run that ends at all, with exit 0, had every rank agree.
 
@@ -123,16 +123,17 @@ def check_binary(name, cmd):
             bad = intervals_agree(rec)
             report(not bad, f"{name}: every interval is the order statistics' of its samples",
                    "; ".join(bad))
-    # a cap spent at once: each series stops at the minimum, whether the target is met or not
+    # a cap spent at once (a microsecond): each series stops at the minimum, whether the
+    # target is met or not
     for order in ("blocked", "interleaved"):
-        what = f"{name}: --reps auto --reps-cap 0.001, --order {order}"
-        rec = record(cmd(["sum", "--reps", "auto", "--reps-cap", "0.001", "--order", order,
+        what = f"{name}: --reps auto --reps-cap 0.000001, --order {order}"
+        rec = record(cmd(["sum", "--reps", "auto", "--reps-cap", "0.000001", "--order", order,
                           "--format", "json"], 2), what)
         if rec:
             broken = rule_broken(rec, order)
             auto = rec["reps_auto"]
             report(not broken and auto["seq_reps"] == auto["par_reps"] == stats.CI_MIN and
-                   auto["cap_s"] == 0.001 and
+                   auto["cap_s"] == 0.000001 and
                    (auto["stopped"] == "target") == auto["reached"], what,
                    broken or f"reps_auto {auto}")
     # a target rarely met, a cap of a second: many rounds, each decided by the root
@@ -144,7 +145,7 @@ def check_binary(name, cmd):
         broken = rule_broken(rec, "blocked")
         report(not broken, what, broken)
     # the text says how it went
-    res = run(cmd(["sum", "--reps", "auto", "--reps-cap", "0.001"], 2))
+    res = run(cmd(["sum", "--reps", "auto", "--reps-cap", "0.000001"], 2))
     report(res.returncode == 0 and "Repetitions: --reps auto, 6 sequential and 6 parallel;" in
            res.stdout and "95% CI " in res.stdout, f"{name}: the text says what auto did",
            f"exit {res.returncode}, stdout {res.stdout!r}")
