@@ -11,8 +11,8 @@ import textwrap
 
 from . import bench, crosscheck, matrix, plots, report, tables
 from .backends import LABELS, ORDER as ALL_LABELS, ways
-from .cli import (OneLineParser, class_list, int_in, int_list, seconds_in, usage_error,
-                  word_list)
+from .cli import (OneLineParser, class_list, int_list, percent_in, reps_or_auto, seconds_in,
+                  usage_error, word_list)
 from .matrix import (BINARY_MARGIN, DEFAULT_LIMIT, WAY_OPTIONS, Progress, plan,
                      run_matrix)
 from .project import ROOT, cores, machine, out_dir_problem
@@ -58,8 +58,16 @@ def parse_args(argv, doc):
                    metavar="L", help="worker counts (default 1,2,4)")
     p.add_argument("-c", "--classes", type=class_list("--classes"), default=["S", "W"],
                    metavar="L", help="size classes, of S, W, A, B (default S,W)")
-    p.add_argument("-r", "--reps", type=int_in("--reps", 1, 100000), default=5, metavar="R",
-                   help="timed repetitions per run, median reported (default 5)")
+    p.add_argument("-r", "--reps", type=reps_or_auto("--reps", 100000), default=5, metavar="R",
+                   help="timed repetitions per run, median reported (default 5), or auto: each "
+                   "run repeats until the 95%% confidence intervals of its medians are within "
+                   "--ci-target (the binaries' --reps auto)")
+    p.add_argument("--ci-target", type=percent_in("--ci-target"), metavar="P",
+                   help="with --reps auto: the intervals' half-width sought, in percent of the "
+                   "median (default 5)")
+    p.add_argument("--reps-cap", type=seconds_in("--reps-cap", 86400), metavar="S",
+                   help="with --reps auto: seconds the timed repetitions of one run may take "
+                   "(default 30)")
     p.add_argument("--only", type=only_filter, action="append", default=[],
                    metavar="KEY=V[,KEY=V...]", help="run only these backends/workloads, e.g. "
                    "backend=omp,backend=mpi,workload=primes (repeatable)")
@@ -102,6 +110,10 @@ def parse_args(argv, doc):
                    help="print the runs' commands and stop: nothing is run or written")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     opts = p.parse_args(argv)
+    for name in ("ci_target", "reps_cap"):
+        if getattr(opts, name) is not None and opts.reps != "auto":
+            p.error(f"invalid --{name.replace('_', '-')} '{getattr(opts, name)}': only with "
+                    "--reps auto")
     if len(set(opts.workers)) != len(opts.workers):
         p.error(f"invalid --workers '{','.join(map(str, opts.workers))}': a count twice")
     if opts.experiments is not None:
@@ -185,7 +197,7 @@ def plan_matrix(opts):
     elif skipped:
         notes.append(f"Python ran at class {', '.join(ran)} only (--python-classes), not "
                      f"at {', '.join(skipped)}: its loops take seconds per repetition there")
-    notes.append(f"{opts.reps} timed repetitions per run after one warm-up; worker counts "
+    notes.append(f"{reps_note(opts)}; worker counts "
                  f"{','.join(map(str, opts.workers))}; {cores()} cores: runs with more "
                  "workers than cores are oversubscribed (marked *); MPI runs bind each rank "
                  "to a core when they fit, and yield when idle when they do not")
@@ -194,9 +206,21 @@ def plan_matrix(opts):
     return found, runs, notes
 
 
+def reps_note(opts):
+    """How many timed repetitions each run made, for the report's notes."""
+    if opts.reps != "auto":
+        return f"{opts.reps} timed repetitions per run after one warm-up"
+    return (f"--reps auto: after one warm-up each run repeated until the 95% confidence "
+            f"intervals of its sequential and parallel medians were within "
+            f"{opts.ci_target or 5}% of them, or {opts.reps_cap or 30} s of repetitions had "
+            f"passed (at least 6, at most 1000); the records say how many each took and "
+            f"whether its target was reached")
+
+
 def dry_run(opts, runs, records, out_dir):
     for lab, exe, wl, cls, p in runs:
-        argv, env, over = matrix.command(lab, exe, wl, cls, p, opts.reps, opts.timeout)
+        argv, env, over = matrix.command(lab, exe, wl, cls, p, opts.reps, opts.timeout,
+                                         matrix.auto_options(opts))
         env_text = " ".join(f"{k}={v}" for k, v in env.items())
         print((env_text + " " if env_text else "") + shlex.join(argv) +
               ("  # oversubscribed" if over else ""))

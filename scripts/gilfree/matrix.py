@@ -39,12 +39,19 @@ def available(build):
     return found, notes
 
 
-def command(lab, exe, workload, cls, workers, reps, timeout=None):
-    """(argv, env additions, oversubscribed) of one run; a binary gets --timeout when given."""
+def auto_options(opts):
+    """--reps auto's target and cap, where the comparison was given them, for every run."""
+    return [x for name in ("ci_target", "reps_cap") if getattr(opts, name, None) is not None
+            for x in ("--" + name.replace("_", "-"), getattr(opts, name))]
+
+
+def command(lab, exe, workload, cls, workers, reps, timeout=None, auto=()):
+    """(argv, env additions, oversubscribed) of one run; a binary gets --timeout when given;
+    auto: --reps auto's options (auto_options)."""
     row = backends.get(lab)
     back = backends.backend(row.backend)
     common = [workload, "--class", cls, "--workers", str(workers), "--reps", str(reps),
-              "--format", "json"]
+              *auto, "--format", "json"]
     if back.script:
         program = [sys.executable, os.path.join(ROOT, "scripts", back.script)]
     else:
@@ -125,7 +132,8 @@ def run_one(opts, run, env_base, progress):
     """Runs one planned run: (its record, or a "failed" record saying why there is none;
     the failure's line or None)."""
     lab, exe, wl, cls, p = run
-    argv, env_add, over = command(lab, exe, wl, cls, p, opts.reps, opts.timeout)
+    argv, env_add, over = command(lab, exe, wl, cls, p, opts.reps, opts.timeout,
+                                  auto_options(opts))
     progress.n += 1
     what = f"{lab} {wl} class {cls}, {p} worker{'s' if p > 1 else ''}"
     if over:
