@@ -10,7 +10,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "scripts"))
-from gilfree import stats  # noqa: E402
+from gilfree import report, stats, tables  # noqa: E402
 
 TASKS = [20.0, 30.0, 25.0, 35.0, 40.0, 15.0]  # the lecture's limits, as times
 
@@ -202,6 +202,63 @@ class Bounds(unittest.TestCase):
     def test_crossover(self):
         self.assertEqual(stats.crossover([(10, 0.5), (100, 1.2), (1000, 1.9)]), 100)
         self.assertIsNone(stats.crossover([(10, 1.5), (100, 0.9)]))
+
+
+
+def run(backend, par, seq=None, workers=2, workload="primes"):
+    """A schema 2 record of made-up samples."""
+    seq = seq or [10.0] * len(par)
+    return record(backend=backend, workload=workload, workers=workers, schema=2, kind="run",
+                  reps=len(par), samples={"seq_s": seq, "par_s": par, "phases": {}},
+                  results=[[1, 1]] * 6)
+
+
+class Report(unittest.TestCase):
+    """The report's claims on records made here: a difference is called only where the test
+    says so, every median carries its interval, outliers are counted."""
+    FAST = [1.0, 1.1, 1.2, 1.05, 1.15, 1.1, 1.0, 1.2]
+    SLOW = [2.0, 2.1, 2.2, 2.05, 2.15, 2.1, 2.0, 2.2]
+    NEAR = [1.02, 1.12, 1.18, 1.06, 1.14, 1.08, 1.01, 1.21]
+
+    def test_faster_only_when_tested(self):
+        recs = [run("omp", self.FAST), run("posix", self.SLOW)]
+        text = "".join(t.text() for t in tables.faster_tables(recs))
+        # 8 against 8 apart: only 2 of the C(16, 8) = 12870 splits as far out
+        self.assertIn(f"omp faster than posix (p={tables.fmt_p(2 / 12870)}, A=1.00)", text)
+        recs = [run("omp", self.FAST), run("posix", self.NEAR)]
+        text = "".join(t.text() for t in tables.faster_tables(recs))
+        self.assertIn("no significant difference (p=", text)
+        self.assertNotIn("faster than", text)
+
+    def test_no_samples_no_claim(self):
+        old = [record(backend="omp", kind="run", results=[[1, 1]] * 6),
+               record(backend="posix", kind="run", results=[[1, 1]] * 6,
+                      par_s={"min": 8.0, "median": 9.0, "max": 10.0})]
+        text = "".join(t.text() for t in tables.faster_tables(old))
+        self.assertIn("not tested: no samples", text)
+
+    def test_medians_carry_their_interval(self):
+        text = "".join(t.text() for t in tables.workload_tables([run("omp", self.FAST)]))
+        # eight samples: [x(1), x(8)] = [1.0, 1.2] around the median 1.1
+        self.assertIn("1.1000 (1.0000-1.2000)", text)
+        text = "".join(t.text() for t in tables.workload_tables([run("omp", [1.0, 2.0, 3.0])]))
+        self.assertIn("2.0000 (no CI (n<6))", text)
+
+    def test_outliers_counted_not_dropped(self):
+        planted = [10.0, 10.0, 11.0, 10.0, 12.0, 11.0, 10.0, 50.0]
+        rec = run("omp", planted)
+        self.assertEqual(tables.fmt_outliers(rec), "1/8")
+        lines = "\n".join(report.outliers([rec]))
+        self.assertIn("omp primes class A P=2: parallel 1 of 8 samples outside Tukey's fences",
+                      lines)
+        self.assertEqual(stats.timing(rec, "par_s")["max"], 50.0)  # still in the figures
+        self.assertEqual(stats.figures(rec)["par_outliers"], 1)
+
+    def test_slower_than_the_loop_tested(self):
+        rec = run("omp", self.SLOW, seq=self.FAST, workload="primes")
+        rec["class"] = "S"
+        text = "\n".join(report.slower_runs([rec]))
+        self.assertIn("sequential faster than parallel (p=", text)
 
 
 if __name__ == "__main__":

@@ -210,6 +210,25 @@ def _samples(rec, key, phase=None):
     return got if isinstance(got, list) and got else None
 
 
+def samples(rec, key):
+    """A record's raw seq_s or par_s samples (schema 2), or None."""
+    return _samples(rec, key)
+
+
+def outliers(rec, key):
+    """Tukey's fences (tukey_fences) over a record's seq_s or par_s samples, or None without
+    samples (schema 1) or with fewer than 4."""
+    raw = _samples(rec, key)
+    return tukey_fences(raw) if raw else None
+
+
+def differ(a, b, key="par_s"):
+    """The Mann-Whitney test (mann_whitney) of record a's key samples against record b's, or
+    None where either has no samples."""
+    x, y = _samples(a, key), _samples(b, key)
+    return mann_whitney(x, y) if x and y else None
+
+
 def timing(rec, key):
     """A record's seq_s or par_s summary: from its samples where it has them."""
     raw = _samples(rec, key)
@@ -316,6 +335,7 @@ def figures(rec):
     par, seq = timing(rec, "par_s"), timing(rec, "seq_s")
     speed = ratio(seq["median"], par["median"]) or 0.0
     lower, bound, bound_kind = bounds(rec)
+    seq_out, par_out = outliers(rec, "seq_s"), outliers(rec, "par_s")
     return {
         "label": label(rec), "workload": rec["workload"], "class": rec["class"],
         "workers": rec["workers"], "cores": rec["cores"], "oversubscribed": oversubscribed(rec),
@@ -324,6 +344,11 @@ def figures(rec):
         "speedup": speed, "efficiency": speed / rec["workers"],
         "lower_bound_s": lower, "bound_s": bound, "bound_kind": bound_kind,
         "of_bound": bound / par["median"] if bound and par["median"] > 0 else None,
+        "seq_ci_low_s": seq.get("ci_low"), "seq_ci_high_s": seq.get("ci_high"),
+        "par_ci_low_s": par.get("ci_low"), "par_ci_high_s": par.get("ci_high"),
+        "seq_outliers": len(seq_out["outliers"]) if seq_out else None,
+        "par_outliers": len(par_out["outliers"]) if par_out else None,
+        "par_n": len(_samples(rec, "par_s") or []) or None,
     }
 
 
