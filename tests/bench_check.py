@@ -135,7 +135,8 @@ def check_records(backend, exp, recs):
         if r["ok"] is not True and not r.get("expected_race"):
             fail(f"{where}: a checked quantity is wrong: {r}")
         if not is_stats(r.get(STATS[exp])):
-            fail(f"{where}: '{STATS[exp]}' is not {{min, median, max, ci_low, ci_high}}: {r.get(STATS[exp])}")
+            fail(f"{where}: '{STATS[exp]}' is not {{min, median, max, ci_low, ci_high}}: "
+                 f"{r.get(STATS[exp])}")
         if "bytes_sent" in r and r["bytes_sent"] != r.get("bytes_received"):
             fail(f"{where}: sent {r['bytes_sent']} bytes, received {r.get('bytes_received')}")
         if exp == "counter":
