@@ -329,26 +329,15 @@ static int parse_reps(const struct later *later, const char *cap_given, struct g
 		gf_errf(err, errlen, "invalid --reps-cap '%s': only with --reps auto", cap_given);
 		return -EINVAL;
 	}
-	if (later->ci_target) {
-		const char *s = later->ci_target;
-		size_t whole = strspn(s, "0123456789"), frac = 0;
-
-		/* as a number of seconds (gf_parse_seconds): digits, a point and digits */
-		if (s[whole] == '.')
-			frac = strspn(s + whole + 1, "0123456789");
-		if (whole + frac == 0 || (s[whole] == '.' && frac == 0) ||
-		    s[whole + (s[whole] == '.' ? 1 + frac : 0)] != '\0') {
-			gf_errf(err, errlen, "invalid --ci-target '%s': %s", s,
-				s[0] == '-' ? "must be more than 0" : "not a percentage");
-			return -EINVAL;
-		}
-		opts->ci_target = strtod(s, NULL);
-		if (!(opts->ci_target > 0) || opts->ci_target > GF_MAX_CI_TARGET) {
-			gf_errf(err, errlen, "invalid --ci-target '%s': %s", s,
-				opts->ci_target > 0 ? "too large (at most 100)"
-						    : "must be more than 0");
-			return -EINVAL;
-		}
+	/* a percentage is written as a number of seconds is: digits, a point and digits */
+	if (later->ci_target && gf_parse_seconds(later->ci_target, GF_MAX_CI_TARGET,
+						 &opts->ci_target, why, sizeof(why)) != 0) {
+		if (strcmp(why, "not a number of seconds") == 0)
+			snprintf(why, sizeof(why), "%s",
+				 later->ci_target[0] == '-' ? "must be more than 0"
+							    : "not a percentage");
+		gf_errf(err, errlen, "invalid --ci-target '%s': %s", later->ci_target, why);
+		return -EINVAL;
 	}
 	return 0;
 }
