@@ -80,7 +80,8 @@ static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases 
 	/*
 	 * Past this point every rank runs every repetition with the others: mpi_run never
 	 * returns a failure (a rank that fails ends the job with gf__mpi_die), and the driver's
-	 * loop has no other way out. So no collective can be left pending.
+	 * loop has no other way out; with --reps auto the count is rank 0's, which every rank
+	 * learns between repetitions (mpi_agree). So no collective can be left pending.
 	 *
 	 * --order interleaved puts one sequential repetition of rank 0 before each parallel
 	 * one. It is rank 0's local work between two collectives, as the baseline is before
@@ -90,6 +91,20 @@ static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases 
 	 */
 	m->finished = 1;
 	return 0;
+}
+
+/*
+ * --reps auto: rank 0 decides after each parallel repetition whether another follows, and
+ * every rank takes its word here, between two repetitions, so that none runs one alone (a
+ * broadcast, waited for asleep while rank 0 verifies the last one).
+ */
+static void mpi_agree(void *ctx, int *go)
+{
+	struct gf_mpi *m = ctx;
+	MPI_Request req;
+
+	MPI_Ibcast(go, 1, MPI_INT, 0, MPI_COMM_WORLD, &req);
+	gf__mpi_wait(m, &req, NULL);
 }
 
 /* Rank 0, after the runs: the ranks and their threads, on the hosts the set-up counted. */
@@ -163,6 +178,7 @@ int gf_mpi_main(int argc, char **argv, const struct gf_mpi_program *p)
 		.setup = mpi_setup,
 		.run = mpi_run,
 		.topology = mpi_topology,
+		.agree = mpi_agree,
 		.bench = p->bench,
 	};
 	char err[256];

@@ -75,7 +75,7 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	have_mem = have_mem && gf_bench_smaps(0, &after) == 0;
 	(void)gf_bench_repeat(region_run, NULL, &workers, o->warmup, n, t);
 
-	st.min = st.median = st.max = first;
+	st = gf_bench_stats_of(&first, 1); /* one sample: its own median, and no interval */
 	gf_bench_row(b, "omp_first_region", "a team of %d threads, once per process", o->workers);
 	gf_bench_int(b, "workers", o->workers);
 	gf_bench_stats(b, "lat_us", &st, 1e6);

@@ -321,6 +321,9 @@ void gf_bench_stats(struct gf_bench_out *b, const char *name, const struct gf_st
 		fl->x = s->median * scale;
 		fl->min = s->min * scale;
 		fl->max = s->max * scale;
+		fl->ci = s->ci;
+		fl->ci_low = s->ci_low * scale;
+		fl->ci_high = s->ci_high * scale;
 	}
 }
 
@@ -362,8 +365,9 @@ static void print_header(struct gf_bench_out *b)
 
 		len += (size_t)snprintf(cols + len, sizeof(cols) - len, " %13s", fl->name);
 		if (fl->type == F_STATS)
-			len += (size_t)snprintf(cols + len, sizeof(cols) - len, " %13s %13s", "min",
-						"max");
+			len += (size_t)snprintf(cols + len, sizeof(cols) - len,
+						" %13s %13s %13s %13s", "min", "max", "ci_low",
+						"ci_high");
 	}
 	if (strcmp(cols, b->header) == 0 && strcmp(b->method, b->last_method) == 0)
 		return;
@@ -399,8 +403,13 @@ void gf_bench_end(struct gf_bench_out *b)
 				fprintf(f, "%.9g", fl->x);
 				break;
 			case F_STATS:
-				fprintf(f, "{\"min\":%.9g,\"median\":%.9g,\"max\":%.9g}", fl->min,
+				fprintf(f, "{\"min\":%.9g,\"median\":%.9g,\"max\":%.9g,", fl->min,
 					fl->x, fl->max);
+				if (fl->ci)
+					fprintf(f, "\"ci_low\":%.9g,\"ci_high\":%.9g}", fl->ci_low,
+						fl->ci_high);
+				else
+					fputs("\"ci_low\":null,\"ci_high\":null}", f);
 				break;
 			case F_BOOL:
 			case F_FLAG:
@@ -425,6 +434,12 @@ void gf_bench_end(struct gf_bench_out *b)
 				text_num(f, fl->x);
 				text_num(f, fl->min);
 				text_num(f, fl->max);
+				if (fl->ci) {
+					text_num(f, fl->ci_low);
+					text_num(f, fl->ci_high);
+				} else { /* fewer than GF_STATS_CI_MIN samples: no interval */
+					fprintf(f, " %13s %13s", "-", "-");
+				}
 				break;
 			case F_BOOL:
 				fprintf(f, " %13s",

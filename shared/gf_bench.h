@@ -111,7 +111,9 @@ void gf_bench_window(const struct gf_bench_opts *o, int64_t size, int *window, i
  * column names) each time the method or the columns change, then one line of fixed-width
  * columns per row; in json, one object per row on one line:
  *   {"kind":"bench","backend":..,"experiment":..,"method":..,<fields>}
- * with statistics as {"min","median","max"}. Not thread-safe; one per process.
+ * with statistics as {"min","median","max","ci_low","ci_high"} (the median's 95% interval,
+ * null below GF_STATS_CI_MIN samples; in text two more columns, "-" there). Not thread-safe;
+ * one per process.
  */
 #define GF_BENCH_FIELDS 24
 struct gf_bench_out {
@@ -128,6 +130,8 @@ struct gf_bench_out {
 		int type;
 		int64_t i;
 		double x, min, max;
+		int ci; /* statistics: ci_low and ci_high hold the median's 95% interval */
+		double ci_low, ci_high;
 	} field[GF_BENCH_FIELDS];
 	char header[512];     /* the columns of the last header printed */
 	char last_method[64]; /* and its method */

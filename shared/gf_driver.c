@@ -28,6 +28,14 @@ struct run_state {
 	char why[256]; /* why not, for the report */
 
 	struct gf_disturb dist; /* the workers' CPU times and places */
+	int nseq;               /* timed sequential repetitions done */
+	int npar;               /* timed parallel repetitions done */
+	/* --reps auto: when the timed repetitions (blocked: of the series) began, the seconds
+	   the blocked sequential series took, and the worst reason a series stopped */
+	double t_first;
+	double seq_spent;
+	int stopped;
+	struct gf_reps_auto reps_auto;
 };
 
 static void state_free(struct run_state *s)
@@ -113,7 +121,8 @@ static int verify(struct run_state *s, const struct gf_options *o, char *why, si
 }
 
 /* Tells the watchdog which repetition runs, and which tasks, where they run here. */
-static void watch_rep(const struct gf_backend *be, int rep, int reps, size_t ntasks)
+static void watch_rep(const struct gf_backend *be, int rep, const struct gf_options *o,
+		      size_t ntasks)
 {
 	char where[64];
 
@@ -121,8 +130,10 @@ static void watch_rep(const struct gf_backend *be, int rep, int reps, size_t nta
 		return;
 	if (rep < 0)
 		snprintf(where, sizeof(where), "in the warm-up");
+	else if (o->reps_auto)
+		snprintf(where, sizeof(where), "in repetition %d (--reps auto)", rep + 1);
 	else
-		snprintf(where, sizeof(where), "in repetition %d of %d", rep + 1, reps);
+		snprintf(where, sizeof(where), "in repetition %d of %d", rep + 1, o->reps);
 	gf_watchdog_where(where);
 	gf_watchdog_tasks(be->tasks_here ? ntasks : 0);
 }
@@ -139,6 +150,8 @@ static int parse(int argc, char **argv, const struct gf_backend *be, void *ctx,
 		/* the backend may have set the worker count (MPI: the world size) */
 		if (rc == 0)
 			rc = gf_options_check(o, err, sizeof(err));
+		if (rc == 0 && o->reps_auto)
+			o->reps = gf_reps_auto_max(o);
 	}
 	if (rc == -ENOMEM) {
 		if (be->root)
@@ -199,7 +212,7 @@ static int run_parallel(struct run_state *s, const struct gf_options *o,
 	int rc;
 
 	memset(s->got, 0, s->ntasks * sizeof(*s->got));
-	watch_rep(be, rep, o->reps, s->ntasks);
+	watch_rep(be, rep, o, s->ntasks);
 	gf_disturb_rep_begin(&s->dist);
 	r.cpu = s->dist.rep_cpu;
 	r.place = s->dist.place;
@@ -222,6 +235,75 @@ static int run_parallel(struct run_state *s, const struct gf_options *o,
 	return 0;
 }
 
+/* Why a --reps auto series stopped, the worst kept: the reps_auto.stopped words. */
+enum stop_why { STOP_TARGET, STOP_LIMIT, STOP_CAP };
+static const char *const stop_words[] = { "target", "limit", "cap" };
+
+/* Whether the n samples x have a 95% interval of the median within pct of it. */
+static int within(const double *x, int n, double pct)
+{
+	struct gf_stats st;
+
+	return gf_stats_compute(x, (size_t)n, &st) == 0 && gf_stats_ci_within(&st, pct);
+}
+
+enum { SERIES_SEQ = 1, SERIES_PAR = 2 };
+
+/*
+ * --reps auto, on the root: whether another repetition of series (one or both) follows the
+ * done ones, which began at s->t_first and may take budget seconds (gf_driver.h's rule).
+ */
+static int auto_more(struct run_state *s, const struct gf_options *o, int series, int done,
+		     double budget)
+{
+	enum stop_why why;
+
+	if (done < GF_STATS_CI_MIN)
+		return 1;
+	if ((!(series & SERIES_SEQ) || within(s->seq_samples, done, o->ci_target)) &&
+	    (!(series & SERIES_PAR) || within(s->par_samples, done, o->ci_target)))
+		why = STOP_TARGET;
+	else if (done >= o->reps)
+		why = STOP_LIMIT;
+	else if (gf_clock_now() - s->t_first >= budget)
+		why = STOP_CAP;
+	else
+		return 1;
+	if ((int)why > s->stopped)
+		s->stopped = (int)why;
+	return 0;
+}
+
+/* Whether another blocked sequential repetition runs (the root's alone). */
+static int more_sequential(struct run_state *s, const struct gf_options *o)
+{
+	if (!o->reps_auto)
+		return s->nseq < o->reps;
+	return auto_more(s, o, SERIES_SEQ, s->nseq, o->reps_cap / 2);
+}
+
+/*
+ * Whether another timed parallel repetition (interleaved: round) runs: a fixed count, or the
+ * root's decision, which every process follows.
+ */
+static int more_parallel(struct run_state *s, const struct gf_options *o,
+			 const struct gf_backend *be, void *ctx, double budget)
+{
+	int go;
+
+	if (!o->reps_auto)
+		return s->npar < o->reps;
+	if (s->npar < GF_STATS_CI_MIN) /* every process knows the minimum */
+		return 1;
+	go = be->root &&
+	     auto_more(s, o,
+		       o->order == GF_ORDER_INTERLEAVED ? SERIES_SEQ | SERIES_PAR : SERIES_PAR,
+		       s->npar, budget);
+	if (be->agree)
+		be->agree(ctx, &go);
+	return go;
+}
+
 /*
  * Every repetition, in the order --order asks for (gf_driver.h). The sequential ones run on
  * the root only. Returns 0, or nonzero after saying why (set-up or run failed).
@@ -231,8 +313,13 @@ static int run_all(struct run_state *s, const struct gf_options *o, const struct
 {
 	int interleaved = o->order == GF_ORDER_INTERLEAVED;
 
-	for (int rep = -1; be->root && rep < (interleaved ? 0 : o->reps); rep++)
-		run_sequential(s, o, rep);
+	if (be->root) {
+		run_sequential(s, o, -1);
+		s->t_first = gf_clock_now();
+		for (; !interleaved && more_sequential(s, o); s->nseq++)
+			run_sequential(s, o, s->nseq);
+		s->seq_spent = gf_clock_now() - s->t_first;
+	}
 
 	*set_up = 1;
 	gf_watchdog_where("in the set-up");
@@ -241,44 +328,78 @@ static int run_all(struct run_state *s, const struct gf_options *o, const struct
 	if (be->setup && be->setup(ctx, o, &report->setup))
 		return 1;
 
-	for (int rep = -1; rep < o->reps; rep++) {
-		if (interleaved && be->root && rep >= 0) {
-			run_sequential(s, o, rep);
+	if (run_parallel(s, o, be, ctx, -1, report->notes))
+		return 1;
+	s->t_first = gf_clock_now();
+	while (more_parallel(s, o, be, ctx,
+			     interleaved ? o->reps_cap : o->reps_cap - s->seq_spent)) {
+		if (interleaved && be->root) {
+			run_sequential(s, o, s->nseq++);
 			gf_watchdog_waits_watch(1);
 		}
-		if (run_parallel(s, o, be, ctx, rep, report->notes))
+		if (run_parallel(s, o, be, ctx, s->npar, report->notes))
 			return 1;
+		s->npar++;
 	}
 	if (be->root)
 		gf_disturb_span_end(&s->dist);
 	return 0;
 }
 
+/* Moves rows of n samples, stored stride apart, together: [row][rep] with n per row. */
+static void pack_rows(double *x, size_t rows, size_t stride, size_t n)
+{
+	for (size_t r = 1; r < rows; r++)
+		memmove(x + r * n, x + r * stride, n * sizeof(*x));
+}
+
+/*
+ * After --reps auto: the samples packed to the counts run, o->reps the parallel count, and
+ * what happened for the report.
+ */
+static void settle_auto(struct run_state *s, struct gf_options *o)
+{
+	size_t stride = (size_t)o->reps, nseq = (size_t)s->nseq, npar = (size_t)s->npar;
+
+	pack_rows(s->task_samples, s->ntasks, stride, nseq);
+	pack_rows(s->busy_samples, (size_t)o->workers, stride, npar);
+	pack_rows(s->phase_samples, GF_PHASES_MAX, stride, npar);
+	if (s->dist.cpu)
+		pack_rows(s->dist.cpu, (size_t)o->workers, stride, npar);
+	s->dist.reps = s->npar;
+	o->reps = s->npar;
+	s->reps_auto.seq_reps = s->nseq;
+	s->reps_auto.par_reps = s->npar;
+	s->reps_auto.reached = within(s->seq_samples, s->nseq, o->ci_target) &&
+			       within(s->par_samples, s->npar, o->ci_target);
+	s->reps_auto.stopped = stop_words[s->stopped];
+}
+
 /* The root's statistics over the samples, into the report. Returns 0 or -ENOMEM. */
 static int summarise(struct run_state *s, const struct gf_options *o, const struct gf_backend *be,
 		     void *ctx, struct gf_report *report)
 {
-	size_t reps = (size_t)o->reps, w = (size_t)o->workers;
+	size_t nseq = (size_t)s->nseq, npar = (size_t)s->npar, w = (size_t)o->workers;
 	struct gf_stats *rows = calloc((s->ntasks > w ? s->ntasks : w) + 1, sizeof(*rows));
 	int rc = rows ? 0 : -ENOMEM;
 
 	if (!rc)
-		rc = gf_stats_rows(s->task_samples, s->ntasks, reps, rows);
+		rc = gf_stats_rows(s->task_samples, s->ntasks, nseq, rows);
 	for (size_t i = 0; !rc && i < s->ntasks; i++)
 		s->task_median[i] = rows[i].median;
 	if (!rc)
-		rc = gf_stats_rows(s->busy_samples, w, reps, rows);
+		rc = gf_stats_rows(s->busy_samples, w, npar, rows);
 	for (size_t i = 0; !rc && i < w; i++)
 		s->busy_median[i] = rows[i].median;
 	free(rows);
 	if (!rc)
 		rc = gf_disturb_judge(&s->dist, s->busy_samples);
 	if (!rc)
-		rc = gf_stats_compute(s->seq_samples, reps, &report->seq);
+		rc = gf_stats_compute(s->seq_samples, nseq, &report->seq);
 	if (!rc)
-		rc = gf_stats_compute(s->par_samples, reps, &report->par);
+		rc = gf_stats_compute(s->par_samples, npar, &report->par);
 	if (!rc)
-		rc = gf_stats_rows(s->phase_samples, (size_t)s->nphases, reps, report->phase);
+		rc = gf_stats_rows(s->phase_samples, (size_t)s->nphases, npar, report->phase);
 	for (int k = 0; k < s->nphases; k++)
 		report->phase_name[k] = s->phase_name[k];
 	report->nphases = s->nphases;
@@ -321,6 +442,10 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 	}
 	if (run_all(&s, &o, be, ctx, &report, &set_up))
 		goto out;
+	if (o.reps_auto) {
+		settle_auto(&s, &o);
+		report.reps_auto = &s.reps_auto;
+	}
 	if (be->root) {
 		if (summarise(&s, &o, be, ctx, &report)) {
 			fprintf(stderr, "%s: out of memory for the statistics\n", be->cli.prog);

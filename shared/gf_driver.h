@@ -8,6 +8,16 @@
  * alone, between the parallel ones, where the other processes (MPI ranks) wait for the
  * next parallel repetition.
  * A backend supplies only its orchestration, through struct gf_backend.
+ *
+ * --reps auto repeats until the 95% confidence interval of the median (gf_stats.h) of every
+ * series is within --ci-target percent of that median, with at least GF_STATS_CI_MIN
+ * repetitions and at most gf_reps_auto_max, and with no repetition started once the timed
+ * ones have taken --reps-cap seconds (the minimum runs whatever it takes). Interleaved, a
+ * round is a sequential and a parallel repetition, and the rounds stop when both intervals
+ * are within the target. Blocked, the sequential series stops on its own interval, or at
+ * half the cap, and the parallel one on its own, or when the cap is spent: the two may then
+ * count differently. The root decides after each repetition; the other processes follow its
+ * decision (struct gf_backend's agree).
  */
 #ifndef GF_DRIVER_H
 #define GF_DRIVER_H
@@ -75,6 +85,13 @@ struct gf_backend {
 	 * is one process: threads stays 1.
 	 */
 	void (*topology)(void *ctx, const struct gf_options *opts, struct gf_topology *t);
+
+	/*
+	 * Optional, for --reps auto where every process runs the parallel repetitions (MPI):
+	 * called on every process together between two of them, it gives every process the
+	 * root's *go (a broadcast from the root), so that none runs a repetition alone.
+	 */
+	void (*agree)(void *ctx, int *go);
 
 	/* Optional: releases what setup made, on every path. */
 	void (*teardown)(void *ctx);

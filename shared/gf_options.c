@@ -199,8 +199,8 @@ static int workers_from_env(const char *var, struct gf_options *opts, char *err,
 	return 0;
 }
 
-/* Each size is in range, but the driver keeps one timing per task and repetition. */
-int gf_options_check(const struct gf_options *opts, char *err, size_t errlen)
+/* The rows of timings the driver keeps per repetition: one per task, or per worker. */
+static int64_t timing_rows(const struct gf_options *opts)
 {
 	int64_t tasks = opts->workers;
 
@@ -208,6 +208,30 @@ int gf_options_check(const struct gf_options *opts, char *err, size_t errlen)
 		tasks = (int64_t)opts->nlimits;
 	if (opts->workload == GF_RESIZE && opts->images > tasks)
 		tasks = opts->images;
+	return tasks > 0 ? tasks : 1;
+}
+
+int gf_reps_auto_max(const struct gf_options *opts)
+{
+	int64_t most = GF_MAX_SAMPLES / timing_rows(opts);
+
+	return most < GF_REPS_AUTO_MAX ? (int)most : GF_REPS_AUTO_MAX;
+}
+
+/* Each size is in range, but the driver keeps one timing per task and repetition. */
+int gf_options_check(const struct gf_options *opts, char *err, size_t errlen)
+{
+	int64_t tasks = timing_rows(opts);
+
+	if (opts->reps_auto) {
+		if (gf_reps_auto_max(opts) >= GF_STATS_CI_MIN)
+			return 0;
+		gf_errf(err, errlen,
+			"invalid --reps 'auto': %lld tasks leave room for fewer than %d "
+			"repetitions (at most %lld timings)",
+			(long long)tasks, GF_STATS_CI_MIN, (long long)GF_MAX_SAMPLES);
+		return -EINVAL;
+	}
 	if (tasks * opts->reps <= GF_MAX_SAMPLES)
 		return 0;
 	gf_errf(err, errlen,
@@ -220,17 +244,21 @@ const char *const gf_format_words[] = { "text", "json", "csv", NULL };
 static const char *const class_words[] = { "S", "W", "A", "B", NULL };
 static const char *const order_words[] = { "blocked", "interleaved", NULL };
 
-/* The common options; --class and --limits wait in struct later until the class is known. */
+/*
+ * The common options; --class and --limits wait in struct later until the class is known,
+ * --reps and --ci-target until they are read by hand (a number or auto; a percentage).
+ */
 struct later {
 	int cls; /* index into classes[] */
 	const char *limits;
+	const char *reps;
+	const char *ci_target;
 };
 
-enum { O_WORKERS, O_REPS, O_FORMAT, O_N, O_IMAGES, O_WIDTH, O_HEIGHT };
+enum { O_WORKERS, O_FORMAT, O_N, O_IMAGES, O_WIDTH, O_HEIGHT, O_REPS_CAP };
 
 static const struct gf_optdef common_options[] = {
 	[O_WORKERS] = GF_OPTDEF_WORKERS(struct gf_options, workers),
-	[O_REPS] = GF_OPTDEF_REPS(struct gf_options, reps),
 	[O_FORMAT] = GF_OPTDEF_FORMAT(struct gf_options, format, gf_format_words),
 	[O_N] = { .name = "n",
 		  .kind = GF_OPTK_INT,
@@ -240,6 +268,10 @@ static const struct gf_optdef common_options[] = {
 	[O_IMAGES] = GF_OPTDEF_IMAGES(struct gf_options, images),
 	[O_WIDTH] = GF_OPTDEF_WIDTH(struct gf_options, width),
 	[O_HEIGHT] = GF_OPTDEF_HEIGHT(struct gf_options, height),
+	[O_REPS_CAP] = { .name = "reps-cap",
+			 .kind = GF_OPTK_SECONDS,
+			 .max = (int64_t)GF_MAX_SECONDS,
+			 GF_OPT_AT(struct gf_options, reps_cap) },
 	{ .name = "timeout",
 	  .kind = GF_OPTK_SECONDS,
 	  .max = (int64_t)GF_MAX_SECONDS,
@@ -264,8 +296,52 @@ static const struct gf_optdef later_options[] = {
 	  .words = class_words,
 	  GF_OPT_AT(struct later, cls) },
 	{ .name = "limits", .kind = GF_OPTK_TEXT, GF_OPT_AT(struct later, limits) },
+	{ .name = "reps", .letter = 'r', .kind = GF_OPTK_TEXT, GF_OPT_AT(struct later, reps) },
+	{ .name = "ci-target", .kind = GF_OPTK_TEXT, GF_OPT_AT(struct later, ci_target) },
 	{ .name = NULL },
 };
+
+/* --reps: a count, or "auto" (gf_driver.h); --ci-target and --reps-cap go with auto only. */
+static int parse_reps(const struct later *later, const char *cap_given, struct gf_options *opts,
+		      char *err, size_t errlen)
+{
+	char why[96];
+	int64_t v;
+
+	opts->ci_target = GF_DEFAULT_CI_TARGET;
+	if (!cap_given)
+		opts->reps_cap = GF_DEFAULT_REPS_CAP;
+	if (later->reps && strcmp(later->reps, "auto") == 0) {
+		opts->reps_auto = 1;
+	} else if (later->reps) {
+		if (gf_parse_int(later->reps, 1, GF_MAX_REPS, &v, why, sizeof(why)) != 0) {
+			gf_errf(err, errlen, "invalid --reps '%s': %s%s", later->reps, why,
+				strcmp(why, "not a number") == 0 ? " or auto" : "");
+			return -EINVAL;
+		}
+		opts->reps = (int)v;
+	}
+	if (later->ci_target && !opts->reps_auto) {
+		gf_errf(err, errlen, "invalid --ci-target '%s': only with --reps auto",
+			later->ci_target);
+		return -EINVAL;
+	}
+	if (cap_given && !opts->reps_auto) {
+		gf_errf(err, errlen, "invalid --reps-cap '%s': only with --reps auto", cap_given);
+		return -EINVAL;
+	}
+	/* a percentage is written as a number of seconds is: digits, a point and digits */
+	if (later->ci_target && gf_parse_seconds(later->ci_target, GF_MAX_CI_TARGET,
+						 &opts->ci_target, why, sizeof(why)) != 0) {
+		if (strcmp(why, "not a number of seconds") == 0)
+			snprintf(why, sizeof(why), "%s",
+				 later->ci_target[0] == '-' ? "must be more than 0"
+							    : "not a percentage");
+		gf_errf(err, errlen, "invalid --ci-target '%s': %s", later->ci_target, why);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 /* The class's sizes, then the overrides given (seen), whatever their order on the line. */
 static int apply_class(const struct gf_class *c, const struct gf_optseen *seen,
@@ -320,7 +396,7 @@ static int parse_workload(int argc, char **argv, int next, struct gf_options *op
 int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_options *opts,
 		     char *err, size_t errlen)
 {
-	struct later later = { 0, NULL };
+	struct later later = { .cls = 0 };
 	const struct gf_optset sets[] = { { common_options, opts },
 					  { later_options, &later },
 					  { cli->options, opts->be } };
@@ -345,10 +421,14 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 		goto fail;
 	if (later.limits && (rc = parse_limits(later.limits, opts, err, errlen)) != 0)
 		goto fail;
+	if ((rc = parse_reps(&later, seen.value[O_REPS_CAP], opts, err, errlen)) != 0)
+		goto fail;
 	if (!opts->workers_given && (rc = workers_from_env(cli->workers_env, opts, err, errlen)))
 		goto fail;
 	if ((rc = gf_options_check(opts, err, errlen)) != 0)
 		goto fail;
+	if (opts->reps_auto) /* again where the backend changes the workers (gf_driver.c) */
+		opts->reps = gf_reps_auto_max(opts);
 	return 0;
 fail:
 	gf_options_release(opts);
@@ -429,13 +509,21 @@ void gf_options_usage(const struct gf_cli *cli)
 	       "      --images N      resize: number of images\n"
 	       "      --width N       resize: image width in pixels\n"
 	       "      --height N      resize: image height in pixels\n"
-	       "  -r, --reps R        timed repetitions after one untimed warm-up (default %d)\n"
+	       "  -r, --reps R        timed repetitions after one untimed warm-up (default %d),\n"
+	       "                      or auto: until the 95%% confidence intervals of the\n"
+	       "                      sequential and parallel medians are within --ci-target,\n"
+	       "                      at least %d and at most %d repetitions\n"
+	       "      --ci-target P   with --reps auto: the intervals' half-width sought, in\n"
+	       "                      percent of the median (default %g)\n"
+	       "      --reps-cap S    with --reps auto: seconds all the timed repetitions may\n"
+	       "                      take before they stop short of the target (default %g)\n"
 	       "  -f, --format F      text (default), json (one object per line) or csv\n"
 	       "      --order O       blocked (every sequential repetition, then every parallel\n"
 	       "                      one; default) or interleaved (sequential k, parallel k)\n"
 	       "      --bind          pin worker w to CPU w mod n of the n CPUs this process may\n"
 	       "                      use (default: the scheduler places the workers)\n",
-	       GF_DEFAULT_REPS);
+	       GF_DEFAULT_REPS, GF_STATS_CI_MIN, GF_REPS_AUTO_MAX, GF_DEFAULT_CI_TARGET,
+	       GF_DEFAULT_REPS_CAP);
 	gf_optable_usage(stdout, cli->options);
 	printf("      --timeout T     stop the run, naming what was outstanding, after T "
 	       "seconds\n"

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "gf_optable.h"
+#include "gf_stats.h"
 #include "gf_workload.h"
 
 enum gf_format { GF_FORMAT_TEXT, GF_FORMAT_JSON, GF_FORMAT_CSV };
@@ -31,6 +32,17 @@ enum gf_order { GF_ORDER_BLOCKED, GF_ORDER_INTERLEAVED };
 
 #define GF_DEFAULT_WORKERS 4
 #define GF_DEFAULT_REPS    5
+
+/*
+ * --reps auto (gf_driver.h): at least GF_STATS_CI_MIN repetitions, the fewest that have a 95%
+ * interval of the median, and at most GF_REPS_AUTO_MAX (fewer where the tasks' timings would
+ * pass GF_MAX_SAMPLES: gf_reps_auto_max); the target is a percentage of the median, the cap
+ * the seconds all the timed repetitions may take.
+ */
+#define GF_REPS_AUTO_MAX     1000
+#define GF_DEFAULT_CI_TARGET 5.0
+#define GF_DEFAULT_REPS_CAP  30.0
+#define GF_MAX_CI_TARGET     100.0
 
 /*
  * The options the workloads and the benchmarks share, each defined here once with its limit,
@@ -79,7 +91,11 @@ struct gf_options {
 	char cls;          /* 'S', 'W', 'A' or 'B' */
 	int workers;       /* worker count */
 	int workers_given; /* 1 when --workers or the backend's environment variable set it */
-	int reps;          /* timed repetitions, after one untimed warm-up */
+	int reps;          /* timed repetitions, after one untimed warm-up; with reps_auto,
+			      the most that may run (gf_reps_auto_max) */
+	int reps_auto;     /* --reps auto: repeat until the intervals meet ci_target */
+	double ci_target;  /* --ci-target: the half-width sought, percent of the median */
+	double reps_cap;   /* --reps-cap: seconds all the timed repetitions may take */
 	enum gf_format format;
 	enum gf_order order; /* --order: blocked (default) or interleaved */
 	int64_t n;           /* sum: iterations per worker */
@@ -126,6 +142,12 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
  * with a message in err.
  */
 int gf_options_check(const struct gf_options *opts, char *err, size_t errlen);
+
+/*
+ * The most repetitions --reps auto may run for opts' tasks: GF_REPS_AUTO_MAX, or fewer where
+ * one timing per task (or worker) and repetition would pass GF_MAX_SAMPLES.
+ */
+int gf_reps_auto_max(const struct gf_options *opts);
 
 /* Frees what gf_options_parse allocated. Safe on a zeroed or already released struct. */
 void gf_options_release(struct gf_options *opts);

@@ -103,6 +103,33 @@ static void print_how(FILE *f, const struct gf_report *r, enum how_style style)
 	}
 }
 
+/* The end of a timing's line: its median's 95% interval, or why there is none. */
+static void text_ci(FILE *f, const struct gf_stats *s)
+{
+	if (s->ci)
+		fprintf(f, ", 95%% CI %.6f-%.6f (n=%zu)\n", s->ci_low, s->ci_high, s->n);
+	else
+		fprintf(f, ", no interval: n=%zu < %d\n", s->n, GF_STATS_CI_MIN);
+}
+
+/* How --reps auto ended: the repetitions of each series, and whether the target was met. */
+static void text_reps_auto(FILE *f, const struct gf_report *r)
+{
+	const struct gf_reps_auto *a = r->reps_auto;
+
+	fprintf(f,
+		"Repetitions: --reps auto, %d sequential and %d parallel; both 95%% CIs within "
+		"%g%% of their medians: %s",
+		a->seq_reps, a->par_reps, r->opts->ci_target,
+		a->reached ? "reached" : "not reached");
+	if (strcmp(a->stopped, "cap") == 0)
+		fprintf(f, " (stopped by --reps-cap %g s)\n", r->opts->reps_cap);
+	else if (strcmp(a->stopped, "limit") == 0)
+		fprintf(f, " (stopped at the most repetitions, %d)\n", r->opts->reps);
+	else
+		fputc('\n', f);
+}
+
 static void print_text(FILE *f, const struct gf_report *r)
 {
 	const struct gf_options *o = r->opts;
@@ -129,14 +156,20 @@ static void print_text(FILE *f, const struct gf_report *r)
 	if (!r->verified && r->failure)
 		fprintf(f, " (%s)", r->failure);
 	fprintf(f, "\n");
-	fprintf(f, "Sequential: median %.6f s (min %.6f, max %.6f)\n", r->seq.median, r->seq.min,
+	fprintf(f, "Sequential: median %.6f s (min %.6f, max %.6f)", r->seq.median, r->seq.min,
 		r->seq.max);
-	fprintf(f, "Parallel:   median %.6f s (min %.6f, max %.6f)\n", r->par.median, r->par.min,
+	text_ci(f, &r->seq);
+	fprintf(f, "Parallel:   median %.6f s (min %.6f, max %.6f)", r->par.median, r->par.min,
 		r->par.max);
+	text_ci(f, &r->par);
+	if (r->reps_auto)
+		text_reps_auto(f, r);
 	for (int i = 0; i < r->setup.n; i++)
 		fprintf(f, "  %-10s %.6f s (once)\n", r->setup.name[i], r->setup.seconds[i]);
-	for (int i = 0; i < r->nphases; i++)
-		fprintf(f, "  %-10s median %.6f s\n", r->phase_name[i], r->phase[i].median);
+	for (int i = 0; i < r->nphases; i++) {
+		fprintf(f, "  %-10s median %.6f s", r->phase_name[i], r->phase[i].median);
+		text_ci(f, &r->phase[i]);
+	}
 	gf_disturb_text_placement(f, r->disturb, strcmp(r->backend, "mpi") ? "workers" : "ranks",
 				  o->bind);
 	fprintf(f, "Speedup:    %.2fx (median sequential / median parallel)\n",
@@ -144,9 +177,14 @@ static void print_text(FILE *f, const struct gf_report *r)
 	gf_disturb_text_mark(f, r->disturb);
 }
 
+/* {"min","median","max","ci_low","ci_high"}: the interval's ends null where it has none. */
 static void json_stats(FILE *f, const struct gf_stats *s)
 {
-	fprintf(f, "{\"min\":%.9g,\"median\":%.9g,\"max\":%.9g}", s->min, s->median, s->max);
+	fprintf(f, "{\"min\":%.9g,\"median\":%.9g,\"max\":%.9g,", s->min, s->median, s->max);
+	if (s->ci)
+		fprintf(f, "\"ci_low\":%.9g,\"ci_high\":%.9g}", s->ci_low, s->ci_high);
+	else
+		fprintf(f, "\"ci_low\":null,\"ci_high\":null}");
 }
 
 /* Backend remarks are our own text, but escape them anyway so the line stays valid json. */
@@ -177,7 +215,8 @@ static void json_samples(FILE *f, const double *x, int n)
 static void json_schema2(FILE *f, const struct gf_report *r)
 {
 	const struct gf_topology *t = &r->topology;
-	int reps = r->opts->reps;
+	int reps = r->reps_auto ? r->reps_auto->par_reps : r->opts->reps;
+	int seq_reps = r->reps_auto ? r->reps_auto->seq_reps : reps;
 
 	fprintf(f, "\"order\":\"%s\",\"schema\":2,",
 		r->opts->order == GF_ORDER_INTERLEAVED ? "interleaved" : "blocked");
@@ -186,7 +225,7 @@ static void json_schema2(FILE *f, const struct gf_report *r)
 	fprintf(f, "\"where\":");
 	gf_json_string(f, t->where ? t->where : "local");
 	fprintf(f, "},\"samples\":{\"seq_s\":");
-	json_samples(f, r->seq_samples, reps);
+	json_samples(f, r->seq_samples, seq_reps);
 	fprintf(f, ",\"par_s\":");
 	json_samples(f, r->par_samples, reps);
 	fprintf(f, ",\"phases\":{");
@@ -267,7 +306,15 @@ static void print_json(FILE *f, const struct gf_report *r)
 		fprintf(f, "%s%.9g", i ? "," : "", r->busy_seconds[i]);
 	fprintf(f, "],");
 	gf_disturb_json_cpu(f, r->disturb);
-	fprintf(f, ",\"reps\":%d,", o->reps);
+	fprintf(f, ",\"reps\":%d,\"reps_auto\":", o->reps);
+	if (r->reps_auto)
+		fprintf(f,
+			"{\"target_pct\":%.9g,\"cap_s\":%.9g,\"reached\":%s,\"stopped\":\"%s\","
+			"\"seq_reps\":%d,\"par_reps\":%d},",
+			o->ci_target, o->reps_cap, r->reps_auto->reached ? "true" : "false",
+			r->reps_auto->stopped, r->reps_auto->seq_reps, r->reps_auto->par_reps);
+	else
+		fprintf(f, "null,");
 	json_schema2(f, r);
 	gf_disturb_json(f, r->disturb, o->bind);
 	fputc(',', f);
@@ -276,17 +323,31 @@ static void print_json(FILE *f, const struct gf_report *r)
 	fprintf(f, "}\n");
 }
 
+/* ",low,high": an interval's ends, or two empty cells where it has none. */
+static void csv_ci(FILE *f, const struct gf_stats *s)
+{
+	if (s->ci)
+		fprintf(f, ",%.9g,%.9g", s->ci_low, s->ci_high);
+	else
+		fputs(",,", f);
+}
+
 static void print_csv(FILE *f, const struct gf_report *r)
 {
 	const struct gf_options *o = r->opts;
 
 	fprintf(f, "backend,workload,class,workers,cores,reps,verified,seq_min_s,seq_median_s,"
-		   "seq_max_s,par_min_s,par_median_s,par_max_s,speedup");
+		   "seq_max_s,par_min_s,par_median_s,par_max_s,speedup,seq_ci_low_s,seq_ci_high_s,"
+		   "par_ci_low_s,par_ci_high_s,ci_target_reached");
 	gf_disturb_csv(f, r->disturb, 1);
 	fprintf(f, "\n%s,%s,%c,%d,%ld,%d,%s,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g", r->backend,
 		gf_workload_name(o->workload), o->cls, o->workers, cores(), o->reps,
 		r->verified ? "true" : "false", r->seq.min, r->seq.median, r->seq.max, r->par.min,
 		r->par.median, r->par.max, r->par.median > 0 ? r->seq.median / r->par.median : 0.0);
+	csv_ci(f, &r->seq);
+	csv_ci(f, &r->par);
+	/* empty without --reps auto: no target was set */
+	fprintf(f, ",%s", !r->reps_auto ? "" : r->reps_auto->reached ? "true" : "false");
 	gf_disturb_csv(f, r->disturb, 0);
 	fputc('\n', f);
 }

@@ -40,6 +40,14 @@ struct gf_topology {
 	const char *where; /* "local", "hosts" or "simulated" */
 };
 
+/* What --reps auto did (gf_driver.h): the repetitions each series took and why it stopped. */
+struct gf_reps_auto {
+	int seq_reps;        /* sequential repetitions timed */
+	int par_reps;        /* parallel ones, the report's reps */
+	int reached;         /* both intervals within --ci-target of their medians */
+	const char *stopped; /* "target", "cap" (--reps-cap) or "limit" (the most repetitions) */
+};
+
 struct gf_report {
 	const char *backend;             /* "omp", "posix", "mpi" */
 	const struct gf_options *opts;   /* the effective parameters */
@@ -58,7 +66,9 @@ struct gf_report {
 	struct gf_stats phase[GF_PHASES_MAX];
 	struct gf_phases setup;   /* one-time costs */
 	char notes[GF_NOTES_MAX]; /* backend remarks ("team of 3 threads, not 4"), or "" */
-	/* every timed sample, in repetition order (opts->reps each), or NULL for none */
+	const struct gf_reps_auto *reps_auto; /* NULL: opts->reps repetitions each */
+	/* every timed sample, in repetition order (opts->reps each, or reps_auto's counts),
+	   or NULL for none */
 	const double *seq_samples;
 	const double *par_samples;
 	const double *phase_samples; /* [phase][rep], as phase_name */

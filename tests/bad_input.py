@@ -2,8 +2,8 @@
 """The bad input of the README's table that tests/e2e.py's list does not already try, on
 every built binary: sizes one past each limit, sizes whose product would exhaust memory,
 numbers that overflow, empty values, the longest list accepted and one item more, the most
-workers accepted, more workers than the machine lets a user start, a thread limit, and output
-paths the comparison script cannot write.
+workers accepted, more workers than the machine lets a user start, a thread limit, output paths
+the comparison script cannot write, and --reps auto's bad values.
 
 A refused input must exit 2 with one line on stderr naming the bad value and print nothing.
 Every run, refused or not, must leave no process behind (it runs in a session of its own,
@@ -171,6 +171,17 @@ def check_binary(b):
             "a limit past 2^64")
     for opt in few(["--workers", "--reps", "--n", "--class", "--format", "--limits", "--images"]):
         refused(b, ["primes", opt, ""], opt, f"empty {opt}")
+    # --reps auto: a word that is not auto, targets of 0, below 0 and not a number, a cap that
+    # is not a number of seconds, and a target or cap without auto.
+    auto = [(["sum", "--reps", "auto2"], "'auto2'"),
+            (["sum", "--reps", "auto", "--ci-target", "0"], "--ci-target '0'"),
+            (["sum", "--reps", "auto", "--ci-target", "-1"], "--ci-target '-1'"),
+            (["sum", "--reps", "auto", "--ci-target", "nan"], "--ci-target 'nan'"),
+            (["sum", "--reps", "auto", "--reps-cap", "x"], "--reps-cap 'x'"),
+            (["sum", "--ci-target", "5"], "--ci-target '5'"),
+            (["sum", "--reps", "4", "--reps-cap", "10"], "--reps-cap '10'")]
+    for args, needle in few(auto):
+        refused(b, args, needle, " ".join(args))
     # Lists: empty, of empty items, one item more than the longest accepted.
     refused(b, ["primes", "--limits", ",,,"], ",,,", "a list of empty items")
     # Linux refuses one argument over 128 KiB (MAX_ARG_STRLEN) before any program starts, so

@@ -76,8 +76,14 @@ def run(cmd, timeout=120):
 
 
 def is_stats(v):
-    return (isinstance(v, dict) and set(v) == {"min", "median", "max"}
-            and v["min"] <= v["median"] <= v["max"] and v["min"] >= 0)
+    """{min, median, max, ci_low, ci_high}: in order, and the median's interval (null below six
+    samples) around the median, between min and max."""
+    if not (isinstance(v, dict) and set(v) == {"min", "median", "max", "ci_low", "ci_high"}
+            and v["min"] <= v["median"] <= v["max"] and v["min"] >= 0):
+        return False
+    lo, hi = v["ci_low"], v["ci_high"]
+    return (lo is None and hi is None) or (
+        is_number(lo) and is_number(hi) and v["min"] <= lo <= v["median"] <= hi <= v["max"])
 
 
 def is_number(v):
@@ -129,7 +135,8 @@ def check_records(backend, exp, recs):
         if r["ok"] is not True and not r.get("expected_race"):
             fail(f"{where}: a checked quantity is wrong: {r}")
         if not is_stats(r.get(STATS[exp])):
-            fail(f"{where}: '{STATS[exp]}' is not {{min, median, max}}: {r.get(STATS[exp])}")
+            fail(f"{where}: '{STATS[exp]}' is not {{min, median, max, ci_low, ci_high}}: "
+                 f"{r.get(STATS[exp])}")
         if "bytes_sent" in r and r["bytes_sent"] != r.get("bytes_received"):
             fail(f"{where}: sent {r['bytes_sent']} bytes, received {r.get('bytes_received')}")
         if exp == "counter":

@@ -1,5 +1,6 @@
-# shared/: the kernels, the option parser and the report.
+# shared/: the kernels, the option parser, the statistics and the report.
 gf_cunit_test(test_kernels test_kernels.c)
+gf_cunit_test(test_stats test_stats.c)
 gf_cunit_test(test_options test_options.c)
 gf_cunit_test(test_optable test_optable.c)
 gf_cunit_test(test_report test_report.c)

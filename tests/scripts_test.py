@@ -381,7 +381,11 @@ def test_bad(build):
            ["--timeout", ".5"], ["--timeout", "nan"], ["--timeout", "inf"],
            ["--timeout", "86401"], ["--timeout", ""], ["--order", "random"],
            ["--order", ""], ["--order", "Interleaved"], ["--reruns", "-1"], ["--reruns", "x"],
-           ["--reruns", "1.5"], ["--reruns", "101"], ["--reruns", ""]]
+           ["--reruns", "1.5"], ["--reruns", "101"], ["--reruns", ""], ["--reps", "auto2"],
+           ["--reps", "auto", "--ci-target", "0"], ["--reps", "auto", "--ci-target", "-1"],
+           ["--reps", "auto", "--ci-target", "nan"], ["--reps", "auto", "--reps-cap", "x"],
+           ["--ci-target", "5"], ["--reps", "3", "--reps-cap", "10"],
+           ["--reps", "auto", "--order", "interleaved"]]
     if "mpi" not in built(build):
         bad.append(["--only", "backend=mpi"])
     results = os.path.join(ROOT, "results")
@@ -424,6 +428,14 @@ def test_bad(build):
         lines = r.stdout.strip().splitlines()
         check(r.returncode == 0 and len(lines) == want and all("--reps 5 " in x for x in lines),
               f"--dry-run --order blocked: {want} commands with --reps 5 ({len(lines)} lines)")
+        # --reps auto and its target and cap reach every run, the Python baseline's too
+        r = run([COMPARE, "--build", build, "--dry-run", "--classes", "S", "--workers", "2",
+                 "--reps", "auto", "--ci-target", "10", "--reps-cap", "2", "--out", out])
+        lines = r.stdout.strip().splitlines()
+        check(r.returncode == 0 and lines and all(
+            "--reps auto --ci-target 10 --reps-cap 2 " in x for x in lines) and
+            any("py_baseline.py" in x for x in lines), f"--dry-run --reps auto: passed to "
+            f"every run ({r.returncode}: {lines[:2]})")
         main_sh = os.path.join(ROOT, "scripts", "main.sh")
         r = subprocess.run([main_sh, "--workers", "0", "--out", out], capture_output=True,
                            text=True, timeout=60)
@@ -455,9 +467,22 @@ def test_python():
     r = run([BASELINE, "resize", "--reps", "1"])
     check(r.returncode == 0 and "Sample result: (0, 960, 540, 1990727.79)" in r.stdout,
           "py_baseline prints the lecture's sample result")
+    # --reps auto, as the binaries': at least 6 of each, a cap spent at once stops there
+    r = run([BASELINE, "sum", "--n", "1000", "--workers", "2", "--reps", "auto", "--reps-cap",
+             "0.000001", "--format", "json"])
+    rec = json.loads(r.stdout) if r.returncode == 0 else {}
+    auto, got = rec.get("reps_auto") or {}, rec.get("samples", {})
+    check(auto.get("seq_reps") == auto.get("par_reps") == rec.get("reps") == 6 and
+          len(got.get("seq_s", [])) == len(got.get("par_s", [])) == 6 and
+          auto.get("reached") == (stats.within_target(got["seq_s"], 5) and
+                                  stats.within_target(got["par_s"], 5)) and
+          rec["par_s"]["ci_low"] == stats.median_ci(got["par_s"])[0],
+          f"py_baseline --reps auto --reps-cap 0.000001: 6 and 6 ({r.returncode}: {auto})")
     for argv in (["sum", "--workers", "0"], ["primes", "--limits", "5,,6"], ["nope"], [],
                  ["sum", "--class", "Q"], ["sum", "--n", "1x"], ["sum", "--reps", "-1"],
-                 ["resize", "--width", "1000001"], ["sum", "--start", "vfork"]):
+                 ["resize", "--width", "1000001"], ["sum", "--start", "vfork"],
+                 ["sum", "--reps", "auto2"], ["sum", "--reps", "auto", "--ci-target", "0"],
+                 ["sum", "--reps", "auto", "--reps-cap", "x"], ["sum", "--ci-target", "5"]):
         r = run([BASELINE] + argv)
         check(r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and not r.stdout,
               f"py_baseline {' '.join(argv)}: exit 2, one line ({r.stderr.strip()!r})")

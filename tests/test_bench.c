@@ -132,7 +132,7 @@ static void test_output(void)
 {
 	struct gf_bench_opts o;
 	struct gf_bench_out b;
-	struct gf_stats st = { 1e-6, 2e-6, 3e-6 };
+	struct gf_stats st = { .min = 1e-6, .median = 2e-6, .max = 3e-6 };
 	char err[256], *text = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -150,7 +150,9 @@ static void test_output(void)
 	fclose(f);
 	CU_ASSERT_FALSE(b.failed);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "# gilfree-test bench ipc: pipe, two pipes\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "size        lat_us           min           max"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "size        lat_us           min           max"
+					    "        ci_low       ci_high"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "3.000             -             -")); /* n < 6 */
 	CU_ASSERT_PTR_NULL(strstr(strstr(text, "\n") + 1, "# gilfree")); /* one header only */
 	free(text);
 
@@ -166,7 +168,22 @@ static void test_output(void)
 	CU_ASSERT(b.failed);
 	CU_ASSERT_STRING_EQUAL(text, "{\"kind\":\"bench\",\"backend\":\"test\",\"experiment\":"
 				     "\"ipc\",\"method\":\"pipe\",\"size\":8,\"lat_us\":{\"min\":1,"
-				     "\"median\":2,\"max\":3},\"ok\":false}\n");
+				     "\"median\":2,\"max\":3,\"ci_low\":null,\"ci_high\":null},"
+				     "\"ok\":false}\n");
+	free(text);
+
+	/* with an interval: its ends scaled as the rest */
+	st.ci = 1;
+	st.ci_low = 1.5e-6;
+	st.ci_high = 2.5e-6;
+	f = open_memstream(&text, &len);
+	gf_bench_out_init(&b, f, &cli, &o);
+	gf_bench_row(&b, "pipe", NULL);
+	gf_bench_stats(&b, "lat_us", &st, 1e6);
+	gf_bench_end(&b);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"lat_us\":{\"min\":1,\"median\":2,\"max\":3,"
+					    "\"ci_low\":1.5,\"ci_high\":2.5}"));
 	free(text);
 }
 

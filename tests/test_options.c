@@ -328,6 +328,72 @@ static void test_timeouts(void)
 	CU_ASSERT_STRING_EQUAL(err, "not a number of seconds");
 }
 
+/* --reps auto with its target and cap; a count as before; each bad value named. */
+static void test_reps_auto(void)
+{
+	static const struct {
+		const char *args[6];
+		const char *needle;
+	} bad[] = {
+		{ { "sum", "--reps", "auto2" }, "--reps 'auto2': not a number or auto" },
+		{ { "sum", "--reps", "Auto" }, "--reps 'Auto'" },
+		{ { "sum", "--reps", "" }, "--reps ''" },
+		{ { "sum", "--reps", "auto", "--ci-target", "0" },
+		  "--ci-target '0': must be more" },
+		{ { "sum", "--reps", "auto", "--ci-target", "-1" },
+		  "--ci-target '-1': must be more" },
+		{ { "sum", "--reps", "auto", "--ci-target", "nan" }, "--ci-target 'nan'" },
+		{ { "sum", "--reps", "auto", "--ci-target", "inf" }, "--ci-target 'inf'" },
+		{ { "sum", "--reps", "auto", "--ci-target", "5%" }, "--ci-target '5%'" },
+		{ { "sum", "--reps", "auto", "--ci-target", "0.000" }, "--ci-target '0.000'" },
+		{ { "sum", "--reps", "auto", "--ci-target", "100.5" }, "too large (at most 100)" },
+		{ { "sum", "--reps", "auto", "--reps-cap", "x" }, "--reps-cap 'x'" },
+		{ { "sum", "--reps", "auto", "--reps-cap", "0" }, "--reps-cap '0'" },
+		{ { "sum", "--reps", "auto", "--reps-cap", "-1" }, "--reps-cap '-1'" },
+		{ { "sum", "--ci-target", "5" }, "--ci-target '5': only with --reps auto" },
+		{ { "sum", "--reps", "3", "--reps-cap", "2" }, "--reps-cap '2': only with --reps" },
+		{ { "sum", "--reps", "auto", "--reps", "auto" }, "--reps was already given" },
+	};
+	struct gf_options o;
+	char err[256];
+
+	unsetenv("OMP_NUM_THREADS");
+	CU_ASSERT_EQUAL_FATAL(PARSE(&omp_cli, &o, err, "sum", "--reps", "auto"), 0);
+	CU_ASSERT(o.reps_auto);
+	CU_ASSERT_EQUAL(o.reps, GF_REPS_AUTO_MAX); /* the most it may run */
+	CU_ASSERT_DOUBLE_EQUAL(o.ci_target, GF_DEFAULT_CI_TARGET, 0);
+	CU_ASSERT_DOUBLE_EQUAL(o.reps_cap, GF_DEFAULT_REPS_CAP, 0);
+	gf_options_release(&o);
+	CU_ASSERT_EQUAL_FATAL(PARSE(&omp_cli, &o, err, "sum", "--reps-cap", "0.5", "-r", "auto",
+				    "--ci-target", "2.5"),
+			      0);
+	CU_ASSERT(o.reps_auto);
+	CU_ASSERT_DOUBLE_EQUAL(o.ci_target, 2.5, 0);
+	CU_ASSERT_DOUBLE_EQUAL(o.reps_cap, 0.5, 0);
+	gf_options_release(&o);
+	CU_ASSERT_EQUAL_FATAL(PARSE(&omp_cli, &o, err, "sum", "--reps", "7"), 0);
+	CU_ASSERT_FALSE(o.reps_auto);
+	CU_ASSERT_EQUAL(o.reps, 7);
+	gf_options_release(&o);
+	/* a million images: one timing each per repetition leaves room for 10 */
+	CU_ASSERT_EQUAL_FATAL(
+		PARSE(&omp_cli, &o, err, "resize", "--images", "1000000", "--reps", "auto"), 0);
+	CU_ASSERT_EQUAL(o.reps, GF_MAX_SAMPLES / 1000000);
+	CU_ASSERT_EQUAL(gf_reps_auto_max(&o), o.reps);
+	gf_options_release(&o);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = parse(&omp_cli, &o, err, bad[i].args);
+
+		CU_ASSERT_EQUAL(rc, -EINVAL);
+		CU_ASSERT_PTR_NULL(o.limits);
+		CU_ASSERT_PTR_NULL(strchr(err, '\n'));
+		if (!strstr(err, bad[i].needle)) {
+			fprintf(stderr, "\n  '%s' does not name %s\n", err, bad[i].needle);
+			CU_FAIL("message does not name the bad value");
+		}
+	}
+}
+
 static void test_help_version(void)
 {
 	struct gf_options o;
@@ -409,6 +475,7 @@ int main(void)
 		GF_TEST(test_absurd_sizes),
 		GF_TEST(test_backend_options),
 		GF_TEST(test_timeouts),
+		GF_TEST(test_reps_auto),
 		GF_TEST(test_help_version),
 		GF_TEST(test_parse_int),
 		GF_TEST(test_tasks_build),

@@ -55,6 +55,39 @@ def seconds_in(name, hi):
     return parse
 
 
+def reps_or_auto(name, hi):
+    """An argparse type: a repetition count in [1, hi], or "auto" (the binaries' --reps auto),
+    returned as the word."""
+    count = int_in(name, 1, hi)
+
+    def parse(s):
+        if s == "auto":
+            return s
+        if not _INT.fullmatch(s):
+            raise argparse.ArgumentTypeError(f"invalid {name} '{s}': not a number or auto")
+        return count(s)
+
+    return parse
+
+
+def percent_in(name, hi=100):
+    """An argparse type: a positive decimal percentage up to hi ("5", "2.5"; not "0", "-1",
+    "nan", "5%"). Returns the text as given, to pass on to the binaries as it is."""
+
+    def parse(s):
+        if not _DECIMAL.fullmatch(s):
+            raise argparse.ArgumentTypeError(
+                f"invalid {name} '{s}': " + ("must be more than 0" if s.startswith("-") and
+                                             _DECIMAL.fullmatch(s[1:]) else "not a percentage"))
+        if float(s) <= 0:
+            raise argparse.ArgumentTypeError(f"invalid {name} '{s}': must be more than 0")
+        if float(s) > hi:
+            raise argparse.ArgumentTypeError(f"invalid {name} '{s}': too large (at most {hi})")
+        return s
+
+    return parse
+
+
 def int_list(name, lo, hi, max_items=100000):
     """An argparse type: a comma-separated list of integers in [lo, hi], no empty items."""
 

@@ -11,8 +11,8 @@ import textwrap
 
 from . import acrosshosts, bench, cluster, crosscheck, matrix, plots, report, tables
 from .backends import LABELS, ORDER as ALL_LABELS, ways
-from .cli import (OneLineParser, class_list, int_in, int_list, one_of, seconds_in, usage_error,
-                  word_list)
+from .cli import (OneLineParser, class_list, int_in, int_list, one_of, percent_in, reps_or_auto,
+                  seconds_in, usage_error, word_list)
 from .cluster import MAX_HOSTS, Hostfile, parse_rate
 from .matrix import (BINARY_MARGIN, DEFAULT_LIMIT, WAY_OPTIONS, Progress, across, plan,
                      run_matrix, starts)
@@ -72,15 +72,24 @@ def parse_args(argv, doc):
                    metavar="L", help="worker counts (default 1,2,4)")
     p.add_argument("-c", "--classes", type=class_list("--classes"), default=["S", "W"],
                    metavar="L", help="size classes, of S, W, A, B (default S,W)")
-    p.add_argument("-r", "--reps", type=int_in("--reps", 1, 100000), default=5, metavar="R",
+    p.add_argument("-r", "--reps", type=reps_or_auto("--reps", 100000), default=5, metavar="R",
                    help="timed repetitions per run, median reported (default 5); with "
-                   "--order interleaved, the rounds")
+                   "--order interleaved, the rounds; or auto: each run repeats until the 95%% "
+                   "confidence intervals of its medians are within --ci-target (the binaries' "
+                   "--reps auto; blocked order only, which it implies)")
+    p.add_argument("--ci-target", type=percent_in("--ci-target"), metavar="P",
+                   help="with --reps auto: the intervals' half-width sought, in percent of the "
+                   "median (default 5)")
+    p.add_argument("--reps-cap", type=seconds_in("--reps-cap", 86400), metavar="S",
+                   help="with --reps auto: seconds the timed repetitions of one run may take "
+                   "(default 30)")
     p.add_argument("--order", type=one_of("--order", ("interleaved", "blocked")),
-                   default="interleaved", metavar="O", help="interleaved (default): R rounds "
+                   default=None, metavar="O", help="interleaved (default): R rounds "
                    "that start every run once with --reps 1, in the matrix's order (A B C A B "
                    "C ...), so that a drift of the machine falls on every run alike; each run's "
                    "record joins its rounds' samples. blocked: each run once with --reps R, "
-                   "one after the other")
+                   "one after the other (the order of --reps auto, whose count each run "
+                   "decides)")
     p.add_argument("--reruns", type=int_in("--reruns", 0, 100), default=2, metavar="N",
                    help="run a run (a round, interleaved) again while its record says it was "
                    "disturbed (a worker got less of a core than it could expect), at most N "
@@ -145,6 +154,15 @@ def parse_args(argv, doc):
                    help="print the runs' commands and stop: nothing is run or written")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     opts = p.parse_args(argv)
+    if opts.reps == "auto" and opts.order == "interleaved":
+        p.error("invalid --order 'interleaved' with --reps auto: each run decides its own count "
+                "of repetitions, so the rounds cannot be planned (leave --order out, or blocked)")
+    if opts.order is None:
+        opts.order = "blocked" if opts.reps == "auto" else "interleaved"
+    for name in ("ci_target", "reps_cap"):
+        if getattr(opts, name) is not None and opts.reps != "auto":
+            p.error(f"invalid --{name.replace('_', '-')} '{getattr(opts, name)}': only with "
+                    "--reps auto")
     if len(set(opts.workers)) != len(opts.workers):
         p.error(f"invalid --workers '{','.join(map(str, opts.workers))}': a count twice")
     if opts.experiments is not None:
@@ -279,7 +297,9 @@ def plan_matrix(opts):
     elif skipped:
         notes.append(f"Python ran at class {', '.join(ran)} only (--python-classes), not "
                      f"at {', '.join(skipped)}: its loops take seconds per repetition there")
-    if opts.order == "interleaved":
+    if opts.reps == "auto":
+        notes.append(reps_note(opts) + " (order blocked: each run started once)")
+    elif opts.order == "interleaved":
         notes.append(f"order interleaved: {opts.reps} rounds, each starting every run once, in "
                      "the same order, for one timed repetition after its own warm-up; a run's "
                      f"figures are over its {opts.reps} rounds' samples")
@@ -309,6 +329,17 @@ def plan_matrix(opts):
     return found, runs, notes
 
 
+def reps_note(opts):
+    """How many timed repetitions each run made, for the report's notes."""
+    if opts.reps != "auto":
+        return f"{opts.reps} timed repetitions per run after one warm-up"
+    return (f"--reps auto: after one warm-up each run repeated until the 95% confidence "
+            f"intervals of its sequential and parallel medians were within "
+            f"{opts.ci_target or 5}% of them, or {opts.reps_cap or 30} s of repetitions had "
+            f"passed (at least 6, at most 1000); the records say how many each took and "
+            f"whether its target was reached")
+
+
 def dry_run(opts, runs, records, out_dir):
     reps = 1 if opts.order == "interleaved" else opts.reps
     hosts = getattr(opts, "hosts", None)
@@ -321,7 +352,8 @@ def dry_run(opts, runs, records, out_dir):
             said = True
         argv, env, over = matrix.command(lab, exe, wl, cls, p,
                                          opts.reps if across(lab)[1] else reps, opts.timeout,
-                                         hosts, getattr(opts, "mpirun_args", ()))
+                                         hosts, getattr(opts, "mpirun_args", ()),
+                                         matrix.auto_options(opts))
         env_text = " ".join(f"{k}={v}" for k, v in env.items())
         print((env_text + " " if env_text else "") + shlex.join(argv) +
               ("  # oversubscribed" if over else ""))

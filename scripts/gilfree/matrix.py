@@ -56,15 +56,23 @@ def across(lab):
     return (row, mapping) if at else (lab, None)
 
 
-def command(lab, exe, workload, cls, workers, reps, timeout=None, hosts=None, extra=()):
-    """(argv, env additions, oversubscribed) of one run; a binary gets --timeout when given.
-    A row across hosts ("mpi@spread") runs under hosts' launcher (a cluster.Cluster or
-    Hostfile) with its mapping and the words extra (--mpirun-args)."""
+def auto_options(opts):
+    """--reps auto's target and cap, where the comparison was given them, for every run."""
+    return [x for name in ("ci_target", "reps_cap") if getattr(opts, name, None) is not None
+            for x in ("--" + name.replace("_", "-"), getattr(opts, name))]
+
+
+def command(lab, exe, workload, cls, workers, reps, timeout=None, hosts=None, extra=(),
+            auto=()):
+    """(argv, env additions, oversubscribed) of one run; a binary gets --timeout when given;
+    auto: --reps auto's options (auto_options). A row across hosts ("mpi@spread") runs under
+    hosts' launcher (a cluster.Cluster or Hostfile) with its mapping and the words extra
+    (--mpirun-args)."""
     lab, mapping = across(lab)
     row = backends.get(lab)
     back = backends.backend(row.backend)
     common = [workload, "--class", cls, "--workers", str(workers), "--reps", str(reps),
-              "--format", "json"]
+              *auto, "--format", "json"]
     if back.script:
         program = [sys.executable, os.path.join(ROOT, "scripts", back.script)]
     else:
@@ -175,7 +183,8 @@ def run_one(opts, run, env_base, reps, where=None):
     start to its end (its warm-up and sequential loop too)."""
     lab, exe, wl, cls, p = run
     argv, env_add, over = command(lab, exe, wl, cls, p, reps, opts.timeout,
-                                  getattr(opts, "hosts", None), getattr(opts, "mpirun_args", ()))
+                                  getattr(opts, "hosts", None), getattr(opts, "mpirun_args", ()),
+                                  auto_options(opts))
     what = what_run(run, where)
     t0 = time.monotonic()
     limit = child_limit(opts, lab)

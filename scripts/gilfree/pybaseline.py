@@ -1,6 +1,7 @@
 """The Python baseline (scripts/py_baseline.py): the lecture's three workloads run the
 lecture's way on multiprocessing or threading, measured like the C suite, and their record."""
 import argparse
+import itertools
 import json
 import math
 import multiprocessing
@@ -11,9 +12,9 @@ import sys
 import threading
 import time
 
-from .cli import OneLineParser, int_in, int_list
+from .cli import OneLineParser, int_in, int_list, percent_in, reps_or_auto, seconds_in
 from .project import cores, version
-from .stats import summary as stats
+from .stats import CI_MIN, summary as stats, within_target
 from .workloads import CLASSES, WORKLOADS, class_sizes
 
 
@@ -187,11 +188,43 @@ def bits(values):
     return tuple(v.hex() if isinstance(v, float) else v for v in values)
 
 
+# --reps auto's most repetitions and its reasons to stop, the worst kept (shared/gf_driver.c's)
+REPS_AUTO_MAX = 1000
+STOPPED = ["target", "limit", "cap"]
+
+
+def more(opts, samples, t_first, budget):
+    """Whether another timed repetition follows the samples: opts.reps of them, or with --reps
+    auto the rule of the C binaries (shared/gf_driver.h): at least CI_MIN, then until the
+    median's 95% interval is within --ci-target percent of it, REPS_AUTO_MAX repetitions, or
+    budget seconds since t_first; why it stopped goes into opts.stopped."""
+    n = len(samples)
+    if not opts.auto:
+        return n < opts.reps
+    if n < CI_MIN:
+        return True
+    if within_target(samples, opts.ci_target):
+        why = "target"
+    elif n >= REPS_AUTO_MAX:
+        why = "limit"
+    elif clock() - t_first >= budget:
+        why = "cap"
+    else:
+        return True
+    opts.stopped = max(opts.stopped, STOPPED.index(why))
+    return False
+
+
 def sequential(opts, tasks):
     """The kernels in a loop, one untimed warm-up then the timed repetitions: (the results in
-    key order, each task's samples, the loop's samples)."""
+    key order, each task's samples, the loop's samples, the seconds they took)."""
     want, task_samples, seq_samples = None, [[] for _ in tasks], []
-    for rep in range(-1, opts.reps):
+    t_first = None
+    for rep in itertools.count(-1):
+        if rep == 0:
+            t_first = clock()
+        if rep >= 0 and not more(opts, seq_samples, t_first, opts.reps_cap / 2):
+            break
         t0 = clock()
         got = [run_task(opts.workload, t) for t in tasks]
         if rep >= 0:
@@ -199,7 +232,8 @@ def sequential(opts, tasks):
             for i, r in enumerate(got):
                 task_samples[i].append(r[4] - r[3])
         want = got
-    return sorted(want, key=lambda r: (r[1], r[0])), task_samples, seq_samples
+    return (sorted(want, key=lambda r: (r[1], r[0])), task_samples, seq_samples,
+            clock() - t_first)
 
 
 def differs(got, want):
@@ -212,14 +246,19 @@ def differs(got, want):
     return None
 
 
-def parallel(opts, tasks, want):
-    """The parallel version, one untimed warm-up then the timed repetitions, each checked:
-    (why they differ or None, {"par_s": samples, "phases": {phase: samples}, "busy": each
-    worker's samples}, the one-time setup)."""
+def parallel(opts, tasks, want, budget):
+    """The parallel version, one untimed warm-up then the timed repetitions, each checked
+    (--reps auto: within budget seconds): (why they differ or None, {"par_s": samples,
+    "phases": {phase: samples}, "busy": each worker's samples}, the one-time setup)."""
     failure, samples = None, {"par_s": [], "phases": {}, "busy": [[] for _ in
                                                                   range(opts.workers)]}
     with Runner(opts) as runner:
-        for rep in range(-1, opts.reps):
+        t_first = None
+        for rep in itertools.count(-1):
+            if rep == 0:
+                t_first = clock()
+            if rep >= 0 and not more(opts, samples["par_s"], t_first, budget):
+                break
             out, t0, t_done = runner.run(tasks)
             failure = failure or differs(sorted(out, key=lambda r: (r[2], r[1])), want)
             if rep < 0:
@@ -246,8 +285,8 @@ def params_of(opts):
 def measure(opts):
     """The run's record, in the C binaries' shape (schema 2: with every sample)."""
     tasks = build_tasks(opts)
-    want, task_samples, seq_samples = sequential(opts, tasks)
-    failure, samples, setup = parallel(opts, tasks, want)
+    want, task_samples, seq_samples, spent = sequential(opts, tasks)
+    failure, samples, setup = parallel(opts, tasks, want, opts.reps_cap - spent)
     if opts.workload == "resize":
         results = [[k, v[0], v[1], v[2]] for _, k, v, _, _ in want]
     else:
@@ -262,7 +301,9 @@ def measure(opts):
         "speedup": seq["median"] / par["median"] if par["median"] > 0 else 0.0,
         "phases": {k: stats(v) for k, v in samples["phases"].items()}, "setup_s": setup,
         "task_s": [stats(s)["median"] for s in task_samples],
-        "busy_s": [stats(s)["median"] for s in samples["busy"]], "reps": opts.reps,
+        "busy_s": [stats(s)["median"] for s in samples["busy"]],
+        "reps": len(samples["par_s"]), "reps_auto": reps_auto(opts, seq_samples,
+                                                              samples["par_s"]),
         "notes": failure or "",
         "samples": {"seq_s": seq_samples, "par_s": samples["par_s"],
                     "phases": samples["phases"]},
@@ -270,6 +311,15 @@ def measure(opts):
                      "threads": opts.workers if opts.backend == "threads" else 1,
                      "cores": cores(), "where": "local"},
     }
+
+
+def reps_auto(opts, seq, par):
+    """The record's reps_auto, as the C binaries': None for a fixed count."""
+    if not opts.auto:
+        return None
+    return {"target_pct": float(opts.ci_target), "cap_s": float(opts.reps_cap),
+            "reached": within_target(seq, opts.ci_target) and within_target(par, opts.ci_target),
+            "stopped": STOPPED[opts.stopped], "seq_reps": len(seq), "par_reps": len(par)}
 
 
 def print_text(rec):
@@ -285,8 +335,19 @@ def print_text(rec):
         print("Sample result:", show(rec["results"][0]))
     print("Verification:", "SUCCESSFUL" if rec["verified"] else f"FAILED ({rec['notes']})")
     for name, key in (("Sequential:", "seq_s"), ("Parallel:  ", "par_s")):
-        s = rec[key]
-        print(f"{name} median {s['median']:.6f} s (min {s['min']:.6f}, max {s['max']:.6f})")
+        s, n = rec[key], len(rec["samples"][key])
+        ci = (f"95% CI {s['ci_low']:.6f}-{s['ci_high']:.6f} (n={n})" if s["ci_low"] is not None
+              else f"no interval: n={n} < {CI_MIN}")
+        print(f"{name} median {s['median']:.6f} s (min {s['min']:.6f}, max {s['max']:.6f}), "
+              + ci)
+    auto = rec["reps_auto"]
+    if auto:
+        print(f"Repetitions: --reps auto, {auto['seq_reps']} sequential and {auto['par_reps']} "
+              f"parallel; both 95% CIs within {auto['target_pct']:g}% of their medians: "
+              + ("reached" if auto["reached"] else "not reached")
+              + {"cap": f" (stopped by --reps-cap {auto['cap_s']:g} s)",
+                 "limit": f" (stopped at the most repetitions, {REPS_AUTO_MAX})"}.get(
+                     auto["stopped"], ""))
     for name, sec in rec["setup_s"].items():
         print(f"  {name:<10} {sec:.6f} s (once)")
     for name, s in rec["phases"].items():
@@ -297,11 +358,17 @@ def print_text(rec):
 def print_csv(rec):
     cols = ["backend", "workload", "class", "workers", "cores", "reps", "verified"]
     print(",".join(cols) + ",seq_min_s,seq_median_s,seq_max_s,par_min_s,par_median_s,"
-          "par_max_s,speedup")
+          "par_max_s,speedup,seq_ci_low_s,seq_ci_high_s,par_ci_low_s,par_ci_high_s,"
+          "ci_target_reached")
     vals = [str(rec[c]).lower() if c == "verified" else str(rec[c]) for c in cols]
     for key in ("seq_s", "par_s"):
         vals += [f"{rec[key][k]:.9g}" for k in ("min", "median", "max")]
-    print(",".join(vals + [f"{rec['speedup']:.6g}"]))
+    vals.append(f"{rec['speedup']:.6g}")
+    for key in ("seq_s", "par_s"):
+        vals += ["" if rec[key][k] is None else f"{rec[key][k]:.9g}"
+                 for k in ("ci_low", "ci_high")]
+    auto = rec["reps_auto"]
+    print(",".join(vals + ["" if not auto else str(auto["reached"]).lower()]))
 
 
 def parse_args(argv, doc):
@@ -320,12 +387,28 @@ def parse_args(argv, doc):
     p.add_argument("--images", type=int_in("--images", 1, 10**6), help="resize: image count")
     p.add_argument("--width", type=int_in("--width", 1, 10**6), help="resize: image width")
     p.add_argument("--height", type=int_in("--height", 1, 10**6), help="resize: image height")
-    p.add_argument("-r", "--reps", type=int_in("--reps", 1, 100000), default=5,
-                   help="timed repetitions after one untimed warm-up (default 5)")
+    p.add_argument("-r", "--reps", type=reps_or_auto("--reps", 100000), default=5,
+                   help="timed repetitions after one untimed warm-up (default 5), or auto: "
+                   "until the 95%% confidence intervals of the sequential and parallel medians "
+                   "are within --ci-target, as the C binaries' --reps auto")
+    p.add_argument("--ci-target", type=percent_in("--ci-target"), metavar="P",
+                   help="with --reps auto: the half-width sought, percent of the median "
+                   "(default 5)")
+    p.add_argument("--reps-cap", type=seconds_in("--reps-cap", 1000000), metavar="S",
+                   help="with --reps auto: seconds all the timed repetitions may take "
+                   "(default 30)")
     p.add_argument("--start", choices=["fork", "spawn", "forkserver"], default="fork",
                    help="mp: how processes start (default fork, Linux's default)")
     p.add_argument("-f", "--format", choices=["text", "json", "csv"], default="text")
     opts = p.parse_args(argv)
+    opts.auto = opts.reps == "auto"
+    for name in ("ci_target", "reps_cap"):
+        if getattr(opts, name) is not None and not opts.auto:
+            p.error(f"invalid --{name.replace('_', '-')} '{getattr(opts, name)}': only with "
+                    "--reps auto")
+    opts.ci_target = float(opts.ci_target or 5)
+    opts.reps_cap = float(opts.reps_cap or 30)
+    opts.stopped = 0
     n, limits, images, width, height = class_sizes(opts.cls)
     opts.n = opts.n or n
     opts.limits = opts.limits or limits

@@ -7,8 +7,8 @@ from . import splits, stats
 from .backends import label
 from .records import kind
 from .stats import overheads, setup_total
-from .tables import (Table, cost_tables, fmt_pct, fmt_ratio, fmt_s, python_tables, sorted_runs,
-                     workload_tables)
+from .tables import (Table, cost_tables, faster_tables, fmt_median_ci, fmt_pct, fmt_ratio, fmt_s,
+                     fmt_test, python_tables, sorted_runs, workload_tables)
 
 
 def slow_pool_section(records):
@@ -43,20 +43,27 @@ def slower_runs(runs):
     if not slow:
         return ["No run with 2 or more workers (up to the core count) was slower than its "
                 "sequential loop at class S in this run."]
-    headers = ["run", "P", "seq s", "parallel s", "speedup", "busiest worker s", "overhead s",
-               "overhead share", "phases (median s)", "once"]
+    headers = ["run", "P", "seq s (95% CI)", "parallel s (95% CI)", "speedup", "tested",
+               "busiest worker s", "overhead s", "overhead share", "phases (median s)", "once"]
     rows = []
     for rec in slow:
         par, busy, over = overheads(rec)
         phases = ", ".join(f"{k} {fmt_s(v['median'])}" for k, v in stats.phases(rec).items())
         once = ", ".join(f"{k} {fmt_s(v)}" for k, v in rec.get("setup_s", {}).items()) or "-"
-        rows.append([f"{label(rec)} {rec['workload']}", rec["workers"], fmt_s(seq_median(rec)),
-                     fmt_s(par), fmt_ratio(stats.speedup(rec)), fmt_s(busy), fmt_s(over),
+        seq, par_raw = stats.samples(rec, "seq_s"), stats.samples(rec, "par_s")
+        test = stats.mann_whitney(seq, par_raw) if seq and par_raw else None
+        rows.append([f"{label(rec)} {rec['workload']}", rec["workers"],
+                     fmt_median_ci(stats.timing(rec, "seq_s")),
+                     fmt_median_ci(stats.timing(rec, "par_s")), fmt_ratio(stats.speedup(rec)),
+                     fmt_test(test, "sequential", "parallel"), fmt_s(busy), fmt_s(over),
                      fmt_pct(over / par if par else None), phases or "-", once])
     worst = min(slow, key=stats.speedup)
     par, busy, over = overheads(worst)
     return [Table("Runs slower than their loop (class S, 2 workers up to the cores)",
-                  headers, rows).markdown(),
+                  headers, rows, ["tested: the Mann-Whitney test of the run's sequential "
+                                  "times against its parallel ones (two-sided p; A, the "
+                                  "probability that a sequential repetition took less time "
+                                  "than a parallel one)"]).markdown(),
             f"The slowest, {label(worst)} {worst['workload']} on {worst['workers']} "
             f"workers, ran at {fmt_ratio(stats.speedup(worst))} of its loop: "
             f"{fmt_s(par)} s in parallel against {fmt_s(seq_median(worst))} s "
@@ -106,7 +113,8 @@ def lecture_pool(records):
     ph = {k: v["median"] for k, v in stats.phases(rec).items()}
     par, busy, over = overheads(rec)
     return (f"The lecture's Pool.map example (resize, class S) with {rec['workers']} processes: "
-            f"{fmt_s(par)} s against the loop's {fmt_s(seq_median(rec))} s, a speedup "
+            f"{fmt_median_ci(stats.timing(rec, 'par_s'))} s against the loop's "
+            f"{fmt_median_ci(stats.timing(rec, 'seq_s'))} s (medians, 95% CIs), a speedup "
             f"of {fmt_ratio(stats.speedup(rec))}. Until the last worker began its first image "
             f"(creating the pool, forking, sending the first chunks) {fmt_s(ph.get('start'))} s "
             f"passed, {fmt_s(ph.get('compute'))} s of computing followed, and "
@@ -139,7 +147,7 @@ def report_markdown(records, ctx):
     for line in ctx.get("notes", []):
         out.append(f"- {line}")
     out.append("")
-    out += verification(records, ctx) + times(records)
+    out += verification(records, ctx) + times(records) + outliers(records)
     out.append(slow_pool_section(records))
     out.append(splits.splits_section(records))
     out += plots(ctx.get("images")) + other_sections(records, ctx)
@@ -169,7 +177,10 @@ def verification(records, ctx):
 def times(records):
     out = ["", "## Times", "",
             "Per workload and class: the median parallel time over the repetitions with its "
-            "min-max, the run's own sequential median, the speedup (sequential median over "
+            "95% confidence interval (from the order statistics, distribution-free: "
+            "[x(l), x(n+1-l)] of the sorted samples; none below 6 samples) and its min-max, "
+            "the samples outside Tukey's fences, the run's own sequential median and "
+            "interval, the speedup (sequential median over "
             "parallel median, both from the same run), the parallel efficiency (speedup / P), "
             "and the bound: the best time the run's tasks allow on P workers, from the "
             "sequential per-task times: max(longest task, total / min(P, cores)), and for a "
@@ -180,6 +191,18 @@ def times(records):
             "(one sum per worker, so its sequential time grows with P).", ""]
     out += [t.markdown() for t in workload_tables(records)]
     out += [t.markdown() for t in cost_tables(records)]
+    fast = faster_tables(records)
+    if fast:
+        out += ["## Which backend is faster", "",
+                "A backend is called faster than another only where the Mann-Whitney U test "
+                "of their parallel times (the raw samples of each run, two-sided) gives "
+                "p < 0.05; otherwise there is no significant difference, whatever the medians. "
+                "Exact for small samples, the tie-corrected normal approximation for larger "
+                "ones. The effect size A (Vargha and Delaney) is the probability that a run "
+                "of the faster takes less time than a run of the other: 0.5 is none, 1.0 every "
+                "run. Kruskal-Wallis first asks whether the backends at a worker count differ "
+                "at all.", ""]
+        out += [t.markdown() for t in fast]
     py = python_tables(records)
     out += ["## C against Python's multiprocessing", ""]
     if py:
@@ -190,6 +213,36 @@ def times(records):
     else:
         out += ["Python was not run in this comparison.", ""]
     return out
+
+
+def outliers(records):
+    """The runs with samples outside Tukey's fences, counted: every median and interval above
+    is of all the samples."""
+    runs = sorted_runs(records)
+    lines = []
+    for rec in runs:
+        parts = []
+        for key, name in (("seq_s", "sequential"), ("par_s", "parallel")):
+            t = stats.outliers(rec, key)
+            if t and t["outliers"]:
+                parts.append(f"{name} {len(t['outliers'])} of {t['n']} samples outside "
+                             f"Tukey's fences ({fmt_s(t['low'])} to {fmt_s(t['high'])} s)")
+        if parts:
+            lines.append(f"- {label(rec)} {rec['workload']} class {rec['class']} "
+                         f"P={rec['workers']}: " + "; ".join(parts))
+    counted = sum(1 for r in runs if stats.outliers(r, "par_s"))
+    out = ["## Outliers", "",
+           "Samples below Q1 - 1.5 IQR or above Q3 + 1.5 IQR of their run (Tukey's fences, "
+           "quartiles interpolated between the order statistics), counted and never dropped: "
+           "the medians and intervals above are of every sample. Runs of fewer than 4 "
+           "samples are not counted.", ""]
+    if lines:
+        out += lines
+    elif counted:
+        out.append(f"No sample of the {counted} runs counted lies outside its fences.")
+    else:
+        out.append("No run has the samples to count (fewer than 4, or records without them).")
+    return out + [""]
 
 
 def plots(images):
@@ -226,6 +279,8 @@ def other_sections(records, ctx):
 def terminal_text(records):
     buf = io.StringIO()
     for t in workload_tables(records):
+        buf.write(t.text() + "\n")
+    for t in faster_tables(records):
         buf.write(t.text() + "\n")
     for t in python_tables(records):
         buf.write(t.text() + "\n")

@@ -1,10 +1,20 @@
 """Every statistic the scripts compute: the summary of a list of samples (min, median as the C
-report takes it, max), a record's times (from its raw samples where it has them, schema 2, or
-its stored summaries), speedups and ratios, and the best time a run's tasks allow: the lower
-bound and the bound of the split its backend makes (the makespans)."""
+report takes it, max, and the median's 95% confidence interval from the order statistics), a
+record's times (from its raw samples where it has them, schema 2, or its stored summaries),
+speedups and ratios, the rank tests that say whether one set of times differs from another
+(Mann-Whitney U, Kruskal-Wallis H) with an effect size, Tukey's fences, and the best time a
+run's tasks allow: the lower bound and the bound of the split its backend makes (the
+makespans). Pure Python: no scipy."""
+import itertools
+import math
 import statistics
 
 from .backends import label, schedule
+
+# Below this many samples no interval of the median reaches 95% (shared/gf_stats.h's).
+CI_MIN = 6
+# A difference is called significant below this p-value (two-sided).
+ALPHA = 0.05
 
 
 def median(samples):
@@ -12,11 +22,179 @@ def median(samples):
     return statistics.median(samples)
 
 
+def median_ci_ranks(n):
+    """The ranks (1-based, in sorted order) of the distribution-free 95% confidence interval of
+    the median of n samples, (l, n + 1 - l), or None below CI_MIN samples; the same ranks as
+    shared/gf_stats.c's gf_stats_median_ci_ranks (J.-Y. Le Boudec, "Performance Evaluation of
+    Computer and Communication Systems", 2010, Theorem 2.1 and Table A.1; T. Hoefler and R.
+    Belli, "Scientific Benchmarking of Parallel Computing Systems", SC15). The number B of
+    samples below the median is Binomial(n, 1/2) whatever their distribution, so
+    [x(l), x(n + 1 - l)] holds it with probability P(l <= B <= n - l); l is the largest rank with
+    P(B <= l - 1) <= 0.025. Here in exact integers: 40 * sum(C(n, i), i < l) <= 2^n."""
+    if n < CI_MIN:
+        return None
+    below, whole = 0, 1 << n
+    for i in range(n // 2 + 1):
+        if 40 * (below + math.comb(n, i)) > whole:
+            return (i, n + 1 - i) if i else None
+        below += math.comb(n, i)
+    return None
+
+
+def median_ci(samples):
+    """(low, high): the median's 95% interval, two of the samples, or None below CI_MIN."""
+    ranks = median_ci_ranks(len(samples))
+    if ranks is None:
+        return None
+    x = sorted(samples)
+    return x[ranks[0] - 1], x[ranks[1] - 1]
+
+
+def ci_halfwidth(samples):
+    """max(median - low, high - median) of the median's interval, or None without one."""
+    ci = median_ci(samples)
+    if ci is None:
+        return None
+    m = median(samples)
+    return max(m - ci[0], ci[1] - m)
+
+
+def within_target(samples, pct):
+    """Whether the samples' interval is within pct percent of their median: --reps auto's
+    rule (shared/gf_driver.c)."""
+    half = ci_halfwidth(samples)
+    return half is not None and half <= pct / 100.0 * median(samples)
+
+
 def summary(samples, scale=1.0):
-    """{min, median, max} of a list of samples, each times scale (1e6: seconds to
-    microseconds)."""
+    """{min, median, max, ci_low, ci_high} of a list of samples, each times scale (1e6: seconds
+    to microseconds); ci_low and ci_high None below CI_MIN samples, as the C report's null."""
+    ci = median_ci(samples)
     return {"min": min(samples) * scale, "median": median(samples) * scale,
-            "max": max(samples) * scale}
+            "max": max(samples) * scale, "ci_low": ci[0] * scale if ci else None,
+            "ci_high": ci[1] * scale if ci else None}
+
+
+# ---- rank tests, effect size, outliers ----------------------------------------------------------
+
+
+def _midranks(values):
+    """The rank of each value in values (1-based, ties given the mean of their ranks), times 2
+    so that they stay integers, and the sizes of the groups of ties."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks2, ties, i = [0] * len(values), [], 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks2[order[k]] = i + j + 2  # 2 * the mean of ranks i + 1 .. j + 1
+        ties.append(j - i + 1)
+        i = j + 1
+    return ranks2, ties
+
+
+def vargha_delaney(a, b):
+    """Vargha and Delaney's A (the common-language effect size): the probability that a value
+    of a is larger than one of b, ties counted half. 0.5 is no effect; 1 every a above every b."""
+    if not a or not b:
+        return None
+    more = sum((x > y) + 0.5 * (x == y) for x in a for y in b)
+    return more / (len(a) * len(b))
+
+
+# Up to this many splits of the pooled samples, C(n1 + n2, n1), the exact distribution of U
+# (both samples of 8, or 10 and 5, and less), else the normal approximation.
+MW_EXACT_SPLITS = 20000
+
+
+def mann_whitney(a, b):
+    """The two-sided Mann-Whitney U test (Wilcoxon rank-sum) of a against b: {"u": U of a (the
+    pairs with a's value larger, ties half), "p": the p-value, "method": "exact" or "normal",
+    "a12": vargha_delaney(a, b)}. Exact for small samples (at most MW_EXACT_SPLITS ways to split
+    the pooled values into groups of their sizes): every split of the pooled ranks (ties as
+    mean ranks) is counted, and p is the share whose rank sum lies at least as far from its
+    mean as a's. Otherwise the normal approximation with the tie correction of the variance
+    and a continuity correction of 1/2. None where a sample is empty."""
+    n1, n2 = len(a), len(b)
+    if not n1 or not n2:
+        return None
+    ranks2, ties = _midranks(list(a) + list(b))
+    r1_2 = sum(ranks2[:n1])  # twice a's rank sum
+    n = n1 + n2
+    u = r1_2 / 2 - n1 * (n1 + 1) / 2
+    mean2 = n1 * (n + 1)  # twice the mean rank sum
+    if math.comb(n, n1) <= MW_EXACT_SPLITS:
+        far = abs(r1_2 - mean2)
+        hits = total = 0
+        for pick in itertools.combinations(ranks2, n1):
+            total += 1
+            hits += abs(sum(pick) - mean2) >= far
+        p, method = hits / total, "exact"
+    else:
+        var = n1 * n2 / 12.0 * ((n + 1) - sum(t ** 3 - t for t in ties) / (n * (n - 1)))
+        if var <= 0:  # every value the same
+            p = 1.0
+        else:
+            z = max(abs(u - n1 * n2 / 2.0) - 0.5, 0.0) / math.sqrt(var)
+            p = math.erfc(z / math.sqrt(2.0))
+        method = "normal"
+    return {"u": u, "p": min(p, 1.0), "method": method, "a12": vargha_delaney(a, b)}
+
+
+def chi2_sf(x, df):
+    """P(X >= x) for X chi-squared with df (an integer >= 1) degrees of freedom, in closed form:
+    exp(-x/2) sum (x/2)^i / i! for even df; erfc(sqrt(x/2)) plus the half-integer terms for odd."""
+    if x <= 0:
+        return 1.0
+    h = x / 2.0
+    if df % 2 == 0:
+        term, total = 1.0, 0.0
+        for i in range(df // 2):
+            term = 1.0 if i == 0 else term * h / i
+            total += term
+        return min(1.0, math.exp(-h) * total)
+    total = math.erfc(math.sqrt(h))
+    term = math.sqrt(h) / math.gamma(1.5)  # h^(1/2) / Gamma(3/2)
+    for i in range(1, (df + 1) // 2):
+        total += math.exp(-h) * term
+        term *= h / (i + 0.5)  # h^(i+1/2) / Gamma(i + 3/2)
+    return min(1.0, total)
+
+
+def kruskal_wallis(groups):
+    """The Kruskal-Wallis H test across several groups of values: {"h": H with the tie
+    correction, "df": groups - 1, "p": from the chi-squared approximation}, or None with fewer
+    than two non-empty groups."""
+    groups = [list(g) for g in groups if g]
+    if len(groups) < 2:
+        return None
+    pooled = [x for g in groups for x in g]
+    n = len(pooled)
+    ranks2, ties = _midranks(pooled)
+    h, at = 0.0, 0
+    for g in groups:
+        r = sum(ranks2[at:at + len(g)]) / 2.0
+        h += r * r / len(g)
+        at += len(g)
+    h = 12.0 / (n * (n + 1)) * h - 3.0 * (n + 1)
+    c = 1.0 - sum(t ** 3 - t for t in ties) / (n ** 3 - n)
+    h = h / c if c > 0 else 0.0
+    df = len(groups) - 1
+    return {"h": h, "df": df, "p": chi2_sf(h, df)}
+
+
+def tukey_fences(samples, k=1.5):
+    """Tukey's fences: {"q1", "q3", "low": Q1 - k IQR, "high": Q3 + k IQR, "outliers": the
+    samples outside them, in their order, "n"}. Quartiles by linear interpolation between the
+    order statistics (statistics.quantiles' "inclusive" method, R's type 7). None below 4
+    samples, where quartiles say little. The samples are only counted, never dropped."""
+    if len(samples) < 4:
+        return None
+    q1, _, q3 = statistics.quantiles(samples, n=4, method="inclusive")
+    low, high = q1 - k * (q3 - q1), q3 + k * (q3 - q1)
+    return {"q1": q1, "q3": q3, "low": low, "high": high, "n": len(samples),
+            "outliers": [x for x in samples if x < low or x > high]}
 
 
 def med(value):
@@ -30,6 +208,25 @@ def _samples(rec, key, phase=None):
         return None
     got = got.get("phases", {}).get(phase) if phase else got.get(key)
     return got if isinstance(got, list) and got else None
+
+
+def samples(rec, key):
+    """A record's raw seq_s or par_s samples (schema 2), or None."""
+    return _samples(rec, key)
+
+
+def outliers(rec, key):
+    """Tukey's fences (tukey_fences) over a record's seq_s or par_s samples, or None without
+    samples (schema 1) or with fewer than 4."""
+    raw = _samples(rec, key)
+    return tukey_fences(raw) if raw else None
+
+
+def differ(a, b, key="par_s"):
+    """The Mann-Whitney test (mann_whitney) of record a's key samples against record b's, or
+    None where either has no samples."""
+    x, y = _samples(a, key), _samples(b, key)
+    return mann_whitney(x, y) if x and y else None
 
 
 def timing(rec, key):
@@ -172,6 +369,7 @@ def figures(rec):
     par, seq = timing(rec, "par_s"), timing(rec, "seq_s")
     speed = ratio(seq["median"], par["median"]) or 0.0
     lower, bound, bound_kind = bounds(rec)
+    seq_out, par_out = outliers(rec, "seq_s"), outliers(rec, "par_s")
     return {
         "label": label(rec), "workload": rec["workload"], "class": rec["class"],
         "workers": rec["workers"], "cores": rec["cores"], "oversubscribed": oversubscribed(rec),
@@ -180,6 +378,11 @@ def figures(rec):
         "speedup": speed, "efficiency": speed / rec["workers"],
         "lower_bound_s": lower, "bound_s": bound, "bound_kind": bound_kind,
         "of_bound": bound / par["median"] if bound and par["median"] > 0 else None,
+        "seq_ci_low_s": seq.get("ci_low"), "seq_ci_high_s": seq.get("ci_high"),
+        "par_ci_low_s": par.get("ci_low"), "par_ci_high_s": par.get("ci_high"),
+        "seq_outliers": len(seq_out["outliers"]) if seq_out else None,
+        "par_outliers": len(par_out["outliers"]) if par_out else None,
+        "par_n": len(_samples(rec, "par_s") or []) or None,
     }
 
 

@@ -22,6 +22,44 @@ def fmt_ratio(x):
     return "-" if x is None else f"{x:.2f}x" if x < 10 else f"{x:.0f}x"
 
 
+def fmt_ci(st):
+    """A median's 95% interval, "0.0220-0.0239" s, "no CI (n<6)" below six samples, or "-" for
+    a record that predates intervals."""
+    if not isinstance(st, dict) or "ci_low" not in st:
+        return "-"
+    if st["ci_low"] is None:
+        return f"no CI (n<{stats.CI_MIN})"
+    return f"{fmt_s(st['ci_low'])}-{fmt_s(st['ci_high'])}"
+
+
+def fmt_median_ci(st):
+    """A median with its 95% interval: "0.0231 (0.0220-0.0239)"."""
+    return f"{fmt_s(st['median'])} ({fmt_ci(st)})"
+
+
+def fmt_outliers(rec, key="par_s"):
+    """"2/10": the samples outside Tukey's fences of all, or "-" without samples to count."""
+    t = stats.outliers(rec, key)
+    return f"{len(t['outliers'])}/{t['n']}" if t else "-"
+
+
+def fmt_p(p):
+    return f"{p:.3g}"
+
+
+def fmt_test(test, faster, slower, verb="faster than"):
+    """A Mann-Whitney test of faster's times against slower's as a verdict: "omp faster than
+    posix (p=0.008, A=1.00)", where A is the probability that a run of the first takes less
+    time than one of the second; "no significant difference (p=0.310)"; or "not tested: no
+    samples"."""
+    if test is None:
+        return "not tested: no samples"
+    if test["p"] >= stats.ALPHA:
+        return f"no significant difference (p={fmt_p(test['p'])})"
+    # test is of faster's times against slower's: A of "faster takes less" is 1 - a12
+    return f"{faster} {verb} {slower} (p={fmt_p(test['p'])}, A={1 - test['a12']:.2f})"
+
+
 def fmt(x, unit=""):
     if x is None:
         return "n/a"
@@ -92,7 +130,8 @@ class Table:
 SUMMARY_COLUMNS = ["label", "backend", "workload", "class", "workers", "cores",
                    "oversubscribed", "reps", "verified", "seq_median_s", "par_median_s",
                    "par_min_s", "par_max_s", "speedup", "efficiency", "lower_bound_s",
-                   "bound_s", "bound_kind", "of_bound"]
+                   "bound_s", "bound_kind", "of_bound", "seq_ci_low_s", "seq_ci_high_s",
+                   "par_ci_low_s", "par_ci_high_s", "seq_outliers", "par_outliers"]
 
 
 # What each run cost and how it was run (cost_figures), after the figures' columns.
@@ -143,9 +182,10 @@ def workload_tables(records):
             f = stats.figures(rec)
             over |= f["oversubscribed"]
             rows.append([f["label"], f"{f['workers']}{'*' if f['oversubscribed'] else ''}",
-                         fmt_s(f["par_median_s"]) + disturbance.mark(rec),
+                         fmt_median_ci(stats.timing(rec, "par_s")) + disturbance.mark(rec),
                          f"{fmt_s(f['par_min_s'])}-{fmt_s(f['par_max_s'])}",
-                         fmt_s(f["seq_median_s"]), fmt_ratio(f["speedup"]),
+                         fmt_outliers(rec), fmt_median_ci(stats.timing(rec, "seq_s")),
+                         fmt_ratio(f["speedup"]),
                          fmt_pct(f["efficiency"]), fmt_s(f["bound_s"]),
                          fmt_pct(f["of_bound"]), f["bound_kind"]])
         notes = []
@@ -155,10 +195,12 @@ def workload_tables(records):
                 for lang, v in (("C", seq_c), ("Python", seq_py)) if v))
         if over:
             notes.append("* oversubscribed: more workers than cores")
+        notes.append("median s (95% CI): the median and its distribution-free 95% confidence "
+                     "interval; outliers: samples outside Tukey's fences, counted, not dropped")
         notes += disturbance.footnotes(recs)
-        tables.append(Table(title, ["backend", "P", "median s", "min-max s", "seq s",
-                                    "speedup", "eff", "bound s", "of bound", "bound from"],
-                            rows, notes))
+        tables.append(Table(title, ["backend", "P", "median s (95% CI)", "min-max s",
+                                    "outliers", "seq s (95% CI)", "speedup", "eff", "bound s",
+                                    "of bound", "bound from"], rows, notes))
     return tables
 
 
@@ -174,19 +216,67 @@ def python_tables(records):
         rows = []
         for p in sorted(py):
             py_par = stats.timing(py[p], "par_s")["median"]
-            cells = [str(p) + ("*" if stats.oversubscribed(py[p]) else ""), fmt_s(py_par)]
+            cells = [str(p) + ("*" if stats.oversubscribed(py[p]) else ""),
+                     fmt_median_ci(stats.timing(py[p], "par_s"))]
             for lab in c_labels:
                 c = next((r for r in recs if label(r) == lab and r["workers"] == p), None)
-                cells.append(fmt_ratio(stats.ratio(py_par, stats.timing(c, "par_s")["median"]))
-                             if c else "-")
+                cells.append(ratio_tested(py[p], c, py_par) if c else "-")
             seq_c = [stats.timing(r, "seq_s")["median"] for r in recs
                      if is_c(r) and r["workers"] == p]
             cells.append(fmt_ratio(stats.timing(py[p], "seq_s")["median"] / min(seq_c))
                          if seq_c else "-")
             rows.append(cells)
         tables.append(Table(f"{wl}, class {cls}: C's speedup over python-mp (Python's "
-                            f"median time / C's)", ["P", "python-mp s"] + c_labels
-                            + ["sequential"], rows))
+                            f"median time / C's)", ["P", "python-mp s (95% CI)"] + c_labels
+                            + ["sequential"], rows, [RATIO_NOTE]))
+    return tables
+
+
+RATIO_NOTE = ("each ratio with the Mann-Whitney test of the two runs' parallel times (two-sided "
+              "p) and A, the probability that a run of the faster takes less time than one of "
+              "the other; n.s.: no significant difference (p >= 0.05), whatever the ratio")
+
+
+def ratio_tested(py, c, py_par):
+    """Python's median over C's, and whether the Mann-Whitney test backs the difference."""
+    text = fmt_ratio(stats.ratio(py_par, stats.timing(c, "par_s")["median"]))
+    test = stats.differ(c, py)
+    if test is None:
+        return text
+    if test["p"] >= stats.ALPHA:
+        return f"{text} (n.s., p={fmt_p(test['p'])})"
+    faster_c = stats.timing(c, "par_s")["median"] < py_par
+    return f"{text} (p={fmt_p(test['p'])}, A={1 - test['a12'] if faster_c else test['a12']:.2f})"
+
+
+def faster_tables(records):
+    """Which backend is fastest at each workload, class and worker count, and whether the
+    samples say so: the Kruskal-Wallis test across every backend of the cell, then the
+    Mann-Whitney test of the fastest (by median) against the next."""
+    tables = []
+    for (wl, cls), recs in by_cell(records).items():
+        rows = []
+        for p in sorted({r["workers"] for r in recs}):
+            at = sorted((r for r in recs if r["workers"] == p),
+                        key=lambda r: stats.timing(r, "par_s")["median"])
+            if len(at) < 2:
+                continue
+            first, second = at[0], at[1]
+            kw = stats.kruskal_wallis([stats.samples(r, "par_s") or [] for r in at])
+            rows.append([str(p) + ("*" if stats.oversubscribed(first) else ""),
+                         f"{len(at)}: " + (f"p={fmt_p(kw['p'])}" if kw else "not tested"),
+                         label(first), fmt_median_ci(stats.timing(first, "par_s")),
+                         label(second), fmt_median_ci(stats.timing(second, "par_s")),
+                         fmt_test(stats.differ(first, second), label(first), label(second))])
+        if rows:
+            tables.append(Table(
+                f"{wl}, class {cls}: the fastest and the next, tested", [
+                    "P", "backends (Kruskal-Wallis)", "fastest", "median s (95% CI)", "next",
+                    "median s (95% CI)", "Mann-Whitney"], rows,
+                ["Kruskal-Wallis: whether the parallel times of the backends at this P differ "
+                 "at all; Mann-Whitney: the fastest against the next, two-sided, p < 0.05 "
+                 "called significant (no correction for the number of tests); A: the "
+                 "probability that a run of the fastest takes less time than one of the next"]))
     return tables
 
 

@@ -85,6 +85,9 @@ static void check_accepted(const struct gf_options *o)
 		return;
 	check(o->workers >= 1 && o->workers <= GF_MAX_WORKERS, "--workers out of range");
 	check(o->reps >= 1 && o->reps <= GF_MAX_REPS, "--reps out of range");
+	check(!o->reps_auto || (o->reps >= GF_STATS_CI_MIN && o->ci_target > 0 &&
+				o->ci_target <= GF_MAX_CI_TARGET && o->reps_cap > 0),
+	      "--reps auto with a count, target or cap out of range");
 	check(o->n >= 1 && o->n <= GF_MAX_N, "--n out of range");
 	check(o->nlimits >= 1 && o->nlimits <= GF_MAX_LIST && o->limits, "a bad list length");
 	for (size_t i = 0; i < o->nlimits; i++)
