@@ -441,7 +441,7 @@ static int step(struct gf_pool *p)
 		int writing, rc;
 
 		/* a chunk just handed out goes now, not after a poll round: the pipe has room */
-		if (unsent(s) && (rc = slot_write(p, i)) && (rc = slot_lost(p, i, 0)))
+		if (unsent(s) && slot_write(p, i) && (rc = slot_lost(p, i, 0)))
 			return rc;
 		writing = unsent(s) != NULL;
 
