@@ -112,8 +112,10 @@ class Merge(unittest.TestCase):
 
     def test_figures_from_the_merged_samples(self):
         m = rounds.merge(self.recs)
-        self.assertEqual(m["seq_s"], {"min": 4.0, "median": 5.0, "max": 6.0})
-        self.assertEqual(m["par_s"], {"min": 1.0, "median": 2.0, "max": 4.0})
+        self.assertEqual(m["seq_s"], {"min": 4.0, "median": 5.0, "max": 6.0, "ci_low": None,
+                                      "ci_high": None})  # 3 samples: no interval
+        self.assertEqual(m["par_s"], {"min": 1.0, "median": 2.0, "max": 4.0, "ci_low": None,
+                                      "ci_high": None})
         self.assertEqual(m["phases"]["start"]["median"], 0.2)
         self.assertEqual(m["speedup"], 2.5)
         self.assertEqual(stats.speedup(m), 2.5)
