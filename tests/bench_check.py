@@ -36,8 +36,8 @@ METHODS = {
     },
     "mpi": {
         "startup": ["mpi_init"],
-        "ipc": ["mpi_pingpong", "mpi_bw", "mpi_scatter", "mpi_gather", "mpi_win_shared",
-                "memcpy"],
+        "ipc": ["mpi_pingpong", "mpi_pingpong_one_buffer", "mpi_bw", "mpi_scatter",
+                "mpi_gather", "mpi_win_shared", "memcpy"],
         "counter": ["mpi_fetch_and_op", "mpi_accumulate", "mpi_reduce"],
         "grain": ["mpi_ranks"],
         "paths": ["mpi_frames", "mmap_paths"],
