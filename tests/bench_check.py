@@ -29,7 +29,8 @@ METHODS = {
     },
     "posix": {
         "startup": ["fork", "fork_exec", "posix_spawn", "pthread"],
-        "ipc": ["pipe", "socketpair", "shm", "pipe_bw", "socketpair_bw", "memcpy"],
+        "ipc": ["pipe", "socketpair", "shm", "shm_spin", "pipe_bw", "socketpair_bw",
+                "memcpy"],
         "counter": ["shm_atomic", "shm_mutex", "manager"],
         "grain": ["posix_pool"],
         "paths": ["pipe_frames", "mmap_paths"],
@@ -62,6 +63,12 @@ TINY = {
 IPC_SIZES = [8, 32, 128, 512, 2048]
 STATS = {"startup": "lat_us", "ipc": "lat_us", "counter": "ns_per_inc", "grain": "par_s",
          "paths": "time_s"}
+
+# The ping-pongs, whose rows carry avg_us (the mean of the round trips, osu_latency's figure).
+PINGPONG = {
+    "posix": ("pipe", "socketpair", "shm", "shm_spin"),
+    "mpi": ("mpi_pingpong", "mpi_pingpong_one_buffer"),
+}
 
 failures = []
 
@@ -130,6 +137,12 @@ def check_records(backend, exp, recs):
             fail(f"{where}: a checked quantity is wrong: {r}")
         if not is_stats(r.get(STATS[exp])):
             fail(f"{where}: '{STATS[exp]}' is not {{min, median, max}}: {r.get(STATS[exp])}")
+        if exp == "ipc" and r["method"] in PINGPONG.get(backend, ()):
+            avg, lat = r.get("avg_us"), r.get("lat_us")
+            # a mean lies between the least and the greatest sample (both printed to 9 digits)
+            if not is_number(avg) or not is_stats(lat) or \
+                    not lat["min"] * (1 - 1e-6) <= avg <= lat["max"] * (1 + 1e-6):
+                fail(f"{where}: avg_us {avg!r} is not within lat_us {lat!r}")
         if "bytes_sent" in r and r["bytes_sent"] != r.get("bytes_received"):
             fail(f"{where}: sent {r['bytes_sent']} bytes, received {r.get('bytes_received')}")
         if exp == "counter":
