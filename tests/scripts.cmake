@@ -13,9 +13,10 @@ endforeach()
 # units and stdout run no MPI binary, and signals and timeout run gilfree-posix and Python.
 gf_mpi_tests(scripts_matrix scripts_experiments)
 # The scripts' own modules, without running anything: the statistics, the launchers' command
-# lines, the backend registry and the size classes, checked against gilfree-omp --help, and the
-# grain sweep's rescaling rules and report section on records made in the test.
-foreach(part stats launch backends grain)
+# lines, the backend registry and the size classes, checked against gilfree-omp --help, the
+# grain sweep's rescaling rules and report section, and the report's notes on the IPC
+# ping-pongs, on records made in the test.
+foreach(part stats launch backends grain ipc)
   add_test(NAME scripts_unit_${part}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_${part}.py)
   set_tests_properties(scripts_unit_${part} PROPERTIES PROCESSORS 1 LABELS "scripts;unit"
