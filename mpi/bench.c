@@ -167,12 +167,14 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
  * (gf_bench_pingpong_buffers). Latency is half a round trip: one clock reading per round
  * trip, from the first timed one on, so the samples add up to the whole timed loop and their
  * mean (avg_us) is osu_latency's elapsed time over twice the iterations. Each side stamps the
- * message it sends with the round and checks the one it receives, three bytes each.
+ * message it sends and checks the one it receives, three bytes each: rank 0's with twice the
+ * round, rank 1's answer with twice the round plus one, so that a stale message, or one that
+ * is not the other rank's, fails the check.
  *
  * one: both ranks receive into the buffer they send from, and rank 1 sends back the very
- * bytes it received. The bytes each rank sends next are then the ones the last receive has
- * just written, which costs more than osu_latency's method at large sizes: the row is kept
- * beside mpi_pingpong to show that cost.
+ * bytes it received, stamped as its answer. The bytes each rank sends next are then the ones
+ * the last receive has just written, which costs more than osu_latency's method at large
+ * sizes: the row is kept beside mpi_pingpong to show that cost.
  */
 static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t size,
 		     unsigned char *sbuf, unsigned char *rbuf, int one, double *t)
@@ -188,7 +190,7 @@ static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int6
 		if (mpi->rank == 0) {
 			if (i == 0)
 				last = gf_clock_now();
-			gf_bench_stamp(sbuf, size, i);
+			gf_bench_stamp(sbuf, size, 2 * i);
 			MPI_Send(sbuf, n, MPI_BYTE, 1, 1, WORLD);
 			MPI_Recv(in, n, MPI_BYTE, 1, 1, WORLD, MPI_STATUS_IGNORE);
 			if (i >= 0) {
@@ -197,12 +199,11 @@ static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int6
 				t[i] = (now - last) / 2;
 				last = now;
 			}
-			ok = ok && gf_bench_stamped(in, size, i);
+			ok = ok && gf_bench_stamped(in, size, 2 * i + 1);
 		} else if (mpi->rank == 1) {
 			MPI_Recv(in, n, MPI_BYTE, 0, 1, WORLD, MPI_STATUS_IGNORE);
-			ok = ok && gf_bench_stamped(in, size, i);
-			if (!one)
-				gf_bench_stamp(sbuf, size, i);
+			ok = ok && gf_bench_stamped(in, size, 2 * i);
+			gf_bench_stamp(sbuf, size, 2 * i + 1); /* one: the bytes just received */
 			MPI_Send(sbuf, n, MPI_BYTE, 0, 1, WORLD);
 		}
 	}

@@ -315,8 +315,9 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
  * The same plan runs in both processes: for every size, warm-up plus timed round trips of
  * size bytes each way. As in osu_latency, each side sends from its own send buffer and
  * receives into a distinct receive buffer, both page-aligned (gf_bench_pingpong_buffers), and
- * every message is stamped with its round (gf_bench_stamp), so that a short or a stale message
- * fails the check.
+ * every message is stamped with its round (gf_bench_stamp): the parent's with twice the round,
+ * the child's answers with twice the round plus one, so that a short or a stale message, or
+ * one that is not the other side's, fails the check.
  */
 
 /*
@@ -518,8 +519,8 @@ static int chan_recv(struct chan *c, unsigned char *buf, int64_t size, unsigned 
 }
 
 /*
- * The child: answers every message of the plan from its own send buffer, stamped with the
- * round it received; exits 1 if one came in wrong.
+ * The child: answers every message of the plan from its own send buffer, stamped as an
+ * answer to the round it received; exits 1 if one came in wrong.
  */
 static int echo(struct chan *c, const struct gf_bench_opts *o, unsigned char *sbuf,
 		unsigned char *rbuf)
@@ -535,8 +536,8 @@ static int echo(struct chan *c, const struct gf_bench_opts *o, unsigned char *sb
 
 			if (chan_recv(c, rbuf, s, &v))
 				return 1;
-			bad |= !gf_bench_stamped(v, s, i);
-			gf_bench_stamp(sbuf, s, i);
+			bad |= !gf_bench_stamped(v, s, 2 * i);
+			gf_bench_stamp(sbuf, s, 2 * i + 1);
 			if (chan_send(c, sbuf, s))
 				return 1;
 		}
@@ -611,7 +612,7 @@ static int pingpong(struct chan *c, int64_t s, int iters, int warmup, unsigned c
 
 		if (i == warmup)
 			last = gf_clock_now();
-		gf_bench_stamp(sbuf, s, i);
+		gf_bench_stamp(sbuf, s, 2 * i);
 		rc = chan_send(c, sbuf, s);
 		if (rc == 0)
 			rc = chan_recv(c, rbuf, s, &v);
@@ -621,7 +622,7 @@ static int pingpong(struct chan *c, int64_t s, int iters, int warmup, unsigned c
 			t[i - warmup] = (now - last) / 2;
 			last = now;
 		}
-		*ok = *ok && rc == 0 && gf_bench_stamped(v, s, i);
+		*ok = *ok && rc == 0 && gf_bench_stamped(v, s, 2 * i + 1);
 	}
 	return rc;
 }
