@@ -173,7 +173,7 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
  *
  * one: both ranks receive into the buffer they send from, and rank 1 sends back the very
  * bytes it received, stamped as its answer. The bytes each rank sends next are then the ones
- * the last receive has just written, which costs more than osu_latency's method at large
+ * the last receive has just written, which can cost more than osu_latency's method at large
  * sizes: the row is kept beside mpi_pingpong to show that cost.
  */
 static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t size,
