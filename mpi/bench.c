@@ -1,9 +1,10 @@
 /*
  * gilfree-mpi bench: the lecture's costs for MPI ranks. What MPI_Init costs each rank and
  * what a rank weighs; point-to-point latency and bandwidth as osu_latency and osu_bw measure
- * them (warm-up iterations skipped, half the round trip, a window of non-blocking sends);
- * MPI_Scatter and MPI_Gather; a shared-memory window (Value/Array's counterpart); a counter
- * through one-sided operations; the grain sweep; and frames against paths.
+ * them (warm-up iterations skipped, two page-aligned buffers, half the round trip, a window
+ * of non-blocking sends), and the ping-pong through one buffer; MPI_Scatter and MPI_Gather; a
+ * shared-memory window (Value/Array's counterpart); a counter through one-sided operations; the
+ * grain sweep; and frames against paths.
  *
  * Every rank runs every experiment together; rank 0 prints. A checked quantity is agreed
  * over all ranks before it is printed, and the exit status is agreed before returning, so the
@@ -33,8 +34,9 @@ static const struct gf_bench_cli cli = {
 	{
 	    [GF_BENCH_STARTUP] = "MPI_Init per rank, memory per rank (mpiexec to MPI_Init: "
 				 "scripts/py_bench.py startup --mpi)",
-	    [GF_BENCH_IPC] = "ping-pong (osu_latency), a window of 64 Isends (osu_bw), "
-			     "MPI_Scatter, MPI_Gather, MPI_Win_allocate_shared; memcpy",
+	    [GF_BENCH_IPC] = "ping-pong (osu_latency) and through one buffer, a window of 64 "
+			     "Isends (osu_bw), MPI_Scatter, MPI_Gather, MPI_Win_allocate_shared; "
+			     "memcpy",
 	    [GF_BENCH_COUNTER] = "MPI_Fetch_and_op, MPI_Accumulate, MPI_Reduce",
 	    [GF_BENCH_GRAIN] = "tasks dealt cyclically to the ranks, MPI_Reduce",
 	    [GF_BENCH_PATHS] = "pixels in MPI messages, against offsets into a mapped file",
@@ -159,47 +161,61 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 
 /* ---- IPC ---- */
 
-/* osu_latency: rank 0 sends, rank 1 sends the same message back; half the round trip. */
+/*
+ * osu_latency: rank 0 sends from one buffer and receives into another, rank 1 receives into
+ * its other buffer and sends from its first; the buffers are page-aligned and apart
+ * (gf_bench_pingpong_buffers). Latency is half a round trip: one clock reading per round
+ * trip, from the first timed one on, so the samples add up to the whole timed loop and their
+ * mean (avg_us) is osu_latency's elapsed time over twice the iterations. Each side stamps the
+ * message it sends and checks the one it receives, three bytes each: rank 0's with twice the
+ * round, rank 1's answer with twice the round plus one, so that a stale message, or one that
+ * is not the other rank's, fails the check.
+ *
+ * one: both ranks receive into the buffer they send from, and rank 1 sends back the very
+ * bytes it received, stamped as its answer. The bytes each rank sends next are then the ones
+ * the last receive has just written, which can cost more than osu_latency's method at large
+ * sizes: the row is kept beside mpi_pingpong to show that cost.
+ */
 static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t size,
-		     unsigned char *buf, double *t)
+		     unsigned char *sbuf, unsigned char *rbuf, int one, double *t)
 {
 	struct gf_mpi *mpi = mpi_of(o);
+	unsigned char *in = one ? sbuf : rbuf;
 	int iters, warmup, ok = 1, n = (int)size;
-	double total = 0;
+	double last = 0;
 
 	gf_bench_iters(o, size, &iters, &warmup);
 	gf__mpi_start_together(mpi);
 	for (int i = -warmup; i < iters; i++) {
 		if (mpi->rank == 0) {
-			double t0 = gf_clock_now();
-
-			gf_bench_stamp(buf, size, i);
-			MPI_Send(buf, n, MPI_BYTE, 1, 1, WORLD);
-			MPI_Recv(buf, n, MPI_BYTE, 1, 1, WORLD, MPI_STATUS_IGNORE);
+			if (i == 0)
+				last = gf_clock_now();
+			gf_bench_stamp(sbuf, size, 2 * i);
+			MPI_Send(sbuf, n, MPI_BYTE, 1, 1, WORLD);
+			MPI_Recv(in, n, MPI_BYTE, 1, 1, WORLD, MPI_STATUS_IGNORE);
 			if (i >= 0) {
-				t[i] = (gf_clock_now() - t0) / 2;
-				total += t[i];
+				double now = gf_clock_now();
+
+				t[i] = (now - last) / 2;
+				last = now;
 			}
-			ok = ok && gf_bench_stamped(buf, size, i);
+			ok = ok && gf_bench_stamped(in, size, 2 * i + 1);
 		} else if (mpi->rank == 1) {
-			MPI_Recv(buf, n, MPI_BYTE, 0, 1, WORLD, MPI_STATUS_IGNORE);
-			ok = ok && gf_bench_stamped(buf, size, i);
-			MPI_Send(buf, n, MPI_BYTE, 0, 1, WORLD);
+			MPI_Recv(in, n, MPI_BYTE, 0, 1, WORLD, MPI_STATUS_IGNORE);
+			ok = ok && gf_bench_stamped(in, size, 2 * i);
+			gf_bench_stamp(sbuf, size, 2 * i + 1); /* one: the bytes just received */
+			MPI_Send(sbuf, n, MPI_BYTE, 0, 1, WORLD);
 		}
 	}
 	ok = all_ok(ok);
-	if (is_root(mpi)) {
-		struct gf_stats st = gf_bench_stats_of(t, (size_t)iters);
-
-		gf_bench_row(b, "mpi_pingpong",
-			     "ranks 0 and 1, MPI_Send/MPI_Recv, half the round trip (osu_latency)");
-		gf_bench_int(b, "size", size);
-		gf_bench_stats(b, "lat_us", &st, 1e6);
-		gf_bench_num(b, "avg_us", total / iters * 1e6);
-		gf_bench_num(b, "bw_MBps", st.median > 0 ? (double)size / st.median / 1e6 : 0);
-		gf_bench_check(b, ok);
-		gf_bench_end(b);
-	}
+	if (is_root(mpi))
+		gf_bench_pingpong_row(
+			b, one ? "mpi_pingpong_one_buffer" : "mpi_pingpong",
+			one ? "as mpi_pingpong, but each rank receives into the buffer it sends "
+			      "from: kept to show what reusing one buffer costs"
+			    : "ranks 0 and 1, MPI_Send from a page-aligned buffer, MPI_Recv into "
+			      "another, half the round trip (osu_latency)",
+			size, t, (size_t)iters, ok);
 }
 
 /*
@@ -373,21 +389,24 @@ static int ipc(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
 	struct gf_mpi *mpi = mpi_of(o);
 	size_t max = (size_t)o->max_size;
-	unsigned char *buf, *all = NULL;
+	unsigned char *buf, *rbuf, *all = NULL;
 	double *t;
 	int rc = need_two(mpi, "ipc");
 
 	if (rc)
 		return rc;
-	buf = must_alloc(mpi, max);
+	/* osu_latency's two buffers; the other experiments use the first */
+	if (gf_bench_pingpong_buffers(o->max_size, &buf, &rbuf))
+		gf__mpi_die(mpi, "out of memory");
 	t = must_alloc(mpi, (size_t)(o->iters > 2 ? o->iters : 2) * sizeof(double));
-	memset(buf, 0, max);
 	if (is_root(mpi)) {
 		all = must_alloc(mpi, max * (size_t)mpi->size);
 		memset(all, 0, max * (size_t)mpi->size);
 	}
 	for (int64_t s = o->min_size; s; s = gf_bench_next_size(o, s))
-		pingpong(b, o, s, buf, t);
+		pingpong(b, o, s, buf, rbuf, 0, t);
+	for (int64_t s = o->min_size; s; s = gf_bench_next_size(o, s))
+		pingpong(b, o, s, buf, rbuf, 1, t);
 	for (int64_t s = o->min_size; s; s = gf_bench_next_size(o, s))
 		bandwidth(b, o, s, buf, t);
 	for (int64_t s = o->min_size; s; s = gf_bench_next_size(o, s))
@@ -397,6 +416,7 @@ static int ipc(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	win_shared(b, o, buf, t);
 	free(all);
 	free(buf);
+	free(rbuf);
 	free(t);
 	/* the copy limit, on rank 0 while the others wait asleep */
 	if (is_root(mpi))

@@ -2,9 +2,9 @@
  * gilfree-posix bench: the lecture's costs for processes, measured in C. What a Process
  * costs to start (fork, fork+exec, posix_spawn, against a pthread) and to keep (its PSS),
  * what a message costs by size (pipe, socketpair, shared memory with process-shared
- * semaphores), what a Manager, a Value with and without its lock cost per increment, how
- * fine a task may be before processes lose to one loop (with a queue of chunks, Pool.map's
- * chunksize), and frames against paths.
+ * semaphores or with a flag both sides spin on), what a Manager, a Value with and without
+ * its lock cost per increment, how fine a task may be before processes lose to one loop
+ * (with a queue of chunks, Pool.map's chunksize), and frames against paths.
  *
  * Workers are forked children ("a crew", started by gf_proc_fork): each reads its orders
  * from its own pipe and writes fixed-size records, smaller than PIPE_BUF, to one shared
@@ -54,8 +54,8 @@ static const struct gf_bench_cli cli = {
 		{
 			[GF_BENCH_STARTUP] = "fork, fork+exec, posix_spawn, pthread; PSS per "
 					     "worker",
-			[GF_BENCH_IPC] = "pipe, socketpair, shared memory with semaphores; "
-					 "memcpy",
+			[GF_BENCH_IPC] = "pipe, socketpair, shared memory with semaphores and "
+					 "with a spinning flag; memcpy",
 			[GF_BENCH_COUNTER] = "a manager process over pipes, a shared atomic, a "
 					     "process-shared mutex",
 			[GF_BENCH_GRAIN] = "the process pool's map (pool.h), its default "
@@ -313,18 +313,33 @@ static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
 /*
  * ---- IPC by payload size ----
  * The same plan runs in both processes: for every size, warm-up plus timed round trips of
- * size bytes each way, every message stamped with its round (gf_bench_stamp), so that a short
- * or a stale message fails the check.
+ * size bytes each way. As in osu_latency, each side sends from its own send buffer and
+ * receives into a distinct receive buffer, both page-aligned (gf_bench_pingpong_buffers), and
+ * every message is stamped with its round (gf_bench_stamp): the parent's with twice the round,
+ * the child's answers with twice the round plus one, so that a short or a stale message, or
+ * one that is not the other side's, fails the check.
  */
 
-/* The shared-memory channel: one buffer, a semaphore for each direction. */
+/*
+ * The shared-memory channel: one message at a time, copied in by its sender and read in place
+ * by its receiver, handed over with a semaphore for each direction (CHAN_SHM) or with a flag
+ * that the receiver spins on (CHAN_SPIN). The message starts on a cache line of its own.
+ */
 struct shm_chan {
 	sem_t to_child;
 	sem_t to_parent;
-	unsigned char data[];
+	_Atomic int turn; /* CHAN_SPIN: who reads the message next (TURN_CHILD, TURN_PARENT) */
+	_Alignas(64) unsigned char data[];
 };
 
-enum chan_kind { CHAN_PIPE, CHAN_SOCKET, CHAN_SHM };
+enum { TURN_NONE, TURN_CHILD, TURN_PARENT };
+
+enum chan_kind { CHAN_PIPE, CHAN_SOCKET, CHAN_SHM, CHAN_SPIN };
+
+static int chan_is_shm(enum chan_kind kind)
+{
+	return kind == CHAN_SHM || kind == CHAN_SPIN;
+}
 
 struct chan {
 	enum chan_kind kind;
@@ -333,6 +348,7 @@ struct chan {
 	struct shm_chan *shm;
 	size_t shm_len;
 	int parent;
+	pid_t peer; /* the other process: the child, or the parent that forked this one */
 };
 
 static int chan_open(struct chan *c, enum chan_kind kind, int64_t max)
@@ -364,7 +380,9 @@ static int chan_open(struct chan *c, enum chan_kind kind, int64_t max)
 		c->shm = shared_alloc(c->shm_len);
 		if (!c->shm)
 			return -ENOMEM;
-		if (sem_init(&c->shm->to_child, 1, 0) || sem_init(&c->shm->to_parent, 1, 0)) {
+		atomic_init(&c->shm->turn, TURN_NONE);
+		if (kind == CHAN_SHM &&
+		    (sem_init(&c->shm->to_child, 1, 0) || sem_init(&c->shm->to_parent, 1, 0))) {
 			munmap(c->shm, c->shm_len);
 			return -errno;
 		}
@@ -372,11 +390,12 @@ static int chan_open(struct chan *c, enum chan_kind kind, int64_t max)
 	return 0;
 }
 
-/* After fork: each process keeps its own ends. */
-static void chan_side(struct chan *c, int parent)
+/* After fork: each process keeps its own ends, and knows the other process. */
+static void chan_side(struct chan *c, int parent, pid_t peer)
 {
 	c->parent = parent;
-	if (c->kind == CHAN_SHM)
+	c->peer = peer;
+	if (chan_is_shm(c->kind))
 		return;
 	if (parent) {
 		close(c->other_rfd);
@@ -394,8 +413,8 @@ static void chan_side(struct chan *c, int parent)
 
 static void chan_close(struct chan *c)
 {
-	if (c->kind == CHAN_SHM) {
-		if (c->parent) {
+	if (chan_is_shm(c->kind)) {
+		if (c->parent && c->kind == CHAN_SHM) {
 			sem_destroy(&c->shm->to_child);
 			sem_destroy(&c->shm->to_parent);
 		}
@@ -416,14 +435,69 @@ static int sem_wait_intr(sem_t *s)
 }
 
 /*
+ * One turn of a spin: the CPU's hint that this is a spin-wait loop (x86 pause, Arm's yield
+ * hint), which neither enters the kernel nor gives up the core.
+ */
+static inline void spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
+/* Spins between two looks at whether the other process still runs. */
+#define SPIN_LOOK (1u << 20)
+
+/* The other process has ended (the child exited, or the parent that forked this one). */
+static int peer_gone(const struct chan *c)
+{
+	siginfo_t si;
+
+	if (!c->parent)
+		return getppid() != c->peer;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)c->peer, &si, WEXITED | WNOHANG | WNOWAIT))
+		return errno == ECHILD;
+	return si.si_pid != 0;
+}
+
+/*
+ * Spins until the flag says it is want's turn: no system call and no yield while the other
+ * side answers; only every SPIN_LOOK spins a look at whether it still runs. Returns 0, or
+ * -EPIPE when the other side ended without handing over.
+ */
+static int spin_wait(const struct chan *c, int want)
+{
+	for (unsigned n = 1;; n++) {
+		if (atomic_load_explicit(&c->shm->turn, memory_order_acquire) == want)
+			return 0;
+		spin_pause();
+		/* a last message handed over just before its sender ended still counts */
+		if (n % SPIN_LOOK == 0 && peer_gone(c))
+			return atomic_load_explicit(&c->shm->turn, memory_order_acquire) == want
+				       ? 0
+				       : -EPIPE;
+	}
+}
+
+/*
  * Sends size bytes of buf to the other side. Shared memory: one copy into the segment, then
  * the hand-off; the other side reads it in place.
  */
 static int chan_send(struct chan *c, const unsigned char *buf, int64_t size)
 {
-	if (c->kind != CHAN_SHM)
+	if (!chan_is_shm(c->kind))
 		return gf_write_full(c->wfd, buf, (size_t)size);
 	memcpy(c->shm->data, buf, (size_t)size);
+	if (c->kind == CHAN_SPIN) {
+		atomic_store_explicit(&c->shm->turn, c->parent ? TURN_CHILD : TURN_PARENT,
+				      memory_order_release);
+		return 0;
+	}
 	return sem_post(c->parent ? &c->shm->to_child : &c->shm->to_parent) ? -errno : 0;
 }
 
@@ -432,17 +506,24 @@ static int chan_recv(struct chan *c, unsigned char *buf, int64_t size, unsigned 
 {
 	int rc;
 
-	if (c->kind != CHAN_SHM) {
+	if (!chan_is_shm(c->kind)) {
 		*view = buf;
 		return read_record(c->rfd, buf, (size_t)size);
 	}
-	rc = sem_wait_intr(c->parent ? &c->shm->to_parent : &c->shm->to_child);
+	if (c->kind == CHAN_SPIN)
+		rc = spin_wait(c, c->parent ? TURN_PARENT : TURN_CHILD);
+	else
+		rc = sem_wait_intr(c->parent ? &c->shm->to_parent : &c->shm->to_child);
 	*view = c->shm->data;
 	return rc;
 }
 
-/* The child: echoes every message of the plan; exits 1 if one came in wrong. */
-static int echo(struct chan *c, const struct gf_bench_opts *o, unsigned char *buf)
+/*
+ * The child: answers every message of the plan from its own send buffer, stamped as an
+ * answer to the round it received; exits 1 if one came in wrong.
+ */
+static int echo(struct chan *c, const struct gf_bench_opts *o, unsigned char *sbuf,
+		unsigned char *rbuf)
 {
 	int bad = 0;
 
@@ -453,17 +534,16 @@ static int echo(struct chan *c, const struct gf_bench_opts *o, unsigned char *bu
 		for (int i = 0; i < warmup + iters; i++) {
 			unsigned char *v;
 
-			if (chan_recv(c, buf, s, &v))
+			if (chan_recv(c, rbuf, s, &v))
 				return 1;
-			bad |= !gf_bench_stamped(v, s, i);
-			if (v != buf)
-				gf_bench_stamp(buf, s, i);
-			if (chan_send(c, buf, s))
+			bad |= !gf_bench_stamped(v, s, 2 * i);
+			gf_bench_stamp(sbuf, s, 2 * i + 1);
+			if (chan_send(c, sbuf, s))
 				return 1;
 		}
 	}
 	/* then osu_bw's plan on a stream: a window of messages, one answer of the bytes got */
-	for (int64_t s = o->min_size; s && c->kind != CHAN_SHM; s = gf_bench_next_size(o, s)) {
+	for (int64_t s = o->min_size; s && !chan_is_shm(c->kind); s = gf_bench_next_size(o, s)) {
 		int iters, warmup, window;
 
 		gf_bench_window(o, s, &window, &iters, &warmup);
@@ -471,11 +551,11 @@ static int echo(struct chan *c, const struct gf_bench_opts *o, unsigned char *bu
 			int64_t got = 0;
 
 			for (int w = 0; w < window; w++) {
-				if (read_record(c->rfd, buf, (size_t)s))
+				if (read_record(c->rfd, rbuf, (size_t)s))
 					return 1;
 				got += s;
 			}
-			bad |= !gf_bench_stamped(buf, s, i);
+			bad |= !gf_bench_stamped(rbuf, s, i);
 			if (gf_write_full(c->wfd, &got, sizeof(got)))
 				return 1;
 		}
@@ -516,72 +596,101 @@ static int stream(struct gf_bench_out *b, const struct gf_bench_opts *o, struct 
 	return rc;
 }
 
+/*
+ * The parent's side of the ping-pong plan for one size: sends from sbuf, receives into rbuf
+ * (or reads the segment in place), one clock reading per round trip from the first timed one
+ * on, so that t[0..iters) adds up to the whole timed loop. Returns 0 or a negative errno.
+ */
+static int pingpong(struct chan *c, int64_t s, int iters, int warmup, unsigned char *sbuf,
+		    unsigned char *rbuf, double *t, int *ok)
+{
+	double last = 0;
+	int rc = 0;
+
+	for (int i = 0; i < warmup + iters && rc == 0; i++) {
+		unsigned char *v = rbuf;
+
+		if (i == warmup)
+			last = gf_clock_now();
+		gf_bench_stamp(sbuf, s, 2 * i);
+		rc = chan_send(c, sbuf, s);
+		if (rc == 0)
+			rc = chan_recv(c, rbuf, s, &v);
+		if (i >= warmup) {
+			double now = gf_clock_now();
+
+			t[i - warmup] = (now - last) / 2;
+			last = now;
+		}
+		*ok = *ok && rc == 0 && gf_bench_stamped(v, s, 2 * i + 1);
+	}
+	return rc;
+}
+
 static int ipc_method(struct gf_bench_out *b, const struct gf_bench_opts *o, enum chan_kind kind)
 {
-	static const char *const names[] = { "pipe", "socketpair", "shm" };
+	static const char *const names[] = { "pipe", "socketpair", "shm", "shm_spin" };
 	static const char *const titles[] = {
-		"two pipes, half the round trip",
-		"one AF_UNIX stream socketpair, half the round trip",
-		"MAP_SHARED segment, one copy in, process-shared semaphore hand-off",
+		"two pipes, from a send buffer into a receive buffer, half the round trip",
+		"one AF_UNIX stream socketpair, from a send buffer into a receive buffer, half "
+		"the round trip",
+		"MAP_SHARED segment, one copy in, read in place, process-shared semaphore "
+		"hand-off",
+		"MAP_SHARED segment, one copy in, read in place, an atomic flag that each side "
+		"spins on (2 cores busy)",
 	};
-	unsigned char *buf = malloc((size_t)o->max_size);
+	unsigned char *sbuf = NULL, *rbuf = NULL;
 	double *t = malloc((size_t)(o->iters > 2 ? o->iters : 2) * sizeof(double));
+	pid_t parent = getpid(), pid;
 	struct chan c;
-	int rc = -ENOMEM;
-	pid_t pid;
+	int rc = t ? gf_bench_pingpong_buffers(o->max_size, &sbuf, &rbuf) : -ENOMEM;
 
-	if (!buf || !t || (rc = chan_open(&c, kind, o->max_size)) != 0) {
-		free(buf);
+	if (rc || (rc = chan_open(&c, kind, o->max_size)) != 0) {
+		free(sbuf);
+		free(rbuf);
 		free(t);
-		return buf && t ? rc : -ENOMEM;
+		return rc;
 	}
-	memset(buf, 0, (size_t)o->max_size);
 	{
 		/* the child keeps its own ends (none for shared memory) */
 		int own[2] = { c.other_rfd, c.other_wfd };
 
-		pid = gf_proc_fork(own, kind == CHAN_SHM ? 0 : 2);
+		pid = gf_proc_fork(own, chan_is_shm(kind) ? 0 : 2);
 	}
 	if (pid < 0) {
 		rc = (int)pid;
-		chan_side(&c, 1);
+		chan_side(&c, 1, -1);
 		chan_close(&c);
-		free(buf);
+		free(sbuf);
+		free(rbuf);
 		free(t);
 		return rc;
 	}
 	if (pid == 0) {
-		chan_side(&c, 0);
-		_exit(echo(&c, o, buf));
+		chan_side(&c, 0, parent);
+		_exit(echo(&c, o, sbuf, rbuf));
 	}
-	chan_side(&c, 1);
-	rc = 0;
+	chan_side(&c, 1, pid);
 	for (int64_t s = o->min_size; s && rc == 0; s = gf_bench_next_size(o, s)) {
 		int iters, warmup, ok = 1;
 
 		gf_bench_iters(o, s, &iters, &warmup);
-		for (int i = 0; i < warmup + iters && rc == 0; i++) {
-			double t0 = gf_clock_now();
-			unsigned char *v = buf;
-
-			gf_bench_stamp(buf, s, i);
-			rc = chan_send(&c, buf, s);
-			if (rc == 0)
-				rc = chan_recv(&c, buf, s, &v);
-			if (i >= warmup)
-				t[i - warmup] = (gf_clock_now() - t0) / 2;
-			ok = ok && rc == 0 && gf_bench_stamped(v, s, i);
-		}
+		rc = pingpong(&c, s, iters, warmup, sbuf, rbuf, t, &ok);
 		if (rc == 0)
-			gf_bench_latency_row(b, names[kind], titles[kind], s, t, (size_t)iters, ok);
+			gf_bench_pingpong_row(b, names[kind], titles[kind], s, t, (size_t)iters,
+					      ok);
 	}
-	if (rc == 0 && kind != CHAN_SHM)
-		rc = stream(b, o, &c, buf, t, kind == CHAN_PIPE ? "pipe_bw" : "socketpair_bw",
+	if (rc == 0 && !chan_is_shm(kind))
+		rc = stream(b, o, &c, sbuf, t, kind == CHAN_PIPE ? "pipe_bw" : "socketpair_bw",
 			    "a window of messages, one answer of the bytes received (osu_bw)");
+	/* a child waiting on shared memory sees no end of file: it is stopped */
+	if (rc && chan_is_shm(kind))
+		kill(pid, SIGKILL);
 	chan_close(&c);
 	if (reap(pid, "echo child") && rc == 0)
 		rc = -ECHILD;
-	free(buf);
+	free(sbuf);
+	free(rbuf);
 	free(t);
 	return rc;
 }
@@ -590,7 +699,7 @@ static int ipc(struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
 	int rc = 0;
 
-	for (int k = CHAN_PIPE; k <= CHAN_SHM && rc == 0; k++)
+	for (int k = CHAN_PIPE; k <= CHAN_SPIN && rc == 0; k++)
 		rc = ipc_method(b, o, (enum chan_kind)k);
 	return rc ? rc : gf_bench_memcpy_table(b, o);
 }

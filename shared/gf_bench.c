@@ -762,6 +762,47 @@ void gf_bench_latency_row(struct gf_bench_out *b, const char *method, const char
 	gf_bench_end(b);
 }
 
+int gf_bench_pingpong_buffers(int64_t size, unsigned char **send, unsigned char **recv)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *s = NULL, *r = NULL;
+
+	*send = *recv = NULL;
+	if (size < 1 || size > GF_BENCH_MAX_SIZE)
+		return -EINVAL;
+	if (page <= 0)
+		page = 4096;
+	if (posix_memalign(&s, (size_t)page, (size_t)size))
+		return -ENOMEM;
+	if (posix_memalign(&r, (size_t)page, (size_t)size)) {
+		free(s);
+		return -ENOMEM;
+	}
+	/* as osu_latency fills them: different bytes, every page touched now */
+	memset(s, 'a', (size_t)size);
+	memset(r, 'b', (size_t)size);
+	*send = s;
+	*recv = r;
+	return 0;
+}
+
+void gf_bench_pingpong_row(struct gf_bench_out *b, const char *method, const char *title,
+			   int64_t size, const double *samples, size_t n, int ok)
+{
+	struct gf_stats st = gf_bench_stats_of(samples, n);
+	double total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += samples[i];
+	gf_bench_row(b, method, "%s", title);
+	gf_bench_int(b, "size", size);
+	gf_bench_stats(b, "lat_us", &st, 1e6);
+	gf_bench_num(b, "avg_us", n ? total / (double)n * 1e6 : 0);
+	gf_bench_num(b, "bw_MBps", st.median > 0 ? (double)size / st.median / 1e6 : 0);
+	gf_bench_check(b, ok);
+	gf_bench_end(b);
+}
+
 void gf_bench_bw_row(struct gf_bench_out *b, const char *method, const char *title, int64_t size,
 		     int window, const double *seconds, size_t n, int64_t sent, int64_t received,
 		     int ok)

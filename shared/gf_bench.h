@@ -237,6 +237,24 @@ void gf_bench_latency_row(struct gf_bench_out *b, const char *method, const char
 			  int64_t size, const double *samples, size_t n, int ok);
 
 /*
+ * A ping-pong's buffers, as osu_latency allocates them: one to send from and another to
+ * receive into, each of size bytes, each page-aligned (posix_memalign to sysconf's page size)
+ * and filled, so that no page is first touched while timed. Sending from the buffer a message
+ * was just received into costs more than sending from one that stays put, so every ping-pong
+ * keeps the two apart. Returns 0 (the caller frees both with free), -EINVAL for a size below
+ * 1 or above GF_BENCH_MAX_SIZE, or -ENOMEM; on error both are NULL. Thread-safe.
+ */
+int gf_bench_pingpong_buffers(int64_t size, unsigned char **send, unsigned char **recv);
+
+/*
+ * A ping-pong row: size, lat_us (the samples, seconds per one-way trip, one per round trip),
+ * avg_us (their mean: the elapsed time of all the timed round trips over twice their count,
+ * osu_latency's figure when the samples are consecutive), bw_MBps (size over the median), ok.
+ */
+void gf_bench_pingpong_row(struct gf_bench_out *b, const char *method, const char *title,
+			   int64_t size, const double *samples, size_t n, int ok);
+
+/*
  * A bandwidth row: size, window, lat_us (seconds[0..n) per window, each divided by the
  * window: per message), bw_MBps (all the bytes over all the time, as osu_bw), bytes_sent,
  * bytes_received, ok (which also requires sent == received).

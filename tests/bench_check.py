@@ -29,15 +29,16 @@ METHODS = {
     },
     "posix": {
         "startup": ["fork", "fork_exec", "posix_spawn", "pthread"],
-        "ipc": ["pipe", "socketpair", "shm", "pipe_bw", "socketpair_bw", "memcpy"],
+        "ipc": ["pipe", "socketpair", "shm", "shm_spin", "pipe_bw", "socketpair_bw",
+                "memcpy"],
         "counter": ["shm_atomic", "shm_mutex", "manager"],
         "grain": ["posix_pool"],
         "paths": ["pipe_frames", "mmap_paths"],
     },
     "mpi": {
         "startup": ["mpi_init"],
-        "ipc": ["mpi_pingpong", "mpi_bw", "mpi_scatter", "mpi_gather", "mpi_win_shared",
-                "memcpy"],
+        "ipc": ["mpi_pingpong", "mpi_pingpong_one_buffer", "mpi_bw", "mpi_scatter",
+                "mpi_gather", "mpi_win_shared", "memcpy"],
         "counter": ["mpi_fetch_and_op", "mpi_accumulate", "mpi_reduce"],
         "grain": ["mpi_ranks"],
         "paths": ["mpi_frames", "mmap_paths"],
@@ -62,6 +63,12 @@ TINY = {
 IPC_SIZES = [8, 32, 128, 512, 2048]
 STATS = {"startup": "lat_us", "ipc": "lat_us", "counter": "ns_per_inc", "grain": "par_s",
          "paths": "time_s"}
+
+# The ping-pongs, whose rows carry avg_us (the mean of the round trips, osu_latency's figure).
+PINGPONG = {
+    "posix": ("pipe", "socketpair", "shm", "shm_spin"),
+    "mpi": ("mpi_pingpong", "mpi_pingpong_one_buffer"),
+}
 
 failures = []
 
@@ -137,6 +144,12 @@ def check_records(backend, exp, recs):
         if not is_stats(r.get(STATS[exp])):
             fail(f"{where}: '{STATS[exp]}' is not {{min, median, max, ci_low, ci_high}}: "
                  f"{r.get(STATS[exp])}")
+        if exp == "ipc" and r["method"] in PINGPONG.get(backend, ()):
+            avg, lat = r.get("avg_us"), r.get("lat_us")
+            # a mean lies between the least and the greatest sample (both printed to 9 digits)
+            if not is_number(avg) or not is_stats(lat) or \
+                    not lat["min"] * (1 - 1e-6) <= avg <= lat["max"] * (1 + 1e-6):
+                fail(f"{where}: avg_us {avg!r} is not within lat_us {lat!r}")
         if "bytes_sent" in r and r["bytes_sent"] != r.get("bytes_received"):
             fail(f"{where}: sent {r['bytes_sent']} bytes, received {r.get('bytes_received')}")
         if exp == "counter":

@@ -16,11 +16,11 @@ endforeach()
 gf_mpi_tests(scripts_matrix scripts_experiments)
 # The scripts' own modules, without running anything: the statistics, the launchers' command
 # lines, the backend registry and the size classes, checked against gilfree-omp --help, the
-# grain sweep's rescaling rules and report section on records made in the test, the re-run
-# rule and the merging of an interleaved run's rounds on records made in the test, the
-# splits of ranks of threads and their bounds, and the virtual cluster's rates, hostfiles and
-# names before anything is built.
-foreach(part stats launch backends grain rounds splits cluster)
+# grain sweep's rescaling rules and report section on records made in the test, the report's
+# notes on the IPC ping-pongs, the re-run rule and the merging of an interleaved run's rounds
+# on records made in the test, the splits of ranks of threads and their bounds, and the
+# virtual cluster's rates, hostfiles and names before anything is built.
+foreach(part stats launch backends grain ipc rounds splits cluster)
   add_test(NAME scripts_unit_${part}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_${part}.py)
   set_tests_properties(scripts_unit_${part} PROPERTIES PROCESSORS 1 LABELS "scripts;unit"

@@ -1,5 +1,6 @@
 /* The shared micro-benchmark harness: options, sizes, iterations, output, and the helpers. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,22 @@ static void test_output(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"lat_us\":{\"min\":1,\"median\":2,\"max\":3,"
 					    "\"ci_low\":1.5,\"ci_high\":2.5}"));
 	free(text);
+
+	/* a ping-pong row: the samples' spread, their mean as osu_latency's figure */
+	{
+		const double t[] = { 2e-6, 1e-6, 6e-6 };
+
+		f = open_memstream(&text, &len);
+		gf_bench_out_init(&b, f, &cli, &o);
+		gf_bench_pingpong_row(&b, "pingpong", "a title", 8, t, 3, 1);
+		fclose(f);
+		CU_ASSERT_STRING_EQUAL(text,
+				       "{\"kind\":\"bench\",\"backend\":\"test\","
+				       "\"experiment\":\"ipc\",\"method\":\"pingpong\","
+				       "\"size\":8,\"lat_us\":{\"min\":1,\"median\":2,"
+				       "\"max\":6,\"ci_low\":null,\"ci_high\":null},\"avg_us\":3,\"bw_MBps\":4,\"ok\":true}\n");
+		free(text);
+	}
 }
 
 static void test_work(void)
@@ -266,6 +283,49 @@ static void test_smaps(void)
 	CU_ASSERT(gf_bench_smaps(999999999, &m) < 0);
 }
 
+/* The ping-pong's two buffers: distinct, page-aligned, apart, whole and filled. */
+static void test_pingpong_buffers(void)
+{
+	const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	const size_t sizes[] = { 1, 8, page - 1, page, page + 1, 3 * page + 5, (size_t)1 << 20 };
+	unsigned char *s, *r, dummy;
+
+	CU_ASSERT(page >= 2);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t n = sizes[k];
+		int whole = 1;
+
+		CU_ASSERT_EQUAL_FATAL(gf_bench_pingpong_buffers((int64_t)n, &s, &r), 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+		CU_ASSERT(s != r);
+		CU_ASSERT_EQUAL((uintptr_t)s % page, 0);
+		CU_ASSERT_EQUAL((uintptr_t)r % page, 0);
+		/* neither overlaps the other */
+		CU_ASSERT((uintptr_t)s + n <= (uintptr_t)r || (uintptr_t)r + n <= (uintptr_t)s);
+		/* filled differently, every byte */
+		for (size_t i = 0; i < n; i++)
+			whole = whole && s[i] == 'a' && r[i] == 'b';
+		CU_ASSERT(whole);
+		/* writing the whole receive buffer leaves the send buffer as it was */
+		memset(r, 0x5a, n);
+		for (size_t i = 0; i < n; i++)
+			whole = whole && s[i] == 'a';
+		CU_ASSERT(whole);
+		free(s);
+		free(r);
+	}
+	/* bad sizes: refused, nothing allocated */
+	s = r = &dummy;
+	CU_ASSERT_EQUAL(gf_bench_pingpong_buffers(0, &s, &r), -EINVAL);
+	CU_ASSERT(s == NULL && r == NULL);
+	s = r = &dummy;
+	CU_ASSERT_EQUAL(gf_bench_pingpong_buffers(-8, &s, &r), -EINVAL);
+	CU_ASSERT(s == NULL && r == NULL);
+	CU_ASSERT_EQUAL(gf_bench_pingpong_buffers(GF_BENCH_MAX_SIZE + 1, &s, &r), -EINVAL);
+	CU_ASSERT(s == NULL && r == NULL);
+}
+
 static void test_main(void)
 {
 	char *argv[] = { "bench", "ipc", "--iters", "x", NULL };
@@ -280,11 +340,17 @@ static void test_main(void)
 int main(void)
 {
 	static const struct gf_test tests[] = {
-		GF_TEST(test_parse),      GF_TEST(test_sizes_and_iters),
-		GF_TEST(test_parse_size), GF_TEST(test_output),
-		GF_TEST(test_work),       GF_TEST(test_images),
-		GF_TEST(test_checksum),   GF_TEST(test_smaps),
-		GF_TEST(test_main),       { NULL, NULL },
+		GF_TEST(test_parse),
+		GF_TEST(test_sizes_and_iters),
+		GF_TEST(test_parse_size),
+		GF_TEST(test_output),
+		GF_TEST(test_work),
+		GF_TEST(test_images),
+		GF_TEST(test_checksum),
+		GF_TEST(test_smaps),
+		GF_TEST(test_pingpong_buffers),
+		GF_TEST(test_main),
+		{ NULL, NULL },
 	};
 
 	return gf_test_main("gf_bench", tests);

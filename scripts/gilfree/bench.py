@@ -307,6 +307,7 @@ def section_ipc(records, md, out_dir, terms):
             lat.setdefault(name, []).append((r["size"], st["median"], st["min"], st["max"]))
         if r.get("bw_MBps") and "handoff" not in r["method"]:
             bw.setdefault(name, []).append((r["size"], r["bw_MBps"], r["bw_MBps"], r["bw_MBps"]))
+    md += ipc_pingpong_notes(records)
     _image(md, line_plot(out_dir, "bench_ipc_latency", "IPC latency (half round trip)",
                      "payload (bytes)", "microseconds", lat, terms), "latency against size")
     _image(md, line_plot(out_dir, "bench_ipc_bandwidth", "IPC bandwidth", "payload (bytes)",
@@ -325,6 +326,40 @@ def section_ipc(records, md, out_dir, terms):
          + (f"as long as {mcq['bw_MBps'] / q['bw_MBps']:.1f} memcpys of the same bytes"
             if q and mcq and q.get("bw_MBps") else "n/a")],
     ]))
+
+
+def ipc_pingpong_notes(records):
+    """What the ping-pongs say beside each other, as markdown paragraphs ([] where the records
+    lack them): at the smallest size all three ran, shared memory handed over through the
+    kernel (process-shared semaphores) against a flag both sides spin on, against MPI's
+    ping-pong, which polls; at the largest size both MPI ping-pongs ran, osu_latency's two
+    buffers against one buffer that each rank receives into and sends from."""
+    notes = []
+    sem = {r["size"]: r for r in pick(records, "ipc", "posix", "shm") if "size" in r}
+    spin = {r["size"]: r for r in pick(records, "ipc", "posix", "shm_spin") if "size" in r}
+    mpi = {r["size"]: r for r in pick(records, "ipc", "mpi", "mpi_pingpong") if "size" in r}
+    one_buf = {r["size"]: r for r in pick(records, "ipc", "mpi", "mpi_pingpong_one_buffer")
+               if "size" in r}
+    both = sorted(set(sem) & set(spin) & set(mpi))
+    if both:
+        s = both[0]
+        a, b, c = (med(sem[s]["lat_us"]), med(spin[s]["lat_us"]), med(mpi[s]["lat_us"]))
+        saved = (f" Without the kernel's sleep and wake-up the hand-off takes {fmt_us(a - b)} "
+                 "less." if a > b else "")
+        notes.append(f"Polling against the kernel, {s} B each way (half the round trip, "
+                     f"median): shared memory handed over with process-shared semaphores "
+                     f"{fmt_us(a)}, with a flag both sides spin on {fmt_us(b)}, MPI's "
+                     f"ping-pong, whose receive polls, {fmt_us(c)}.{saved}\n")
+    pair = sorted(set(mpi) & set(one_buf))
+    if pair:
+        s = pair[-1]
+        two, one = mpi[s].get("avg_us"), one_buf[s].get("avg_us")
+        if two and one:
+            notes.append(f"One buffer against two, MPI at {s:,} B (osu_latency's mean, half "
+                         f"the round trip): from one page-aligned buffer into another "
+                         f"{fmt_us(two)}, each rank receiving into the buffer it sends from "
+                         f"{fmt_us(one)} ({one / two:.2f}x).\n")
+    return notes
 
 
 def section_counter(records, md):
