@@ -23,8 +23,11 @@
  * its result is killed (SIGKILL), named, and handled as any lost worker: replaced in the same
  * slot, its unanswered tasks sent again. The clock of a task starts when its chunk is handed
  * out or when the previous task's result arrives, so a chunk of many tasks is never punished
- * for its length, only a single task for its own. Such a kill counts as a loss towards the
- * three-times rule, so a task that always hangs fails its job rather than killing forever.
+ * for its length, only a single task for its own. A worker holds the results of a chunk's
+ * short tasks up to GF_BATCH_HOLD (10 ms, proc.h) to send them together, so a task's clock
+ * may start that much late: a task timeout well above it names the right task. Such a kill
+ * counts as a loss towards the three-times rule, so a task that always hangs fails its job
+ * rather than killing forever.
  *
  * The pool and its handles are not thread-safe: one thread drives it. Every call that waits
  * runs the pool's event loop, so any pending job progresses while another is waited for.

@@ -23,7 +23,10 @@
  * a read that waits for the rest of the chunk, never hides the results before it). The held
  * frames go in one write: the pool's result pipe is the worker's own, so frames need not be
  * written one by one to stay whole. So a chunk of k short tasks costs a read per 64 tasks and
- * a write per chunk, and the parent is woken once per chunk, not once per task.
+ * a write per chunk, and the parent is woken once per chunk, not once per task. The hold is
+ * 10 ms: long enough that a chunk of tasks of a millisecond wakes the parent ten times less
+ * often than it would per task (each wake-up of the parent takes CPU from the workers on a
+ * machine with no core to spare), short enough for the pool's task timeout (pool.h).
  */
 #ifndef GF_PROC_H
 #define GF_PROC_H
@@ -69,7 +72,7 @@ struct gf_frame {
 };
 
 /* The longest a worker holds a finished task's result before it writes it (see Batches). */
-#define GF_BATCH_HOLD 0.001
+#define GF_BATCH_HOLD 0.010
 /* The most result frames a worker holds before it writes them (see Batches). */
 #define GF_BATCH_FRAMES 4
 
