@@ -72,8 +72,9 @@ def parse_args(argv, doc):
                    metavar="L", help="worker counts (default 1,2,4)")
     p.add_argument("-c", "--classes", type=class_list("--classes"), default=["S", "W"],
                    metavar="L", help="size classes, of S, W, A, B (default S,W)")
-    p.add_argument("-r", "--reps", type=reps_or_auto("--reps", 100000), default=5, metavar="R",
-                   help="timed repetitions per run, median reported (default 5); with "
+    p.add_argument("-r", "--reps", type=reps_or_auto("--reps", 100000), default=6, metavar="R",
+                   help="timed repetitions per run, median reported (default 6, the fewest "
+                   "whose median has a 95%% confidence interval); with "
                    "--order interleaved, the rounds; or auto: each run repeats until the 95%% "
                    "confidence intervals of its medians are within --ci-target (the binaries' "
                    "--reps auto; blocked order only, which it implies)")
