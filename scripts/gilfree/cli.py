@@ -38,14 +38,16 @@ def int_in(name, lo, hi):
     return parse
 
 
-def seconds_in(name, hi):
-    """An argparse type: a positive decimal number of seconds up to hi ("0.05", "2", "1.5"; not
-    "0", "-1", "1e3", "inf"). Returns the text as given, to pass on to the binaries as it is."""
+def _positive_decimal(name, hi, what):
+    """An argparse type: a positive decimal number up to hi, returned as the text given; what
+    names the value in the message of a word that is no number ("a decimal number of
+    seconds")."""
 
     def parse(s):
         if not _DECIMAL.fullmatch(s):
-            raise argparse.ArgumentTypeError(f"invalid {name} '{s}': not a decimal number of "
-                                             "seconds")
+            raise argparse.ArgumentTypeError(
+                f"invalid {name} '{s}': " + ("must be more than 0" if s.startswith("-") and
+                                             _DECIMAL.fullmatch(s[1:]) else f"not {what}"))
         if float(s) <= 0:
             raise argparse.ArgumentTypeError(f"invalid {name} '{s}': must be more than 0")
         if float(s) > hi:
@@ -53,6 +55,12 @@ def seconds_in(name, hi):
         return s
 
     return parse
+
+
+def seconds_in(name, hi):
+    """An argparse type: a positive decimal number of seconds up to hi ("0.05", "2", "1.5"; not
+    "0", "-1", "1e3", "inf"). Returns the text as given, to pass on to the binaries as it is."""
+    return _positive_decimal(name, hi, "a decimal number of seconds")
 
 
 def reps_or_auto(name, hi):
@@ -73,19 +81,16 @@ def reps_or_auto(name, hi):
 def percent_in(name, hi=100):
     """An argparse type: a positive decimal percentage up to hi ("5", "2.5"; not "0", "-1",
     "nan", "5%"). Returns the text as given, to pass on to the binaries as it is."""
+    return _positive_decimal(name, hi, "a percentage")
 
-    def parse(s):
-        if not _DECIMAL.fullmatch(s):
-            raise argparse.ArgumentTypeError(
-                f"invalid {name} '{s}': " + ("must be more than 0" if s.startswith("-") and
-                                             _DECIMAL.fullmatch(s[1:]) else "not a percentage"))
-        if float(s) <= 0:
-            raise argparse.ArgumentTypeError(f"invalid {name} '{s}': must be more than 0")
-        if float(s) > hi:
-            raise argparse.ArgumentTypeError(f"invalid {name} '{s}': too large (at most {hi})")
-        return s
 
-    return parse
+def add_reps_auto_options(p, cap_max, cap_help):
+    """--ci-target and --reps-cap, the options of --reps auto, on parser p."""
+    p.add_argument("--ci-target", type=percent_in("--ci-target"), metavar="P",
+                   help="with --reps auto: the 95%% confidence intervals' half-width sought, "
+                   "in percent of the median (default 5)")
+    p.add_argument("--reps-cap", type=seconds_in("--reps-cap", cap_max), metavar="S",
+                   help=f"with --reps auto: {cap_help} (default 30)")
 
 
 def int_list(name, lo, hi, max_items=100000):

@@ -11,8 +11,8 @@ import textwrap
 
 from . import acrosshosts, bench, cluster, crosscheck, matrix, plots, report, tables
 from .backends import LABELS, ORDER as ALL_LABELS, ways
-from .cli import (OneLineParser, class_list, int_in, int_list, one_of, percent_in, reps_or_auto,
-                  seconds_in, usage_error, word_list)
+from .cli import (OneLineParser, add_reps_auto_options, class_list, int_in, int_list, one_of,
+                  reps_or_auto, seconds_in, usage_error, word_list)
 from .cluster import MAX_HOSTS, Hostfile, parse_rate
 from .matrix import (BINARY_MARGIN, DEFAULT_LIMIT, WAY_OPTIONS, Progress, across, plan,
                      run_matrix, starts)
@@ -78,12 +78,7 @@ def parse_args(argv, doc):
                    "--order interleaved, the rounds; or auto: each run repeats until the 95%% "
                    "confidence intervals of its medians are within --ci-target (the binaries' "
                    "--reps auto; blocked order only, which it implies)")
-    p.add_argument("--ci-target", type=percent_in("--ci-target"), metavar="P",
-                   help="with --reps auto: the intervals' half-width sought, in percent of the "
-                   "median (default 5)")
-    p.add_argument("--reps-cap", type=seconds_in("--reps-cap", 86400), metavar="S",
-                   help="with --reps auto: seconds the timed repetitions of one run may take "
-                   "(default 30)")
+    add_reps_auto_options(p, 86400, "seconds the timed repetitions of one run may take")
     p.add_argument("--order", type=one_of("--order", ("interleaved", "blocked")),
                    default=None, metavar="O", help="interleaved (default): R rounds "
                    "that start every run once with --reps 1, in the matrix's order (A B C A B "

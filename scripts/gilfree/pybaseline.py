@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-from .cli import OneLineParser, int_in, int_list, percent_in, reps_or_auto, seconds_in
+from .cli import OneLineParser, add_reps_auto_options, int_in, int_list, reps_or_auto
 from .project import cores, version
 from .stats import CI_MIN, summary as stats, within_target
 from .workloads import CLASSES, WORKLOADS, class_sizes
@@ -391,12 +391,7 @@ def parse_args(argv, doc):
                    help="timed repetitions after one untimed warm-up (default 5), or auto: "
                    "until the 95%% confidence intervals of the sequential and parallel medians "
                    "are within --ci-target, as the C binaries' --reps auto")
-    p.add_argument("--ci-target", type=percent_in("--ci-target"), metavar="P",
-                   help="with --reps auto: the half-width sought, percent of the median "
-                   "(default 5)")
-    p.add_argument("--reps-cap", type=seconds_in("--reps-cap", 1000000), metavar="S",
-                   help="with --reps auto: seconds all the timed repetitions may take "
-                   "(default 30)")
+    add_reps_auto_options(p, 1000000, "seconds all the timed repetitions may take")
     p.add_argument("--start", choices=["fork", "spawn", "forkserver"], default="fork",
                    help="mp: how processes start (default fork, Linux's default)")
     p.add_argument("-f", "--format", choices=["text", "json", "csv"], default="text")
