@@ -270,7 +270,7 @@ def section(recs, ctx):
     records = ctx.get("records", [])
     runs = [r for r in records if kind(r) == "run" and mapping(label(r))]
     local = [r for r in records if kind(r) == "run" and not mapping(label(r))
-             and r.get("backend") == "mpi"]
+             and r.get("backend") in ("mpi", "hybrid")]
     bench = [r for r in records if kind(r) == "hosts_bench"]
     out = ["## Across hosts", ""]
     out += _intro(recs[-1], runs)

@@ -50,6 +50,10 @@ MAPPINGS = {
 }
 
 
+# The backends whose ranks may run across hosts: MPI's, and ranks of threads.
+ACROSS = ("mpi", "hybrid")
+
+
 def across(lab):
     """(the row, the mapping) of a row across hosts, or (lab, None)."""
     row, at, mapping = lab.partition("@")
@@ -123,8 +127,10 @@ def rows(opts, found):
 
 def plan(opts, found):
     """Every run of the options: (row, binary, workload, class, workers). With hosts to run
-    across (--vcluster, --hostfile), the MPI rows' runs of 2 workers or more once more per
-    mapping, after all the others (the hosts are set up once for them)."""
+    across (--vcluster, --hostfile), the runs of 2 ranks or more of the MPI rows and of the
+    ranks of threads once more per mapping, after all the others (the hosts are set up once
+    for them): "spread" puts one rank per host, a rank of threads filling its host with its
+    team, the classic hybrid layout."""
     labels = rows(opts, found)
     runs = []
     for cls in opts.classes:
@@ -140,7 +146,8 @@ def plan(opts, found):
                     runs.append((lab, found.get(backends.get(lab).backend), wl, cls, p))
     if getattr(opts, "hosts", None) is not None:
         runs += [(f"{lab}@{m}", exe, wl, cls, p) for lab, exe, wl, cls, p in list(runs)
-                 if backends.get(lab).backend == "mpi" and p >= 2 for m in opts.mappings]
+                 if backends.get(lab).backend in ACROSS and p // backends.get(lab).threads >= 2
+                 for m in opts.mappings]
     return runs
 
 

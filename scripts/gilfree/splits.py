@@ -12,8 +12,11 @@ FORK_JOIN = ("start", "stop")
 
 
 def split_of(rec):
-    """(ranks, threads) of a run: pure OpenMP is 1 x P, pure MPI P x 1."""
+    """(ranks, threads) of a run on one host: pure OpenMP is 1 x P, pure MPI P x 1; None for
+    a run across hosts (their section is "Across hosts") or of another backend."""
     lab = label(rec)
+    if "@" in lab:
+        return None
     if lab == "omp":
         return 1, rec["workers"]
     if lab in ("mpi", "mpi-dynamic"):
