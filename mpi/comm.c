@@ -159,6 +159,8 @@ void gf__mpi_stop_signals(const struct gf_mpi *m, int say)
  * MPI_Abort has mpirun end every rank with SIGTERM, this one too: it is no interruption to
  * report, so the default action comes back first.
  */
+static void abort_job(const struct gf_mpi *m) __attribute__((noreturn));
+
 static void abort_job(const struct gf_mpi *m)
 {
 	gf__mpi_stop_signals(m, 0);
@@ -420,7 +422,7 @@ void gf__mpi_count_hosts(struct gf_mpi *m)
 	MPI_Igather(&mine, (int)sizeof(mine), MPI_BYTE, all, (int)sizeof(mine), MPI_BYTE, 0,
 		    MPI_COMM_WORLD, &req);
 	gf__mpi_wait(m, &req, NULL);
-	if (m->rank == 0)
+	if (m->rank == 0 && all && masks && take) /* allocated on rank 0 (or it died) */
 		hosts_of(m, all, masks, take);
 	free(all);
 	free(masks);

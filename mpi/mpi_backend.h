@@ -160,7 +160,7 @@ void gf__mpi_types_free(struct gf_mpi *m);
  * Prints "<prog>: rank R: what" on stderr and ends the whole job with MPI_Abort (exit
  * status 1): for a failure this rank cannot share with the others. Does not return.
  */
-void gf__mpi_die(const struct gf_mpi *m, const char *what);
+void gf__mpi_die(const struct gf_mpi *m, const char *what) __attribute__((noreturn));
 
 /*
  * say 1: rank 0 says "<prog>: rank 0: interrupted by SIGTERM" when SIGINT, SIGTERM or
