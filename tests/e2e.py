@@ -301,7 +301,8 @@ BAD = [
 
 
 def check_bad_input(args):
-    bad = list(BAD) + [(b.split(), b.split()[-1]) for b in args.bad_extra]
+    bad = [] if args.bad_extra_only else list(BAD)
+    bad += [(b.split(), b.split()[-1]) for b in args.bad_extra]
     for extra, needle in bad:
         cmd = command(args, 2, extra)
         if not extra and not args.launcher:
@@ -338,6 +339,9 @@ def main():
     ap.add_argument("--extra", default="")
     ap.add_argument("--bad-extra", action="append", default=[],
                     help="another bad command line, whose last word the message must name")
+    ap.add_argument("--bad-extra-only", action="store_true",
+                    help="the --bad-extra lines alone, not the common list (a binary whose "
+                    "common options another test already tries through the same code)")
     ap.add_argument("--workloads", default="sum,primes,resize",
                     help="the workloads whose results to check")
     ap.add_argument("--only", choices=["results", "bad", "all"], default="all")

@@ -12,8 +12,10 @@ gf_e2e_test(e2e_hybrid_t1 gilfree-hybrid hybrid --only results --workers 2 --thr
 gf_e2e_test(e2e_hybrid_dynamic gilfree-hybrid hybrid --only results --workers 2,3 --threads 2
             --classes S,W --workloads primes --launcher ${GF_HYBRID_LAUNCHER}
             --extra "--schedule dynamic")
-# Bad input, --threads included: exit 2 and one line, on 2 ranks.
+# Bad input of its own (--threads), on 2 ranks: exit 2 and one line. The common options go
+# through the parser and program of ranks that e2e_mpi and mpi_bad_input try already.
 gf_e2e_test(e2e_hybrid_bad gilfree-hybrid hybrid --only bad --launcher ${GF_HYBRID_LAUNCHER}
+            --bad-extra-only --bad-extra "sum --schedule random"
             --bad-extra "sum --threads 0" --bad-extra "sum --threads -2"
             --bad-extra "sum --threads two" --bad-extra "sum --threads 1025"
             --bad-extra "sum --threads"
