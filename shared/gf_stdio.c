@@ -63,10 +63,27 @@ const char *gf_signal_name(int sig)
 void gf_stop_say(const char *prog, int sig)
 {
 	const char *parts[] = { prog, ": interrupted by ", gf_signal_name(sig), "\n" };
+	char line[256];
+	size_t len = 0;
 
+	/* one write, so that no other line lands inside this one */
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		if (write(STDERR_FILENO, parts[i], strlen(parts[i])) < 0)
-			return;
+		for (const char *c = parts[i]; *c && len < sizeof(line) - 1; c++)
+			line[len++] = *c;
+	if (line[len - 1] != '\n') /* cut short: the line still ends */
+		line[len++] = '\n';
+	if (write(STDERR_FILENO, line, len) < 0) {
+		/* nothing more can be said */
+	}
+}
+
+void gf_last_words_mask(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGALRM);
 }
 
 static void on_stop(int sig)
@@ -82,7 +99,7 @@ void gf_stop_signals_install(const char *prog)
 
 	stop_prog = prog;
 	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
+	gf_last_words_mask(&sa.sa_mask);
 	sa.sa_handler = on_stop;
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);

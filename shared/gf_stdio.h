@@ -15,6 +15,8 @@
 #ifndef GF_STDIO_H
 #define GF_STDIO_H
 
+#include <signal.h>
+
 /* Opens /dev/null on whichever of fds 0-2 is closed (see above). Returns 0 or a negative errno. */
 int gf_stdio_guard(void);
 
@@ -37,7 +39,14 @@ void gf_stop_signals_install(const char *prog);
 /* "SIGINT", "SIGTERM" or "SIGHUP" for those three, "a signal" for any other. */
 const char *gf_signal_name(int sig);
 
-/* Writes "<prog>: interrupted by SIG<NAME>" on stderr. Async-signal-safe. */
+/* Writes "<prog>: interrupted by SIG<NAME>" on stderr, in one write. Async-signal-safe. */
 void gf_stop_say(const char *prog, int sig);
+
+/*
+ * The signals whose handlers end the process with a last line (SIGINT, SIGTERM, SIGHUP and
+ * the watchdog's SIGALRM): each such handler blocks them all, so that one line is said and
+ * no second handler breaks into it.
+ */
+void gf_last_words_mask(sigset_t *set);
 
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "gf_clock.h"
+#include "gf_stdio.h"
 
 static const char *prog_name = "gilfree";
 static double armed_seconds, deadline, grace_seconds;
@@ -148,7 +149,7 @@ int gf_watchdog_arm(const char *prog, double seconds, double grace)
 	armed_seconds = seconds;
 	deadline = gf_clock_now() + seconds;
 	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
+	gf_last_words_mask(&sa.sa_mask);
 	sa.sa_handler = on_alarm;
 	if (sigaction(SIGALRM, &sa, NULL))
 		return -errno;

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "gf_io.h"
+#include "gf_stdio.h"
+#include "gf_watchdog.h"
 #include "gf_test.h"
 
 #define BIG (4u << 20) /* 4 MiB: 64 times a default pipe's capacity */
@@ -234,6 +236,34 @@ static void test_fds(void)
 	CU_ASSERT_EQUAL(gf_fd_count(0), base);
 }
 
+/*
+ * The handlers that end a process with a last line (SIGINT, SIGTERM, SIGHUP, the watchdog's
+ * SIGALRM) each block all four: a second one due while the first writes waits, and the
+ * process ends on the first line, whole.
+ */
+static void test_last_words(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGALRM };
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int bad = 0;
+
+		gf_stop_signals_install("last-words");
+		if (gf_watchdog_arm("last-words", 60, 0))
+			_exit(3);
+		for (size_t i = 0; i < 4; i++) {
+			struct sigaction sa;
+
+			sigaction(sigs[i], NULL, &sa);
+			for (size_t j = 0; j < 4; j++)
+				bad += sigismember(&sa.sa_mask, sigs[j]) != 1;
+		}
+		_exit(bad ? 2 : 0);
+	}
+	CU_ASSERT(wait_ok(pid));
+}
+
 static const struct gf_test tests[] = {
 	GF_TEST(test_payload_larger_than_pipe),
 	GF_TEST(test_short_writes_nonblocking),
@@ -241,6 +271,7 @@ static const struct gf_test tests[] = {
 	GF_TEST(test_records),
 	GF_TEST(test_epipe),
 	GF_TEST(test_fds),
+	GF_TEST(test_last_words),
 	{ NULL, NULL },
 };
 
