@@ -5,9 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# iproute2: ip and tc, which build the virtual cluster (scripts/vcluster.py)
+# iproute2: ip and tc, which build the virtual cluster (scripts/vcluster.py); libsimgrid-dev:
+# SimGrid's SMPI (smpicc, smpirun), which builds and runs gilfree-mpi-sim on simulated clusters
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libcunit1-dev
-	python3 valgrind clang gnuplot-nox time clang-tidy cppcheck libclang-rt-dev libomp-dev iproute2)
+	python3 valgrind clang gnuplot-nox time clang-tidy cppcheck libclang-rt-dev libomp-dev iproute2
+	libsimgrid-dev)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
