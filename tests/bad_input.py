@@ -22,20 +22,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import add_binary_args, binaries, status  # noqa: E402
+from checks import check as report  # noqa: E402,F401  faults.py takes it from here
 from e2e import CannotLimit, nproc_limited  # noqa: E402  one way to limit processes
 
-failures = []
-passed = 0
-
-
-def report(cond, what, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print(f"ok   {what}", flush=True)
-    else:
-        failures.append(what)
-        print(f"FAIL {what}: {detail}", flush=True)
 
 
 def session_members(sid):
@@ -219,19 +209,15 @@ def check_compare(compare, build):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", action="append", default=[], help="backend=path")
-    ap.add_argument("--mpiexec", default="mpirun")
-    ap.add_argument("--np-flag", default="-np")
+    add_binary_args(ap)
     ap.add_argument("--compare", help="scripts/compare.py, to try its output paths")
     ap.add_argument("--build", help="the build folder compare.py reads")
     args = ap.parse_args()
     if args.compare:
         check_compare(args.compare, args.build)
-    for spec in args.binary:
-        name, path = spec.split("=", 1)
-        check_binary(Binary(name.replace("gilfree-", ""), path, args.mpiexec, args.np_flag))
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    for name, path in binaries(args):
+        check_binary(Binary(name, path, args.mpiexec, args.np_flag))
+    return status()
 
 
 if __name__ == "__main__":

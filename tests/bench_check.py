@@ -70,12 +70,8 @@ PINGPONG = {
     "mpi": ("mpi_pingpong", "mpi_pingpong_one_buffer"),
 }
 
-failures = []
-
-
-def fail(msg):
-    failures.append(msg)
-    print(f"FAIL: {msg}")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import fail, status  # noqa: E402
 
 
 def run(cmd, timeout=120):
@@ -271,8 +267,7 @@ def main():
     a = p.parse_args()
     if a.report:
         check_report({"script": a.report[0], "dir": a.report[1]})
-        print(f"{len(failures)} failure(s)" if failures else "bench report checked")
-        return 1 if failures else 0
+        return status()
     if not a.binary or not a.backend:
         p.error("--binary and --backend are needed")
     if a.mpi:
@@ -325,11 +320,7 @@ def main():
     left = set(glob.glob(os.path.join(tmp, "gilfree-images-*"))) - images_before
     if left:
         fail(f"image files left behind: {sorted(left)}")
-    if failures:
-        print(f"{len(failures)} failure(s)")
-        return 1
-    print("all bench checks passed")
-    return 0
+    return status()
 
 
 if __name__ == "__main__":

@@ -25,8 +25,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bad_input  # noqa: E402  one way to run in a session and find what it left
-from bad_input import Binary, report, run, session_members  # noqa: E402
+from bad_input import Binary, report, run, session_members  # noqa: E402  one way to run
+from checks import add_binary_args, binaries, status  # noqa: E402
 
 REDIRECTS = ["<&-", ">&-", "2>&-", "<&- >&-", "<&- 2>&-", ">&- 2>&-", "<&- >&- 2>&-"]
 WRITE_ERROR = "write error on standard output"
@@ -152,13 +152,10 @@ def check_signals(b):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", action="append", default=[], help="backend=path")
-    ap.add_argument("--mpiexec", default="mpirun")
-    ap.add_argument("--np-flag", default="-np")
+    add_binary_args(ap)
     args = ap.parse_args()
-    for spec in args.binary:
-        name, path = spec.split("=", 1)
-        b = Binary(name.replace("gilfree-", ""), path, args.mpiexec, args.np_flag)
+    for name, path in binaries(args):
+        b = Binary(name, path, args.mpiexec, args.np_flag)
         if b.backend == "mpi":
             # Under mpirun the streams are mpirun's, not the rank's (README, "Failures and
             # interruptions"): the rank's own handling is tried as a singleton, one rank
@@ -175,8 +172,7 @@ def main():
             spawn = Started(b, "spawn")
             check_closed(spawn)
             check_full(spawn)
-    print(f"{bad_input.passed} passed, {len(bad_input.failures)} failed")
-    return 1 if bad_input.failures else 0
+    return status()
 
 
 if __name__ == "__main__":

@@ -15,16 +15,8 @@ import subprocess
 import sys
 import tempfile
 
-failures = []
-
-
-def check(cond, msg, detail=""):
-    print(("ok " if cond else "FAIL: ") + msg, flush=True)
-    if not cond:
-        failures.append(msg)
-        if detail:
-            print(detail)
-    return cond
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, status  # noqa: E402
 
 
 def main():
@@ -76,11 +68,7 @@ def main():
             version = json.load(f).get("gilfree")
         check(version not in (None, "unknown"), f"installed compare.py knows the version "
               f"({version})")
-    if failures:
-        print(f"{len(failures)} failed")
-        return 1
-    print("all passed")
-    return 0
+    return status()
 
 
 if __name__ == "__main__":

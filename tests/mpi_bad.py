@@ -21,6 +21,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import status, verdicts  # noqa: E402
 from e2e import BAD  # noqa: E402  the one list of bad command lines
 
 # --timeout's bad values: not a number of seconds, not more than 0, past the limit
@@ -87,12 +88,8 @@ def main():
         cases.append((launch + ["--help"], 0, "usage:", "once"))
         cases.append((launch + ["--version"], 0, "mpi backend", "once"))
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        verdicts = list(pool.map(check, cases))
-    failed = [v for v in verdicts if v]
-    for v in failed:
-        print("FAIL: " + v)
-    print(f"{len(cases) - len(failed)} passed, {len(failed)} failed")
-    return 1 if failed else 0
+        verdicts(list(pool.map(check, cases)))
+    return status()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import status, verdicts  # noqa: E402
+
 BOUND = 30.0  # seconds past the deadline within which the job must have ended
 
 # workload, extra options, and the tasks rank 1 of 2 is given in a repetition, as the line
@@ -286,11 +289,8 @@ def main():
         failed.append(interrupt_case(launch, sig))
     if "streams" in only:
         failed += streams_cases(args.binary, launch)
-    failed = [f for f in failed if f]
-    for f in failed:
-        print("FAIL: " + f)
-    print(f"{len(failed)} failed")
-    return 1 if failed else 0
+    verdicts(failed)
+    return status()
 
 
 if __name__ == "__main__":

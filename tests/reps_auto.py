@@ -24,18 +24,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
                                 "scripts"))
 from gilfree import stats  # noqa: E402
 
-failures = []
-passed = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import add_binary_args, binaries, status  # noqa: E402
+from checks import check as report  # noqa: E402
 
-
-def report(cond, what, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print(f"ok   {what}", flush=True)
-    else:
-        failures.append(what)
-        print(f"FAIL {what}: {detail}", flush=True)
 
 
 def intervals_agree(rec):
@@ -159,13 +151,9 @@ def check_binary(name, cmd):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", action="append", default=[], help="backend=path")
-    ap.add_argument("--mpiexec", default="mpirun")
-    ap.add_argument("--np-flag", default="-np")
+    add_binary_args(ap)
     args = ap.parse_args()
-    for spec in args.binary:
-        name, path = spec.split("=", 1)
-        name = name.replace("gilfree-", "")
+    for name, path in binaries(args):
         if name == "mpi":
             def cmd(a, w, path=path):
                 return [args.mpiexec, args.np_flag, str(w), path] + a
@@ -173,8 +161,7 @@ def main():
             def cmd(a, w, path=path):
                 return [path] + a + ["--workers", str(w)]
         check_binary(name, cmd)
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return status()
 
 
 if __name__ == "__main__":
