@@ -35,7 +35,7 @@ int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struc
 	struct gf_proc *procs = calloc((size_t)w, sizeof(*procs));
 	struct gf_gather g = { .rfds = &r[0], .nr = 1, .out_fd = -1 };
 	char err[256] = "out of memory";
-	double t0;
+	double t0 = 0;
 
 	(void)px;
 	if (!procs)
@@ -64,15 +64,8 @@ int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struc
 	g.tasks = tasks;
 	g.ntasks = n;
 	g.nstops = (size_t)w;
-	rc = gf_procs_finish(procs, w, &g, results, n, t0, &rep->phases, err, sizeof(err));
-	if (!rc) /* what each worker used, from its birth: it lived for this repetition only */
-		rep->run_cpu += gf_procs_cpu(procs, w, NULL, NULL, rep->cpu, rep->place);
 out:
-	if (rc) {
-		/* stopped first, so that a line naming them as stopped is true once printed */
-		gf_procs_stop(procs, started);
-		gf_proc_report(rc, err);
-	}
+	rc = gf_procs_conclude(procs, w, started, &g, results, n, t0, rep, rc, err, sizeof(err));
 	for (int i = 0; i < 2; i++) {
 		gf_fd_close(&t[i]);
 		gf_fd_close(&r[i]);

@@ -20,6 +20,7 @@
 
 #include "gf_clock.h"
 #include "gf_disturb.h"
+#include "gf_driver.h"
 #include "gf_io.h"
 #include "gf_stdio.h"
 #include "gf_watchdog.h"
@@ -759,12 +760,37 @@ void gf_timeout_describe(char *buf, size_t len, const unsigned char *done, size_
 		append(buf, len, " stopped");
 }
 
-void gf_proc_report(int rc, const char *err)
+void gf_proc_why(int rc, const char *err, char *out, size_t len)
 {
 	if (rc == -EINTR && stop_signal)
-		gf_stop_say(prog_name, stop_signal);
+		snprintf(out, len, "interrupted by %s", gf_signal_name(stop_signal));
 	else
-		gf_proc_error("%s", err);
+		snprintf(out, len, "%s", err);
+}
+
+void gf_proc_report(int rc, const char *err)
+{
+	char line[GF_ERR_MAX];
+
+	gf_proc_why(rc, err, line, sizeof(line));
+	gf_proc_error("%s", line);
+}
+
+int gf_procs_conclude(struct gf_proc *procs, int n, int started, struct gf_gather *g,
+		      struct gf_result *results, size_t nresults, double t0, struct gf_rep *rep,
+		      int rc, char *err, size_t errlen)
+{
+	if (!rc) {
+		rc = gf_procs_finish(procs, n, g, results, nresults, t0, &rep->phases, err, errlen);
+		if (!rc) /* what each worker used, from its birth: it lived for this repetition */
+			rep->run_cpu += gf_procs_cpu(procs, n, NULL, NULL, rep->cpu, rep->place);
+	}
+	if (rc) {
+		/* stopped first, so that a line naming them as stopped is true once printed */
+		gf_procs_stop(procs, started);
+		gf_proc_why(rc, err, rep->err, GF_ERR_MAX);
+	}
+	return rc;
 }
 
 /* Which worker a result fd belongs to, or -1 when it is shared. */

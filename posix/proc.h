@@ -288,9 +288,12 @@ void gf_timeout_describe(char *buf, size_t len, const unsigned char *done, size_
 			 const struct gf_proc *procs, const unsigned char *named, int n);
 
 /*
- * Prints why a run failed, in one line: "<prog>: interrupted by SIGINT" when rc is -EINTR
- * after a stop signal, else "<prog>: <err>".
+ * Says why a run failed, in one line without the program name, into out (len bytes):
+ * "interrupted by SIGINT" when rc is -EINTR after a stop signal, else err.
  */
+void gf_proc_why(int rc, const char *err, char *out, size_t len);
+
+/* Prints gf_proc_why's line as "<prog>: <line>", where no gf_rep takes it (set-up, tear-down). */
 void gf_proc_report(int rc, const char *err);
 
 /* Prints "<prog>: <message>" on stderr. prog is set by gf_proc_set_prog (default "gilfree"). */
@@ -337,5 +340,17 @@ double gf_procs_start_mean(const struct gf_proc *procs, int n);
  */
 double gf_procs_cpu(const struct gf_proc *procs, int n, const double *base, const pid_t *base_pid,
 		    double *cpu, struct gf_place *place);
+
+struct gf_rep;
+
+/*
+ * The end of a repetition whose workers live for it alone (sum's, the queue's), rc being how
+ * it went so far: when 0, gf_procs_finish, then what the n workers used into rep; when
+ * anything failed, here or before, the started workers stopped and why in rep->err (for the
+ * driver to print). Returns the final rc.
+ */
+int gf_procs_conclude(struct gf_proc *procs, int n, int started, struct gf_gather *g,
+		      struct gf_result *results, size_t nresults, double t0, struct gf_rep *rep,
+		      int rc, char *err, size_t errlen);
 
 #endif

@@ -98,7 +98,7 @@ int gf_posix_resize(struct gf_posix *px, const struct gf_options *o, const struc
 	if (rc) {
 		/* the run ends here: its workers go now, not at the tear-down */
 		gf_pool_terminate(px->pool);
-		gf_proc_report(rc, gf_pool_error(px->pool));
+		gf_proc_why(rc, gf_pool_error(px->pool), rep->err, GF_ERR_MAX);
 		return -1;
 	}
 	gf_phases_add(&rep->phases, "map", gf_clock_now() - t0);

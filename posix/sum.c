@@ -43,15 +43,8 @@ int gf_posix_sum(struct gf_posix *px, const struct gf_options *o, const struct g
 		gf_frame_send(tfd[i], &h, &tasks[i]);
 		gf_fd_close(&tfd[i]);
 	}
-	rc = gf_procs_finish(procs, w, &g, results, n, t0, &rep->phases, err, sizeof(err));
-	if (!rc) /* what each worker used, from its birth: it lived for this repetition only */
-		rep->run_cpu += gf_procs_cpu(procs, w, NULL, NULL, rep->cpu, rep->place);
 out:
-	if (rc) {
-		/* stopped first, so that a line naming them as stopped is true once printed */
-		gf_procs_stop(procs, started);
-		gf_proc_report(rc, err);
-	}
+	rc = gf_procs_conclude(procs, w, started, &g, results, n, t0, rep, rc, err, sizeof(err));
 	for (int i = 0; tfd && rfd && i < w; i++) {
 		gf_fd_close(&tfd[i]);
 		gf_fd_close(&rfd[i]);
