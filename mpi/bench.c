@@ -594,26 +594,22 @@ static void paths_worker(int fd, uint8_t *buf, int64_t tot[3])
 	}
 }
 
-static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
+/*
+ * Rank 0 writes the images into a file (*images, their checksum in *want); every rank opens it
+ * by name; then it is unlinked. Returns the rank's descriptor, or -1 on every rank where any
+ * rank could not open it (the images freed).
+ */
+static int paths_share(struct gf_mpi *mpi, const struct gf_bench_opts *o, uint8_t **images,
+		       uint64_t *want)
 {
-	struct gf_mpi *mpi = mpi_of(o);
-	size_t n = (size_t)(o->width * o->height);
 	char path[4096] = "";
-	uint8_t *buf = NULL, *images = NULL;
-	double *t = must_alloc(mpi, (size_t)o->reps * sizeof(double));
-	uint64_t want = 0;
-	int fd = -1, rc = need_two(mpi, "paths"), opened;
+	int fd = -1, opened;
 
-	if (rc) {
-		free(t);
-		return rc;
-	}
-	/* rank 0 writes the file; every rank opens it by name; then it is unlinked */
 	if (is_root(mpi)) {
-		images = gf_bench_images(o, &want);
-		if (!images)
+		*images = gf_bench_images(o, want);
+		if (!*images)
 			gf__mpi_die(mpi, "out of memory");
-		fd = gf_bench_image_file(o, images, path, sizeof(path));
+		fd = gf_bench_image_file(o, *images, path, sizeof(path));
 		if (fd < 0)
 			path[0] = '\0';
 	}
@@ -623,13 +619,56 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	opened = all_ok(fd >= 0);
 	if (is_root(mpi) && path[0])
 		unlink(path);
-	if (!opened) {
-		if (fd >= 0)
-			close(fd);
-		free(images);
-		free(t);
-		return -EIO;
+	if (opened)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	free(*images);
+	*images = NULL;
+	return -1;
+}
+
+/* Rank 0's part of a repetition: every image's order dealt cyclically to the worker ranks
+   (with frames, its pixels after it), then an end order to each. Returns the bytes sent. */
+static int64_t paths_deal(const struct gf_mpi *mpi, const struct gf_bench_opts *o,
+			  const uint8_t *images, size_t n, int frames)
+{
+	int64_t moved = 0;
+
+	for (int64_t id = 0; id < o->images; id++) {
+		struct gf_image_order ord = { id, id * (int64_t)n, (int64_t)n, frames };
+		int to = 1 + (int)(id % (mpi->size - 1));
+
+		MPI_Send(&ord, (int)sizeof(ord), MPI_BYTE, to, 7, WORLD);
+		moved += (int64_t)sizeof(ord);
+		if (frames) {
+			MPI_Send(images + (size_t)id * n, (int)n, MPI_BYTE, to, 8, WORLD);
+			moved += (int64_t)n;
+		}
 	}
+	for (int r = 1; r < mpi->size; r++) {
+		struct gf_image_order end = { -1, 0, 0, 0 };
+
+		MPI_Send(&end, (int)sizeof(end), MPI_BYTE, r, 7, WORLD);
+	}
+	return moved;
+}
+
+static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
+{
+	struct gf_mpi *mpi = mpi_of(o);
+	size_t n = (size_t)(o->width * o->height);
+	uint8_t *buf = NULL, *images = NULL;
+	double *t;
+	uint64_t want = 0;
+	int fd, rc = need_two(mpi, "paths");
+
+	if (rc)
+		return rc;
+	fd = paths_share(mpi, o, &images, &want);
+	if (fd < 0)
+		return -EIO;
+	t = must_alloc(mpi, (size_t)o->reps * sizeof(double));
 	if (!is_root(mpi))
 		buf = must_alloc(mpi, n);
 	for (int frames = 1; frames >= 0; frames--) {
@@ -642,29 +681,10 @@ static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			tot[0] = tot[1] = tot[2] = 0;
 			gf__mpi_start_together(mpi);
 			t0 = gf_clock_now();
-			if (is_root(mpi)) {
-				moved = 0;
-				for (int64_t id = 0; id < o->images; id++) {
-					struct gf_image_order ord = { id, id * (int64_t)n,
-								      (int64_t)n, frames };
-					int to = 1 + (int)(id % (mpi->size - 1));
-
-					MPI_Send(&ord, (int)sizeof(ord), MPI_BYTE, to, 7, WORLD);
-					moved += (int64_t)sizeof(ord);
-					if (frames) {
-						MPI_Send(images + (size_t)id * n, (int)n, MPI_BYTE,
-							 to, 8, WORLD);
-						moved += (int64_t)n;
-					}
-				}
-				for (int r = 1; r < mpi->size; r++) {
-					struct gf_image_order end = { -1, 0, 0, 0 };
-
-					MPI_Send(&end, (int)sizeof(end), MPI_BYTE, r, 7, WORLD);
-				}
-			} else {
+			if (is_root(mpi))
+				moved = paths_deal(mpi, o, images, n, frames);
+			else
 				paths_worker(fd, buf, tot);
-			}
 			MPI_Reduce(tot, all, 3, MPI_INT64_T, MPI_SUM, 0, WORLD);
 			if (rep >= 0)
 				t[rep] = gf_clock_now() - t0;

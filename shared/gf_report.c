@@ -240,14 +240,9 @@ static void json_schema2(FILE *f, const struct gf_report *r)
 	fprintf(f, "},");
 }
 
-static void print_json(FILE *f, const struct gf_report *r)
+/* The workload's parameters, as the members of "params". */
+static void json_params(FILE *f, const struct gf_options *o)
 {
-	const struct gf_options *o = r->opts;
-	char buf[64];
-
-	fprintf(f, "{\"backend\":\"%s\",\"workload\":\"%s\",\"class\":\"%c\",\"workers\":%d,",
-		r->backend, gf_workload_name(o->workload), o->cls, o->workers);
-	fprintf(f, "\"cores\":%ld,\"version\":\"%s\",\"params\":{", cores(), GF_VERSION);
 	switch (o->workload) {
 	case GF_SUM:
 		fprintf(f, "\"n\":%lld", (long long)o->n);
@@ -263,10 +258,14 @@ static void print_json(FILE *f, const struct gf_report *r)
 			(long long)o->width, (long long)o->height);
 		break;
 	}
-	print_how(f, r, HOW_PARAMS);
-	fprintf(f, "},\"how\":{");
-	print_how(f, r, HOW_JSON);
-	fprintf(f, "},\"results\":[");
+}
+
+/* The results, as the items of "results": one array per result, its key first. */
+static void json_results(FILE *f, const struct gf_report *r)
+{
+	const struct gf_options *o = r->opts;
+	char buf[64];
+
 	for (size_t i = 0; i < r->nresults; i++) {
 		const struct gf_result *x = &r->results[i];
 
@@ -285,6 +284,21 @@ static void print_json(FILE *f, const struct gf_report *r)
 			break;
 		}
 	}
+}
+
+static void print_json(FILE *f, const struct gf_report *r)
+{
+	const struct gf_options *o = r->opts;
+
+	fprintf(f, "{\"backend\":\"%s\",\"workload\":\"%s\",\"class\":\"%c\",\"workers\":%d,",
+		r->backend, gf_workload_name(o->workload), o->cls, o->workers);
+	fprintf(f, "\"cores\":%ld,\"version\":\"%s\",\"params\":{", cores(), GF_VERSION);
+	json_params(f, o);
+	print_how(f, r, HOW_PARAMS);
+	fprintf(f, "},\"how\":{");
+	print_how(f, r, HOW_JSON);
+	fprintf(f, "},\"results\":[");
+	json_results(f, r);
 	fprintf(f, "],\"verified\":%s,\"seq_s\":", r->verified ? "true" : "false");
 	json_stats(f, &r->seq);
 	fprintf(f, ",\"par_s\":");

@@ -220,75 +220,81 @@ def test_order(build):
              "--reps", "3", "--python-classes", "none", "--quiet"]
     rows = [(b, "sum", p) for b in names for p in (1, 2)]
     with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "interleaved")
-        r = run(small + ["--out", out])
-        check(r.returncode == 0, f"interleaved: exit 0 ({r.returncode}: {r.stdout[-800:]} "
-              f"{r.stderr[-800:]})")
-        recs = read_jsonl(os.path.join(out, "records.jsonl"))
-        check(recs[0] == {"kind": "plan", "runs": len(rows), "order": "interleaved",
-                          "rounds": 3, "reps": 3, "reruns": 2},
-              f"interleaved: the plan says the order and the rounds ({recs[0]})")
-        got = [(x["round"],) + row_of(x) for x in recs if x.get("kind") == "round"]
-        check(got == [(n,) + row for n in (1, 2, 3) for row in rows],
-              f"interleaved: round 1 visits every run in the matrix's order, then round 2, "
-              f"then round 3 ({got})")
-        rounds = [x for x in recs if x.get("kind") == "round"]
-        check(all(x["reps"] == 1 and "--reps 1 " in x["command"] for x in rounds),
-              "interleaved: each round starts its run with --reps 1")
-        runs = [x for x in recs if x.get("kind") == "run"]
-        check([row_of(x) for x in runs] == rows, f"interleaved: one record per run "
-              f"({[row_of(x) for x in runs]})")
-        for run_rec in runs:
-            mine = [x for x in rounds if row_of(x) == row_of(run_rec)]
-            par = [x["samples"]["par_s"][0] for x in mine]
-            seq = [x["samples"]["seq_s"][0] for x in mine]
-            check(run_rec["samples"]["par_s"] == par and run_rec["samples"]["seq_s"] == seq
-                  and run_rec["reps"] == 3 and run_rec["rounds"] == 3
-                  and run_rec["order"] == "interleaved" and run_rec["verified"] is True
-                  and run_rec["par_s"] == stats.summary(par)
-                  and run_rec["seq_s"]["median"] == stats.median(seq),
-                  f"interleaved {row_of(run_rec)}: its record holds its 3 rounds' samples in "
-                  f"round order, and its figures are theirs")
-        attempts = [x for x in recs if x.get("kind") == "attempt"]
-        check_reruns(runs, attempts, 2, "interleaved")
-        check_costs(attempts + rounds + runs, "interleaved")
-        check(all(x["rusage"]["user_s"] == round(sum(
-            y["rusage"]["user_s"] for y in rounds if row_of(y) == row_of(x)), 6) for x in runs),
-            "interleaved: a run's CPU time is its rounds' together")
-        with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
-            report = f.read()
-        check("### What each run cost, class S" in report and "order interleaved: 3 rounds"
-              in report, "interleaved: the report says the order and what each run cost")
-        again = run([COMPARE, "--records", out, "--out", out + "-again", "--quiet"])
-        check(again.returncode == 0 and read_jsonl(os.path.join(out + "-again",
-                                                                 "records.jsonl")) == recs,
-              f"interleaved: --records reports its records again, the rounds kept "
-              f"({again.returncode}: {again.stdout[-300:]})")
-
-        out = os.path.join(tmp, "blocked")
-        r = run(small + ["--out", out, "--order", "blocked", "--reruns", "1"])
-        check(r.returncode == 0, f"blocked: exit 0 ({r.returncode}: {r.stderr[-800:]})")
-        recs = read_jsonl(os.path.join(out, "records.jsonl"))
-        check(recs[0] == {"kind": "plan", "runs": len(rows), "order": "blocked", "rounds": 1,
-                          "reps": 3, "reruns": 1}, f"blocked: the plan says the order ({recs[0]})")
-        runs = [x for x in recs if x.get("kind") == "run"]
-        attempts = [x for x in recs if x.get("kind") == "attempt"]
-        check(not any(x.get("kind") == "round" for x in recs) and
-              [row_of(x) for x in runs] == rows and
-              all(x["order"] == "blocked" and x["rounds"] == 1 and x["reps"] == 3 and
-                  len(x["samples"]["par_s"]) == 3 and "--reps 3 " in x["command"]
-                  for x in runs), "blocked: each run started once with --reps 3")
-        check([row_of(x) for x in attempts if x["attempt"] == 1] == rows,
-              "blocked: every run's first attempt, in the matrix's order")
-        check_reruns(runs, attempts, 1, "blocked")
-        check_costs(attempts + runs, "blocked")
-
+        check_interleaved(small, rows, os.path.join(tmp, "interleaved"))
+        check_blocked(small, rows, os.path.join(tmp, "blocked"))
         for opt, bad in (("--order", "shuffled"), ("--reruns", "-1"), ("--reruns", "3x")):
             gone = os.path.join(tmp, "refused")
             r = run(small + [opt, bad, "--out", gone])
             check(r.returncode == 2 and one_line(r, f"'{bad}'") and r.stdout == "" and
                   not os.path.exists(gone), f"{opt} {bad}: exit 2, one line naming it, "
                   f"nothing run or left ({r.returncode}: {r.stderr.strip()!r})")
+
+
+def check_interleaved(small, rows, out):
+    """test_order's interleaved run: its rounds, their records joined, and --records again."""
+    r = run(small + ["--out", out])
+    check(r.returncode == 0, f"interleaved: exit 0 ({r.returncode}: {r.stdout[-800:]} "
+          f"{r.stderr[-800:]})")
+    recs = read_jsonl(os.path.join(out, "records.jsonl"))
+    check(recs[0] == {"kind": "plan", "runs": len(rows), "order": "interleaved",
+                      "rounds": 3, "reps": 3, "reruns": 2},
+          f"interleaved: the plan says the order and the rounds ({recs[0]})")
+    got = [(x["round"],) + row_of(x) for x in recs if x.get("kind") == "round"]
+    check(got == [(n,) + row for n in (1, 2, 3) for row in rows],
+          f"interleaved: round 1 visits every run in the matrix's order, then round 2, "
+          f"then round 3 ({got})")
+    rounds = [x for x in recs if x.get("kind") == "round"]
+    check(all(x["reps"] == 1 and "--reps 1 " in x["command"] for x in rounds),
+          "interleaved: each round starts its run with --reps 1")
+    runs = [x for x in recs if x.get("kind") == "run"]
+    check([row_of(x) for x in runs] == rows, f"interleaved: one record per run "
+          f"({[row_of(x) for x in runs]})")
+    for run_rec in runs:
+        mine = [x for x in rounds if row_of(x) == row_of(run_rec)]
+        par = [x["samples"]["par_s"][0] for x in mine]
+        seq = [x["samples"]["seq_s"][0] for x in mine]
+        check(run_rec["samples"]["par_s"] == par and run_rec["samples"]["seq_s"] == seq
+              and run_rec["reps"] == 3 and run_rec["rounds"] == 3
+              and run_rec["order"] == "interleaved" and run_rec["verified"] is True
+              and run_rec["par_s"] == stats.summary(par)
+              and run_rec["seq_s"]["median"] == stats.median(seq),
+              f"interleaved {row_of(run_rec)}: its record holds its 3 rounds' samples in "
+              f"round order, and its figures are theirs")
+    attempts = [x for x in recs if x.get("kind") == "attempt"]
+    check_reruns(runs, attempts, 2, "interleaved")
+    check_costs(attempts + rounds + runs, "interleaved")
+    check(all(x["rusage"]["user_s"] == round(sum(
+        y["rusage"]["user_s"] for y in rounds if row_of(y) == row_of(x)), 6) for x in runs),
+        "interleaved: a run's CPU time is its rounds' together")
+    with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+        report = f.read()
+    check("### What each run cost, class S" in report and "order interleaved: 3 rounds"
+          in report, "interleaved: the report says the order and what each run cost")
+    again = run([COMPARE, "--records", out, "--out", out + "-again", "--quiet"])
+    check(again.returncode == 0 and read_jsonl(os.path.join(out + "-again",
+                                                             "records.jsonl")) == recs,
+          f"interleaved: --records reports its records again, the rounds kept "
+          f"({again.returncode}: {again.stdout[-300:]})")
+
+
+def check_blocked(small, rows, out):
+    """test_order's blocked run: each run started once with all its repetitions."""
+    r = run(small + ["--out", out, "--order", "blocked", "--reruns", "1"])
+    check(r.returncode == 0, f"blocked: exit 0 ({r.returncode}: {r.stderr[-800:]})")
+    recs = read_jsonl(os.path.join(out, "records.jsonl"))
+    check(recs[0] == {"kind": "plan", "runs": len(rows), "order": "blocked", "rounds": 1,
+                      "reps": 3, "reruns": 1}, f"blocked: the plan says the order ({recs[0]})")
+    runs = [x for x in recs if x.get("kind") == "run"]
+    attempts = [x for x in recs if x.get("kind") == "attempt"]
+    check(not any(x.get("kind") == "round" for x in recs) and
+          [row_of(x) for x in runs] == rows and
+          all(x["order"] == "blocked" and x["rounds"] == 1 and x["reps"] == 3 and
+              len(x["samples"]["par_s"]) == 3 and "--reps 3 " in x["command"]
+              for x in runs), "blocked: each run started once with --reps 3")
+    check([row_of(x) for x in attempts if x["attempt"] == 1] == rows,
+          "blocked: every run's first attempt, in the matrix's order")
+    check_reruns(runs, attempts, 1, "blocked")
+    check_costs(attempts + runs, "blocked")
 
 
 def plant(recs, tmp, name, change):
