@@ -113,6 +113,15 @@ class Placement(unittest.TestCase):
         self.assertIsNone(launch.placement('{"backend":"mpi"}\n'))
         self.assertEqual(launch.ranks_per_host(None), "")
 
+    def test_ranks_of_threads_counted_once(self):
+        # ranks of two threads: workers 0-3 are ranks 0 and 1 on node1, 4-5 rank 2 on node2
+        place = [{"worker": w, "host": "node1" if w < 4 else "node2"} for w in range(6)]
+        self.assertEqual(launch.ranks_per_host(place, threads=2), "node1: 2, node2: 1")
+        rec = {"placement": place, "topology": {"threads": 2}}
+        self.assertEqual(launch.record_ranks_per_host(rec), "node1: 2, node2: 1")
+        rec["placement_from"] = "mpirun --display-map"  # a job map lists ranks, not threads
+        self.assertEqual(launch.record_ranks_per_host(rec), "node1: 4, node2: 2")
+
 
 class Failures(unittest.TestCase):
     def test_unknown_launcher(self):

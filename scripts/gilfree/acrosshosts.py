@@ -12,7 +12,7 @@ and the "hosts_bench" records.
 from . import stats
 from .backends import label, order_key
 from .crosscheck import diff_results, result_group
-from .launch import ranks_per_host
+from .launch import record_ranks_per_host
 from .plots import gnuplot_terminals, line_plot
 from .records import kind
 from .tables import fmt, fmt_ratio, fmt_s, fmt_us, table
@@ -120,7 +120,7 @@ def _cell_tables(runs, local):
                     rows.append([label(r) if r is one else f"{label(r)}",
                                  f"{p}{'*' if r.get('oversubscribed') else ''}",
                                  "this machine" if r is one else
-                                 ranks_per_host(r.get("placement")) or "?",
+                                 record_ranks_per_host(r) or "?",
                                  fmt_s(par)] + _phase_cells(r)
                                 + [fmt_ratio(stats.speedup(r)),
                                    fmt_ratio(against) if against else "-",
@@ -162,7 +162,7 @@ def _hop_table(runs, local):
             how = "parallel time"
         grain = stats.median(far["task_s"]) if far.get("task_s") else None
         per = added / grain if grain else None
-        rows.append([f"{lab} {wl}", cls, p, ranks_per_host(far.get("placement")),
+        rows.append([f"{lab} {wl}", cls, p, record_ranks_per_host(far),
                      fmt_s(c1), fmt_s(c2), f"{fmt_s(added)} ({how})", fmt_s(grain),
                      fmt(per, " tasks") if per is not None else "-"])
         if per is not None and per > 0 and (worst is None or per > worst[0]):
@@ -292,7 +292,7 @@ def terminal_lines(records):
         return []
     top = max(r["workers"] for r in runs)
     lines = [f"Across hosts: {len(runs)} runs; at {top} workers "
-             + "; ".join(sorted({f"{label(r)} ({ranks_per_host(r.get('placement'))})"
+             + "; ".join(sorted({f"{label(r)} ({record_ranks_per_host(r)})"
                                  for r in runs if r["workers"] == top}))]
     ping = {}
     for r in records:

@@ -124,9 +124,20 @@ def placement(stdout):
     return [{"worker": r, "host": hosts[r], "cpu": None} for r in sorted(hosts)]
 
 
-def ranks_per_host(place):
-    """'node1: 2, node2: 1' from a placement, hosts in the order of their first rank."""
-    counts = {}
-    for p in place or ():
-        counts[p["host"]] = counts.get(p["host"], 0) + 1
-    return ", ".join(f"{h}: {n}" for h, n in counts.items())
+def ranks_per_host(place, threads=1):
+    """'node1: 2, node2: 1' from a placement, hosts in the order of their first rank. With
+    threads per rank, the placement's workers are rank * threads + thread: a rank is counted
+    once."""
+    ranks = {}
+    for i, p in enumerate(place or ()):
+        ranks.setdefault(p["host"], set()).add(p.get("worker", i) // max(threads, 1))
+    return ", ".join(f"{h}: {len(n)}" for h, n in ranks.items())
+
+
+def record_ranks_per_host(rec):
+    """ranks_per_host of a record: its placement's workers are threads of ranks (its topology
+    says how many to a rank) unless the placement is mpirun's job map, which lists ranks."""
+    threads = (rec.get("topology") or {}).get("threads", 1)
+    if rec.get("placement_from") == "mpirun --display-map":
+        threads = 1
+    return ranks_per_host(rec.get("placement"), threads)

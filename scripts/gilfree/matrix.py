@@ -218,7 +218,7 @@ def run_one(opts, run, env_base, reps, where=None):
     if across(lab)[1]:
         place_across(rec, done.stdout, opts.hosts, across(lab)[1])
         if not opts.quiet:
-            sys.stderr.write(f"      ranks per host: {launch.ranks_per_host(rec['placement'])}\n")
+            sys.stderr.write(f"      ranks per host: {launch.record_ranks_per_host(rec)}\n")
     if not opts.quiet:
         sys.stderr.write(f"      {rec['par_s']['median']:.4g} s, speedup "
                          f"{rec['speedup']:.2f}x, {took:.1f} s\n")
