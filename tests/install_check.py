@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`cmake --install BUILD --prefix DIR`: the three binaries in DIR/bin and the scripts in
+"""`cmake --install BUILD --prefix DIR`: the binaries in DIR/bin and the scripts in
 DIR/share/gilfree/scripts, which run from there and find the installed binaries by themselves:
 the binaries' --version, compare.py running a small comparison of the installed gilfree-omp
 (and the MPI rows through mpirun where gilfree-mpi is built) without --build, and
@@ -23,7 +23,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     a = ap.parse_args()
-    built = [b for b in ("omp", "posix", "mpi")
+    built = [b for b in ("omp", "posix", "mpi", "hybrid")
              if os.access(os.path.join(a.build, "bin", f"gilfree-{b}"), os.X_OK)]
     with tempfile.TemporaryDirectory() as tmp:
         prefix = os.path.join(tmp, "prefix with space")
@@ -36,6 +36,10 @@ def main():
             v = subprocess.run([exe, "--version"], capture_output=True, text=True)
             check(v.returncode == 0 and f"({b} backend)" in v.stdout,
                   f"installed gilfree-{b} --version: {v.stdout.strip()}")
+        # the simulated build's binary, where it is built: smpirun runs it, not a shell
+        if os.path.exists(os.path.join(a.build, "bin", "gilfree-mpi-sim")):
+            check(os.access(os.path.join(prefix, "bin", "gilfree-mpi-sim"), os.X_OK),
+                  "gilfree-mpi-sim installed beside the others")
         scripts = os.path.join(prefix, "share", "gilfree", "scripts")
         for s in ("compare.py", "vcluster.py", "py_baseline.py", "py_bench.py",
                   "bench_report.py"):
