@@ -62,16 +62,15 @@ const char *gf_signal_name(int sig)
 
 void gf_stop_say(const char *prog, int sig)
 {
-	const char *parts[] = { prog, ": interrupted by ", gf_signal_name(sig), "\n" };
+	const char *parts[] = { prog, ": interrupted by ", gf_signal_name(sig) };
 	char line[256];
 	size_t len = 0;
 
-	/* one write, so that no other line lands inside this one */
+	/* one write, so that no other line lands inside this one; cut short, it still ends */
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
 		for (const char *c = parts[i]; *c && len < sizeof(line) - 1; c++)
 			line[len++] = *c;
-	if (line[len - 1] != '\n') /* cut short: the line still ends */
-		line[len++] = '\n';
+	line[len++] = '\n';
 	if (write(STDERR_FILENO, line, len) < 0) {
 		/* nothing more can be said */
 	}
