@@ -790,10 +790,8 @@ void gf_bench_pingpong_row(struct gf_bench_out *b, const char *method, const cha
 			   int64_t size, const double *samples, size_t n, int ok)
 {
 	struct gf_stats st = gf_bench_stats_of(samples, n);
-	double total = 0;
+	double total = gf_stats_sum(samples, n);
 
-	for (size_t i = 0; i < n; i++)
-		total += samples[i];
 	gf_bench_row(b, method, "%s", title);
 	gf_bench_int(b, "size", size);
 	gf_bench_stats(b, "lat_us", &st, 1e6);
@@ -808,10 +806,8 @@ void gf_bench_bw_row(struct gf_bench_out *b, const char *method, const char *tit
 		     int ok)
 {
 	struct gf_stats st = gf_bench_stats_of(seconds, n);
-	double total = 0;
+	double total = gf_stats_sum(seconds, n);
 
-	for (size_t i = 0; i < n; i++)
-		total += seconds[i];
 	gf_bench_row(b, method, "%s", title);
 	gf_bench_int(b, "size", size);
 	gf_bench_int(b, "window", window);

@@ -51,6 +51,15 @@ int gf_stats_median_ci_ranks(size_t n, size_t *lo, size_t *hi)
 	return 1;
 }
 
+double gf_stats_sum(const double *samples, size_t n)
+{
+	double total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += samples[i];
+	return total;
+}
+
 double gf_stats_ci_halfwidth(const struct gf_stats *s)
 {
 	double below = s->median - s->ci_low, above = s->ci_high - s->median;

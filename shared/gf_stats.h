@@ -56,4 +56,7 @@ double gf_stats_ci_halfwidth(const struct gf_stats *s);
 /* 1 when s has an interval whose half-width is at most pct percent of its median. */
 int gf_stats_ci_within(const struct gf_stats *s, double pct);
 
+/* The sum of samples[0..n), 0 for none. */
+double gf_stats_sum(const double *samples, size_t n);
+
 #endif

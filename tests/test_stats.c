@@ -57,6 +57,15 @@ static void test_ranks_exact(void)
 }
 
 /* The interval of samples is two of them, by their ranks in sorted order. */
+static void test_sum(void)
+{
+	const double x[] = { 0.5, 1.25, 2.0, -0.75 };
+
+	CU_ASSERT_DOUBLE_EQUAL(gf_stats_sum(x, 4), 3.0, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(gf_stats_sum(x, 1), 0.5, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(gf_stats_sum(NULL, 0), 0.0, 0);
+}
+
 static void test_interval_of_samples(void)
 {
 	double ten[] = { 10, 9, 8, 7, 6, 5, 4, 3, 2, 1 }, three[] = { 3, 1, 2 };
@@ -99,11 +108,9 @@ static void test_ranks_large(void)
 int main(void)
 {
 	static const struct gf_test tests[] = {
-		GF_TEST(test_ranks_by_hand),
-		GF_TEST(test_ranks_exact),
-		GF_TEST(test_interval_of_samples),
-		GF_TEST(test_ranks_large),
-		{ NULL, NULL },
+		GF_TEST(test_ranks_by_hand),       GF_TEST(test_ranks_exact),
+		GF_TEST(test_interval_of_samples), GF_TEST(test_sum),
+		GF_TEST(test_ranks_large),         { NULL, NULL },
 	};
 
 	return gf_test_main("stats", tests);
