@@ -75,10 +75,9 @@ static void team_check(struct gf_mpi *m)
 	cpu_set_t set;
 	int mine = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : m->threads;
 	int fewest = mine;
-	MPI_Request req;
 
-	MPI_Ireduce(&mine, &fewest, 1, MPI_INT, MPI_MIN, 0, MPI_COMM_WORLD, &req);
-	gf__mpi_wait(m, &req, NULL);
+	GF__MPI_COLL(m, gf__mpi_wait, Ireduce, Reduce, &mine, &fewest, 1, MPI_INT, MPI_MIN, 0,
+		     MPI_COMM_WORLD);
 	if (m->rank == 0 && fewest < m->threads)
 		fprintf(stderr,
 			"%s: warning: a rank may run on %d core%s for its %d threads, which then "

@@ -419,7 +419,6 @@ void gf__mpi_count_hosts(struct gf_mpi *m)
 	struct whoami mine, *all = NULL;
 	unsigned char *masks = NULL, *take = NULL;
 	size_t n = (size_t)m->size;
-	MPI_Request req;
 
 	memset(&mine, 0, sizeof(mine));
 	gf_where_host(mine.host, sizeof(mine.host));
@@ -431,9 +430,8 @@ void gf__mpi_count_hosts(struct gf_mpi *m)
 	     !(take = calloc(n, 1)) || !(m->host_names = calloc(n, GF_HOST_MAX)) ||
 	     !(m->host_cores = calloc(n, sizeof(int))) || !(m->host_same = calloc(n, 1))))
 		gf__mpi_die(m, "out of memory for the host names");
-	MPI_Igather(&mine, (int)sizeof(mine), MPI_BYTE, all, (int)sizeof(mine), MPI_BYTE, 0,
-		    MPI_COMM_WORLD, &req);
-	gf__mpi_wait(m, &req, NULL);
+	GF__MPI_COLL(m, gf__mpi_wait, Igather, Gather, &mine, (int)sizeof(mine), MPI_BYTE, all,
+		     (int)sizeof(mine), MPI_BYTE, 0, MPI_COMM_WORLD);
 	if (m->rank == 0 && all && masks && take) /* allocated on rank 0 (or it died) */
 		hosts_of(m, all, masks, take);
 	free(all);
@@ -446,7 +444,6 @@ static int local_rank(const struct gf_mpi *m)
 {
 	const char *env = getenv("OMPI_COMM_WORLD_LOCAL_RANK");
 	int local = -1, have, all_have = 0;
-	MPI_Request req;
 	MPI_Comm node;
 
 	if (env && *env) {
@@ -458,8 +455,8 @@ static int local_rank(const struct gf_mpi *m)
 	}
 	/* the launcher's variable only where every rank has it, so that all or none split */
 	have = local >= 0;
-	MPI_Iallreduce(&have, &all_have, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &req);
-	gf__mpi_wait(m, &req, NULL);
+	GF__MPI_COLL(m, gf__mpi_wait, Iallreduce, Allreduce, &have, &all_have, 1, MPI_INT, MPI_MIN,
+		     MPI_COMM_WORLD);
 	if (all_have)
 		return local;
 	if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, m->rank, MPI_INFO_NULL,
@@ -498,10 +495,7 @@ void gf__mpi_bind(struct gf_mpi *m)
 
 void gf__mpi_barrier(const struct gf_mpi *m)
 {
-	MPI_Request req;
-
-	MPI_Ibarrier(MPI_COMM_WORLD, &req);
-	gf__mpi_wait(m, &req, NULL);
+	GF__MPI_COLL(m, gf__mpi_wait, Ibarrier, Barrier, MPI_COMM_WORLD);
 }
 
 void gf__mpi_start_together(const struct gf_mpi *m)
@@ -509,11 +503,9 @@ void gf__mpi_start_together(const struct gf_mpi *m)
 	/* The ranks arrive at very different times (rank 0 verified the last repetition; some
 	   ranks had nothing to do): they wait asleep, then meet once more, awake, to start
 	   together. */
-	MPI_Request req;
 
 	gf__mpi_barrier(m);
-	MPI_Ibarrier(MPI_COMM_WORLD, &req);
-	gf__mpi_spin(m, &req, NULL);
+	GF__MPI_COLL(m, gf__mpi_spin, Ibarrier, Barrier, MPI_COMM_WORLD);
 }
 
 void gf__mpi_span_begin(const struct gf_mpi *m, struct gf_mpi_span *s)
@@ -555,10 +547,9 @@ static void span_cpu(const struct gf_mpi *m, const struct gf_mpi_span *s, struct
 	double mine[3] = { s->cpu_compute,
 			   s->cpu_begin >= 0 && now >= 0 ? now - s->cpu_begin : -1.0,
 			   (double)s->where };
-	MPI_Request req;
 
-	MPI_Igather(mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, 0, MPI_COMM_WORLD, &req);
-	gf__mpi_wait(m, &req, NULL);
+	GF__MPI_COLL(m, gf__mpi_wait, Igather, Gather, mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, 0,
+		     MPI_COMM_WORLD);
 	for (int r = 0; m->rank == 0 && r < m->size; r++) {
 		const double *x = &all[3 * r];
 
@@ -608,11 +599,10 @@ void gf__mpi_share(const struct gf_mpi *m, const struct gf_task *tasks, size_t k
 void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_rep *rep)
 {
 	double worst[GF_MPI_MARKS] = { 0 }, prev = 0.0;
-	MPI_Request req;
 
 	/* Durations, not timestamps: the ranks' clocks need not agree across machines. */
-	MPI_Ireduce(s->at, worst, s->n, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD, &req);
-	gf__mpi_wait(m, &req, NULL);
+	GF__MPI_COLL(m, gf__mpi_wait, Ireduce, Reduce, s->at, worst, s->n, MPI_DOUBLE, MPI_MAX, 0,
+		     MPI_COMM_WORLD);
 	/* what each rank held is past: a wait before the next deal names no tasks */
 	if (m->watch && m->watch->given)
 		memset(m->watch->given, 0, (size_t)m->size * 3 * sizeof(int32_t));
@@ -637,7 +627,6 @@ void gf__mpi_static(struct gf_mpi *m, const struct gf_task *tasks, size_t n, enu
 	struct gf_task *dealt = NULL;
 	const struct gf_task *send = tasks;
 	struct gf_mpi_span span;
-	MPI_Request req;
 
 	if (!counts || !displs || !local || !out)
 		gf__mpi_die(m, "out of memory for the static split");
@@ -659,18 +648,16 @@ void gf__mpi_static(struct gf_mpi *m, const struct gf_task *tasks, size_t n, enu
 		send = dealt;
 	}
 
-	gf__mpi_span_begin(m, &span);
-	MPI_Iscatterv(send, counts, displs, m->task_type, local, mine, m->task_type, 0,
-		      MPI_COMM_WORLD, &req);
 	for (int r = 0; m->watch && m->rank == 0 && r < m->size; r++)
 		gf__mpi_watch_given(m, r, deal == GF_MPI_CYCLIC ? r : displs[r],
 				    deal == GF_MPI_CYCLIC ? m->size : 1, counts[r]);
-	gf__mpi_spin(m, &req, NULL);
+	gf__mpi_span_begin(m, &span);
+	GF__MPI_COLL(m, gf__mpi_spin, Iscatterv, Scatterv, send, counts, displs, m->task_type,
+		     local, mine, m->task_type, 0, MPI_COMM_WORLD);
 	gf__mpi_span_mark(&span, "scatter");
 	gf__mpi_share(m, local, (size_t)mine, out, &span);
-	MPI_Igatherv(out, mine, m->result_type, results, counts, displs, m->result_type, 0,
-		     MPI_COMM_WORLD, &req);
-	gf__mpi_spin(m, &req, NULL);
+	GF__MPI_COLL(m, gf__mpi_spin, Igatherv, Gatherv, out, mine, m->result_type, results, counts,
+		     displs, m->result_type, 0, MPI_COMM_WORLD);
 	gf__mpi_span_mark(&span, "gather");
 	gf__mpi_span_end(m, &span, rep);
 

@@ -61,7 +61,6 @@ static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases 
 {
 	struct gf_mpi *m = ctx;
 	double worst = 0.0;
-	MPI_Request req;
 
 	(void)opts;
 	if (gf__mpi_watch_start(m) < 0)
@@ -70,8 +69,8 @@ static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases 
 	   warm-up); the others wait for it asleep, so they do not take cores from the baseline
 	   on an oversubscribed machine. */
 	gf__mpi_barrier(m);
-	MPI_Ireduce(&m->init_seconds, &worst, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD, &req);
-	gf__mpi_wait(m, &req, NULL);
+	GF__MPI_COLL(m, gf__mpi_wait, Ireduce, Reduce, &m->init_seconds, &worst, 1, MPI_DOUBLE,
+		     MPI_MAX, 0, MPI_COMM_WORLD);
 	gf_phases_add(setup, "mpi_init", worst);
 	gf__mpi_count_hosts(m);
 	gf__mpi_bind(m);
@@ -101,10 +100,8 @@ static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases 
 static void mpi_agree(void *ctx, int *go)
 {
 	struct gf_mpi *m = ctx;
-	MPI_Request req;
 
-	MPI_Ibcast(go, 1, MPI_INT, 0, MPI_COMM_WORLD, &req);
-	gf__mpi_wait(m, &req, NULL);
+	GF__MPI_COLL(m, gf__mpi_wait, Ibcast, Bcast, go, 1, MPI_INT, 0, MPI_COMM_WORLD);
 }
 
 /* Rank 0, after the runs: the ranks and their threads, on the hosts the set-up counted. */
