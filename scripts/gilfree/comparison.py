@@ -159,9 +159,10 @@ def parse_args(argv, doc):
                    f"{','.join(map(str, simulate.DEFAULT_RANKS))}, those the platform has "
                    "cores for)")
     p.add_argument("--sim-reps", type=int_in("--sim-reps", 1, 1000), metavar="R",
-                   help="with --simulate: timed repetitions of each simulated run (default 3, "
-                   f"1 above {simulate.FEW_REPS_ABOVE} ranks, where SMPI's collectives take "
-                   "real time growing with the square of the ranks)")
+                   help="with --simulate: timed repetitions of each simulated run, the median "
+                   f"reported (default {simulate.SIM_REPS}; at 1024 ranks each takes tens of "
+                   "seconds of real time: SMPI's collectives cost real time growing with the "
+                   "square of the ranks)")
     p.add_argument("--sim-quick", action="store_true", help="with --simulate: small task "
                    "lists, a check rather than a measurement")
     p.add_argument("-n", "--dry-run", action="store_true",
