@@ -612,7 +612,7 @@ def _series(recs, fn):
     return {k: sorted(v) for k, v in out.items()}
 
 
-def _plot(out_dir, stem, title, ylabel, series, ideal, terms):
+def _plot(out_dir, stem, title, ylabel, series, ideal, terms, yscale="set logscale y"):
     if not series or terms is None:
         return None
     names = list(series)
@@ -624,7 +624,7 @@ def _plot(out_dir, stem, title, ylabel, series, ideal, terms):
     if ideal:
         plots.append(f"{ideal} with lines dashtype 2 lc 'black' title 'ideal'")
     body = (f"set termoption noenhanced\nset title '{title}'\nset xlabel 'simulated ranks'\n"
-            f"set ylabel '{ylabel}'\nset logscale x 2\nset logscale y\nset grid\n"
+            f"set ylabel '{ylabel}'\nset logscale x 2\n{yscale}\nset grid\n"
             f"set key outside below\nset xtics ({', '.join(map(str, xs))})\n"
             f"set datafile missing 'NaN'\nplot {', '.join(plots)}\n")
     return render(out_dir, stem, body, terms)
@@ -762,7 +762,7 @@ def _draw(out_dir, runs, terms):
     made = _plot(out_dir, "sim_weak", "Weak scaling, simulated: efficiency (parallel time at "
                  "the fewest ranks / at P)", "weak efficiency",
                  _series(weak, lambda r: _med(base[r["sim_list"]], "par_s") / _med(r, "par_s")),
-                 "1", terms)
+                 "1", terms, "set yrange [0:1.2]")
     if made:
         out.append(f"![weak scaling, simulated]({made[0]})\n")
     return out
@@ -785,13 +785,18 @@ def _stops_section(runs, name):
         rows.append([rec["sim_what"], n, at, fmt_s(floor), fmt_ratio(most),
                      f"{100 * longest:.1f}%", sims])
         top = max(mine, key=lambda r: r["workers"])
+        peak = max(mine, key=stats.speedup)
         if at <= top["workers"]:
             lines.append(f"- {rec['sim_what']}: {n} tasks; from {at} ranks on, more ranks "
                          f"gain nothing: the longest share is then "
                          f"{fmt_s(floor)} s (the longest task is {100 * longest:.1f}% of the "
                          f"work), so no run does much better than {fmt_ratio(most)}; "
                          f"simulated on {name}, "
-                         f"{top['workers']} ranks reached {fmt_ratio(stats.speedup(top))}.")
+                         f"{top['workers']} ranks reached {fmt_ratio(stats.speedup(top))}"
+                         + (f", below the {fmt_ratio(stats.speedup(peak))} of "
+                            f"{peak['workers']} ranks: past that point each rank more only "
+                            "adds to the scatter and the gather, which every rank takes part "
+                            "in." if stats.speedup(top) < 0.9 * stats.speedup(peak) else "."))
         else:
             lines.append(f"- {rec['sim_what']}: {n} tasks; its split keeps gaining up to {at} "
                          f"ranks (best {fmt_ratio(most)}), past the {top['workers']} simulated "
