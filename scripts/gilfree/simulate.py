@@ -558,8 +558,8 @@ def trust_sentence(errors, worst_case=None):
             "projection to 1024 ranks no more closely than this, and its network costs less."
             + (f" The worst was {worst_case[0]} on {worst_case[1]} rank"
                f"{'s' if worst_case[1] > 1 else ''}, whose tasks take {fmt_s(worst_case[2])} s "
-               "each: the shorter the time between two timed calls, the more of it is SMPI's "
-               "own cost of timing them, which it charges as computation." if worst_case else ""))
+               "each: the shorter the time between two timed calls, the more of it is likely "
+               "SMPI's own cost of timing them, charged as computation." if worst_case else ""))
 
 
 def validation_table(records):
