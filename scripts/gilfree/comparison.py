@@ -406,7 +406,7 @@ def run_all(opts, runs, out_dir):
         with open(os.path.join(out_dir, "records.jsonl"), "a", encoding="utf-8") as f:
             out = matrix.Writer(f)
             try:
-                failures += simulate.run(opts, out_dir, out, progress)
+                failures += simulate.run(opts, out_dir, out, progress, records)
             except Interrupted as e:
                 stop = e
                 out.add(stopped_record(stop, stop.what or "simulation runs"))

@@ -438,13 +438,89 @@ def dry_run_lines(opts):
            [f"#   {what}" for what, _ in steps]
 
 
-def run(opts, out_dir, writer, progress):
-    """The whole simulation: calibration, ping-pong, then plan(opts)'s runs, every record to
-    writer (matrix.Writer) as it comes. The temporary folder is removed on every way out.
-    Returns the failures; an Interrupted is raised with done, planned and what set."""
+def vcluster_runs(records):
+    """The measured runs of gilfree-mpi across a virtual cluster among records (rows
+    mpi@spread, mpi@packed, mpi-dynamic@...; the hybrid's are not simulated), and the cluster's
+    record, or ([], None)."""
+    vc = next((r for r in records if kind(r) == "cluster" and r.get("cluster") == "virtual"),
+              None)
+    if vc is None:
+        return [], None
+    runs = [r for r in records if kind(r) == "run" and "@" in label(r)
+            and r.get("backend") == "mpi" and r.get("mapping") in ("spread", "packed")]
+    return runs, vc
+
+
+def vcluster_platforms(sim, vc, records):
+    """The virtual cluster as platforms (one per mapping), written into the results folder:
+    its hosts, each with all this machine's cores (as each virtual host sees them: right while
+    the ranks are no more than the cores, which they share), and between hosts
+    the latency and bandwidth of the ping-pong measured across two of them (bench ipc, 2
+    hosts). Returns {"spread": Platform, "packed": Platform, "record": fields}, or None when
+    that ping-pong is missing."""
+    ping = [r for r in records if kind(r) == "hosts_bench" and r.get("where") != "one host"
+            and r.get("method") == "mpi_pingpong" and "size" in r]
+    if not ping:
+        return None
+    small, large = min(ping, key=lambda r: r["size"]), max(ping, key=lambda r: r["size"])
+    lat, bw = stats.med(small["lat_us"]) * 1e-6, large["bw_MBps"] * 1e6
+    hosts = vc["hosts"]
+    each = cores()
+    text = (f"<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM "
+            f"\"https://simgrid.org/simgrid.dtd\">\n<!-- The virtual cluster {vc['name']}, "
+            f"made from measurements of this machine at run time: speed calibrated, "
+            f"each host all of this machine's {each} cores (the hosts share them), between "
+            f"two hosts the MPI ping-pong measured across them (half of its one-way latency "
+            f"on each host's link), within a host this machine's own ping-pong. -->\n"
+            f"<platform version=\"4.1\">\n  <cluster id=\"vc\" prefix=\"node\" suffix=\"\" "
+            f"radical=\"1-{len(hosts)}\" speed=\"{sim.values['SPEED']}\" core=\"{each}\" "
+            f"bw=\"{bw:.6g}Bps\" lat=\"{lat / 2:.6g}s\" bb_bw=\"{bw * len(hosts):.6g}Bps\" "
+            f"bb_lat=\"0s\" loopback_bw=\"{sim.values['LOOP_BW']}\" "
+            f"loopback_lat=\"{sim.values['LOOP_LAT']}\"/>\n</platform>\n")
+    path = os.path.join(sim.dir, "platform-vcluster.xml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    out = {}
+    for mapping in ("spread", "packed"):
+        p = Platform(path)
+        p.name, p.fill_mode = f"vcluster-{mapping}", mapping
+        if mapping == "packed":  # the hostfile's slots of each virtual host, as mpirun had
+            p.hosts = [(h, vc.get("slots") or cores()) for h, _ in p.hosts]
+        out[mapping] = p
+    out["record"] = {"hosts": len(hosts), "cores": each * len(hosts), "fill": "as measured",
+                     "file": os.path.relpath(path, os.path.dirname(sim.dir)),
+                     "lat_s": lat, "bw_Bps": bw}
+    return out
+
+
+def vcluster_steps(runs, platforms, opts):
+    """The steps that simulate each measured run across the virtual cluster."""
+    from .backends import get
+    from .matrix import across
+    steps = []
+    for r in runs:
+        base, mapping = across(label(r))
+        args = [r["workload"], "--class", r["class"], *get(base).options]
+        key = f"{label(r)} {r['workload']} {r['class']}"
+        lst = (key, "vcluster", f"{r['workload']} class {r['class']} ({label(r)})",
+               lambda p, args=args: list(args))
+        steps.append((f"{LABEL} {lst[2]}, {r['workers']} ranks on the virtual cluster",
+                      lambda s, env, lst=lst, r=r, mapping=mapping:
+                      s.run(platforms[mapping], r["workers"], lst, r.get("reps", opts.reps),
+                            "vcluster", env)))
+    return steps
+
+
+def run(opts, out_dir, writer, progress, measured=()):
+    """The whole simulation: calibration, ping-pong, then plan(opts)'s runs, and the runs that
+    measured (the comparison's records) holds across a virtual cluster, simulated on a
+    platform of its own (vcluster_steps), every record to writer (matrix.Writer) as it comes.
+    The temporary folder is removed on every way out. Returns the failures; an Interrupted is
+    raised with done, planned and what set."""
     env = dict(os.environ)
     env.pop("OMP_NUM_THREADS", None)
     steps = plan(opts)
+    vc_runs, vc_platforms = vcluster_runs(measured)
     failures, done, sim = [], 0, None
     try:
         progress.say("simulation: calibrating this machine's core speed")
@@ -466,6 +542,12 @@ def run(opts, out_dir, writer, progress):
                         "shipped": p.shipped, "hosts": len(p.hosts), "cores": p.cores,
                         "fill": p.fill_mode, "values": sim.values,
                         "file": os.path.relpath(sim.files(p, 1)[0], out_dir)})
+        if vc_runs:
+            made = vcluster_platforms(sim, vc_platforms, measured)
+            if made:
+                steps += vcluster_steps(vc_runs, made, opts)
+                writer.add({"kind": "sim_platform", "platform": "vcluster",
+                            "template": None, "shipped": False, **made["record"]})
         for what, fn in steps:
             progress.say(what)
             rec, failure = fn(sim, env)
@@ -524,6 +606,19 @@ def error_pct(sim, real):
     return None if not real else 100.0 * (sim - real) / real
 
 
+def vcluster_pairs(records):
+    """[(measured record across the virtual cluster, its simulated record)]."""
+    sims = [r for r in records if kind(r) == "sim" and r.get("scaling") == "vcluster"]
+    out = []
+    for m in vcluster_runs(records)[0]:
+        key = f"{label(m)} {m['workload']} {m['class']}"
+        s = next((x for x in sims if x["sim_list"] == key and x["workers"] == m["workers"]),
+                 None)
+        if s:
+            out.append((m, s))
+    return out
+
+
 def validation_pairs(records):
     """[(measured record, simulated record)] of the same list and ranks on this machine."""
     sims = [r for r in records if kind(r) == "sim" and r.get("scaling") == "validation"]
@@ -536,7 +631,7 @@ def validation_pairs(records):
     return out
 
 
-def trust_sentence(errors, worst_case=None):
+def trust_sentence(errors, worst_case=None, network=False):
     """The plain sentence on how far to trust the projection, from the errors measured;
     worst_case: (what, ranks, its median task in seconds) of the largest error."""
     if not errors:
@@ -553,27 +648,31 @@ def trust_sentence(errors, worst_case=None):
     return (f"Simulated against measured on this machine, the parallel times differed by "
             f"{typical:.0f}% in the median run and {worst:.0f}% at worst ({len(errors)} "
             f"comparisons): {how}. These comparisons test the calibration and SMPI's timing "
-            "of the computation on one host; past one host the times rest on the platform's "
-            "vendor figures for the network, which no run here checks, so trust the "
-            "projection to 1024 ranks no more closely than this, and its network costs less."
+            "of the computation" + (", and its model of a network on the virtual cluster's "
+                                    "TCP links" if network else " on one host") +
+            "; the platforms' networks rest on vendor figures, which no run here checks, so "
+            "trust the projection to 1024 ranks no more closely than this, and its network "
+            "costs less."
             + (f" The worst was {worst_case[0]} on {worst_case[1]} rank"
                f"{'s' if worst_case[1] > 1 else ''}, whose tasks take {fmt_s(worst_case[2])} s "
                "each: the shorter the time between two timed calls, the more of it is likely "
                "SMPI's own cost of timing them, charged as computation." if worst_case else ""))
 
 
-def validation_table(records):
-    """(rows, errors in percent, (what, ranks, median task s) of the largest error)."""
-    pairs = validation_pairs(records)
+def validation_table(records, pairs=None):
+    """(rows, errors in percent, (what, ranks, median task s) of the largest error) of pairs
+    (default: this machine's, validation_pairs)."""
+    pairs = validation_pairs(records) if pairs is None else pairs
     rows, errors, worst = [], [], None
     for m, s in pairs:
         e_par = error_pct(_med(s, "par_s"), _med(m, "par_s"))
         e_seq = error_pct(_med(s, "seq_s"), _med(m, "seq_s"))
         errors.append(e_par)
         if worst is None or abs(e_par) > worst[0]:
-            worst = (abs(e_par), m["sim_what"], m["workers"],
+            worst = (abs(e_par), m.get("sim_what") or s["sim_what"], m["workers"],
                      stats.median(m["task_s"]) if m.get("task_s") else None)
-        rows.append([m["sim_what"], m["workers"], _spread(m, "par_s"), _spread(s, "par_s"),
+        rows.append([m.get("sim_what") or s["sim_what"], m["workers"], _spread(m, "par_s"),
+                     _spread(s, "par_s"),
                      f"{e_par:+.1f}%", _spread(m, "seq_s"), _spread(s, "seq_s"),
                      f"{e_seq:+.1f}%", fmt_ratio(stats.speedup(m)),
                      fmt_ratio(stats.speedup(s))])
@@ -638,7 +737,7 @@ def section(recs, ctx):
     cal = next((r for r in records if kind(r) == "sim_calibration"), None)
     ping = next((r for r in records if kind(r) == "sim_pingpong"), None)
     plats = {r["platform"]: r for r in records if kind(r) == "sim_platform"}
-    runs = [r for r in recs if r.get("scaling") != "validation"]
+    runs = [r for r in recs if r.get("scaling") not in ("validation", "vcluster")]
     name = runs[0]["platform"] if runs else "?"
     out = ["## Simulated clusters (SMPI): mpi-sim", "",
            "**Every time in this section is simulated**, not measured: the rows `mpi-sim` are "
@@ -692,12 +791,25 @@ def section(recs, ctx):
         out.append(table(["list", "ranks", "measured parallel s", "simulated parallel s",
                           "error", "measured sequential s", "simulated sequential s",
                           "error", "measured speedup", "simulated speedup"], rows))
-    out.append(trust_sentence(errors, worst) + "\n")
-    across = [r for r in records if kind(r) == "run" and "@" in label(r)]
-    if across:
-        out.append("The runs across the virtual cluster (Across hosts) were not simulated: "
-                   "its hosts share this machine's two cores, which no platform here models, "
-                   "so they give no prediction error.\n")
+    vc_rows, vc_errors, vc_worst = validation_table(records, vcluster_pairs(records))
+    if vc_rows:
+        vc = plats.get("vcluster", {})
+        out += ["The runs across the virtual cluster (Across hosts), measured there and "
+                f"simulated on a platform made of it ({vc.get('file', '?')}: each host all "
+                "of this machine's cores, as each virtual host sees them, which is right only "
+                "while the ranks are no more than the cores; between hosts the ping-pong "
+                "measured across "
+                f"two of them, {fmt_us(vc.get('lat_s', 0) * 1e6)} one way and "
+                f"{fmt(vc.get('bw_Bps', 0) / 1e6, ' MB/s')}):", "",
+                table(["run", "ranks", "measured parallel s", "simulated parallel s", "error",
+                       "measured sequential s", "simulated sequential s", "error",
+                       "measured speedup", "simulated speedup"], vc_rows)]
+        if vc_worst and (not worst or abs(max(vc_errors, key=abs)) > abs(max(errors, key=abs))):
+            worst = vc_worst
+    elif [r for r in records if kind(r) == "run" and "@" in label(r)]:
+        out.append("The runs across hosts were not simulated (a real cluster's hosts, or no "
+                   "ping-pong between two virtual hosts to model its network from).\n")
+    out.append(trust_sentence(errors + vc_errors, worst, bool(vc_rows)) + "\n")
     return "\n".join(out)
 
 
@@ -807,8 +919,9 @@ def _stops_section(runs, name):
     return ["### Where each workload stops scaling", "",
             "From each list's sequential per-task times (simulated: each task's median over "
             "the list's runs) and gilfree-mpi's split of them (primes dealt round-robin, the "
-            "others in contiguous blocks; stats.bounds): the fewest ranks from which the longest share "
-            "no longer shrinks, and the speedup that share allows; beside it the simulated "
+            "others in contiguous blocks; stats.bounds): the fewest ranks from which the "
+            "longest share no longer shrinks, and the speedup that share allows; beside it "
+            "the simulated "
             "speedups. sum is weak scaling by nature (one sum per rank) and has no such "
             "point.", "",
             table(["list", "tasks", "stops at ranks", "best time s", "best speedup",
@@ -817,7 +930,8 @@ def _stops_section(runs, name):
 
 def terminal_lines(records):
     """A few lines for the terminal."""
-    sims = [r for r in records if kind(r) == "sim" and r.get("scaling") != "validation"]
+    sims = [r for r in records if kind(r) == "sim"
+            and r.get("scaling") not in ("validation", "vcluster")]
     if not sims:
         return []
     top = max(r["workers"] for r in sims)
