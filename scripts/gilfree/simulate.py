@@ -15,8 +15,8 @@ A platform template is a SimGrid platform file with @NAME@ fields filled in at r
 @LOOP_BW@ (this machine's MPI ping-pong between two ranks). Its <cluster> may hold
 <prop id="gilfree_fill" value="packed|spread"/>: how the hostfile places the ranks.
 
-    ctx = simulate.prepare(build, platform, progress)   # calibration and ping-pong
-    records, failures = simulate.run(opts, out_dir, writer, progress)
+    failures = simulate.run(opts, out_dir, writer, progress, records)  # compare.py's
+    markdown = simulate.section(sim_records, {"records": records, "out_dir": out_dir})
 """
 import argparse
 import os
