@@ -10,6 +10,9 @@ By default the runs go in rounds (--order interleaved): each round starts every 
 one repetition, in the same order, so that a drift of the machine falls on all alike. A run
 whose record says it was disturbed is run again (--reruns); one that stays so is marked.
 Every run's record says its CPU time, peak memory and the steal time seen around it.
+With --simulate PLATFORM the MPI program also runs on a simulated cluster (SimGrid's SMPI,
+up to 1024 ranks): rows mpi-sim with simulated times, in a report section of their own, and
+the same runs measured and simulated here, with the prediction's error.
 Exit status: 0 all verified and identical, 1 a run failed, ran past --timeout or results
 differ, or the records read are incomplete, 2 bad arguments (nothing is run or written), 130,
 143 or 129 stopped by SIGINT, SIGTERM or SIGHUP: the child running is stopped, and the folder

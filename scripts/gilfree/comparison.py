@@ -9,7 +9,8 @@ import subprocess
 import sys
 import textwrap
 
-from . import acrosshosts, bench, cluster, crosscheck, matrix, plots, report, tables
+from . import (acrosshosts, bench, cluster, crosscheck, matrix, plots, report, simulate,
+               tables)
 from .backends import LABELS, ORDER as ALL_LABELS, ways
 from .cli import (OneLineParser, add_reps_auto_options, class_list, int_in, int_list, one_of,
                   reps_or_auto, seconds_in, usage_error, word_list)
@@ -19,7 +20,7 @@ from .matrix import (BINARY_MARGIN, DEFAULT_LIMIT, WAY_OPTIONS, Progress, across
 from .project import ROOT, cores, default_build, machine, out_dir_problem
 from .records import (RecordsError, incomplete, kind, measured, read_records, run_fields,
                       stopped_record, write_line)
-from .runner import signals_held
+from .runner import Interrupted, signals_held
 from .workloads import EXPERIMENTS, WORKLOADS
 
 
@@ -146,6 +147,24 @@ def parse_args(argv, doc):
                    "words added to mpirun's command line for the runs across hosts (as a shell "
                    "splits them); a --map-by among them replaces the spread and packed rows "
                    "with one row mapped as given")
+    p.add_argument("--simulate", type=simulate.platform_arg, metavar="PLATFORM",
+                   help="also run gilfree-mpi-sim (gilfree-mpi built with SimGrid's smpicc) "
+                   "on a simulated cluster: a shipped platform (" + ", ".join(simulate.shipped())
+                   + ") or a platform template file; rows mpi-sim, with simulated times, in "
+                   "a section of their own, and the same runs simulated and measured on this "
+                   "machine (1 and 2 ranks) with the prediction's error")
+    p.add_argument("--sim-ranks", type=simulate.rank_list, metavar="L",
+                   help="with --simulate: the simulated rank counts, 1 to "
+                   f"{simulate.MAX_RANKS}, each once (default "
+                   f"{','.join(map(str, simulate.DEFAULT_RANKS))}, those the platform has "
+                   "cores for)")
+    p.add_argument("--sim-reps", type=int_in("--sim-reps", 1, 1000), metavar="R",
+                   help="with --simulate: timed repetitions of each simulated run, the median "
+                   f"reported (default {simulate.SIM_REPS}; at 1024 ranks each takes tens of "
+                   "seconds of real time: SMPI's collectives cost real time growing with the "
+                   "square of the ranks)")
+    p.add_argument("--sim-quick", action="store_true", help="with --simulate: small task "
+                   "lists, a check rather than a measurement")
     p.add_argument("-n", "--dry-run", action="store_true",
                    help="print the runs' commands and stop: nothing is run or written")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -171,6 +190,7 @@ def parse_args(argv, doc):
     elif opts.bench_quick and not (opts.vcluster or opts.hostfile):
         p.error("--bench-quick needs --experiments, --vcluster or --hostfile")
     hosts_options(p, opts)
+    simulate.check_options(p, opts)
     return opts
 
 
@@ -215,6 +235,7 @@ def register_bench():
     report.register_section(
         "bench", None, lambda recs, ctx: bench.bench_sections(recs, ctx["out_dir"]))
     report.register_section("cluster", None, acrosshosts.section, covers=("hosts_bench",))
+    report.register_section("sim", None, simulate.section, covers=simulate.KINDS)
 
 
 def load_records(paths):
@@ -279,6 +300,11 @@ def plan_matrix(opts):
         usage_error("compare.py", f"--{'vcluster' if opts.vcluster else 'hostfile'} runs "
                     "gilfree-mpi across hosts, and it is not built")
     opts.hosts_bench = opts.hosts is not None
+    if opts.simulate is not None:
+        why = simulate.missing(opts.build)
+        if why:
+            usage_error("compare.py", f"invalid --simulate '{opts.simulate.name}': cannot "
+                        f"simulate with this build: {why}")
     runs = plan(opts, found)
     if opts.hosts is not None and not any(across(r[0])[1] for r in runs):
         usage_error("compare.py", "nothing to run across hosts: --only and --workers leave "
@@ -314,6 +340,10 @@ def plan_matrix(opts):
                  "each rank to a core when they fit, and yield when idle when they do not")
     if opts.timeout is not None:
         notes.append(f"each run had {opts.timeout} s (--timeout)")
+    if opts.simulate is not None:
+        notes.append(f"then simulated (SMPI) on platform {opts.simulate.name} at "
+                     f"{','.join(map(str, opts.sim_ranks))} ranks, rows mpi-sim: simulated "
+                     "times, see Simulated clusters")
     if opts.hosts is not None:
         what = (f"{opts.vcluster} virtual hosts (network namespaces of this machine"
                 + (f", links capped at {opts.rate}" if opts.rate else "") + ")"
@@ -356,6 +386,8 @@ def dry_run(opts, runs, records, out_dir):
     if runs and opts.order == "interleaved" and opts.reps > 1:
         print(f"# --order interleaved: these {len(runs)} commands, in this order, in each of "
               f"{opts.reps} rounds")
+    if getattr(opts, "simulate", None) is not None:
+        print("\n".join(simulate.dry_run_lines(opts)))
     if opts.records:
         print(f"# would check and report {len(records)} records into {out_dir}")
     elif opts.experiments:
@@ -370,6 +402,15 @@ def run_all(opts, runs, out_dir):
     rounds = f" in {opts.reps} rounds" if opts.order == "interleaved" and opts.reps > 1 else ""
     progress.say(f"{len(runs)} runs{rounds} into {out_dir}")
     records, failures, stop = run_matrix(opts, runs, out_dir, progress)
+    if opts.simulate is not None and not stop:
+        with open(os.path.join(out_dir, "records.jsonl"), "a", encoding="utf-8") as f:
+            out = matrix.Writer(f)
+            try:
+                failures += simulate.run(opts, out_dir, out, progress, records)
+            except Interrupted as e:
+                stop = e
+                out.add(stopped_record(stop, stop.what or "simulation runs"))
+        records += out.records
     if not opts.experiments or stop:
         return records, failures, stop
     progress.say(f"micro-benchmarks: {', '.join(opts.experiments)}")
@@ -403,7 +444,7 @@ def write_report(opts, records, ctx):
     out_dir = ctx["out_dir"]
     ctx["machine"] = write_machine(opts, out_dir)
     problems, ctx["groups"] = crosscheck.cross_check(records)
-    ctx["problems"] = ctx["problems"] + problems
+    ctx["problems"] = ctx["problems"] + problems + simulate.check(records)[0]
     tables.write_summary(os.path.join(out_dir, "summary.csv"), records)
     try:
         ctx["images"] = plots.write_plots(out_dir, records)
@@ -433,6 +474,9 @@ def print_report(records, ctx):
     hosts = acrosshosts.terminal_lines(records)
     if hosts:
         print("\n".join(hosts) + "\n")
+    sims = simulate.terminal_lines(records)
+    if sims:
+        print("\n".join(sims) + "\n")
     if ctx["problems"]:
         print("FAILED:")
         for line in ctx["problems"]:

@@ -1,0 +1,946 @@
+"""Simulated clusters (compare.py --simulate): gilfree-mpi-sim, gilfree-mpi compiled with
+SimGrid's smpicc, run by smpirun on a modelled platform of up to 1024 ranks; the platforms'
+templates (scripts/platforms/*.xml), the calibration of the simulated cores against this
+machine's, the runs (strong and weak scaling, the lecture's own task lists, and the validation
+runs: the same runs simulated and measured on this machine), and the report's section.
+
+Every time in a simulated record is simulated time: SMPI charges each rank's computation
+between two MPI calls as (its CPU seconds measured here x smpi/host-speed) operations run on
+its simulated core, and each message as the platform's network carries it. Both speeds are
+this machine's core speed, measured at run time, so a simulated core computes as fast as one
+core here, and the records say the figure and how it was measured.
+
+A platform template is a SimGrid platform file with @NAME@ fields filled in at run time:
+@SPEED@ (the calibrated core speed), @CORES@ (this machine's cores), @LOOP_LAT@ and
+@LOOP_BW@ (this machine's MPI ping-pong between two ranks). Its <cluster> may hold
+<prop id="gilfree_fill" value="packed|spread"/>: how the hostfile places the ranks.
+
+    failures = simulate.run(opts, out_dir, writer, progress, records)  # compare.py's
+    markdown = simulate.section(sim_records, {"records": records, "out_dir": out_dir})
+"""
+import argparse
+import os
+import re
+import shlex
+import shutil
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+from . import launch, stats
+from .backends import label
+from .crosscheck import diff_results, result_group
+from .plots import gnuplot_terminals, render, write_dat
+from .project import ROOT, cores
+from .records import json_lines, json_record, kind
+from .runner import Interrupted, run_child, signals_held
+from .tables import fmt, fmt_ratio, fmt_s, fmt_us, table
+from .workloads import LECTURE_LIMITS
+
+PLATFORMS = os.path.join(ROOT, "scripts", "platforms")
+SIM_BINARY = "gilfree-mpi-sim"
+MAX_RANKS = 1024
+DEFAULT_RANKS = [16, 64, 256, 1024]
+LABEL = "mpi-sim"
+FIELDS = ("SPEED", "CORES", "LOOP_LAT", "LOOP_BW")
+# The kinds of record a simulation writes beside its runs (kind "sim"): the calibration, the
+# ping-pong, the platform as run, and the measured runs of the validation.
+KINDS = ("sim_calibration", "sim_pingpong", "sim_platform", "sim_check")
+
+# The calibration: sum's loop, one multiply and one add an iteration, on one core.
+CAL_N = 20_000_000
+CAL_OPS = 2
+CAL_REPS = 5
+# Timed repetitions of a simulated run. Each rank's computation is timed on this machine, so
+# a rank that the machine interrupted (another process, a busy host) computes longer, and the
+# slowest of 1024 ranks sets the parallel time: one repetition is not enough.
+SIM_REPS = 3
+SIM_LIMIT = 1800.0  # seconds of real time one simulated run may take
+
+
+class PlatformError(ValueError):
+    """A platform that cannot be used; the message is one line naming why."""
+
+
+def shipped():
+    """The names of the shipped platforms (scripts/platforms/NAME.xml), sorted."""
+    try:
+        return sorted(f[:-4] for f in os.listdir(PLATFORMS) if f.endswith(".xml"))
+    except OSError:
+        return []
+
+
+def _radical(text):
+    """'0-15' or '0-3,7,9-10' -> the numbers."""
+    out = []
+    for part in text.split(","):
+        lo, dash, hi = part.strip().partition("-")
+        if not lo.isdigit() or (dash and not hi.isdigit()):
+            raise PlatformError(f"cluster radical '{text}' is not N-M[,...]")
+        out += list(range(int(lo), int(hi) + 1)) if dash else [int(lo)]
+    return out
+
+
+class Platform:
+    """A platform template: its name, file and text, and its hosts (name, cores) in order
+    and how the hostfile fills them."""
+
+    def __init__(self, arg):
+        path = os.path.join(PLATFORMS, arg + ".xml")
+        if os.sep not in arg and not arg.endswith(".xml") and os.path.isfile(path):
+            self.name, self.path, self.shipped = arg, path, True
+        elif os.path.isfile(arg):
+            self.name = os.path.splitext(os.path.basename(arg))[0]
+            self.path, self.shipped = os.path.abspath(arg), False
+        else:
+            raise PlatformError("no such file, nor a shipped platform (one of "
+                                f"{', '.join(shipped()) or 'none'})")
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                self.text = f.read()
+        except (OSError, UnicodeDecodeError) as e:
+            raise PlatformError(f"cannot read it: {getattr(e, 'strerror', e)}") from None
+        body = re.sub(r"<!--.*?-->", "", self.text, flags=re.S)  # comments may name fields
+        unknown = sorted(set(re.findall(r"@([A-Z_]+)@", body)) - set(FIELDS))
+        if unknown:
+            raise PlatformError(f"unknown field @{unknown[0]}@ (of {', '.join(FIELDS)})")
+        try:
+            root = ET.fromstring(self.fill({f: "1" for f in FIELDS}))
+        except ET.ParseError as e:
+            raise PlatformError(f"not XML: {e}") from None
+        clusters = root.findall(".//cluster")
+        if not clusters or root.tag != "platform":
+            raise PlatformError("no <cluster> in a <platform>: gilfree's hostfiles are made "
+                                "from <cluster> elements")
+        self.hosts, self.fill_mode = [], "packed"
+        for c in clusters:
+            try:
+                n = int(c.get("core", "1"))
+            except ValueError:
+                n = 0
+            if n < 1:
+                raise PlatformError(f"cluster '{c.get('id')}': core='{c.get('core')}' "
+                                    "is not a count")
+            for i in _radical(c.get("radical", "")):
+                self.hosts.append((f"{c.get('prefix', '')}{i}{c.get('suffix', '')}", n))
+            for prop in c.findall("prop"):
+                if prop.get("id") == "gilfree_fill":
+                    if prop.get("value") not in ("packed", "spread"):
+                        raise PlatformError(f"gilfree_fill '{prop.get('value')}' is not "
+                                            "packed or spread")
+                    self.fill_mode = prop.get("value")
+        if "@CORES@" in body:  # this machine's: the template's dummy 1 above
+            self.hosts = [(h, cores()) for h, _ in self.hosts]
+        self.cores = sum(n for _, n in self.hosts)
+
+    def fill(self, values):
+        """The template's text with its @NAME@ fields replaced by values[NAME]."""
+        return re.sub(r"@([A-Z_]+)@", lambda m: str(values.get(m.group(1), m.group(0))),
+                      self.text)
+
+    def slots(self, ranks):
+        """The host of each rank: packed (each host's cores in turn) or spread (one rank per
+        host in turn, round after round)."""
+        if self.fill_mode == "packed":
+            order = [h for h, n in self.hosts for _ in range(n)]
+        else:
+            order = [h for k in range(max(n for _, n in self.hosts))
+                     for h, n in self.hosts if k < n]
+        return order[:ranks]
+
+
+def platform_arg(s):
+    """An argparse type: --simulate's platform, a shipped name or a file."""
+    try:
+        return Platform(s)
+    except PlatformError as e:
+        raise argparse.ArgumentTypeError(f"invalid --simulate '{s}': {e}") from None
+
+
+def rank_list(s):
+    """An argparse type: --sim-ranks, a comma-separated list of distinct counts 1 to 1024."""
+    if s == "":
+        raise argparse.ArgumentTypeError("invalid --sim-ranks '': empty list")
+    out = []
+    for k, item in enumerate(s.split(","), 1):
+        if item == "":
+            raise argparse.ArgumentTypeError(f"invalid --sim-ranks '{s}': empty item {k}")
+        if not item.isdigit() or not item.isascii():
+            raise argparse.ArgumentTypeError(f"invalid --sim-ranks '{s}': '{item}' is not a "
+                                             "number")
+        v = int(item)
+        if v < 1 or v > MAX_RANKS:
+            raise argparse.ArgumentTypeError(f"invalid --sim-ranks '{s}': '{item}' is not "
+                                             f"1 to {MAX_RANKS}")
+        if v in out:
+            raise argparse.ArgumentTypeError(f"invalid --sim-ranks '{s}': {v} twice")
+        out.append(v)
+    return sorted(out)
+
+
+def check_options(p, opts):
+    """compare.py's --simulate, --sim-ranks, --sim-reps and --sim-quick together (p.error:
+    one line, exit 2)."""
+    given = [n for n in ("sim_ranks", "sim_reps") if getattr(opts, n) is not None]
+    if opts.simulate is None:
+        if given or opts.sim_quick:
+            name = given[0] if given else "sim_quick"
+            p.error(f"--{name.replace('_', '-')} needs --simulate")
+        return
+    if opts.sim_ranks is None:
+        opts.sim_ranks = [r for r in DEFAULT_RANKS if r <= opts.simulate.cores] or [1]
+    big = [r for r in opts.sim_ranks if r > opts.simulate.cores]
+    if big:
+        p.error(f"invalid --sim-ranks '{','.join(map(str, opts.sim_ranks))}': {big[0]} ranks "
+                f"on platform '{opts.simulate.name}', which has {opts.simulate.cores} cores")
+    if opts.records:
+        p.error("--records reports records: --simulate runs, give one or the other")
+
+
+def missing(build):
+    """Why a simulation cannot run with this build, or None."""
+    if not shutil.which("smpirun"):
+        return "smpirun is not installed (Debian's simgrid package; scripts/setup.sh)"
+    for binary in (SIM_BINARY, "gilfree-mpi"):
+        if not os.access(os.path.join(build, "bin", binary), os.X_OK):
+            return (f"{binary} is not built ({os.path.join(build, 'bin', binary)})"
+                    + (": SimGrid's libsimgrid-dev is needed" if binary == SIM_BINARY else ""))
+    if not any(os.access(os.path.join(build, "bin", b), os.X_OK)
+               for b in ("gilfree-omp", "gilfree-posix")):
+        return "neither gilfree-omp nor gilfree-posix is built: nothing to calibrate with"
+    return None
+
+
+# ---- the task lists ------------------------------------------------------------------------
+
+def _limits(count, divisor):
+    """The lecture's six limits over divisor, cycled to count tasks (a longer list of the same
+    tasks)."""
+    return ",".join(str(LECTURE_LIMITS[i % 6] // divisor) for i in range(count))
+
+
+def task_lists(quick):
+    """[(key, scaling, what it is, fn(ranks) -> the workload's arguments)]: strong scaling
+    (one list at every rank count), weak scaling (tasks in proportion to the ranks) and the
+    lecture's own lists (class S). quick: small lists, a check rather than a measurement."""
+    if quick:
+        img = ["--width", "480", "--height", "270"]
+        return [
+            ("resize-1024", "strong", "resize, 1024 images of 480x270",
+             lambda p: ["resize", "--images", "1024"] + img),
+            ("primes-96", "strong", "primes, 96 limits (the lecture's six over 8, cycled)",
+             lambda p: ["primes", "--limits", _limits(96, 8)]),
+            ("sum-weak", "weak", "sum, n=50000 per rank",
+             lambda p: ["sum", "--n", "50000"]),
+            ("resize-weak", "weak", "resize, 4 images of 480x270 per rank",
+             lambda p: ["resize", "--images", str(4 * p)] + img),
+            ("primes-S", "lecture", "primes, class S (the lecture's 6 limits)",
+             lambda p: ["primes", "--class", "S"]),
+            ("resize-S", "lecture", "resize, class S (the lecture's 8 images)",
+             lambda p: ["resize", "--class", "S"]),
+        ]
+    return [
+        ("resize-4096", "strong", "resize, 4096 images of 1920x1080 (class S's size)",
+         lambda p: ["resize", "--images", "4096"]),
+        ("primes-1536", "strong", "primes, 1536 limits (the lecture's six over 4, cycled)",
+         lambda p: ["primes", "--limits", _limits(1536, 4)]),
+        ("sum-weak", "weak", "sum, n=500000 per rank (one sum per rank)",
+         lambda p: ["sum", "--n", "500000"]),
+        ("resize-weak", "weak", "resize, 4 images of 1920x1080 per rank",
+         lambda p: ["resize", "--images", str(4 * p)]),
+        ("primes-S", "lecture", "primes, class S (the lecture's 6 limits)",
+         lambda p: ["primes", "--class", "S"]),
+        ("resize-S", "lecture", "resize, class S (the lecture's 8 images)",
+         lambda p: ["resize", "--class", "S"]),
+    ]
+
+
+# The lists run both ways on this machine (1 and 2 ranks, measured and simulated).
+VALIDATE = ("strong", "weak", "lecture")
+VALIDATE_RANKS = (1, 2)
+
+
+# ---- calibration and ping-pong ---------------------------------------------------------------
+
+def calibrate(build, env):
+    """This machine's core speed in operations per second: a fixed amount of sum's loop (CAL_N
+    iterations of a multiply and an add) on one worker, its sequential median over CAL_REPS
+    repetitions. Returns (the "sim_calibration" record, or None, and a failure line or None)."""
+    exe = next(p for p in (os.path.join(build, "bin", b) for b in ("gilfree-omp",
+                                                                  "gilfree-posix"))
+               if os.access(p, os.X_OK))
+    argv = [exe, "sum", "--workers", "1", "--n", str(CAL_N), "--reps", str(CAL_REPS),
+            "--format", "json"]
+    done = run_child(argv, env, 300)
+    rec = json_record(done.stdout) if done else None
+    if rec is None or done.returncode != 0 or not rec.get("verified"):
+        return None, f"calibration failed: {shlex.join(argv)}"
+    seq = stats.timing(rec, "seq_s")
+    speed = CAL_OPS * CAL_N / seq["median"]
+    return {"kind": "sim_calibration", "host_speed": speed, "unit": "operations/s",
+            "n": CAL_N, "ops_per_iteration": CAL_OPS, "reps": CAL_REPS, "seq_s": seq,
+            "binary": os.path.basename(exe), "command": shlex.join(argv),
+            "how": (f"{os.path.basename(exe)} sum on one worker, n={CAL_N:,} iterations of a "
+                    f"multiply and an add ({CAL_OPS * CAL_N:,} operations), the median of "
+                    f"{CAL_REPS} timed sequential repetitions after a warm-up")}, None
+
+
+def pingpong(build, env, quick):
+    """This machine's MPI ping-pong between two ranks (gilfree-mpi bench ipc): (the
+    "sim_pingpong" record, or None, and a failure line or None): latency half the round trip
+    of the smallest message, bandwidth that of the largest."""
+    from .bench import HOSTS_IPC  # the same sizes as the ping-pong across hosts
+    mpi = os.path.join(build, "bin", "gilfree-mpi")
+    argv, add = launch.command("mpiexec", [mpi, "bench", "ipc", *HOSTS_IPC[quick],
+                                           "--format", "json"], ranks=2)
+    done = run_child(argv, {**env, **add}, 300)
+    recs, bad = json_lines(argv, done.stdout) if done else ([], "timed out")
+    ping = [r for r in recs if r.get("method") == "mpi_pingpong" and "size" in r]
+    if not done or done.returncode != 0 or bad or not ping:
+        return None, f"ping-pong failed: {shlex.join(argv)}"
+    small, large = min(ping, key=lambda r: r["size"]), max(ping, key=lambda r: r["size"])
+    return {"kind": "sim_pingpong", "lat_s": stats.med(small["lat_us"]) * 1e-6,
+            "bw_Bps": large["bw_MBps"] * 1e6, "small_size": small["size"],
+            "large_size": large["size"], "lat_us": small["lat_us"],
+            "command": shlex.join(argv)}, None
+
+
+def values(cal, ping):
+    """The templates' fields from the calibration and the ping-pong, in SimGrid's units."""
+    return {"SPEED": f"{cal['host_speed']:.6g}f", "CORES": cores(),
+            "LOOP_LAT": f"{ping['lat_s']:.6g}s", "LOOP_BW": f"{ping['bw_Bps']:.6g}Bps"}
+
+
+# ---- the runs --------------------------------------------------------------------------------
+
+class Simulation:
+    """The platforms of one simulation written into out_dir/sim/, and the temporary folder
+    smpirun's copies of the binary go to (made here, removed by close() on every way out)."""
+
+    def __init__(self, build, out_dir, cal, ping):
+        self.build, self.cal, self.ping = build, cal, ping
+        self.dir = os.path.join(out_dir, "sim")
+        os.makedirs(self.dir, exist_ok=True)
+        self.tmp = tempfile.mkdtemp(prefix="gilfree-smpi-")
+        self.values = values(cal, ping)
+        self.written = {}
+
+    def close(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def files(self, platform, ranks):
+        """(platform file, hostfile) for ranks ranks on platform, written once each."""
+        key = (platform.name, ranks)
+        if key not in self.written:
+            pf = os.path.join(self.dir, f"platform-{platform.name}.xml")
+            if not os.path.exists(pf):
+                with open(pf, "w", encoding="utf-8") as f:
+                    f.write(platform.fill(self.values))
+            hf = os.path.join(self.dir, f"hostfile-{platform.name}-{ranks}.txt")
+            with open(hf, "w", encoding="utf-8") as f:  # one line a rank: smpirun copies none
+                f.write("".join(h + "\n" for h in platform.slots(ranks)))
+            self.written[key] = (pf, hf)
+        return self.written[key]
+
+    def command(self, platform, ranks, args, reps):
+        pf, hf = self.files(platform, ranks)
+        program = [os.path.join(self.build, "bin", SIM_BINARY), *args, "--workers", str(ranks),
+                   "--reps", str(reps), "--format", "json"]
+        extra = [f"--cfg=smpi/host-speed:{self.values['SPEED']}",
+                 f"--cfg=smpi/tmpdir:{self.tmp}",
+                 # the platform's latencies and bandwidths are end-to-end MPI figures: no
+                 # correction factors of SMPI's own on top
+                 "--cfg=smpi/lat-factor:0:1", "--cfg=smpi/bw-factor:0:1",
+                 "--log=root.thres:critical"]
+        argv, env = launch.command("smpirun", program, ranks=ranks, hostfile=hf, platform=pf,
+                                   extra=extra)
+        return argv, env
+
+    def run(self, platform, ranks, lst, reps, scaling, env):
+        """One simulated run: (its "sim" record or a "failed" one, the failure line or None)."""
+        key, kind_of, what, fn = lst
+        argv, add = self.command(platform, ranks, fn(ranks), reps)
+        t0 = time.monotonic()
+        done = run_child(argv, {**env, **add}, SIM_LIMIT)
+        took = time.monotonic() - t0
+        rec = json_record(done.stdout) if done else None
+        head = f"{LABEL} {what} on {ranks} simulated ranks ({platform.name})"
+        if rec is None or done.returncode != 0:
+            why = "timed out" if done is None else \
+                (done.stderr.strip().splitlines() or ["exit " + str(done.returncode)])[-1]
+            fail = {"kind": "failed", "label": LABEL, "workload": fn(ranks)[0], "class": "-",
+                    "workers": ranks, "failure": f"{head}: {why}: {shlex.join(argv)}"}
+            return fail, fail["failure"]
+        hosts = {p["host"] for p in rec.get("placement") or []}
+        rec.update(kind="sim", label=LABEL, simulated=True, sim_list=key, sim_what=what,
+                   scaling=scaling, platform=platform.name, platform_cores=platform.cores,
+                   machine_cores=rec.get("cores"), cores=platform.cores,
+                   hosts_used=len(hosts), host_speed=self.cal["host_speed"],
+                   command=shlex.join(argv), wall_s=round(took, 3), rusage=done.rusage,
+                   oversubscribed=False, exit_status=done.returncode)
+        return rec, None
+
+
+def measured_run(build, ranks, lst, reps, env):
+    """The same list on this machine, measured: mpirun -np ranks gilfree-mpi. Its record is of
+    kind "sim_check" (a measured run of the validation, not a row of the comparison)."""
+    key, _, what, fn = lst
+    exe = os.path.join(build, "bin", "gilfree-mpi")
+    argv, add = launch.command("mpirun", [exe, *fn(ranks), "--workers", str(ranks), "--reps",
+                                          str(reps), "--format", "json"],
+                               ranks=ranks, cores=cores())
+    t0 = time.monotonic()
+    done = run_child(argv, {**env, **add}, SIM_LIMIT)
+    rec = json_record(done.stdout) if done else None
+    if rec is None or done.returncode != 0:
+        why = "timed out" if done is None else \
+            (done.stderr.strip().splitlines() or ["exit " + str(done.returncode)])[-1]
+        failure = f"mpi {what} on {ranks} ranks (validation, measured): {why}"
+        return {"kind": "failed", "label": "mpi", "workload": fn(ranks)[0], "class": "-",
+                "workers": ranks, "failure": failure}, failure
+    rec.update(kind="sim_check", label="mpi", sim_list=key, sim_what=what,
+               command=shlex.join(argv), wall_s=round(time.monotonic() - t0, 3))
+    return rec, None
+
+
+def plan(opts):
+    """[(what, fn() -> (record, failure))] of a simulation, in order: the validation (each
+    list on 1 and 2 ranks measured, then simulated on this machine's platform), then every
+    list at every --sim-ranks count on the platform. Closures over a Simulation, given later."""
+    here = Platform("this-machine")
+    lists = task_lists(opts.sim_quick)
+    val_reps = opts.reps if isinstance(opts.reps, int) and opts.reps > 1 else 6
+    steps = []
+    for lst in lists:
+        for p in VALIDATE_RANKS:
+            if p > cores():
+                continue
+            steps.append((f"mpi {lst[2]}, {p} rank{'s' if p > 1 else ''} (measured)",
+                          lambda s, env, lst=lst, p=p: measured_run(s.build, p, lst, val_reps,
+                                                                    env)))
+            steps.append((f"{LABEL} {lst[2]}, {p} rank{'s' if p > 1 else ''} on this-machine",
+                          lambda s, env, lst=lst, p=p: s.run(here, p, lst, val_reps,
+                                                             "validation", env)))
+    for p in opts.sim_ranks:
+        reps = opts.sim_reps or SIM_REPS
+        for lst in lists:
+            steps.append((f"{LABEL} {lst[2]}, {p} ranks on {opts.simulate.name}",
+                          lambda s, env, lst=lst, p=p, reps=reps:
+                          s.run(opts.simulate, p, lst, reps, lst[1], env)))
+    return steps
+
+
+def dry_run_lines(opts):
+    """What a simulation would run, for compare.py --dry-run."""
+    steps = plan(opts)
+    return [f"# then simulated (SMPI): the calibration ({CAL_N:,} iterations of sum on one "
+            "core), the MPI ping-pong of 2 ranks, and these runs:"] + \
+           [f"#   {what}" for what, _ in steps]
+
+
+def vcluster_runs(records):
+    """The measured runs of gilfree-mpi across a virtual cluster among records (rows
+    mpi@spread, mpi@packed, mpi-dynamic@...; the hybrid's are not simulated), and the cluster's
+    record, or ([], None)."""
+    vc = next((r for r in records if kind(r) == "cluster" and r.get("cluster") == "virtual"),
+              None)
+    if vc is None:
+        return [], None
+    runs = [r for r in records if kind(r) == "run" and "@" in label(r)
+            and r.get("backend") == "mpi" and r.get("mapping") in ("spread", "packed")]
+    return runs, vc
+
+
+def vcluster_platforms(sim, vc, records):
+    """The virtual cluster as platforms (one per mapping), written into the results folder:
+    its hosts, each with all this machine's cores (as each virtual host sees them: right while
+    the ranks are no more than the cores, which they share), and between hosts
+    the latency and bandwidth of the ping-pong measured across two of them (bench ipc, 2
+    hosts). Returns {"spread": Platform, "packed": Platform, "record": fields}, or None when
+    that ping-pong is missing."""
+    ping = [r for r in records if kind(r) == "hosts_bench" and r.get("where") != "one host"
+            and r.get("method") == "mpi_pingpong" and "size" in r]
+    if not ping:
+        return None
+    small, large = min(ping, key=lambda r: r["size"]), max(ping, key=lambda r: r["size"])
+    lat, bw = stats.med(small["lat_us"]) * 1e-6, large["bw_MBps"] * 1e6
+    hosts = vc["hosts"]
+    each = cores()
+    text = (f"<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM "
+            f"\"https://simgrid.org/simgrid.dtd\">\n<!-- The virtual cluster {vc['name']}, "
+            f"made from measurements of this machine at run time: speed calibrated, "
+            f"each host all of this machine's {each} cores (the hosts share them), between "
+            f"two hosts the MPI ping-pong measured across them (half of its one-way latency "
+            f"on each host's link), within a host this machine's own ping-pong. -->\n"
+            f"<platform version=\"4.1\">\n  <cluster id=\"vc\" prefix=\"node\" suffix=\"\" "
+            f"radical=\"1-{len(hosts)}\" speed=\"{sim.values['SPEED']}\" core=\"{each}\" "
+            f"bw=\"{bw:.6g}Bps\" lat=\"{lat / 2:.6g}s\" bb_bw=\"{bw * len(hosts):.6g}Bps\" "
+            f"bb_lat=\"0s\" loopback_bw=\"{sim.values['LOOP_BW']}\" "
+            f"loopback_lat=\"{sim.values['LOOP_LAT']}\"/>\n</platform>\n")
+    path = os.path.join(sim.dir, "platform-vcluster.xml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    out = {}
+    for mapping in ("spread", "packed"):
+        p = Platform(path)
+        p.name, p.fill_mode = f"vcluster-{mapping}", mapping
+        if mapping == "packed":  # the hostfile's slots of each virtual host, as mpirun had
+            p.hosts = [(h, vc.get("slots") or cores()) for h, _ in p.hosts]
+        out[mapping] = p
+    out["record"] = {"hosts": len(hosts), "cores": each * len(hosts), "fill": "as measured",
+                     "file": os.path.relpath(path, os.path.dirname(sim.dir)),
+                     "lat_s": lat, "bw_Bps": bw}
+    return out
+
+
+def vcluster_steps(runs, platforms, opts):
+    """The steps that simulate each measured run across the virtual cluster."""
+    from .backends import get
+    from .matrix import across
+    steps = []
+    for r in runs:
+        base, mapping = across(label(r))
+        args = [r["workload"], "--class", r["class"], *get(base).options]
+        key = f"{label(r)} {r['workload']} {r['class']}"
+        lst = (key, "vcluster", f"{r['workload']} class {r['class']} ({label(r)})",
+               lambda p, args=args: list(args))
+        steps.append((f"{LABEL} {lst[2]}, {r['workers']} ranks on the virtual cluster",
+                      lambda s, env, lst=lst, r=r, mapping=mapping:
+                      s.run(platforms[mapping], r["workers"], lst, r.get("reps", opts.reps),
+                            "vcluster", env)))
+    return steps
+
+
+def run(opts, out_dir, writer, progress, measured=()):
+    """The whole simulation: calibration, ping-pong, then plan(opts)'s runs, and the runs that
+    measured (the comparison's records) holds across a virtual cluster, simulated on a
+    platform of its own (vcluster_steps), every record to writer (matrix.Writer) as it comes.
+    The temporary folder is removed on every way out. Returns the failures; an Interrupted is
+    raised with done, planned and what set."""
+    env = dict(os.environ)
+    env.pop("OMP_NUM_THREADS", None)
+    steps = plan(opts)
+    vc_runs, vc_platforms = vcluster_runs(measured)
+    failures, done, sim = [], 0, None
+    try:
+        progress.say("simulation: calibrating this machine's core speed")
+        cal, bad = calibrate(opts.build, env)
+        if cal:
+            progress.say("simulation: MPI ping-pong of 2 ranks on this machine")
+            ping, bad = pingpong(opts.build, env, opts.sim_quick)
+        if bad:
+            writer.add({"kind": "failed", "label": LABEL, "workload": "-", "class": "-",
+                        "workers": 0, "failure": f"simulation not run: {bad}"})
+            return [f"simulation not run: {bad}"]
+        writer.add(cal)
+        writer.add(ping)
+        progress.say(f"simulation: a core computes {cal['host_speed']:.4g} operations/s; "
+                     f"ping-pong {ping['lat_s'] * 1e6:.3g} us, {ping['bw_Bps'] / 1e9:.3g} GB/s")
+        sim = Simulation(opts.build, out_dir, cal, ping)
+        for p in (Platform("this-machine"), opts.simulate):
+            writer.add({"kind": "sim_platform", "platform": p.name, "template": p.path,
+                        "shipped": p.shipped, "hosts": len(p.hosts), "cores": p.cores,
+                        "fill": p.fill_mode, "values": sim.values,
+                        "file": os.path.relpath(sim.files(p, 1)[0], out_dir)})
+        if vc_runs:
+            made = vcluster_platforms(sim, vc_platforms, measured)
+            if made:
+                steps += vcluster_steps(vc_runs, made, opts)
+                writer.add({"kind": "sim_platform", "platform": "vcluster",
+                            "template": None, "shipped": False, **made["record"]})
+        for what, fn in steps:
+            progress.say(what)
+            rec, failure = fn(sim, env)
+            with signals_held():
+                writer.add(rec)
+                failures += [failure] if failure else []
+                done += 1
+            if not failure and not progress.quiet and "par_s" in rec:
+                progress.say(f"      {rec['par_s']['median']:.4g} s "
+                             f"{'simulated' if kind(rec) == 'sim' else 'measured'}, speedup "
+                             f"{rec['speedup']:.3g}x, {rec['wall_s']:.1f} s")
+    except Interrupted as e:
+        e.done, e.planned, e.what = done, len(steps), "simulation runs"
+        raise
+    finally:
+        if sim is not None:
+            sim.close()
+    return failures
+
+
+# ---- the checks and the report ---------------------------------------------------------------
+
+def check(records):
+    """Lines naming each simulated run that is not verified or whose results differ from a
+    measured run's of the same parameters; and the count of those compared."""
+    measured = [r for r in records if kind(r) in ("run", "sim_check")]
+    problems, compared = [], 0
+    for rec in records:
+        if kind(rec) != "sim":
+            continue
+        what = f"{LABEL} {rec.get('sim_what', rec['workload'])} on {rec['workers']} ranks"
+        if rec.get("verified") is not True:
+            problems.append(f"not verified: {what}: {rec.get('notes') or 'no reason'}")
+        ref = next((m for m in measured if result_group(m) == result_group(rec)), None)
+        if ref is not None:
+            compared += 1
+            lines = diff_results(ref, rec)
+            if lines:
+                problems.append(f"results differ: {what} against {label(ref)} "
+                                f"{ref['workers']} workers:")
+                problems += lines
+    return problems, compared
+
+
+def _med(rec, key):
+    return stats.timing(rec, key)["median"]
+
+
+def _spread(rec, key):
+    t = stats.timing(rec, key)
+    n = len(stats.samples(rec, key) or []) or rec.get("reps", 1)
+    return f"{fmt_s(t['median'])} ({fmt_s(t['min'])}-{fmt_s(t['max'])}, n={n})"
+
+
+def error_pct(sim, real):
+    return None if not real else 100.0 * (sim - real) / real
+
+
+def vcluster_pairs(records):
+    """[(measured record across the virtual cluster, its simulated record)]."""
+    sims = [r for r in records if kind(r) == "sim" and r.get("scaling") == "vcluster"]
+    out = []
+    for m in vcluster_runs(records)[0]:
+        key = f"{label(m)} {m['workload']} {m['class']}"
+        s = next((x for x in sims if x["sim_list"] == key and x["workers"] == m["workers"]),
+                 None)
+        if s:
+            out.append((m, s))
+    return out
+
+
+def validation_pairs(records):
+    """[(measured record, simulated record)] of the same list and ranks on this machine."""
+    sims = [r for r in records if kind(r) == "sim" and r.get("scaling") == "validation"]
+    out = []
+    for m in (r for r in records if kind(r) == "sim_check"):
+        s = next((x for x in sims if x["sim_list"] == m["sim_list"]
+                  and x["workers"] == m["workers"]), None)
+        if s:
+            out.append((m, s))
+    return out
+
+
+def trust_sentence(errors, worst_case=None, network=False):
+    """The plain sentence on how far to trust the projection, from the errors measured;
+    worst_case: (what, ranks, its median task in seconds) of the largest error."""
+    if not errors:
+        return ("No run was both simulated and measured here, so nothing says how far to "
+                "trust the simulated times.")
+    worst = max(abs(e) for e in errors)
+    typical = stats.median([abs(e) for e in errors])
+    if worst <= 10:
+        how = "read the simulated compute times as this machine's to about that"
+    elif worst <= 30:
+        how = "read the simulated times as estimates of that order, not as figures"
+    else:
+        how = "read only the shapes of the curves (where scaling stops), not the times"
+    return (f"Simulated against measured on this machine, the parallel times differed by "
+            f"{typical:.0f}% in the median run and {worst:.0f}% at worst ({len(errors)} "
+            f"comparisons): {how}. These comparisons test the calibration and SMPI's timing "
+            "of the computation" + (", and its model of a network on the virtual cluster's "
+                                    "TCP links" if network else " on one host") +
+            "; the platforms' networks rest on vendor figures, which no run here checks, so "
+            "trust the projection to 1024 ranks no more closely than this, and its network "
+            "costs less."
+            + (f" The worst was {worst_case[0]} on {worst_case[1]} rank"
+               f"{'s' if worst_case[1] > 1 else ''}, whose tasks take {fmt_s(worst_case[2])} s "
+               "each: the shorter the time between two timed calls, the more of it is likely "
+               "SMPI's own cost of timing them, charged as computation." if worst_case else ""))
+
+
+def validation_table(records, pairs=None):
+    """(rows, errors in percent, (what, ranks, median task s) of the largest error) of pairs
+    (default: this machine's, validation_pairs)."""
+    pairs = validation_pairs(records) if pairs is None else pairs
+    rows, errors, worst = [], [], None
+    for m, s in pairs:
+        e_par = error_pct(_med(s, "par_s"), _med(m, "par_s"))
+        e_seq = error_pct(_med(s, "seq_s"), _med(m, "seq_s"))
+        errors.append(e_par)
+        if worst is None or abs(e_par) > worst[0]:
+            worst = (abs(e_par), m.get("sim_what") or s["sim_what"], m["workers"],
+                     stats.median(m["task_s"]) if m.get("task_s") else None)
+        rows.append([m.get("sim_what") or s["sim_what"], m["workers"], _spread(m, "par_s"),
+                     _spread(s, "par_s"),
+                     f"{e_par:+.1f}%", _spread(m, "seq_s"), _spread(s, "seq_s"),
+                     f"{e_seq:+.1f}%", fmt_ratio(stats.speedup(m)),
+                     fmt_ratio(stats.speedup(s))])
+    return rows, errors, worst[1:] if worst else None
+
+
+def _bound(tasks, workers, workload, params):
+    rec = {"task_s": tasks, "workers": workers, "cores": workers, "workload": workload,
+           "backend": "mpi", "params": params}
+    return stats.bounds(rec)[1]
+
+
+def stops(recs):
+    """Where a strong list stops scaling, from its runs' sequential per-task times (each
+    task's median over the runs) under gilfree-mpi's split (stats.bounds): (tasks, the fewest
+    ranks from which more ranks gain nothing, the best time, the speedup it allows, the
+    longest task's share), or None."""
+    rec = recs[0]
+    got = [r["task_s"] for r in recs if r.get("task_s")]
+    if not got or rec["workload"] == "sum" or len({len(t) for t in got}) != 1:
+        return None
+    tasks = [stats.median(col) for col in zip(*got)]
+    n = len(tasks)
+    points = sorted(set(list(range(1, min(n, 64) + 1)) + [2 ** k for k in range(13)
+                                                          if 2 ** k <= n] + [n]))
+    best = {p: _bound(tasks, p, rec["workload"], rec.get("params", {})) for p in points}
+    floor = min(best.values())
+    at = min(p for p in points if best[p] <= floor * (1 + 1e-9))
+    return n, at, floor, sum(tasks) / floor if floor else None, max(tasks) / sum(tasks)
+
+
+def _series(recs, fn):
+    out = {}
+    for r in recs:
+        out.setdefault(r["sim_list"], []).append((r["workers"], fn(r)))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _plot(out_dir, stem, title, ylabel, series, ideal, terms, yscale="set logscale y"):
+    if not series or terms is None:
+        return None
+    names = list(series)
+    xs = sorted({x for pts in series.values() for x, _ in pts})
+    rows = [[x] + [dict(series[n]).get(x) for n in names] for x in xs]
+    write_dat(out_dir, f"{stem}.dat", ["ranks"] + names, rows)
+    plots = [f"'{stem}.dat' using 1:{i + 2} with linespoints title '{n}'"
+             for i, n in enumerate(names)]
+    if ideal:
+        plots.append(f"{ideal} with lines dashtype 2 lc 'black' title 'ideal'")
+    body = (f"set termoption noenhanced\nset title '{title}'\nset xlabel 'simulated ranks'\n"
+            f"set ylabel '{ylabel}'\nset logscale x 2\n{yscale}\nset grid\n"
+            f"set key outside below\nset xtics ({', '.join(map(str, xs))})\n"
+            f"set datafile missing 'NaN'\nplot {', '.join(plots)}\n")
+    return render(out_dir, stem, body, terms)
+
+
+def section(recs, ctx):
+    """The markdown of "## Simulated clusters": recs are the "sim" records, ctx["records"]
+    every record of the report."""
+    records = ctx.get("records", recs)
+    out_dir = ctx.get("out_dir")
+    cal = next((r for r in records if kind(r) == "sim_calibration"), None)
+    ping = next((r for r in records if kind(r) == "sim_pingpong"), None)
+    plats = {r["platform"]: r for r in records if kind(r) == "sim_platform"}
+    runs = [r for r in recs if r.get("scaling") not in ("validation", "vcluster")]
+    name = runs[0]["platform"] if runs else "?"
+    out = ["## Simulated clusters (SMPI): mpi-sim", "",
+           "**Every time in this section is simulated**, not measured: the rows `mpi-sim` are "
+           "gilfree-mpi compiled with SimGrid's smpicc (gilfree-mpi-sim) and run by smpirun "
+           "on a modelled platform, every rank a simulated process in one process of this "
+           "machine. SMPI times each rank's computation between two MPI calls on this "
+           "machine (its CPU time) and charges it to the rank's simulated core; each message "
+           "takes the time the platform's network model gives it. The results are computed "
+           "for real, and checked. The hybrid (ranks of OpenMP threads) is not simulated: "
+           "SMPI times each rank's computation on the rank's one thread, so an OpenMP team "
+           "would be timed wrong.", ""]
+    if cal:
+        out.append(f"Calibration: one core of this machine computes "
+                   f"**{cal['host_speed']:.4g} operations/s** ({cal['how']}: "
+                   f"{fmt_s(cal['seq_s']['median'])} s, min-max "
+                   f"{fmt_s(cal['seq_s']['min'])}-{fmt_s(cal['seq_s']['max'])}). This figure "
+                   "is both smpirun's smpi/host-speed (how many operations a measured CPU "
+                   "second is worth) and the speed of every simulated core, so a simulated "
+                   "core computes as fast as one core here.")
+        out.append("")
+    if ping:
+        out.append(f"This machine's MPI ping-pong (2 ranks, shared memory): "
+                   f"{fmt_us(ping['lat_s'] * 1e6)} one way at {ping['small_size']} B, "
+                   f"{fmt(ping['bw_Bps'] / 1e6, ' MB/s')} at {ping['large_size']:,} B: the "
+                   "latency and bandwidth between two ranks of one simulated host, and of the "
+                   "platform this-machine. SMPI's own correction factors are off "
+                   "(smpi/lat-factor and bw-factor 1): the platforms give end-to-end figures.")
+    out.append("")
+    for pname, p in plats.items():
+        src = os.path.relpath(p["template"], ROOT) if p["shipped"] else p["template"]
+        out.append(f"- platform `{pname}`: {p['hosts']} host{'s' if p['hosts'] > 1 else ''}, "
+                   f"{p['cores']} cores in all, ranks placed {p['fill']}; the file as run: "
+                   f"{p['file']} (from {src}, whose comments say where each value comes from)")
+    out.append("")
+    problems, compared = check(records)
+    bad = [r for r in recs if r.get("verified") is not True]
+    out.append(f"{len(recs)} simulated runs; {len(recs) - len(bad)} verified their results "
+               f"against their own sequential run, and {compared} with a measured run of the "
+               f"same parameters (gilfree-mpi, here) gave identical results"
+               + (": see Verification for the others." if problems else "."))
+    out.append("")
+    out += _scaling_tables(runs)
+    out += _plots(out_dir, runs)
+    out += _stops_section(runs, name)
+    rows, errors, worst = validation_table(records)
+    out += ["### Validation: the same runs simulated and measured", "",
+            "Each task list on 1 and 2 ranks, measured with mpirun on this machine "
+            "(gilfree-mpi) and simulated on the platform this-machine; medians over the "
+            "repetitions (min-max, n). The error is (simulated - measured) / measured.", ""]
+    if rows:
+        out.append(table(["list", "ranks", "measured parallel s", "simulated parallel s",
+                          "error", "measured sequential s", "simulated sequential s",
+                          "error", "measured speedup", "simulated speedup"], rows))
+    vc_rows, vc_errors, vc_worst = validation_table(records, vcluster_pairs(records))
+    if vc_rows:
+        vc = plats.get("vcluster", {})
+        out += ["The runs across the virtual cluster (Across hosts), measured there and "
+                f"simulated on a platform made of it ({vc.get('file', '?')}: each host all "
+                "of this machine's cores, as each virtual host sees them, which is right only "
+                "while the ranks are no more than the cores; between hosts the ping-pong "
+                "measured across "
+                f"two of them, {fmt_us(vc.get('lat_s', 0) * 1e6)} one way and "
+                f"{fmt(vc.get('bw_Bps', 0) / 1e6, ' MB/s')}):", "",
+                table(["run", "ranks", "measured parallel s", "simulated parallel s", "error",
+                       "measured sequential s", "simulated sequential s", "error",
+                       "measured speedup", "simulated speedup"], vc_rows)]
+        if vc_worst and (not worst or abs(max(vc_errors, key=abs)) > abs(max(errors, key=abs))):
+            worst = vc_worst
+    elif [r for r in records if kind(r) == "run" and "@" in label(r)]:
+        out.append("The runs across hosts were not simulated (a real cluster's hosts, or no "
+                   "ping-pong between two virtual hosts to model its network from).\n")
+    out.append(trust_sentence(errors + vc_errors, worst, bool(vc_rows)) + "\n")
+    return "\n".join(out)
+
+
+def _scaling_tables(runs):
+    out = []
+    for scaling, title in (("strong", "Strong scaling: one task list at every rank count"),
+                           ("weak", "Weak scaling: tasks in proportion to the ranks"),
+                           ("lecture", "The lecture's own task lists")):
+        mine = sorted((r for r in runs if r.get("scaling") == scaling),
+                      key=lambda r: (r["sim_list"], r["workers"]))
+        if not mine:
+            continue
+        rows = []
+        for r in mine:
+            ph = stats.phases(r)
+            tasks = r.get("task_s") or []
+            bound = _bound(tasks, r["workers"], r["workload"], r.get("params", {})) \
+                if tasks and r["workload"] != "sum" else None
+            rows.append([r["sim_what"], r["workers"], r.get("hosts_used", "?"),
+                         len(tasks), fmt_s(_med(r, "seq_s")), fmt_s(_med(r, "par_s")),
+                         fmt_ratio(stats.speedup(r)),
+                         f"{100 * stats.speedup(r) / r['workers']:.0f}%",
+                         fmt_ratio(sum(tasks) / bound) if bound else "-",
+                         ", ".join(f"{k} {fmt_s(v['median'])}" for k, v in ph.items()) or "-",
+                         f"{r.get('wall_s', 0):.1f}"])
+        out += [f"### {title} (simulated)", "",
+                table(["list", "ranks", "hosts", "tasks", "sequential s (sim)",
+                       "parallel s (sim)", "speedup", "efficiency", "split's best speedup",
+                       "phases (sim, median s)", "real s"], rows)]
+    if out:
+        out.insert(0, "Speedup: the simulated sequential time over the simulated parallel "
+                   "time, both of the same run. The split's best speedup: the sequential time "
+                   "over the longest share gilfree-mpi's split of these tasks gives a rank, "
+                   "from the run's own per-task times (no communication). Real s: what the "
+                   "simulation took on this machine.\n")
+    return out
+
+
+def _plots(out_dir, runs):
+    terms = gnuplot_terminals() if out_dir else None
+    if terms is None:
+        return ["(gnuplot is not installed: no scaling plots)\n"] if runs else []
+    try:
+        return _draw(out_dir, runs, terms)
+    except (RuntimeError, OSError) as e:  # the figures stand without their plots
+        return [f"(scaling plots incomplete: {str(e).splitlines()[0]})\n"]
+
+
+def _draw(out_dir, runs, terms):
+    out = []
+    strong = [r for r in runs if r.get("scaling") in ("strong", "lecture")]
+    weak = [r for r in runs if r.get("scaling") == "weak"]
+    made = _plot(out_dir, "sim_strong", "Strong scaling, simulated: speedup over the "
+                 "simulated sequential time", "speedup", _series(strong, stats.speedup), "x",
+                 terms)
+    if made:
+        out.append(f"![strong scaling, simulated]({made[0]})\n")
+    base = {}
+    for r in weak:
+        if r["sim_list"] not in base or r["workers"] < base[r["sim_list"]]["workers"]:
+            base[r["sim_list"]] = r
+    made = _plot(out_dir, "sim_weak", "Weak scaling, simulated: efficiency (parallel time at "
+                 "the fewest ranks / at P)", "weak efficiency",
+                 _series(weak, lambda r: _med(base[r["sim_list"]], "par_s") / _med(r, "par_s")),
+                 "1", terms, "set yrange [0:1.2]")
+    if made:
+        out.append(f"![weak scaling, simulated]({made[0]})\n")
+    return out
+
+
+def _stops_section(runs, name):
+    lists = {}
+    for r in runs:
+        if r.get("scaling") in ("strong", "lecture"):
+            lists.setdefault(r["sim_list"], []).append(r)
+    rows, lines = [], []
+    for key, recs in lists.items():
+        rec = recs[0]
+        got = stops(recs)
+        if not got:
+            continue
+        n, at, floor, most, longest = got
+        mine = sorted((r for r in runs if r["sim_list"] == key), key=lambda r: r["workers"])
+        sims = ", ".join(f"{r['workers']}: {fmt_ratio(stats.speedup(r))}" for r in mine)
+        rows.append([rec["sim_what"], n, at, fmt_s(floor), fmt_ratio(most),
+                     f"{100 * longest:.1f}%", sims])
+        top = max(mine, key=lambda r: r["workers"])
+        peak = max(mine, key=stats.speedup)
+        if at <= top["workers"]:
+            lines.append(f"- {rec['sim_what']}: {n} tasks; from {at} ranks on, more ranks "
+                         f"gain nothing: the longest share is then "
+                         f"{fmt_s(floor)} s (the longest task is {100 * longest:.1f}% of the "
+                         f"work), so no run does much better than {fmt_ratio(most)}; "
+                         f"simulated on {name}, "
+                         f"{top['workers']} ranks reached {fmt_ratio(stats.speedup(top))}"
+                         + (f", below the {fmt_ratio(stats.speedup(peak))} of "
+                            f"{peak['workers']} ranks: past that point each rank more only "
+                            "adds to the scatter and the gather, which every rank takes part "
+                            "in." if stats.speedup(top) < 0.9 * stats.speedup(peak) else "."))
+        else:
+            lines.append(f"- {rec['sim_what']}: {n} tasks; its split keeps gaining up to {at} "
+                         f"ranks (best {fmt_ratio(most)}), past the {top['workers']} simulated "
+                         f"here, which reached {fmt_ratio(stats.speedup(top))}: what it lost "
+                         "against the split's best is the messages and the scatter.")
+    if not rows:
+        return []
+    return ["### Where each workload stops scaling", "",
+            "From each list's sequential per-task times (simulated: each task's median over "
+            "the list's runs) and gilfree-mpi's split of them (primes dealt round-robin, the "
+            "others in contiguous blocks; stats.bounds): the fewest ranks from which the "
+            "longest share no longer shrinks, and the speedup that share allows; beside it "
+            "the simulated "
+            "speedups. sum is weak scaling by nature (one sum per rank) and has no such "
+            "point.", "",
+            table(["list", "tasks", "stops at ranks", "best time s", "best speedup",
+                   "longest task", "simulated speedup at ranks"], rows)] + lines + [""]
+
+
+def terminal_lines(records):
+    """A few lines for the terminal."""
+    sims = [r for r in records if kind(r) == "sim"
+            and r.get("scaling") not in ("validation", "vcluster")]
+    if not sims:
+        return []
+    top = max(r["workers"] for r in sims)
+    lines = [f"Simulated ({LABEL}, platform {sims[0]['platform']}, simulated times): "
+             f"{len(sims)} runs; at {top} ranks: " + "; ".join(
+                 f"{r['sim_list']} {fmt_ratio(stats.speedup(r))}" for r in sims
+                 if r["workers"] == top)]
+    _, errors, _ = validation_table(records)
+    if errors:
+        lines.append(f"Simulated against measured on this machine: parallel times within "
+                     f"{max(abs(e) for e in errors):.0f}% ({len(errors)} comparisons)")
+    return lines
