@@ -56,6 +56,13 @@ CAL_REPS = 5
 # slowest of 1024 ranks sets the parallel time: one repetition is not enough.
 SIM_REPS = 3
 SIM_LIMIT = 1800.0  # seconds of real time one simulated run may take
+# The collectives' algorithms: trees, as an MPI library picks them for many ranks, in place of
+# SMPI's default linear ones, whose root waits on every message in turn (a cost in real time
+# that grows with the square of the ranks: one run of sum at 1024 ranks took 26 s with them,
+# 5 s with these). gatherv and scatterv have only linear algorithms in SMPI.
+COLLECTIVES = ("--cfg=smpi/gather:ompi_binomial", "--cfg=smpi/reduce:binomial",
+               "--cfg=smpi/barrier:ompi_tree", "--cfg=smpi/bcast:binomial_tree",
+               "--cfg=smpi/allreduce:rdb")
 
 
 class PlatformError(ValueError):
@@ -351,7 +358,7 @@ class Simulation:
                  # the platform's latencies and bandwidths are end-to-end MPI figures: no
                  # correction factors of SMPI's own on top
                  "--cfg=smpi/lat-factor:0:1", "--cfg=smpi/bw-factor:0:1",
-                 "--log=root.thres:critical"]
+                 *COLLECTIVES, "--log=root.thres:critical"]
         argv, env = launch.command("smpirun", program, ranks=ranks, hostfile=hf, platform=pf,
                                    extra=extra)
         return argv, env
@@ -764,7 +771,10 @@ def section(recs, ctx):
                    f"{fmt(ping['bw_Bps'] / 1e6, ' MB/s')} at {ping['large_size']:,} B: the "
                    "latency and bandwidth between two ranks of one simulated host, and of the "
                    "platform this-machine. SMPI's own correction factors are off "
-                   "(smpi/lat-factor and bw-factor 1): the platforms give end-to-end figures.")
+                   "(smpi/lat-factor and bw-factor 1): the platforms give end-to-end figures. "
+                   "The collectives run as trees (binomial gather, reduce and broadcast, a "
+                   "tree barrier, recursive-doubling allreduce), as an MPI library picks them "
+                   "for many ranks; gatherv and scatterv are linear, SMPI having no other.")
     out.append("")
     for pname, p in plats.items():
         src = os.path.relpath(p["template"], ROOT) if p["shipped"] else p["template"]
