@@ -69,6 +69,23 @@ def parse_args(argv, doc):
     p = OneLineParser(prog="compare.py", description=doc.split("\n\n", 1)[1],
                       formatter_class=argparse.RawDescriptionHelpFormatter,
                       epilog=backends_text())
+    add_matrix_args(p)
+    add_output_args(p)
+    add_hosts_args(p)
+    simulate.add_args(p)
+    p.add_argument("-n", "--dry-run", action="store_true",
+                   help="print the runs' commands and stop: nothing is run or written")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    opts = p.parse_args(argv)
+    check_reps(p, opts)
+    check_matrix(p, opts)
+    hosts_options(p, opts)
+    simulate.check_options(p, opts)
+    return opts
+
+
+def add_matrix_args(p):
+    """The matrix: its worker counts, classes, repetitions and order, and its rows."""
     p.add_argument("-w", "--workers", type=int_list("--workers", 1, 1024), default=[1, 2, 4],
                    metavar="L", help="worker counts (default 1,2,4)")
     p.add_argument("-c", "--classes", type=class_list("--classes"), default=["S", "W"],
@@ -112,6 +129,11 @@ def parse_args(argv, doc):
                    f"{','.join(map(str, ways('hybrid')))} (default all): each worker count P "
                    "runs as every split P/T ranks x T threads whose T divides P; the rows are "
                    "hybrid (T = 1), hybrid-t2, hybrid-t4, ...")
+
+
+def add_output_args(p):
+    """Where the results go, what is read instead of run, the micro-benchmarks and the
+    time a run may take."""
     p.add_argument("-o", "--out", metavar="DIR", help="results folder (default "
                    "results/<date-time>/); must not exist or be empty (one left by an "
                    "interrupted comparison is refused, saying so: give another)")
@@ -135,6 +157,10 @@ def parse_args(argv, doc):
                    f"{BINARY_MARGIN:g} s and a tenth later if it does not), a Python run is "
                    "stopped at S; a run past its time is a failure and the comparison goes on "
                    f"(default: {DEFAULT_LIMIT:g} s a run, the binaries not told)")
+
+
+def add_hosts_args(p):
+    """The runs across hosts: a virtual cluster or a real one."""
     p.add_argument("--vcluster", type=int_in("--vcluster", 2, MAX_HOSTS), metavar="N",
                    help="also run the MPI rows across N virtual hosts (scripts/vcluster.py; "
                    "root): the cluster is built after the other runs and removed after its "
@@ -147,28 +173,10 @@ def parse_args(argv, doc):
                    "words added to mpirun's command line for the runs across hosts (as a shell "
                    "splits them); a --map-by among them replaces the spread and packed rows "
                    "with one row mapped as given")
-    p.add_argument("--simulate", type=simulate.platform_arg, metavar="PLATFORM",
-                   help="also run gilfree-mpi-sim (gilfree-mpi built with SimGrid's smpicc) "
-                   "on a simulated cluster: a shipped platform (" + ", ".join(simulate.shipped())
-                   + ") or a platform template file; rows mpi-sim, with simulated times, in "
-                   "a section of their own, and the same runs simulated and measured on this "
-                   "machine (1 and 2 ranks) with the prediction's error")
-    p.add_argument("--sim-ranks", type=simulate.rank_list, metavar="L",
-                   help="with --simulate: the simulated rank counts, 1 to "
-                   f"{simulate.MAX_RANKS}, each once (default "
-                   f"{','.join(map(str, simulate.DEFAULT_RANKS))}, those the platform has "
-                   "cores for)")
-    p.add_argument("--sim-reps", type=int_in("--sim-reps", 1, 1000), metavar="R",
-                   help="with --simulate: timed repetitions of each simulated run, the median "
-                   f"reported (default {simulate.SIM_REPS}; at 1024 ranks each takes tens of "
-                   "seconds of real time: SMPI's collectives cost real time growing with the "
-                   "square of the ranks)")
-    p.add_argument("--sim-quick", action="store_true", help="with --simulate: small task "
-                   "lists, a check rather than a measurement")
-    p.add_argument("-n", "--dry-run", action="store_true",
-                   help="print the runs' commands and stop: nothing is run or written")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
-    opts = p.parse_args(argv)
+
+
+def check_reps(p, opts):
+    """--reps auto against --order, and the options only --reps auto takes; sets the order."""
     if opts.reps == "auto" and opts.order == "interleaved":
         p.error("invalid --order 'interleaved' with --reps auto: each run decides its own count "
                 "of repetitions, so the rounds cannot be planned (leave --order out, or blocked)")
@@ -178,6 +186,10 @@ def parse_args(argv, doc):
         if getattr(opts, name) is not None and opts.reps != "auto":
             p.error(f"invalid --{name.replace('_', '-')} '{getattr(opts, name)}': only with "
                     "--reps auto")
+
+
+def check_matrix(p, opts):
+    """--workers given once each, and --experiments' names."""
     if len(set(opts.workers)) != len(opts.workers):
         p.error(f"invalid --workers '{','.join(map(str, opts.workers))}': a count twice")
     if opts.experiments is not None:
@@ -189,10 +201,6 @@ def parse_args(argv, doc):
         opts.experiments = list(dict.fromkeys(names))
     elif opts.bench_quick and not (opts.vcluster or opts.hostfile):
         p.error("--bench-quick needs --experiments, --vcluster or --hostfile")
-    hosts_options(p, opts)
-    simulate.check_options(p, opts)
-    return opts
-
 
 def hosts_options(p, opts):
     """Checks --vcluster, --rate, --hostfile and --mpirun-args; sets opts.mpirun_args (words)

@@ -29,6 +29,7 @@ import xml.etree.ElementTree as ET
 
 from . import launch, stats
 from .backends import label
+from .cli import int_in
 from .crosscheck import diff_results, result_group
 from .plots import gnuplot_terminals, render, write_dat
 from .project import ROOT, cores
@@ -183,6 +184,27 @@ def rank_list(s):
             raise argparse.ArgumentTypeError(f"invalid --sim-ranks '{s}': {v} twice")
         out.append(v)
     return sorted(out)
+
+
+def add_args(p):
+    """compare.py's options of a simulation: --simulate, --sim-ranks, --sim-reps, --sim-quick."""
+    p.add_argument("--simulate", type=platform_arg, metavar="PLATFORM",
+                   help="also run gilfree-mpi-sim (gilfree-mpi built with SimGrid's smpicc) "
+                   "on a simulated cluster: a shipped platform (" + ", ".join(shipped())
+                   + ") or a platform template file; rows mpi-sim, with simulated times, in "
+                   "a section of their own, and the same runs simulated and measured on this "
+                   "machine (1 and 2 ranks) with the prediction's error")
+    p.add_argument("--sim-ranks", type=rank_list, metavar="L",
+                   help="with --simulate: the simulated rank counts, 1 to "
+                   f"{MAX_RANKS}, each once (default "
+                   f"{','.join(map(str, DEFAULT_RANKS))}, those the platform has "
+                   "cores for)")
+    p.add_argument("--sim-reps", type=int_in("--sim-reps", 1, 1000), metavar="R",
+                   help="with --simulate: timed repetitions of each simulated run, the median "
+                   f"reported (default {SIM_REPS}: a rank that this machine "
+                   "interrupted computes longer, and the slowest rank sets the time)")
+    p.add_argument("--sim-quick", action="store_true", help="with --simulate: small task "
+                   "lists, a check rather than a measurement")
 
 
 def check_options(p, opts):
@@ -792,6 +814,14 @@ def section(recs, ctx):
     out += _scaling_tables(runs)
     out += _plots(out_dir, runs)
     out += _stops_section(runs, name)
+    out += _validation_section(records, plats)
+    return "\n".join(out)
+
+
+def _validation_section(records, plats):
+    """The validation's tables (this machine, and the virtual cluster where it ran) and the
+    sentence on how far to trust the projection."""
+    out = []
     rows, errors, worst = validation_table(records)
     out += ["### Validation: the same runs simulated and measured", "",
             "Each task list on 1 and 2 ranks, measured with mpirun on this machine "
@@ -820,7 +850,7 @@ def section(recs, ctx):
         out.append("The runs across hosts were not simulated (a real cluster's hosts, or no "
                    "ping-pong between two virtual hosts to model its network from).\n")
     out.append(trust_sentence(errors + vc_errors, worst, bool(vc_rows)) + "\n")
-    return "\n".join(out)
+    return out
 
 
 def _scaling_tables(runs):
