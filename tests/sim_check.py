@@ -37,6 +37,9 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from gilfree import cluster, launch, simulate  # noqa: E402
 from gilfree.crosscheck import diff_results  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, status  # noqa: E402
+
 COMPARE = os.path.join(ROOT, "scripts", "compare.py")
 ENV = dict(os.environ, **launch.MPI_ENV)
 ENV.pop("OMP_NUM_THREADS", None)
@@ -48,21 +51,6 @@ HIDDEN = [
     ("resize", ["--images", "13", "--width", "333", "--height", "77"]),
 ]
 CLASS_S = [(wl, ["--class", "S"]) for wl in ("sum", "primes", "resize")]
-
-failures = []
-
-
-def ok(msg):
-    print("ok " + msg, flush=True)
-
-
-def check(cond, msg):
-    if cond:
-        ok(msg)
-    else:
-        print("FAIL " + msg, flush=True)
-        failures.append(msg)
-
 
 class Progress:
     quiet = True
@@ -316,8 +304,7 @@ def main():
                 fn(build, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(failures)} failures" if failures else "all passed")
-    return 1 if failures else 0
+    return status()
 
 
 if __name__ == "__main__":
