@@ -503,7 +503,6 @@ void gf__mpi_start_together(const struct gf_mpi *m)
 	/* The ranks arrive at very different times (rank 0 verified the last repetition; some
 	   ranks had nothing to do): they wait asleep, then meet once more, awake, to start
 	   together. */
-
 	gf__mpi_barrier(m);
 	GF__MPI_COLL(m, gf__mpi_spin, Ibarrier, Barrier, MPI_COMM_WORLD);
 }
