@@ -542,7 +542,7 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 	struct gf_mpi *mpi = mpi_of(o);
 	/* rank 0 calibrates alone and every rank takes its unit, so all turn a grain into the
 	   same units */
-	double unit = is_root(mpi) ? gf_bench_calibrate() : 0;
+	double unit = is_root(mpi) ? gf_bench_calibrate(b) : 0;
 	char title[96];
 	/* the tasks per grain are dealt to the ranks, whatever --workers says */
 	struct gf_bench_grain g = {
@@ -559,7 +559,7 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
 
 	gf__mpi_barrier(mpi); /* the others wait asleep, not spinning beside the calibration */
 	MPI_Bcast(&unit, 1, MPI_DOUBLE, 0, WORLD);
-	gf_bench_set_unit(unit);
+	gf_bench_set_unit(b, unit);
 	snprintf(title, sizeof(title), "%d ranks, tasks dealt cyclically, MPI_Reduce", mpi->size);
 	return gf_bench_grain_sweep(b, o, &g);
 }

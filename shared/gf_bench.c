@@ -554,14 +554,12 @@ int gf_bench_memcpy_table(struct gf_bench_out *b, const struct gf_bench_opts *o)
 
 /* ---- the unit of work ---- */
 
-static double seconds_per_unit;
-
-double gf_bench_calibrate(void)
+double gf_bench_calibrate(struct gf_bench_out *b)
 {
 	double best = 0;
 
-	if (seconds_per_unit > 0)
-		return seconds_per_unit;
+	if (b->unit > 0)
+		return b->unit;
 	for (int64_t n = 1000;; n *= 2) {
 		double t0 = gf_clock_now(), per[5];
 
@@ -579,18 +577,18 @@ double gf_bench_calibrate(void)
 		best = gf_bench_stats_of(per, 5).median;
 		break;
 	}
-	seconds_per_unit = best;
+	b->unit = best;
 	return best;
 }
 
-void gf_bench_set_unit(double seconds)
+void gf_bench_set_unit(struct gf_bench_out *b, double seconds)
 {
-	seconds_per_unit = seconds;
+	b->unit = seconds;
 }
 
-int64_t gf_bench_units(double seconds)
+int64_t gf_bench_units(struct gf_bench_out *b, double seconds)
 {
-	double u = seconds / gf_bench_calibrate();
+	double u = seconds / gf_bench_calibrate(b);
 
 	return u < 1 ? 1 : (int64_t)u;
 }
@@ -983,11 +981,11 @@ int gf_bench_grain_sweep(struct gf_bench_out *b, const struct gf_bench_opts *o,
 		goto out;
 	}
 	dealt.workers = g->workers;
-	gf_bench_note(b, "one unit of work is %.3f ns", gf_bench_calibrate() * 1e9);
+	gf_bench_note(b, "one unit of work is %.3f ns", gf_bench_calibrate(b) * 1e9);
 	for (int64_t gr = o->min_grain_us; gr && rc == 0; gr = gf_bench_next_grain(o, gr)) {
 		struct gf_bench_grain_facts f = { .grain_us = gr,
 						  .tasks = gf_bench_grain_tasks(&dealt, gr) };
-		int64_t units = gf_bench_units((double)gr * 1e-6);
+		int64_t units = gf_bench_units(b, (double)gr * 1e-6);
 		uint64_t want = 0;
 
 		/* the baseline on root while the others wait */

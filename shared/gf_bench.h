@@ -136,6 +136,7 @@ struct gf_bench_out {
 	char header[512];     /* the columns of the last header printed */
 	char last_method[64]; /* and its method */
 	int failed;           /* a checked quantity was wrong in some row */
+	double unit;          /* seconds per unit of work (gf_bench_calibrate), 0 until known */
 };
 
 /* f NULL: print nothing (the ranks that are not root). */
@@ -172,7 +173,7 @@ int gf_bench_memcpy_table(struct gf_bench_out *b, const struct gf_bench_opts *o)
 
 /*
  * The unit of work of the grain sweep: gf_kernel_sum(units, 1), which the compiler cannot fold.
- * gf_bench_calibrate times it once per process and returns seconds per unit: n doubles from
+ * gf_bench_calibrate times it once per run (kept in b) and returns seconds per unit: n doubles from
  * 1000 until one call takes GF_BENCH_CALIBRATE_S, two more calls warm up, and the unit is
  * the median of five timed calls (about 0.2 s in all; scripts/gilfree/pybench.py calibrates
  * Python's unit the same way). gf_bench_units turns a grain in seconds into units (at least
@@ -180,10 +181,10 @@ int gf_bench_memcpy_table(struct gf_bench_out *b, const struct gf_bench_opts *o)
  * must be. The grain sweep then corrects the units of each grain by its own sequential pass.
  */
 #define GF_BENCH_CALIBRATE_S 0.02
-double gf_bench_calibrate(void);
+double gf_bench_calibrate(struct gf_bench_out *b);
 /* Takes another process's calibration (MPI: rank 0's), so that every rank uses one unit. */
-void gf_bench_set_unit(double seconds);
-int64_t gf_bench_units(double seconds);
+void gf_bench_set_unit(struct gf_bench_out *b, double seconds);
+int64_t gf_bench_units(struct gf_bench_out *b, double seconds);
 uint64_t gf_bench_work(int64_t units);
 uint64_t gf_bench_work_expect(int64_t units);
 

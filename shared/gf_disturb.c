@@ -327,7 +327,7 @@ void gf_disturb_text_placement(FILE *f, const struct gf_disturb *d, const char *
 	fputs("placement: ", f);
 	for (int w = 0; w < d->workers; w++) {
 		const char *host = d->place[w].host;
-		int seen = 0, said = 0, known = 0;
+		int seen = 0, said = 0;
 
 		for (int v = 0; v < w && !seen; v++)
 			seen = strcmp(d->place[v].host, host) == 0;
@@ -335,10 +335,9 @@ void gf_disturb_text_placement(FILE *f, const struct gf_disturb *d, const char *
 			continue;
 		fprintf(f, "%s%s: %s ", w ? "; " : "", host[0] ? host : "?", what);
 		print_workers(f, d, w);
-		for (int v = w; v < d->workers; v++)
-			known |= strcmp(d->place[v].host, host) == 0 && d->place[v].cpu >= 0;
-		if (!known) /* no CPU to name (a simulated rank has none) */
-			continue;
+#ifdef GF_SIMGRID
+		continue; /* a simulated rank has a host, and no CPU to name */
+#endif
 		fputs(" on cpus ", f);
 		for (int v = w; v < d->workers; v++) {
 			if (strcmp(d->place[v].host, host) != 0)

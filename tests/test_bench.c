@@ -195,19 +195,27 @@ static void test_output(void)
 		gf_bench_out_init(&b, f, &cli, &o);
 		gf_bench_pingpong_row(&b, "pingpong", "a title", 8, t, 3, 1);
 		fclose(f);
-		CU_ASSERT_STRING_EQUAL(text,
-				       "{\"kind\":\"bench\",\"backend\":\"test\","
-				       "\"experiment\":\"ipc\",\"method\":\"pingpong\","
-				       "\"size\":8,\"lat_us\":{\"min\":1,\"median\":2,"
-				       "\"max\":6,\"ci_low\":null,\"ci_high\":null},\"avg_us\":3,\"bw_MBps\":4,\"ok\":true}\n");
+		CU_ASSERT_STRING_EQUAL(text, "{\"kind\":\"bench\",\"backend\":\"test\","
+					     "\"experiment\":\"ipc\",\"method\":\"pingpong\","
+					     "\"size\":8,\"lat_us\":{\"min\":1,\"median\":2,"
+					     "\"max\":6,\"ci_low\":null,\"ci_high\":null},\"avg_"
+					     "us\":3,\"bw_MBps\":4,\"ok\":true}\n");
 		free(text);
 	}
 }
 
 static void test_work(void)
 {
-	CU_ASSERT(gf_bench_calibrate() > 0);
-	CU_ASSERT(gf_bench_units(1e-3) >= 1);
+	struct gf_bench_out b, other;
+
+	memset(&b, 0, sizeof(b));
+	memset(&other, 0, sizeof(other));
+	CU_ASSERT(gf_bench_calibrate(&b) > 0);
+	CU_ASSERT(gf_bench_units(&b, 1e-3) >= 1);
+	/* a unit handed over (MPI: rank 0's) is the run's own, not every run's */
+	gf_bench_set_unit(&other, 1e-6);
+	CU_ASSERT_EQUAL(gf_bench_units(&other, 1e-3), 1000);
+	CU_ASSERT(gf_bench_calibrate(&b) != 1e-6);
 	CU_ASSERT_EQUAL(gf_bench_work(1000), gf_bench_work_expect(1000));
 	CU_ASSERT_EQUAL(gf_bench_work_expect(1), 0);
 }
