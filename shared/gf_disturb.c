@@ -251,24 +251,25 @@ static void json_num(FILE *f, double x, int negative_unknown)
 		fprintf(f, "%.9g", x);
 }
 
-void gf_disturb_json_cpu(FILE *f, const struct gf_disturb *d)
+/* "name":[x0,x1,...], n numbers of x (none where x is NULL), each as json_num writes it. */
+static void json_nums(FILE *f, const char *name, const double *x, int n, int negative_unknown)
 {
-	fputs("\"cpu_s\":[", f);
-	for (int w = 0; d && d->cpu_median && w < d->workers; w++) {
-		fputs(w ? "," : "", f);
-		json_num(f, d->cpu_median[w], 1);
+	fprintf(f, "\"%s\":[", name);
+	for (int i = 0; x && i < n; i++) {
+		fputs(i ? "," : "", f);
+		json_num(f, x[i], negative_unknown);
 	}
 	fputc(']', f);
 }
 
+void gf_disturb_json_cpu(FILE *f, const struct gf_disturb *d)
+{
+	json_nums(f, "cpu_s", d ? d->cpu_median : NULL, d ? d->workers : 0, 1);
+}
+
 void gf_disturb_json_shares(FILE *f, const struct gf_disturb *d)
 {
-	fputs("\"cpu_share\":[", f);
-	for (int k = 0; d && d->share && k < d->reps; k++) {
-		fputs(k ? "," : "", f);
-		json_num(f, d->share[k], 0);
-	}
-	fputc(']', f);
+	json_nums(f, "cpu_share", d ? d->share : NULL, d ? d->reps : 0, 0);
 }
 
 void gf_disturb_json(FILE *f, const struct gf_disturb *d, int bind)
