@@ -493,6 +493,87 @@ void gf__mpi_bind(struct gf_mpi *m)
 	}
 }
 
+enum { TAG_SYNC = 3 };
+
+/* Rank 0's side of the ping-pong with rank r: r's offset, and half the round trip it used. */
+static void sync_ask(const struct gf_mpi *m, int r, double *offset, double *bound)
+{
+	double best = -1.0;
+
+	for (int k = 0; k < GF_MPI_SYNC_ROUNDS; k++) {
+		MPI_Request req;
+		double theirs = 0.0, t1 = gf_clock_now(), t2;
+
+		MPI_Isend(NULL, 0, MPI_DOUBLE, r, TAG_SYNC, MPI_COMM_WORLD, &req);
+		gf__mpi_spin(m, &req, NULL);
+		MPI_Irecv(&theirs, 1, MPI_DOUBLE, r, TAG_SYNC, MPI_COMM_WORLD, &req);
+		gf__mpi_spin(m, &req, NULL);
+		t2 = gf_clock_now();
+		if (best < 0 || t2 - t1 < best) {
+			best = t2 - t1;
+			*offset = theirs - (t1 + t2) / 2;
+		}
+	}
+	*bound = best / 2;
+	MPI_Send(offset, 1, MPI_DOUBLE, r, TAG_SYNC, MPI_COMM_WORLD);
+}
+
+/* A rank on another host than rank 0's: answers each question with its clock. */
+static void sync_answer(struct gf_mpi *m)
+{
+	MPI_Request req;
+
+	for (int k = 0; k < GF_MPI_SYNC_ROUNDS; k++) {
+		double now;
+
+		MPI_Irecv(NULL, 0, MPI_DOUBLE, 0, TAG_SYNC, MPI_COMM_WORLD, &req);
+		/* the first question waits for the ranks before this one: asleep */
+		(k ? gf__mpi_spin : gf__mpi_wait)(m, &req, NULL);
+		now = gf_clock_now();
+		MPI_Isend(&now, 1, MPI_DOUBLE, 0, TAG_SYNC, MPI_COMM_WORLD, &req);
+		gf__mpi_spin(m, &req, NULL);
+	}
+	MPI_Irecv(&m->clock_offset, 1, MPI_DOUBLE, 0, TAG_SYNC, MPI_COMM_WORLD, &req);
+	gf__mpi_spin(m, &req, NULL);
+}
+
+void gf__mpi_clock_sync(struct gf_mpi *m)
+{
+	static int need[GF_MAX_WORKERS];
+	int mine = 0;
+
+	m->clock_offset = 0.0;
+	m->clock_offset_max = m->clock_bound = 0.0;
+	m->clock_sync = "same-host";
+#ifdef GF_SIMGRID
+	/* every rank reads the simulation's one clock */
+	m->clock_sync = "simulated";
+	return;
+#endif
+	/* rank 0 says which ranks are on another host: they alone measure an offset */
+	for (int r = 0; m->rank == 0 && r < m->size; r++)
+		need[r] = m->host_same && !m->host_same[r];
+	GF__MPI_COLL(m, gf__mpi_wait, Iscatter, Scatter, need, 1, MPI_INT, &mine, 1, MPI_INT, 0,
+		     MPI_COMM_WORLD);
+	if (m->rank != 0) {
+		if (mine)
+			sync_answer(m);
+		return;
+	}
+	for (int r = 1; r < m->size; r++) {
+		double offset = 0.0, bound = 0.0;
+
+		if (!need[r])
+			continue;
+		sync_ask(m, r, &offset, &bound);
+		m->clock_sync = "ping-pong";
+		if ((offset < 0 ? -offset : offset) > m->clock_offset_max)
+			m->clock_offset_max = offset < 0 ? -offset : offset;
+		if (bound > m->clock_bound)
+			m->clock_bound = bound;
+	}
+}
+
 void gf__mpi_barrier(const struct gf_mpi *m)
 {
 	GF__MPI_COLL(m, gf__mpi_wait, Ibarrier, Barrier, MPI_COMM_WORLD);
@@ -597,10 +678,20 @@ void gf__mpi_share(const struct gf_mpi *m, const struct gf_task *tasks, size_t k
 
 void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_rep *rep)
 {
-	double worst[GF_MPI_MARKS] = { 0 }, prev = 0.0;
+	double mine[GF_MPI_MARKS + 1], best[GF_MPI_MARKS + 1] = { 0 };
+	double t0 = s->t0 - m->clock_offset; /* this rank's start on rank 0's clock */
 
-	/* Durations, not timestamps: the ranks' clocks need not agree across machines. */
-	GF__MPI_COLL(m, gf__mpi_wait, Ireduce, Reduce, s->at, worst, s->n, MPI_DOUBLE, MPI_MAX, 0,
+	/*
+	 * Timestamps on one base, not durations: the time of a repetition runs from the earliest
+	 * rank's start to the latest rank's end. The longest of the per-rank durations misses
+	 * the work a rank did before a late rank started its clock, and reads less than the
+	 * repetition took (more than P times faster on one core). The start is negated, so that
+	 * one MPI_MAX gives its minimum too.
+	 */
+	mine[0] = -t0;
+	for (int i = 0; i < s->n; i++)
+		mine[i + 1] = t0 + s->at[i];
+	GF__MPI_COLL(m, gf__mpi_wait, Ireduce, Reduce, mine, best, s->n + 1, MPI_DOUBLE, MPI_MAX, 0,
 		     MPI_COMM_WORLD);
 	/* what each rank held is past: a wait before the next deal names no tasks */
 	if (m->watch && m->watch->given)
@@ -608,11 +699,9 @@ void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_r
 	span_cpu(m, s, rep);
 	if (m->rank != 0)
 		return;
-	for (int i = 0; i < s->n; i++) {
-		gf_phases_add(&rep->phases, s->name[i], worst[i] - prev);
-		prev = worst[i];
-	}
-	rep->seconds = prev;
+	for (int i = 0; i < s->n; i++)
+		gf_phases_add(&rep->phases, s->name[i], best[i + 1] - (i ? best[i] : -best[0]));
+	rep->seconds = s->n ? best[s->n] + best[0] : 0.0;
 }
 
 void gf__mpi_static(struct gf_mpi *m, const struct gf_task *tasks, size_t n, enum gf_mpi_deal deal,

@@ -74,6 +74,7 @@ static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases 
 	gf_phases_add(setup, "mpi_init", worst);
 	gf__mpi_count_hosts(m);
 	gf__mpi_bind(m);
+	gf__mpi_clock_sync(m);
 	if (program->setup)
 		program->setup(m);
 	/*
@@ -113,6 +114,9 @@ static void mpi_topology(void *ctx, const struct gf_options *opts, struct gf_top
 	t->hosts = m->hosts;
 	t->ranks = m->size;
 	t->threads = m->threads;
+	t->clock_sync = m->clock_sync;
+	t->clock_offset_max = m->clock_offset_max;
+	t->clock_bound = m->clock_bound;
 }
 
 static int mpi_run(void *ctx, const struct gf_options *o, const struct gf_task *tasks, size_t n,

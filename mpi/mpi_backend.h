@@ -70,6 +70,12 @@ struct gf_mpi {
 	char *host_names;           /* rank 0, after the set-up: rank r's at r * GF_HOST_MAX */
 	int *host_cores;            /* rank 0: the CPUs the ranks on rank r's host may use */
 	unsigned char *host_same;   /* rank 0: rank r is on rank 0's host */
+	double clock_offset;     /* this rank's clock less rank 0's (gf__mpi_clock_sync); 0 on rank
+				    0's host, where every rank reads the same clock */
+	const char *clock_sync;  /* rank 0: "same-host", "ping-pong" or "simulated" */
+	double clock_offset_max; /* rank 0: the largest offset of a rank, in absolute value */
+	double clock_bound;      /* rank 0: the largest error bound of an offset (half the
+				    round trip it was taken from); 0 where the clock is shared */
 };
 
 /*
@@ -80,7 +86,8 @@ struct gf_mpi {
 enum gf_mpi_deal { GF_MPI_BLOCK, GF_MPI_CYCLIC };
 
 /*
- * The marks of one timed repetition: elapsed times since the start, one per phase; and this
+ * The marks of one timed repetition: elapsed times since this rank's start, one per phase
+ * (gf__mpi_span_end puts them on rank 0's time base); and this
  * rank's process CPU clock over the compute phase (the time from the mark before "compute"
  * to it), over the whole repetition, and the CPU it finished computing on.
  */
@@ -246,6 +253,19 @@ void gf__mpi_count_hosts(struct gf_mpi *m);
  */
 void gf__mpi_bind(struct gf_mpi *m);
 
+/*
+ * One time base for the ranks, after gf__mpi_count_hosts and before the timed repetitions.
+ * Ranks on rank 0's host read the same CLOCK_MONOTONIC: their offset is 0. A rank on another
+ * host measures its clock's offset against rank 0's by ping-pong: GF_MPI_SYNC_ROUNDS round
+ * trips with rank 0, keeping the shortest, whose middle is taken to be the moment the rank
+ * read its clock; the error of that offset is at most half that round trip. The simulated
+ * build's clock is the simulation's, one for every rank. Sets m->clock_offset on every rank,
+ * and on rank 0 the sync's kind, the largest offset and the largest error bound. Collective;
+ * its waits before each rank's turn sleep.
+ */
+#define GF_MPI_SYNC_ROUNDS 16
+void gf__mpi_clock_sync(struct gf_mpi *m);
+
 /* A barrier whose waiting sleeps (MPI_Ibarrier and gf__mpi_wait). */
 void gf__mpi_barrier(const struct gf_mpi *m);
 
@@ -274,9 +294,13 @@ void gf__mpi_share(const struct gf_mpi *m, const struct gf_task *tasks, size_t k
 		   struct gf_result *out, struct gf_mpi_span *span);
 
 /*
- * Ends a repetition: the maximum over ranks of each mark (MPI_Reduce with MPI_MAX, waited for
- * asleep) becomes on rank 0 rep->seconds (the last mark) and the phases, each the time from
- * the previous phase's last rank to this one's. Every rank must have made the same marks.
+ * Ends a repetition on one time base (gf__mpi_clock_sync): each rank's start and marks as
+ * timestamps of rank 0's clock, reduced to the earliest start and each mark's latest rank
+ * (one MPI_Reduce with MPI_MAX, the start negated; waited for asleep). On rank 0,
+ * rep->seconds runs from the earliest rank's start to the latest rank's last mark, so that
+ * no rank's work falls outside it (a rank that left the start barrier late), and the phases
+ * are the times from the previous phase's last rank (the earliest start for the first) to
+ * this one's. Every rank must have made the same marks.
  * Then rank 0 gathers, asleep, each rank's CPU time of its compute phase into rep->cpu, its
  * host and CPU into rep->place, and the CPU time of the ranks on its own host but itself over
  * the repetition into rep->run_cpu.

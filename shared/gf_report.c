@@ -43,6 +43,8 @@ void gf_topology_local(struct gf_topology *t)
 	t->threads = 1;
 	t->cores = cores();
 	t->where = "local";
+	t->clock_sync = "same-host";
+	t->clock_offset_max = t->clock_bound = 0.0;
 }
 
 /* One result in the lecture's tuple notation. */
@@ -130,6 +132,29 @@ static void text_reps_auto(FILE *f, const struct gf_report *r)
 		fputc('\n', f);
 }
 
+/*
+ * Where the workers' clocks were put on one base by measured offsets: how far off they were,
+ * and a warning where the offsets' error could be more than 5% of the parallel time.
+ */
+static void text_clock(FILE *f, const struct gf_report *r)
+{
+	const struct gf_topology *t = &r->topology;
+
+	if (!t->clock_sync || strcmp(t->clock_sync, "ping-pong") != 0)
+		return;
+	fprintf(f,
+		"Clock:      offsets against the root's by ping-pong, largest %.6f s, error "
+		"bound %.6f s\n",
+		t->clock_offset_max, t->clock_bound);
+	if (t->clock_bound > 0.05 * r->par.median)
+		fprintf(f,
+			"Warning: the clocks' error bound %.6f s is %.0f%% of the parallel median "
+			"%.6f s: the times across hosts are that uncertain\n",
+			t->clock_bound,
+			r->par.median > 0 ? 100 * t->clock_bound / r->par.median : 0.0,
+			r->par.median);
+}
+
 static void print_text(FILE *f, const struct gf_report *r)
 {
 	const struct gf_options *o = r->opts;
@@ -170,6 +195,7 @@ static void print_text(FILE *f, const struct gf_report *r)
 		fprintf(f, "  %-10s median %.6f s", r->phase_name[i], r->phase[i].median);
 		text_ci(f, &r->phase[i]);
 	}
+	text_clock(f, r);
 	gf_disturb_text_placement(f, r->disturb, strcmp(r->backend, "mpi") ? "workers" : "ranks",
 				  o->bind);
 	fprintf(f, "Speedup:    %.2fx (median sequential / median parallel)\n",
@@ -224,6 +250,10 @@ static void json_schema2(FILE *f, const struct gf_report *r)
 		t->hosts, t->ranks, t->threads, t->cores);
 	fprintf(f, "\"where\":");
 	gf_json_string(f, t->where ? t->where : "local");
+	fprintf(f, "},\"clock\":{\"sync\":");
+	gf_json_string(f, t->clock_sync ? t->clock_sync : "same-host");
+	fprintf(f, ",\"offset_max_s\":%.9g,\"error_bound_s\":%.9g", t->clock_offset_max,
+		t->clock_bound);
 	fprintf(f, "},\"samples\":{\"seq_s\":");
 	json_samples(f, r->seq_samples, seq_reps);
 	fprintf(f, ",\"par_s\":");

@@ -38,6 +38,11 @@ struct gf_topology {
 	int threads;       /* threads per rank (OpenMP: the workers; 1 for processes, ranks) */
 	long cores;        /* online cores of the printing host */
 	const char *where; /* "local", "hosts" or "simulated" */
+	/* the workers' one time base: "same-host" (one clock), "ping-pong" (each host's offset
+	   against the root's, measured before the runs) or "simulated" (the simulation's) */
+	const char *clock_sync;
+	double clock_offset_max; /* the largest offset applied, in absolute value, seconds */
+	double clock_bound;      /* the largest error of an offset: half its round trip */
 };
 
 /* What --reps auto did (gf_driver.h): the repetitions each series took and why it stopped. */
