@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <mpi.h>
 
@@ -114,6 +115,18 @@ static void mpi_topology(void *ctx, const struct gf_options *opts, struct gf_top
 	t->hosts = m->hosts;
 	t->ranks = m->size;
 	t->threads = m->threads;
+	t->cores_usable = 0;
+	/* the CPUs of every host, each counted once; simulated hosts' cores are the model's */
+#ifndef GF_SIMGRID
+	for (int r = 0; m->host_names && m->host_cores && r < m->size; r++) {
+		int first = 1;
+
+		for (int q = 0; q < r && first; q++)
+			first = strcmp(m->host_names + (size_t)q * GF_HOST_MAX,
+				       m->host_names + (size_t)r * GF_HOST_MAX) != 0;
+		t->cores_usable += first ? m->host_cores[r] : 0;
+	}
+#endif
 	t->clock_sync = m->clock_sync;
 	t->clock_offset_max = m->clock_offset_max;
 	t->clock_bound = m->clock_bound;

@@ -7,6 +7,7 @@
 
 #include "gf_clock.h"
 #include "gf_disturb.h"
+#include "gf_limits.h"
 #include "gf_watchdog.h"
 
 /* Everything one invocation allocates, so that every path frees it in one place. */
@@ -19,6 +20,7 @@ struct run_state {
 	double *par_samples;
 	double *task_samples; /* [task][rep] */
 	double *task_median;
+	double *task_min;     /* [task]: its fastest sequential repetition */
 	double *busy_samples; /* [worker][rep] */
 	double *busy_median;
 	double *phase_samples; /* [phase][rep] */
@@ -27,9 +29,10 @@ struct run_state {
 	int verified;  /* every parallel repetition so far matched the baseline */
 	char why[256]; /* why not, for the report */
 
-	struct gf_disturb dist; /* the workers' CPU times and places */
-	int nseq;               /* timed sequential repetitions done */
-	int npar;               /* timed parallel repetitions done */
+	struct gf_disturb dist;  /* the workers' CPU times and places */
+	struct gf_limits limits; /* the physical limits' verdict on the medians */
+	int nseq;                /* timed sequential repetitions done */
+	int npar;                /* timed parallel repetitions done */
 	/* --reps auto: when the timed repetitions (blocked: of the series) began, the seconds
 	   the blocked sequential series took, and the worst reason a series stopped */
 	double t_first;
@@ -47,6 +50,7 @@ static void state_free(struct run_state *s)
 	free(s->par_samples);
 	free(s->task_samples);
 	free(s->task_median);
+	free(s->task_min);
 	free(s->busy_samples);
 	free(s->busy_median);
 	free(s->phase_samples);
@@ -64,6 +68,7 @@ static int state_alloc(struct run_state *s, const struct gf_options *o)
 	s->par_samples = calloc(reps, sizeof(double));
 	s->task_samples = calloc(n * reps, sizeof(double));
 	s->task_median = calloc(n, sizeof(double));
+	s->task_min = calloc(n, sizeof(double));
 	s->busy_samples = calloc(w * reps, sizeof(double));
 	s->busy_median = calloc(w, sizeof(double));
 	s->phase_samples = calloc(GF_PHASES_MAX * reps, sizeof(double));
@@ -71,7 +76,8 @@ static int state_alloc(struct run_state *s, const struct gf_options *o)
 	if (gf_disturb_alloc(&s->dist, o->workers, o->reps, host, gf_bind_cpus()))
 		return -ENOMEM;
 	if (!s->want || !s->got || !s->seq_samples || !s->par_samples || !s->task_samples ||
-	    !s->task_median || !s->busy_samples || !s->busy_median || !s->phase_samples)
+	    !s->task_median || !s->task_min || !s->busy_samples || !s->busy_median ||
+	    !s->phase_samples)
 		return -ENOMEM;
 	return 0;
 }
@@ -375,6 +381,36 @@ static void settle_auto(struct run_state *s, struct gf_options *o)
 	s->reps_auto.stopped = stop_words[s->stopped];
 }
 
+/*
+ * The physical limits (gf_limits.h) on the report's medians. The per-task times are the
+ * sequential loop's, each task's fastest repetition, not its median nor its time inside the
+ * parallel run. Why: every timed parallel repetition runs every task whole inside its
+ * window (the MPI spans reach from the earliest start to the latest end), and a task's run
+ * takes at least about its least-disturbed time alone, which the fastest of its sequential
+ * repetitions estimates; a median, or a sequential repetition slowed by a neighbour, could
+ * sit above what an undisturbed parallel run takes and mark an honest run. The parallel
+ * repetitions' own task times cannot bound their window either way: a clock that misses
+ * part of the work misses it in both. So the parallel median is at least the longest
+ * fastest-task and the fastest-task total over min(P, cores), less the 5% that timer and
+ * frequency noise may take from a task's fastest run. The speedup bound needs no per-task
+ * time; a sequential median slowed by other work does break it, and rightly: that speedup
+ * is not the machine's.
+ */
+static void check_limits(struct run_state *s, const struct gf_options *o, struct gf_report *report)
+{
+	struct gf_limits_in in = {
+		.workers = o->workers,
+		.cores = report->topology.cores_usable,
+		.seq = report->seq.median,
+		.par = report->par.median,
+		.task = s->nseq > 0 ? s->task_min : NULL,
+		.ntasks = s->ntasks,
+	};
+
+	gf_limits_check(&in, &s->limits);
+	report->limits = &s->limits;
+}
+
 /* The root's statistics over the samples, into the report. Returns 0 or -ENOMEM. */
 static int summarise(struct run_state *s, const struct gf_options *o, const struct gf_backend *be,
 		     void *ctx, struct gf_report *report)
@@ -385,8 +421,10 @@ static int summarise(struct run_state *s, const struct gf_options *o, const stru
 
 	if (!rc)
 		rc = gf_stats_rows(s->task_samples, s->ntasks, nseq, rows);
-	for (size_t i = 0; !rc && i < s->ntasks; i++)
+	for (size_t i = 0; !rc && i < s->ntasks; i++) {
 		s->task_median[i] = rows[i].median;
+		s->task_min[i] = rows[i].min;
+	}
 	if (!rc)
 		rc = gf_stats_rows(s->busy_samples, w, npar, rows);
 	for (size_t i = 0; !rc && i < w; i++)
@@ -409,6 +447,8 @@ static int summarise(struct run_state *s, const struct gf_options *o, const stru
 	gf_topology_local(&report->topology);
 	if (be->topology)
 		be->topology(ctx, o, &report->topology);
+	if (!rc)
+		check_limits(s, o, report);
 	return rc;
 }
 

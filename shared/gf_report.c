@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "gf_disturb.h"
+#include "gf_limits.h"
 
 void gf_phases_add(struct gf_phases *p, const char *name, double seconds)
 {
@@ -42,6 +43,7 @@ void gf_topology_local(struct gf_topology *t)
 	t->ranks = 1;
 	t->threads = 1;
 	t->cores = cores();
+	t->cores_usable = gf_bind_cpus();
 	t->where = "local";
 	t->clock_sync = "same-host";
 	t->clock_offset_max = t->clock_bound = 0.0;
@@ -200,6 +202,8 @@ static void print_text(FILE *f, const struct gf_report *r)
 				  o->bind);
 	fprintf(f, "Speedup:    %.2fx (median sequential / median parallel)\n",
 		r->par.median > 0 ? r->seq.median / r->par.median : 0.0);
+	if (r->limits && !r->limits->plausible)
+		fprintf(f, "Implausible: %s\n", r->limits->why);
 	gf_disturb_text_mark(f, r->disturb);
 }
 
@@ -248,7 +252,7 @@ static void json_schema2(FILE *f, const struct gf_report *r)
 		r->opts->order == GF_ORDER_INTERLEAVED ? "interleaved" : "blocked");
 	fprintf(f, "\"topology\":{\"hosts\":%d,\"ranks\":%d,\"threads\":%d,\"cores\":%ld,",
 		t->hosts, t->ranks, t->threads, t->cores);
-	fprintf(f, "\"where\":");
+	fprintf(f, "\"cores_usable\":%d,\"where\":", t->cores_usable);
 	gf_json_string(f, t->where ? t->where : "local");
 	fprintf(f, "},\"clock\":{\"sync\":");
 	gf_json_string(f, t->clock_sync ? t->clock_sync : "same-host");
@@ -333,8 +337,15 @@ static void print_json(FILE *f, const struct gf_report *r)
 	json_stats(f, &r->seq);
 	fprintf(f, ",\"par_s\":");
 	json_stats(f, &r->par);
-	fprintf(f, ",\"speedup\":%.6g,\"phases\":{",
-		r->par.median > 0 ? r->seq.median / r->par.median : 0.0);
+	fprintf(f, ",\"speedup\":%.6g,\"plausible\":%s,",
+		r->par.median > 0 ? r->seq.median / r->par.median : 0.0,
+		!r->limits || r->limits->plausible ? "true" : "false");
+	if (r->limits && !r->limits->plausible) {
+		fprintf(f, "\"implausible\":");
+		gf_json_string(f, r->limits->why);
+		fputc(',', f);
+	}
+	fprintf(f, "\"phases\":{");
 	for (int i = 0; i < r->nphases; i++) {
 		fprintf(f, "%s\"%s\":", i ? "," : "", r->phase_name[i]);
 		json_stats(f, &r->phase[i]);

@@ -13,6 +13,7 @@
 #include "gf_workload.h"
 
 struct gf_disturb; /* gf_disturb.h */
+struct gf_limits;  /* gf_limits.h */
 
 #define GF_PHASES_MAX 8
 #define GF_NOTES_MAX  512
@@ -43,6 +44,8 @@ struct gf_topology {
 	const char *clock_sync;
 	double clock_offset_max; /* the largest offset applied, in absolute value, seconds */
 	double clock_bound;      /* the largest error of an offset: half its round trip */
+	int cores_usable; /* the CPUs the workers may use, summed over their hosts (each host's
+			     affinity mask); 0 unknown */
 };
 
 /* What --reps auto did (gf_driver.h): the repetitions each series took and why it stopped. */
@@ -80,6 +83,7 @@ struct gf_report {
 	struct gf_topology topology;
 	const struct gf_disturb *disturb; /* the workers' CPU times, the mark and where they ran,
 					     or NULL where nothing was measured */
+	const struct gf_limits *limits;   /* the physical limits' verdict, NULL: unchecked */
 };
 
 /* The topology of a run on this host alone: one host, one rank, one thread, its cores. */

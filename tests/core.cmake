@@ -4,6 +4,8 @@ gf_cunit_test(test_stats test_stats.c)
 gf_cunit_test(test_options test_options.c)
 gf_cunit_test(test_optable test_optable.c)
 gf_cunit_test(test_report test_report.c)
+# The physical limits on a record's figures, and a planted impossible one marked.
+gf_cunit_test(test_limits test_limits.c)
 # The disturbance mark, /proc/stat, the record's new parts and --bind's choice of CPU.
 gf_cunit_test(test_disturb test_disturb.c)
 
