@@ -48,11 +48,15 @@ static void team_share(const struct gf_mpi *m, const struct gf_task *tasks, size
 {
 	enum gf_workload w = k ? (enum gf_workload)tasks[0].workload : GF_SUM;
 	omp_sched_t kind = w == GF_PRIMES ? omp_sched_dynamic : omp_sched_static;
+	/* each thread's CPU time over its part: one team per process, so one array */
+	static double threads_cpu[GF_MAX_WORKERS];
 	char err[GF_ERR_MAX] = "", notes[GF_NOTES_MAX];
-	struct gf_rep rep = { .notes = notes, .err = err };
+	struct gf_rep rep = { .notes = notes, .err = err, .cpu = threads_cpu };
 	struct gf_omp_span s;
 	double arrived, finished, cpu = gf_cpu_process();
 
+	for (int t = 0; t < m->threads; t++)
+		threads_cpu[t] = -1.0;
 	if (gf_omp_span_begin(&s, m->threads, &rep))
 		gf__mpi_die(m, err);
 	gf_omp_for(&s, m->rank * m->threads, tasks, k, out, kind, w == GF_RESIZE ? 0 : 1);
@@ -60,8 +64,10 @@ static void team_share(const struct gf_mpi *m, const struct gf_task *tasks, size
 	if (!span)
 		return;
 	gf__mpi_span_mark_at(span, "start", arrived);
-	/* the marks come after the join: the compute phase's CPU is the whole team's region */
+	/* the marks come after the join: the compute phase's CPU is the whole team's region;
+	   each worker's own is its thread's, which the span gathers */
 	span->cpu_mark = cpu;
+	span->cpu_thread = threads_cpu;
 	gf__mpi_span_mark_at(span, "compute", finished);
 	gf__mpi_span_mark_at(span, "stop", s.end);
 }

@@ -622,30 +622,34 @@ void gf__mpi_span_mark_at(struct gf_mpi_span *s, const char *name, double t)
  */
 static void span_cpu(const struct gf_mpi *m, const struct gf_mpi_span *s, struct gf_rep *rep)
 {
-	static double all[3 * GF_MAX_WORKERS];
+	static double all[4 * GF_MAX_WORKERS], mine[3 + GF_MAX_WORKERS];
 	double now = gf_cpu_process();
-	double mine[3] = { s->cpu_compute,
-			   s->cpu_begin >= 0 && now >= 0 ? now - s->cpu_begin : -1.0,
-			   (double)s->where };
+	int per = 3 + (m->threads > 1 ? m->threads : 0); /* the count of each rank's figures */
 
-	GF__MPI_COLL(m, gf__mpi_wait, Igather, Gather, mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, 0,
-		     MPI_COMM_WORLD);
+	mine[0] = s->cpu_compute;
+	mine[1] = s->cpu_begin >= 0 && now >= 0 ? now - s->cpu_begin : -1.0;
+	mine[2] = (double)s->where;
+	for (int t = 0; t < per - 3; t++)
+		mine[3 + t] = s->cpu_thread ? s->cpu_thread[t] : -1.0;
+	GF__MPI_COLL(m, gf__mpi_wait, Igather, Gather, mine, per, MPI_DOUBLE, all, per, MPI_DOUBLE,
+		     0, MPI_COMM_WORLD);
 	for (int r = 0; m->rank == 0 && r < m->size; r++) {
-		const double *x = &all[3 * r];
+		const double *x = &all[(size_t)per * (size_t)r];
 
 		/* rank 0's own time is the driver's to count: the others on its host are ours */
 		if (r > 0 && m->host_same && m->host_same[r] && x[1] > 0)
 			rep->run_cpu += x[1];
 		/*
-		 * A rank's workers are its threads, w = r x T + t. Its CPU time is its process's,
-		 * all threads: each worker gets the team's average, and the CPU of the master
-		 * thread only is known.
+		 * A rank's workers are its threads, w = r x T + t: each thread's own CPU time
+		 * over its part where the team measured it (CLOCK_THREAD_CPUTIME_ID), else the
+		 * team's average of its process's; the CPU of the master thread only is known.
 		 */
 		for (int t = 0; t < m->threads; t++) {
 			int w = r * m->threads + t;
+			double own = per > 3 ? x[3 + t] : -1.0;
 
 			if (rep->cpu)
-				rep->cpu[w] = x[0] >= 0 ? x[0] / m->threads : -1.0;
+				rep->cpu[w] = own >= 0 ? own : x[0] >= 0 ? x[0] / m->threads : -1.0;
 			if (!rep->place)
 				continue;
 			rep->place[w].cpu = x[2] >= 0 && t == 0 ? (int)x[2] : -1;
@@ -678,7 +682,7 @@ void gf__mpi_share(const struct gf_mpi *m, const struct gf_task *tasks, size_t k
 
 void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_rep *rep)
 {
-	double mine[GF_MPI_MARKS + 1], best[GF_MPI_MARKS + 1] = { 0 };
+	double mine[GF_MPI_MARKS + 2], best[GF_MPI_MARKS + 2] = { 0 };
 	double t0 = s->t0 - m->clock_offset; /* this rank's start on rank 0's clock */
 
 	/*
@@ -686,12 +690,13 @@ void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_r
 	 * rank's start to the latest rank's end. The longest of the per-rank durations misses
 	 * the work a rank did before a late rank started its clock, and reads less than the
 	 * repetition took (more than P times faster on one core). The start is negated, so that
-	 * one MPI_MAX gives its minimum too.
+	 * one MPI_MAX gives its minimum too; the latest start, last, says how late a rank was.
 	 */
 	mine[0] = -t0;
 	for (int i = 0; i < s->n; i++)
 		mine[i + 1] = t0 + s->at[i];
-	GF__MPI_COLL(m, gf__mpi_wait, Ireduce, Reduce, mine, best, s->n + 1, MPI_DOUBLE, MPI_MAX, 0,
+	mine[s->n + 1] = t0;
+	GF__MPI_COLL(m, gf__mpi_wait, Ireduce, Reduce, mine, best, s->n + 2, MPI_DOUBLE, MPI_MAX, 0,
 		     MPI_COMM_WORLD);
 	/* what each rank held is past: a wait before the next deal names no tasks */
 	if (m->watch && m->watch->given)
@@ -702,6 +707,7 @@ void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_r
 	for (int i = 0; i < s->n; i++)
 		gf_phases_add(&rep->phases, s->name[i], best[i + 1] - (i ? best[i] : -best[0]));
 	rep->seconds = s->n ? best[s->n] + best[0] : 0.0;
+	rep->start_s = best[s->n + 1] + best[0];
 }
 
 void gf__mpi_static(struct gf_mpi *m, const struct gf_task *tasks, size_t n, enum gf_mpi_deal deal,

@@ -101,6 +101,8 @@ struct gf_mpi_span {
 	double cpu_mark;    /* ... at the last mark */
 	double cpu_compute; /* CPU seconds of the compute phase, -1 unknown */
 	int where;          /* the CPU at the compute mark, -1 unknown */
+	double *cpu_thread; /* [m->threads], or NULL: each thread's CPU seconds over its part,
+			       -1 unknown, where a team ran the share (gf_mpi_share_fn) */
 };
 
 /*

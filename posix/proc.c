@@ -262,6 +262,7 @@ int gf_inbox_read(int fd, struct gf_inbox *in, gf_frame_fn fn, void *ctx)
 static struct batch {
 	int fd, id;
 	int n;
+	double cpu_s; /* the CPU time of its tasks so far: the frames' cpu_s */
 	volatile sig_atomic_t busy, due, broken;
 	struct gf_result r[GF_BATCH_FRAMES * GF_FRAME_MAX_RESULTS];
 	unsigned char out[GF_BATCH_FRAMES * PIPE_BUF];
@@ -286,7 +287,7 @@ static void batch_write(void)
 						       : (int)GF_FRAME_MAX_RESULTS,
 				      .worker = batch.id,
 				      .cpu = gf_where_cpu(),
-				      .cpu_s = gf_cpu_process() };
+				      .cpu_s = batch.cpu_s };
 
 		len += gf_frame_encode(batch.out + len, &h, &batch.r[k]);
 	}
@@ -401,6 +402,7 @@ static int gf_proc_worker_loop(int task_rd, int result_wr, int id)
 			const unsigned char *rec;
 			struct gf_result r;
 			struct gf_task t;
+			double cpu;
 
 			/* a torn frame, a read error or bytes that are no task: never a silent
 			 * success */
@@ -413,7 +415,11 @@ static int gf_proc_worker_loop(int task_rd, int result_wr, int id)
 			if (h.kind != GF_FRAME_TASK)
 				return 3;
 			memcpy(&t, rec, sizeof(t));
+			/* its tasks' CPU time, not its process's since the fork: the share is
+			   that of the tasks, whose wall time is busy (gf_disturb.h) */
+			cpu = gf_cpu_process();
 			gf_task_run(&t, id, &r);
+			batch.cpu_s += gf_cpu_process() - cpu;
 			batch_add(&r, h.more == 0);
 			if (batch.broken)
 				return 1;

@@ -66,8 +66,8 @@ struct gf_frame {
 	int32_t more; /* task: task frames of the same chunk that follow it in this pipe */
 	union {
 		double clock; /* ready: the shared clock when the worker began its loop */
-		double cpu_s; /* result: the worker's CPU time so far, its process's CPU clock when
-				 it wrote the frame */
+		double cpu_s; /* result: the CPU time of the worker's tasks so far, its
+				 process's CPU clock around each task */
 	};
 };
 

@@ -242,6 +242,54 @@ out:
 	return rc;
 }
 
+/* The least share of a core a worker of d can expect, as gf_disturb_judge found it. */
+static double least_expected(const struct gf_disturb *d)
+{
+	double e = d->threshold / GF_DISTURB_FACTOR;
+
+	return e > 0 && e <= 1 ? e : 1.0;
+}
+
+/* Whether timed repetition k started late (GF_DISTURB_LATE). */
+static int late_rep(const struct gf_disturb *d, int k, double wall, double start)
+{
+	double busiest = -1.0, need;
+
+	for (int v = 0; v < d->workers; v++) {
+		double c = d->cpu[(size_t)v * (size_t)d->reps + (size_t)k];
+
+		if (c > busiest)
+			busiest = c;
+	}
+	if (!(busiest > 0))
+		return 0;
+	need = busiest / least_expected(d);
+	return (start >= 0 && start > GF_DISTURB_LATE * need) ||
+	       (wall > 0 && wall > GF_DISTURB_LATE_WALL * need);
+}
+
+int gf_disturb_judge_late(struct gf_disturb *d, const double *wall, const double *start,
+			  const double *seq, int nseq)
+{
+	struct gf_stats st;
+
+	d->late_start_reps = d->seq_reps_disturbed = 0;
+	d->seq_reps = nseq > 0 ? nseq : 0;
+	for (int k = 0; wall && d->cpu && k < d->reps; k++)
+		d->late_start_reps += late_rep(d, k, wall[k], start ? start[k] : -1.0);
+	if (seq && nseq > 0) {
+		int rc = gf_stats_compute(seq, (size_t)nseq, &st);
+
+		if (rc)
+			return rc;
+		for (int k = 0; k < nseq; k++)
+			d->seq_reps_disturbed +=
+				st.median > 0 && seq[k] > GF_DISTURB_SEQ * st.median;
+	}
+	d->disturbed = d->reps_disturbed > 0 || d->late_start_reps > 0 || d->seq_reps_disturbed > 0;
+	return 0;
+}
+
 /* A number, or null where it is unknown (NAN, or negative where negative means so). */
 static void json_num(FILE *f, double x, int negative_unknown)
 {
@@ -287,6 +335,12 @@ void gf_disturb_json(FILE *f, const struct gf_disturb *d, int bind)
 	json_num(f, d ? d->steal_s : NAN, 0);
 	fputs(",\"others_cpu_s\":", f);
 	json_num(f, d ? d->others_cpu_s : NAN, 0);
+	fprintf(f,
+		",\"late_start_reps\":%d,\"seq_reps\":%d,\"seq_reps_disturbed\":%d,"
+		"\"seq_disturbed\":%s",
+		judged ? d->late_start_reps : 0, judged ? d->seq_reps : 0,
+		judged ? d->seq_reps_disturbed : 0,
+		judged && d->seq_reps_disturbed > 0 ? "true" : "false");
 	fprintf(f, "},\"bind\":%s,\"placement\":[", bind ? "true" : "false");
 	for (int w = 0; d && d->place && w < d->workers; w++) {
 		fprintf(f, "%s{\"worker\":%d,\"host\":", w ? "," : "", w);
@@ -354,17 +408,34 @@ void gf_disturb_text_placement(FILE *f, const struct gf_disturb *d, const char *
 
 void gf_disturb_text_mark(FILE *f, const struct gf_disturb *d)
 {
+	const char *sep = "";
+
 	if (!d || !d->share || !d->disturbed)
 		return;
-	fprintf(f,
-		"disturbed: a worker got %.0f%% of a core in %d of %d repetitions (threshold "
-		"%.0f%%",
-		100 * d->share_min, d->reps_disturbed, d->reps, 100 * d->threshold);
-	if (isnan(d->steal_s) || isnan(d->others_cpu_s))
-		fputs("; steal and other processes unknown)\n", f);
-	else
-		fprintf(f, "; steal %.2f s, other processes %.2f s of CPU)\n", d->steal_s,
-			d->others_cpu_s);
+	fputs("disturbed: ", f);
+	if (d->reps_disturbed) {
+		fprintf(f,
+			"a worker got %.0f%% of a core in %d of %d repetitions (threshold %.0f%%",
+			100 * d->share_min, d->reps_disturbed, d->reps, 100 * d->threshold);
+		if (isnan(d->steal_s) || isnan(d->others_cpu_s))
+			fputs("; steal and other processes unknown)", f);
+		else
+			fprintf(f, "; steal %.2f s, other processes %.2f s of CPU)", d->steal_s,
+				d->others_cpu_s);
+		sep = "; ";
+	}
+	if (d->late_start_reps) {
+		fprintf(f,
+			"%sa late start in %d of %d repetitions (a start or wall time far above "
+			"the "
+			"busiest worker's CPU time)",
+			sep, d->late_start_reps, d->reps);
+		sep = "; ";
+	}
+	if (d->seq_reps_disturbed)
+		fprintf(f, "%s%d of %d sequential repetitions above %.0f times their median", sep,
+			d->seq_reps_disturbed, d->seq_reps, GF_DISTURB_SEQ);
+	fputc('\n', f);
 }
 
 void gf_disturb_csv(FILE *f, const struct gf_disturb *d, int head)

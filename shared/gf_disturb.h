@@ -24,6 +24,20 @@
 /* A repetition is disturbed below this fraction of the share of a core a worker can expect. */
 #define GF_DISTURB_FACTOR 0.9
 
+/*
+ * A late start, which the shares cannot see: a short task runs at a full core once it runs,
+ * but a competitor held its worker back first. The time a repetition's busiest worker needs
+ * is its CPU time over the share of a core it can expect (as above). A repetition starts late
+ * when its start (the last worker's arrival, or the latest rank's start after the earliest)
+ * is longer than GF_DISTURB_LATE times that, or its wall time longer than
+ * GF_DISTURB_LATE_WALL times that.
+ */
+#define GF_DISTURB_LATE      2.0
+#define GF_DISTURB_LATE_WALL 4.0
+
+/* A sequential repetition is disturbed above this many times the sequential median. */
+#define GF_DISTURB_SEQ 2.0
+
 /* The calling thread's CPU time in seconds (CLOCK_THREAD_CPUTIME_ID), or -1. */
 double gf_cpu_thread(void);
 
@@ -66,7 +80,10 @@ struct gf_disturb {
 	double threshold;   /* GF_DISTURB_FACTOR times the share expected (the least of the
 			       hosts' where they differ) */
 	int reps_disturbed;
-	int disturbed;
+	int disturbed;          /* any of: a share too low, a late start, a slow sequential one */
+	int late_start_reps;    /* by gf_disturb_judge_late: repetitions that started late */
+	int seq_reps;           /* ... the sequential repetitions judged */
+	int seq_reps_disturbed; /* ... and those far above their median */
 };
 
 /*
@@ -96,10 +113,20 @@ void gf_disturb_span_end(struct gf_disturb *d);
 int gf_disturb_judge(struct gf_disturb *d, const double *busy);
 
 /*
+ * After gf_disturb_judge: the late starts, from each timed repetition's wall time wall[rep]
+ * and its start start[rep] (NULL, or negative: unknown), and the sequential repetitions
+ * seq[0..nseq) against their median (GF_DISTURB_LATE, GF_DISTURB_SEQ); either makes the run
+ * disturbed. Returns 0 or -ENOMEM.
+ */
+int gf_disturb_judge_late(struct gf_disturb *d, const double *wall, const double *start,
+			  const double *seq, int nseq);
+
+/*
  * The record's parts, each for d or, where d is NULL, for a run that measured nothing:
  *   json_cpu:    "cpu_s":[per worker]
  *   json_shares: "cpu_share":[per repetition]
- *   json:        "disturbed":...,"disturbance":{...},"bind":...,"placement":[...]
+ *   json:        "disturbed":...,"disturbance":{...,"late_start_reps":N,"seq_reps_disturbed":N,
+ *                "seq_disturbed":B},"bind":...,"placement":[...]
  *   text:        "placement: ..." and, when disturbed, "disturbed: ..." (one line each);
  *                what names the workers ("workers", "ranks")
  *   csv:         ",disturbed,cpu_share_min" (head) or the row's values

@@ -18,7 +18,9 @@ struct run_state {
 	struct gf_result *got;  /* one parallel repetition */
 	double *seq_samples;    /* per repetition */
 	double *par_samples;
-	double *task_samples; /* [task][rep] */
+	double *start_samples; /* per repetition: its start ("start" phase, or the ranks'),
+				  -1 unknown */
+	double *task_samples;  /* [task][rep] */
 	double *task_median;
 	double *task_min;     /* [task]: its fastest sequential repetition */
 	double *busy_samples; /* [worker][rep] */
@@ -48,6 +50,7 @@ static void state_free(struct run_state *s)
 	free(s->got);
 	free(s->seq_samples);
 	free(s->par_samples);
+	free(s->start_samples);
 	free(s->task_samples);
 	free(s->task_median);
 	free(s->task_min);
@@ -66,6 +69,9 @@ static int state_alloc(struct run_state *s, const struct gf_options *o)
 	s->got = calloc(n, sizeof(*s->got));
 	s->seq_samples = calloc(reps, sizeof(double));
 	s->par_samples = calloc(reps, sizeof(double));
+	s->start_samples = malloc(reps * sizeof(double));
+	for (size_t k = 0; s->start_samples && k < reps; k++)
+		s->start_samples[k] = -1.0;
 	s->task_samples = calloc(n * reps, sizeof(double));
 	s->task_median = calloc(n, sizeof(double));
 	s->task_min = calloc(n, sizeof(double));
@@ -75,9 +81,9 @@ static int state_alloc(struct run_state *s, const struct gf_options *o)
 	gf_where_host(host, sizeof(host));
 	if (gf_disturb_alloc(&s->dist, o->workers, o->reps, host, gf_bind_cpus()))
 		return -ENOMEM;
-	if (!s->want || !s->got || !s->seq_samples || !s->par_samples || !s->task_samples ||
-	    !s->task_median || !s->task_min || !s->busy_samples || !s->busy_median ||
-	    !s->phase_samples)
+	if (!s->want || !s->got || !s->seq_samples || !s->par_samples || !s->start_samples ||
+	    !s->task_samples || !s->task_median || !s->task_min || !s->busy_samples ||
+	    !s->busy_median || !s->phase_samples)
 		return -ENOMEM;
 	return 0;
 }
@@ -186,6 +192,7 @@ static void record_parallel(struct run_state *s, const struct gf_options *o, con
 	size_t reps = (size_t)o->reps;
 
 	s->par_samples[rep] = r->seconds >= 0 ? r->seconds : wall;
+	s->start_samples[rep] = r->start_s;
 	for (size_t i = 0; i < s->ntasks; i++) {
 		int w = s->got[i].worker;
 
@@ -202,6 +209,8 @@ static void record_parallel(struct run_state *s, const struct gf_options *o, con
 			s->phase_name[s->nphases++] = r->phases.name[i];
 		if (k < s->nphases)
 			s->phase_samples[(size_t)k * reps + (size_t)rep] = r->phases.seconds[i];
+		if (strcmp(r->phases.name[i], "start") == 0)
+			s->start_samples[rep] = r->phases.seconds[i];
 	}
 }
 
@@ -213,7 +222,7 @@ static int run_parallel(struct run_state *s, const struct gf_options *o,
 			const struct gf_backend *be, void *ctx, int rep, char *notes)
 {
 	char err[GF_ERR_MAX] = "";
-	struct gf_rep r = { .seconds = -1.0, .notes = notes, .err = err };
+	struct gf_rep r = { .seconds = -1.0, .start_s = -1.0, .notes = notes, .err = err };
 	double t0, wall;
 	int rc;
 
@@ -432,6 +441,9 @@ static int summarise(struct run_state *s, const struct gf_options *o, const stru
 	free(rows);
 	if (!rc)
 		rc = gf_disturb_judge(&s->dist, s->busy_samples);
+	if (!rc)
+		rc = gf_disturb_judge_late(&s->dist, s->par_samples, s->start_samples,
+					   s->seq_samples, s->nseq);
 	if (!rc)
 		rc = gf_stats_compute(s->seq_samples, nseq, &report->seq);
 	if (!rc)

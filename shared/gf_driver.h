@@ -35,6 +35,9 @@ struct gf_rep {
 	double seconds;          /* the parallel time, if the backend measured it itself (MPI:
 				    the maximum over ranks); left negative, the driver's wall
 				    clock around run() is used */
+	double start_s;          /* the time from the earliest worker's start to the latest's,
+				    where the backend measured it apart from its phases (MPI
+				    ranks); negative unknown */
 	char *notes;             /* the report's notes (GF_NOTES_MAX bytes): append remarks */
 	char *err;               /* GF_ERR_MAX bytes, "" on entry: where run() fails, why, in one
 				    line without the program name, for the driver to print */

@@ -5,6 +5,8 @@
     run with --bind on 2 workers, makes the record say "disturbed": true, with a least share
     below the threshold, worker 0's own share below it, and the text report say so in its
     "disturbed:" line;
+  - the same spinner beside short tasks (class S), beside worker 1, is caught too: by the late
+    start it causes where the shares see nothing;
   - the fields are there and agree with each other on runs without a planted spinner (which
     may or may not be disturbed: the machine is shared, so no check asks for a quiet run):
     a CPU time per worker, a share per repetition, the counts, the placement, "bind", csv's
@@ -141,10 +143,15 @@ def consistent(rec, workers, reps, bind, what):
     check(d["cpu_share_min"] == min(known), f"{what}: cpu_share_min {d['cpu_share_min']} is "
           f"the least share of {known}")
     # one host, where every worker is held to the same threshold
+    # disturbed: a share below the threshold, a late start or a slow sequential repetition
     check(d["reps_disturbed"] == sum(s < t for s in known) and
-          rec["disturbed"] == (d["reps_disturbed"] > 0),
+          rec["disturbed"] == (d["reps_disturbed"] > 0 or d["late_start_reps"] > 0 or
+                               d["seq_reps_disturbed"] > 0) and
+          d["seq_disturbed"] == (d["seq_reps_disturbed"] > 0) and
+          0 <= d["late_start_reps"] <= reps and 0 <= d["seq_reps_disturbed"] <= d["seq_reps"],
           f"{what}: disturbed {rec['disturbed']} and reps_disturbed {d['reps_disturbed']} "
-          f"as the shares {known} against {t}")
+          f"as the shares {known} against {t}, late starts {d['late_start_reps']}, slow "
+          f"sequential {d['seq_reps_disturbed']} of {d['seq_reps']}")
     check(all(d[k] is None or d[k] >= 0 for k in ("steal_s", "others_cpu_s")),
           f"{what}: steal_s {d['steal_s']}, others_cpu_s {d['others_cpu_s']}")
     check(rec.get("bind") is bind, f"{what}: bind {rec.get('bind')}")
@@ -183,6 +190,21 @@ def planted(args):
     check(text.returncode == 0 and len(lines) == 1 and "of a core in" in lines[0] and
           "repetitions (threshold" in lines[0],
           f"planted, text: one 'disturbed:' line: {lines} {text.stderr!r}")
+
+
+def planted_short(args):
+    """A spinner on worker 1's CPU beside short tasks (class S): the tasks run at a full core
+    once they run, so the shares alone miss it; the late start of the worker it holds back,
+    or the wall time far above the workers' CPU time, marks the run."""
+    with Spinner(CPUS[1 % len(CPUS)]):
+        rec = record(args, 2, ["sum", "--reps", "10", "--bind"], "planted, class S")
+    if rec:
+        d = rec["disturbance"]
+        check(rec["verified"] and rec["disturbed"] is True,
+              f"planted, class S: disturbed {rec['disturbed']}: late starts "
+              f"{d['late_start_reps']}, shares below the threshold {d['reps_disturbed']} "
+              f"of {d['reps']}")
+        consistent(rec, 2, 10, True, "planted, class S")
 
 
 def fields(args):
@@ -302,6 +324,7 @@ def main():
     ap.add_argument("--launcher", default="", help="'mpiexec -n {workers}' for MPI")
     args = ap.parse_args()
     planted(args)
+    planted_short(args)
     fields(args)
     pinning(args)
     bad(args)

@@ -199,6 +199,54 @@ static char *render(const struct gf_disturb *d, int bind)
 	return buf;
 }
 
+/*
+ * A late start: short tasks at a full core each, as a competitor leaves them once they run,
+ * but one repetition whose last worker started long after the work it had to do, and one
+ * whose wall time is far above it; and a sequential sample far above its median.
+ */
+static void test_late(void)
+{
+	const double busy[6] = { 1, 1, 1, 1, 1, 1 };
+	const double wall[3] = { 1.1, 1.2, 5 }, start[3] = { 0.1, 2.5, 0.1 };
+	const double seq[5] = { 2, 2.1, 1.9, 2, 4.5 }, calm[3] = { 2, 2.1, 1.9 };
+	struct gf_disturb d;
+	char *s;
+
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_alloc(&d, 2, 3, "a", 2), 0);
+	for (int rep = 0; rep < 3; rep++) {
+		gf_disturb_rep_begin(&d);
+		d.rep_cpu[0] = d.rep_cpu[1] = 1;
+		gf_disturb_rep_end(&d, rep, 0);
+	}
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge(&d, busy), 0);
+	CU_ASSERT_EQUAL(d.reps_disturbed, 0);
+	CU_ASSERT(!d.disturbed);
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge_late(&d, wall, start, seq, 5), 0);
+	CU_ASSERT_EQUAL(d.late_start_reps, 2); /* the long start, and the long wall */
+	CU_ASSERT_EQUAL(d.seq_reps_disturbed, 1);
+	CU_ASSERT(d.disturbed);
+	s = render(&d, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"disturbed\":true,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"late_start_reps\":2,\"seq_reps\":5,"
+					 "\"seq_reps_disturbed\":1,\"seq_disturbed\":true}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "disturbed: a late start in 2 of 3 repetitions"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "; 1 of 5 sequential repetitions above 2 times"));
+	free(s);
+	/* 2 workers on 1 core: a start of 2.5 s is what sharing it takes, not lateness */
+	d.place[0].cores = d.place[1].cores = 1;
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge(&d, busy), 0);
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge_late(&d, wall, start, calm, 3), 0);
+	CU_ASSERT_EQUAL(d.late_start_reps, 0);
+	CU_ASSERT_EQUAL(d.seq_reps_disturbed, 0);
+	CU_ASSERT(!d.disturbed);
+	/* a core each again, starts unknown and no sequential samples: the long wall alone */
+	d.place[0].cores = d.place[1].cores = 2;
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge(&d, busy), 0);
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge_late(&d, wall, NULL, NULL, 0), 0);
+	CU_ASSERT_EQUAL(d.late_start_reps, 1);
+	gf_disturb_free(&d);
+}
+
 static void test_render(void)
 {
 	const double busy[6] = { 1, 1, 1, 1, 1, 1 };
@@ -211,10 +259,12 @@ static void test_render(void)
 	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge(&d, busy), 0);
 	s = render(&d, 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"cpu_s\":[0.95,1]|\"cpu_share\":[1,0.5,0.95]|"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(s,
-				      "\"disturbed\":true,\"disturbance\":{\"cpu_share_min\":0.5,"
-				      "\"reps_disturbed\":1,\"reps\":3,\"threshold\":0.9,"
-				      "\"steal_s\":null,\"others_cpu_s\":null},\"bind\":true,"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(s, "\"disturbed\":true,\"disturbance\":{\"cpu_share_min\":0.5,"
+			  "\"reps_disturbed\":1,\"reps\":3,\"threshold\":0.9,"
+			  "\"steal_s\":null,\"others_cpu_s\":null,"
+			  "\"late_start_reps\":0,\"seq_reps\":0,\"seq_reps_disturbed\":0,"
+			  "\"seq_disturbed\":false},\"bind\":true,"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"placement\":[{\"worker\":0,\"host\":\"a\",\"cpu\":1},"
 					 "{\"worker\":1,\"host\":\"a\\\"b\",\"cpu\":null}]|"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "placement: a: workers 0 on cpus 1; a\"b: workers 1 on "
@@ -234,7 +284,8 @@ static void test_render(void)
 	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge(&d, busy), 0);
 	s = render(&d, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"disturbed\":false,"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"steal_s\":0.125,\"others_cpu_s\":7},\"bind\":false,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"steal_s\":0.125,\"others_cpu_s\":7,"
+					 "\"late_start_reps\":0,"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "placement: a: workers 0-1 on cpus 1,0\n"));
 	CU_ASSERT_PTR_NULL(strstr(s, "disturbed:"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(s, "|,false,0.95"));
@@ -245,7 +296,9 @@ static void test_render(void)
 	CU_ASSERT_STRING_EQUAL(s,
 			       "\"cpu_s\":[]|\"cpu_share\":[]|\"disturbed\":false,\"disturbance\":"
 			       "{\"cpu_share_min\":null,\"reps_disturbed\":0,\"reps\":0,"
-			       "\"threshold\":null,\"steal_s\":null,\"others_cpu_s\":null},"
+			       "\"threshold\":null,\"steal_s\":null,\"others_cpu_s\":null,"
+			       "\"late_start_reps\":0,\"seq_reps\":0,\"seq_reps_disturbed\":0,"
+			       "\"seq_disturbed\":false},"
 			       "\"bind\":false,\"placement\":[]|,disturbed,cpu_share_min|,false,");
 	free(s);
 }
@@ -294,11 +347,17 @@ static void test_bind_cpu(void)
 int main(void)
 {
 	static const struct gf_test tests[] = {
-		GF_TEST(test_procstat_parse), GF_TEST(test_cpu_clocks),
-		GF_TEST(test_judge),          GF_TEST(test_judge_unknown),
-		GF_TEST(test_expected_share), GF_TEST(test_hosts),
-		GF_TEST(test_machine),        GF_TEST(test_render),
-		GF_TEST(test_bind_cpu),       { NULL, NULL },
+		GF_TEST(test_procstat_parse),
+		GF_TEST(test_cpu_clocks),
+		GF_TEST(test_judge),
+		GF_TEST(test_judge_unknown),
+		GF_TEST(test_expected_share),
+		GF_TEST(test_hosts),
+		GF_TEST(test_machine),
+		GF_TEST(test_render),
+		GF_TEST(test_bind_cpu),
+		GF_TEST(test_late),
+		{ NULL, NULL },
 	};
 
 	return gf_test_main("disturb", tests);
