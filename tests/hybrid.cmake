@@ -27,3 +27,9 @@ gf_mpi_tests(e2e_hybrid_t2 e2e_hybrid_t1 e2e_hybrid_dynamic e2e_hybrid_bad)
 # The thread level: asked for, and refused when the library grants less.
 gf_cunit_test(test_mpi_level test_mpi_level.c)
 target_link_libraries(test_mpi_level PRIVATE gf_mpi)
+
+# On one core (4 ranks of one thread) no speedup above 1.15 goes unmarked, and no parallel
+# time is below its work: the ranks' one time base reaches the teams too.
+gf_one_core_test(hybrid gilfree-hybrid --launcher ${GF_HYBRID_LAUNCHER})
+set_tests_properties(one_core_hybrid PROPERTIES LABELS "e2e;mpi")
+gf_mpi_tests(one_core_hybrid)

@@ -38,3 +38,9 @@ set_tests_properties(mpi_timeout PROPERTIES PROCESSORS 2 LABELS "e2e;mpi" TIMEOU
 gf_disturb_test(mpi gilfree-mpi --launcher ${GF_MPI_LAUNCHER})
 
 gf_mpi_tests(e2e_mpi_static e2e_mpi_dynamic mpi_bad_input mpi_report mpi_timeout disturb_mpi)
+
+# On one core (4 ranks, no binding) no speedup above 1.15 goes unmarked, and no parallel time
+# is below its work: the ranks' one time base.
+gf_one_core_test(mpi gilfree-mpi --launcher "${GF_MPI_LAUNCHER} --bind-to none")
+set_tests_properties(one_core_mpi PROPERTIES LABELS "e2e;mpi")
+gf_mpi_tests(one_core_mpi)

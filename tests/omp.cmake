@@ -8,3 +8,6 @@ add_test(NAME omp_env_workers
 set_tests_properties(omp_env_workers PROPERTIES PROCESSORS 2 LABELS e2e TIMEOUT 120)
 
 gf_disturb_test(omp gilfree-omp)
+
+# On one core no speedup above 1.15 goes unmarked, and no parallel time is below its work.
+gf_one_core_test(omp gilfree-omp)

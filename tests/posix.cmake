@@ -31,3 +31,6 @@ add_test(NAME posix_stall
 set_tests_properties(posix_stall PROPERTIES PROCESSORS 2 LABELS e2e TIMEOUT 600)
 
 gf_disturb_test(posix gilfree-posix)
+
+# On one core no speedup above 1.15 goes unmarked, and no parallel time is below its work.
+gf_one_core_test(posix gilfree-posix)
