@@ -75,13 +75,18 @@ static int all_ok(int ok)
 	return all;
 }
 
-/* Maximum of x over every rank, on rank 0. */
-static double max_root(double x)
+/*
+ * On rank 0: the time from the earliest rank's t0 to the latest rank's t1, both put on rank
+ * 0's clock (gf__mpi_clock_sync), as a repetition's span is (gf__mpi_span_end). The longest
+ * of the per-rank durations would miss the time a rank that left the barrier late spent
+ * waiting for nothing: a message already there reads as free, below one latency.
+ */
+static double span_root(const struct gf_mpi *mpi, double t0, double t1)
 {
-	double worst = x;
+	double mine[2] = { -(t0 - mpi->clock_offset), t1 - mpi->clock_offset }, worst[2] = { 0 };
 
-	MPI_Reduce(&x, &worst, 1, MPI_DOUBLE, MPI_MAX, 0, WORLD);
-	return worst;
+	MPI_Reduce(mine, worst, 2, MPI_DOUBLE, MPI_MAX, 0, WORLD);
+	return worst[1] + worst[0];
 }
 
 static void *must_alloc(const struct gf_mpi *mpi, size_t n)
@@ -298,7 +303,7 @@ static void collective(struct gf_bench_out *b, const struct gf_bench_opts *o, in
 			MPI_Gather(mine, n, MPI_BYTE, all, n, MPI_BYTE, 0, WORLD);
 		else
 			MPI_Scatter(all, n, MPI_BYTE, mine, n, MPI_BYTE, 0, WORLD);
-		dt = max_root(gf_clock_now() - t0);
+		dt = span_root(mpi, t0, gf_clock_now());
 		if (i >= 0)
 			t[i] = dt;
 		if (!gather)
@@ -312,8 +317,11 @@ static void collective(struct gf_bench_out *b, const struct gf_bench_opts *o, in
 	if (is_root(mpi)) {
 		struct gf_stats st = gf_bench_stats_of(t, (size_t)iters);
 
-		gf_bench_row(b, gather ? "mpi_gather" : "mpi_scatter",
-			     "%d ranks, size bytes per rank, the slowest rank's time", p);
+		gf_bench_row(
+			b, gather ? "mpi_gather" : "mpi_scatter",
+			"%d ranks, size bytes per rank, from the first rank's start to the last "
+			"rank's end",
+			p);
 		gf_bench_int(b, "size", size);
 		gf_bench_stats(b, "lat_us", &st, 1e6);
 		gf_bench_num(b, "bw_MBps",
@@ -478,7 +486,7 @@ static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
 				}
 				MPI_Win_unlock_all(win);
 			}
-			dt = max_root(gf_clock_now() - t0);
+			dt = span_root(mpi, t0, gf_clock_now());
 			if (rep >= 0)
 				t[rep] = dt;
 			if (k != COUNT_REDUCE) {
@@ -718,6 +726,9 @@ int gf_mpi_bench(void *ctx, int argc, char **argv)
 	int status, agreed = 0;
 
 	with_ctx.ctx = &bc;
+	/* the collectives' times on one time base, across hosts too */
+	gf__mpi_count_hosts(bc.mpi);
+	gf__mpi_clock_sync(bc.mpi);
 	status = gf_bench_main(argc, argv, &with_ctx, bc.mpi->rank == 0);
 	/* a wrong quantity is known on rank 0 only: every rank leaves with the same status */
 	MPI_Allreduce(&status, &agreed, 1, MPI_INT, MPI_MAX, WORLD);

@@ -14,6 +14,10 @@ cluster leaving nothing behind (scripts/vcluster.py).
   cluster's namespaces first); up then down; two runs side by side; bad arguments (exit 2, one
   line, nothing made). After each: no namespace of the cluster, no folder, no process carrying
   its name, no new link in the machine's own namespace.
+- clock: across 2 virtual hosts, the 8-byte scatter of bench ipc and the scatter phase of a
+  static primes run are at least the one-way ping-pong's least latency between the same hosts
+  (one time base: no message reads faster than the wire), and the record names the clocks'
+  ping-pong synchronisation with its error bound.
 - compare: compare.py --vcluster 2 (every MPI row spread over the two hosts and packed on one,
   results those of one host, the IPC benchmark both ways, the report's section Across hosts
   with its tables and plot, the cluster gone after); --hostfile with the hosts of a virtual
@@ -212,6 +216,73 @@ def tcp_between_hosts(vc, binary):
     need = size * (iters + warmup)
     check(got >= need, f"bench ipc: node2 received {got} bytes over its link, at least the "
           f"ping-pong's {need}: TCP between the hosts")
+
+
+def bench_rows(vc, binary, size):
+    """bench ipc at size bytes, rank 0 on node1 and rank 1 on node2: its records by method."""
+    argv, env = launch.command("vcluster", [binary, "bench", "ipc", "--min-size", str(size),
+                                            "--max-size", str(size), "--iters", "200",
+                                            "--format", "json"],
+                               ranks=2, extra=["--map-by", "node"], **vc.values())
+    r = subprocess.run(argv, env=dict(os.environ, **env), capture_output=True, text=True,
+                       timeout=300)
+    recs = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
+    # a shared-memory window has no partner across hosts: its row, and so the exit, fail
+    check(r.returncode in (0, 1) and recs,
+          f"bench ipc {size} bytes across two hosts: its rows ({r.returncode})")
+    return {x.get("method"): x for x in recs}
+
+
+def one_way(rows):
+    """The least one-way latency of the ping-pong, in seconds, or None."""
+    lat = rows.get("mpi_pingpong", {}).get("lat_us")
+    return lat["min"] * 1e-6 if isinstance(lat, dict) else None
+
+
+def part_clock(binary):
+    """One time base across hosts: a message between two hosts cannot take less than the
+    one-way latency, whatever the ranks' clocks say. The 8-byte scatter of bench ipc, and the
+    scatter phase of a static primes run, each from the first rank's start to the last rank's
+    end, are at least the ping-pong's least one-way latency between the same hosts; the
+    record says how the clocks were put on one base, and how far it can be off."""
+    links = root_links()
+    with cluster.Cluster(2, slots=1) as vc:
+        ok(f"{vc.name}: 2 hosts up")
+        rows = bench_rows(vc, binary, 8)
+        lat = one_way(rows)
+        scatter = rows.get("mpi_scatter", {}).get("lat_us")
+        if check(lat is not None and isinstance(scatter, dict),
+                 f"bench ipc: a ping-pong and a scatter row ({sorted(rows)})"):
+            check(scatter["median"] * 1e-6 >= lat,
+                  f"bench ipc: the 8-byte scatter's median {scatter['median']:.1f} us is at "
+                  f"least the one-way ping-pong's least {lat * 1e6:.1f} us")
+            # every round carries one message across: even the fastest, less the clocks'
+            # offset error and the timer's noise (a late rank's per-rank clock read 5 us)
+            check(scatter["min"] * 1e-6 >= 0.8 * lat,
+                  f"bench ipc: the 8-byte scatter's fastest round {scatter['min']:.1f} us is "
+                  f"at least 0.8 x the one-way ping-pong's least {lat * 1e6:.1f} us")
+        argv, env = launch.command("vcluster", [binary, "primes", "--schedule", "static",
+                                                "--reps", "10", "--format", "json"],
+                                   ranks=2, extra=["--map-by", "node"], **vc.values())
+        r = subprocess.run(argv, env=dict(os.environ, **env), capture_output=True, text=True,
+                           timeout=300)
+        rec = record_of(r.stdout)
+        if check(r.returncode == 0 and rec is not None and rec["verified"],
+                 "primes across two hosts: verified"):
+            clock = rec.get("clock", {})
+            check(rec["topology"]["hosts"] == 2 and clock.get("sync") == "ping-pong" and
+                  clock.get("error_bound_s", 0) > 0 and clock.get("offset_max_s", -1) >= 0,
+                  f"primes across two hosts: the clocks synchronised by ping-pong: {clock}")
+            check(clock.get("error_bound_s", 1) <= 2 * (lat or 0) + 1e-3,
+                  f"primes: the offsets' error bound {clock.get('error_bound_s')} s is about "
+                  f"a one-way latency ({lat} s), the half round trip it was taken from")
+            phase = rec["phases"].get("scatter", {}).get("median")
+            check(phase is not None and lat is not None and phase >= lat,
+                  f"primes: the scatter phase's median {phase} s is at least the one-way "
+                  f"ping-pong's least {lat} s")
+            check(isinstance(rec.get("plausible"), bool),
+                  f"primes: plausible {rec.get('plausible')} {rec.get('implausible', '')}")
+    nothing_left(vc.name, links, "after the clock's runs on 2 hosts")
 
 
 def part_results(binary):
@@ -512,7 +583,7 @@ def part_compare(build):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", required=True)
-    ap.add_argument("--only", choices=("results", "leftovers", "compare"))
+    ap.add_argument("--only", choices=("results", "leftovers", "compare", "clock"))
     a = ap.parse_args()
     why = cluster.missing()
     if why:
@@ -520,6 +591,8 @@ def main():
         return SKIP
     if a.only in (None, "results"):
         part_results(os.path.abspath(a.binary))
+    if a.only in (None, "clock"):
+        part_clock(os.path.abspath(a.binary))
     if a.only in (None, "leftovers"):
         part_leftovers()
     if a.only in (None, "compare"):
