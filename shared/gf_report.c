@@ -252,7 +252,7 @@ static void json_schema2(FILE *f, const struct gf_report *r)
 		r->opts->order == GF_ORDER_INTERLEAVED ? "interleaved" : "blocked");
 	fprintf(f, "\"topology\":{\"hosts\":%d,\"ranks\":%d,\"threads\":%d,\"cores\":%ld,",
 		t->hosts, t->ranks, t->threads, t->cores);
-	fprintf(f, "\"cores_usable\":%d,\"where\":", t->cores_usable);
+	fprintf(f, "\"where\":");
 	gf_json_string(f, t->where ? t->where : "local");
 	fprintf(f, "},\"clock\":{\"sync\":");
 	gf_json_string(f, t->clock_sync ? t->clock_sync : "same-host");
@@ -326,7 +326,9 @@ static void print_json(FILE *f, const struct gf_report *r)
 
 	fprintf(f, "{\"backend\":\"%s\",\"workload\":\"%s\",\"class\":\"%c\",\"workers\":%d,",
 		r->backend, gf_workload_name(o->workload), o->cls, o->workers);
-	fprintf(f, "\"cores\":%ld,\"version\":\"%s\",\"params\":{", cores(), GF_VERSION);
+	/* cores_usable: the CPUs the run may use, which the limits count (gf_limits.h) */
+	fprintf(f, "\"cores\":%ld,\"cores_usable\":%d,\"version\":\"%s\",\"params\":{", cores(),
+		r->topology.cores_usable, GF_VERSION);
 	json_params(f, o);
 	print_how(f, r, HOW_PARAMS);
 	fprintf(f, "},\"how\":{");
