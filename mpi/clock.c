@@ -10,6 +10,7 @@
 
 #include "gf_clock.h"
 
+#ifndef GF_SIMGRID
 /* A tag of its own on the world: no other message of the set-up carries it. */
 enum { TAG_SYNC = 3 };
 
@@ -57,19 +58,12 @@ static void sync_answer(struct gf_mpi *m)
 	gf__mpi_spin(m, &req, NULL);
 }
 
-void gf__mpi_clock_sync(struct gf_mpi *m)
+/* Rank 0 and the ranks on other hosts than its: the ping-pong, rank after rank. */
+static void measure(struct gf_mpi *m)
 {
 	static int need[GF_MAX_WORKERS];
 	int mine = 0;
 
-	m->clock_offset = 0.0;
-	m->clock_offset_max = m->clock_bound = 0.0;
-	m->clock_sync = "same-host";
-#ifdef GF_SIMGRID
-	/* every rank reads the simulation's one clock */
-	m->clock_sync = "simulated";
-	return;
-#endif
 	/* rank 0 says which ranks are on another host: they alone measure an offset */
 	for (int r = 0; m->rank == 0 && r < m->size; r++)
 		need[r] = m->host_same && !m->host_same[r];
@@ -92,4 +86,18 @@ void gf__mpi_clock_sync(struct gf_mpi *m)
 		if (bound > m->clock_bound)
 			m->clock_bound = bound;
 	}
+}
+#endif
+
+void gf__mpi_clock_sync(struct gf_mpi *m)
+{
+	m->clock_offset = 0.0;
+	m->clock_offset_max = m->clock_bound = 0.0;
+#ifdef GF_SIMGRID
+	/* every rank reads the simulation's one clock */
+	m->clock_sync = "simulated";
+#else
+	m->clock_sync = "same-host";
+	measure(m);
+#endif
 }
