@@ -10,7 +10,8 @@ if(NOT GF_SANITIZE)
   set_tests_properties(docs_links PROPERTIES PROCESSORS 1 LABELS docs TIMEOUT 60)
   add_test(NAME docs_examples
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/docs_check.py
-                   --source ${PROJECT_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --only examples)
+                   --source ${PROJECT_SOURCE_DIR} --build ${CMAKE_BINARY_DIR} --only examples
+                   "--backends=${GF_BACKENDS}")
   set_tests_properties(docs_examples PROPERTIES PROCESSORS 2 LABELS docs TIMEOUT 600)
   gf_mpi_tests(docs_examples)
 endif()

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks of the documentation: README.md and docs/*.md.
 
-  docs_check.py --source SRC_DIR --build BUILD_DIR --only links|examples [PAGE...]
+  docs_check.py --source SRC_DIR --build BUILD_DIR --only links|examples
+                [--backends omp;posix;mpi;hybrid] [PAGE...]
 
 links:    every relative link points to a file or folder that exists, and every #anchor to
           a heading of its page; docs/README.md links every page of docs/; README.md has at
@@ -20,7 +21,9 @@ How an example is marked (the info string of its fence, after the language):
   needs=PATH            after "test": run only where PATH exists (build/bin/gilfree-mpi-sim),
                         else say it was skipped
   timeout=S             after "test": seconds the block may take (default 120)
-A path beginning with build/ in a tested example is the build under test. The examples run
+A path beginning with build/ in a tested example is the build under test; an example that
+names the binary of a backend the build leaves out (--backends, CMake's GF_BACKENDS) is
+skipped, and says so. The examples run
 with TMPDIR set to a scratch folder that is removed afterwards, so that what they write
 there (mktemp -d) goes with it; each one's process group is killed when it ends.
 """
@@ -39,6 +42,8 @@ from checks import check, status
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 NUMBER = re.compile(r"(\d+(?:\.\d+)?)")
+BACKEND_BINARY = re.compile(r"\bgilfree-(omp|posix|mpi|hybrid)\b(?!-)")
+ALL_BACKENDS = "omp;posix;mpi;hybrid"
 SHELL_LANGS = {"sh", "bash", "shell", "console"}
 MPI_ENV = {
     "OMPI_ALLOW_RUN_AS_ROOT": "1",
@@ -206,12 +211,16 @@ def console_commands(lines):
     return cmds
 
 
-def run_block(block, source, build, env):
+def run_block(block, source, build, env, backends):
     want = int(block.attrs.get("exit", 0))
     timeout = float(block.attrs.get("timeout", 120))
     needs = block.attrs.get("needs")
     if needs and not Path(with_build(needs, build, source)).exists():
         print(f"skip {block.where()}: {needs} is not built", flush=True)
+        return
+    left_out = sorted(set(BACKEND_BINARY.findall("\n".join(block.lines))) - backends)
+    if left_out:
+        print(f"skip {block.where()}: this build leaves out {', '.join(left_out)}", flush=True)
         return
     if block.lang == "console":
         for cmd, shown in console_commands(block.lines):
@@ -237,7 +246,7 @@ def run_block(block, source, build, env):
           else f"still running after {timeout:g} s" + tail(out))
 
 
-def check_examples(source, build, page_list):
+def check_examples(source, build, page_list, backends):
     scratch = tempfile.mkdtemp(prefix="gf-docs-")
     env = dict(os.environ, TMPDIR=scratch, PYTHONDONTWRITEBYTECODE="1")
     for k, v in MPI_ENV.items():
@@ -248,7 +257,7 @@ def check_examples(source, build, page_list):
             for block in parse(source, page)[0]:
                 if block.tested:
                     count += 1
-                    run_block(block, source, build, env)
+                    run_block(block, source, build, env, backends)
         check(count > 0, "there are tested examples", "none marked test")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -259,6 +268,8 @@ def main():
     ap.add_argument("--source", required=True, type=Path)
     ap.add_argument("--build", required=True, type=Path)
     ap.add_argument("--only", required=True, choices=["links", "examples"])
+    ap.add_argument("--backends", default=ALL_BACKENDS,
+                    help=f"the backends built, ;-separated (default {ALL_BACKENDS})")
     ap.add_argument("page", nargs="*", help="only these pages (paths under --source)")
     args = ap.parse_args()
     source, build = args.source.resolve(), args.build.resolve()
@@ -271,7 +282,7 @@ def main():
     if args.only == "links":
         check_links(source, page_list)
     else:
-        check_examples(source, build, page_list)
+        check_examples(source, build, page_list, set(args.backends.split(";")))
     return status()
 
 
