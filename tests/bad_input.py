@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The bad input of the README's table that tests/e2e.py's list does not already try, on
+"""The bad input of docs/failures.md's table that tests/e2e.py's list does not already try, on
 every built binary: sizes one past each limit, sizes whose product would exhaust memory,
 numbers that overflow, empty values, the longest list accepted and one item more, the most
 workers accepted, more workers than the machine lets a user start, a thread limit, output paths

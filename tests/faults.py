@@ -157,8 +157,8 @@ def main():
     for name, path in binaries(args):
         b = Binary(name, path, args.mpiexec, args.np_flag)
         if b.backend == "mpi":
-            # Under mpirun the streams are mpirun's, not the rank's (README, "Failures and
-            # interruptions"): the rank's own handling is tried as a singleton, one rank
+            # Under mpirun the streams are mpirun's, not the rank's (docs/failures.md, "Failures
+            # and interruptions"): the rank's own handling is tried as a singleton, one rank
             # without mpirun. Its timeouts and signals are mpi_faults'.
             b = Singleton(b.backend, path, None, None)
             check_closed(b)

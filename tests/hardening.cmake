@@ -4,7 +4,7 @@
 #   - ThreadSanitizer with LLVM's OpenMP runtime and its Archer tool checks the OpenMP code;
 #   - libFuzzer fuzzes the option parser;
 #   - clang-tidy and cppcheck read every source;
-#   - bad_input tries the bad input of the README's table on every binary.
+#   - bad_input tries the bad input of docs/failures.md's table on every binary.
 # Every part is included last (tests/CMakeLists.txt), so it sees every other part's tests.
 
 find_program(GF_VALGRIND valgrind)
@@ -20,7 +20,7 @@ foreach(binary gilfree-omp gilfree-posix gilfree-mpi)
   endif()
 endforeach()
 
-# Bad input of every class in the README's table, on every binary (and under the sanitizers).
+# Bad input of every class in docs/failures.md's table, on every binary (and under the sanitizers).
 set(gf_bad_input_args)
 foreach(binary IN LISTS gf_binaries)
   list(APPEND gf_bad_input_args --binary ${binary}=$<TARGET_FILE:${binary}>)
@@ -106,7 +106,7 @@ endif()
 if(GF_VALGRIND)
   foreach(binary IN LISTS gf_binaries)
     if(binary STREQUAL gilfree-mpi)
-      continue() # see the README: Open MPI under valgrind
+      continue() # see docs/failures.md: Open MPI under valgrind
     endif()
     set(starts default)
     if(binary STREQUAL gilfree-posix)

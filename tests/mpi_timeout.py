@@ -249,7 +249,7 @@ def streams_cases(binary, launch):
     # stdin or stdout closed: the job runs and verifies. Both closed is not tried: mpirun
     # (Open MPI 4.1.4) then writes the job's output into its own signal pipe, reads each
     # newline as signal 10 and sends the ranks SIGUSR1, and once in a while it hangs there:
-    # a fault of mpirun's own, before any gilfree code runs (README, "Failures").
+    # a fault of mpirun's own, before any gilfree code runs (docs/failures.md).
     cmd = " ".join(shlex.quote(a) for a in launch(2) + ["sum"])
     for closed, want in (("<&-", 0), (">&-", 0)):
         job = Job(["sh", "-c", f"exec {cmd} {closed}"])
