@@ -9,11 +9,13 @@
 # oversubscribed), class W first so that the time-left estimate is high rather than low, each
 # run started once for 9 timed repetitions (blocked: 48 starts instead of 432 rounds, the
 # fewest samples whose median's 95% interval is not [min, max]), a run still disturbed re-run
-# once (not twice), no Python (main.sh --full has it), the tables left to report.md. --full runs compare.py's whole default matrix (every
-# row, worker counts 1,2,4, Python at class S, 9 interleaved rounds). Other arguments go to
+# once (not twice), no Python (main.sh --full has it), the tables left to report.md. --full
+# runs compare.py's whole default matrix (every row, worker counts 1,2,4, Python at class S,
+# 9 interleaved rounds). Other arguments go to
 # compare.py after the plan's, so they override it (e.g. --classes S --reps 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck disable=SC2054 # the commas separate compare.py's lists, not array elements
 MAIN_PLAN=(--classes W,S --workers 2,4 --hybrid-threads 2 --python-classes none --reruns 1
 	--order blocked --reps 9 --brief)
 plan=("${MAIN_PLAN[@]}")

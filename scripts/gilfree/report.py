@@ -192,8 +192,8 @@ def times(records):
             "from ran slow (the machine busy during the loop, a colder cache or a lower clock "
             "there), or the parallel time missed part of the work (a worker whose clock started "
             "after others had finished), or, for the split bound only, the backend did not "
-            "split the tasks as the bound assumes. The first is a slow loop, the second a wrong clock; "
-            "the figures cannot tell them apart. A row beyond the lower bound (or above "
+            "split the tasks as the bound assumes. The first is a slow loop, the second a "
+            "wrong clock; the figures cannot tell them apart. A row beyond the lower bound (or above "
             "min(P, cores) x 1.05 in speedup) by more than 5% is marked implausible (!) and "
             "left out of every verdict (see What this run found). `sum` is weak scaling "
             "(one sum per worker, so its sequential time grows with P).", ""]
