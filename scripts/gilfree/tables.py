@@ -245,7 +245,7 @@ def python_tables(records):
         for p in sorted(py):
             py_par = stats.timing(py[p], "par_s")["median"]
             cells = [str(p) + ("*" if stats.oversubscribed(py[p]) else ""),
-                     fmt_median_ci(stats.timing(py[p], "par_s"))]
+                     fmt_par(py[p])]
             for lab in c_labels:
                 c = next((r for r in recs if label(r) == lab and r["workers"] == p), None)
                 cells.append(ratio_tested(py[p], c, py_par) if c else "-")
@@ -296,8 +296,7 @@ def faster_tables(records):
             kw = stats.kruskal_wallis([stats.samples(r, "par_s") or [] for r in at])
             rows.append([str(p) + ("*" if stats.oversubscribed(first) else ""),
                          f"{len(at)}: " + (f"p={fmt_p(kw['p'])}" if kw else "not tested"),
-                         label(first), fmt_median_ci(stats.timing(first, "par_s")),
-                         label(second), fmt_median_ci(stats.timing(second, "par_s")),
+                         label(first), fmt_par(first), label(second), fmt_par(second),
                          fmt_test(stats.differ(first, second), label(first), label(second))])
         if rows:
             tables.append(Table(
