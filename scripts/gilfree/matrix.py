@@ -278,11 +278,9 @@ def settle(opts, run, env_base, progress, out, reps, where=None):
     record with "reruns", the count of re-runs it took, and its failure line or None."""
     progress.n += 1
     progress.say(what_run(run, where))
-    attempts = []
+    attempts, t0 = [], time.monotonic()
     while True:
-        t0 = time.monotonic()
         rec, failure = run_one(opts, run, env_base, reps, where)
-        progress.timed((run[3], run[2]), time.monotonic() - t0)
         if kind(rec) != "failed":
             out.add(dict(rec, kind="attempt", attempt=len(attempts) + 1,
                          **({"round": where[0]} if where else {})))
@@ -290,6 +288,7 @@ def settle(opts, run, env_base, progress, out, reps, where=None):
         if not run_again(attempts, opts.reruns):
             break
         progress.say(f"  re-run {len(attempts)} of {opts.reruns}: disturbed ({how(rec)})")
+    progress.timed((run[3], run[2]), time.monotonic() - t0)  # its re-runs too
     rec["reruns"] = len(attempts) - 1
     return rec, failure
 
