@@ -143,6 +143,12 @@ def test_matrix(build):
         check("## Why a parallel run can be slower than the loop at class S" in report,
               "report explains class S")
         check("identical" in report and "FAILED" not in report, "report says results agree")
+        check(0 < report.find("## What this run found") < report.find("## Verification") and
+              "Fastest at sum: " in report, "report.md opens with what this run found")
+        tail = r.stdout.strip().splitlines()
+        check(tail[-1].endswith(os.path.join(out, "report.md")) and
+              any(x.startswith("What this run found:") for x in tail[-14:]),
+              f"stdout ends with what this run found, then the report's path: {tail[-1]!r}")
         if "gnuplot is not installed" not in r.stdout:
             for wl in ("sum", "primes", "resize"):
                 for ext in ("png", "svg", "dat"):

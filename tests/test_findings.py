@@ -182,6 +182,14 @@ class Findings(unittest.TestCase):
                                               run("posix", "posix", FAST)])[0]
         self.assertTrue(line.startswith("Processes never lost significantly"), line)
 
+    def test_python_threads(self):
+        self.assertEqual(findings.python_threads(planted()), [])
+        recs = [run("python-mp", "python-mp", FAST), run("python-threads", "python-threads",
+                                                         [x * 2.0 for x in SLOW])]
+        self.assertEqual(findings.python_threads(recs), [
+            "Python's threads lost to its processes in 1 of 1 cells, their best speedup 0.49x: "
+            "the GIL lets one thread run Python code at a time."])
+
     def test_grain(self):
         self.assertIn("not measured", findings.grain(planted())[0])
         pts = [{"kind": "bench", "experiment": "grain", "backend": "posix",

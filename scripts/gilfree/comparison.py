@@ -495,7 +495,9 @@ def print_report(records, ctx):
         sims = simulate.terminal_lines(records)
         if sims:
             print("\n".join(sims) + "\n")
-    found = findings.text(records)
+    if ctx["images"] is None:
+        print("gnuplot is not installed: no plots\n")
+    found = findings.text(records)  # then the verdict and the report's path, last
     if found:
         print("\n".join(found) + "\n")
     if ctx["problems"]:
@@ -506,8 +508,6 @@ def print_report(records, ctx):
         return 1
     print(f"All {runs_checked} runs verified; results identical across backends "
           f"({len(ctx['groups'])} parameter groups). Report: {os.path.join(out_dir, 'report.md')}")
-    if ctx["images"] is None:
-        print("gnuplot is not installed: no plots")
     return 0
 
 

@@ -131,6 +131,28 @@ def processes_vs_threads(records):
             f"omp's {fmt_s(_par(thr))} s."]
 
 
+def python_threads(records):
+    """Where Python ran both ways, the line on its threads against its processes: the cells
+    where python-threads is slower than python-mp (Mann-Whitney, p < 0.05), and the best
+    speedup its threads reached: the GIL runs one thread's Python code at a time."""
+    cells = {}
+    for rec in _runs(records):
+        if label(rec) in ("python-mp", "python-threads") and plausible.plausible(rec):
+            key = (rec["workload"], rec["class"], rec["workers"])
+            cells.setdefault(key, {})[label(rec)] = rec
+    both = [v for v in cells.values() if len(v) == 2]
+    if not both:
+        return []
+    lost = 0
+    for v in both:
+        thr, proc = v["python-threads"], v["python-mp"]
+        test = stats.differ(proc, thr)
+        lost += _par(proc) < _par(thr) and test is not None and test["p"] < stats.ALPHA
+    best = max(stats.speedup(v["python-threads"]) for v in both)
+    return [f"Python's threads lost to its processes in {lost} of {len(both)} cells, their best "
+            f"speedup {fmt_ratio(best)}: the GIL lets one thread run Python code at a time."]
+
+
 def grain(records):
     """The grain crossover per backend and method, where the micro-benchmarks measured it."""
     recs = bench.pick(records, "grain")
@@ -185,8 +207,8 @@ def findings(records):
     """The lines of "what this run found" (each one sentence or two), or [] without runs."""
     if not _runs(records):
         return []
-    return (fastest(records) + processes_vs_threads(records) + grain(records)
-            + flagged(records))
+    return (fastest(records) + processes_vs_threads(records) + python_threads(records)
+            + grain(records) + flagged(records))
 
 
 def markdown(records):
