@@ -15,8 +15,8 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from gilfree import (findings, matrix, plausible, records, report, rounds, stats,  # noqa: E402
-                     tables)
+from gilfree import (disturbance, findings, matrix, plausible, records, report,  # noqa: E402
+                     rounds, stats, tables)
 
 SLOW = [0.0100, 0.0102, 0.0104, 0.0101, 0.0103, 0.0105, 0.0106, 0.0099, 0.0107]
 FAST = [0.0050, 0.0051, 0.0052, 0.0049, 0.0053, 0.0050, 0.0051, 0.0052, 0.0048]
@@ -98,6 +98,25 @@ class Plausible(unittest.TestCase):
         c = dict(a)
         del c["plausible"]
         self.assertNotIn("plausible", rounds.merge([c, c]))
+
+
+class Disturbance(unittest.TestCase):
+    def test_late_starts_and_a_slow_loop_are_said(self):
+        d = {"cpu_share_min": 0.9, "reps_disturbed": 1, "reps": 9, "late_start_reps": 2,
+             "seq_disturbed": True}
+        rec = run("posix", "posix", FAST, disturbed=True, disturbance=d)
+        self.assertEqual(disturbance.how(rec), "a worker got 90% of a core in 1 of 9 "
+                         "repetitions; its workers started late in 2 repetitions; its "
+                         "sequential loop was disturbed")
+        m = disturbance.merged([rec, dict(rec, disturbance=dict(d, seq_disturbed=False))])
+        self.assertEqual((m["late_start_reps"], m["seq_disturbed"]), (4, True))
+
+    def test_records_without_the_new_keys(self):
+        d = {"cpu_share_min": 0.5, "reps_disturbed": 1, "reps": 1}
+        rec = run("posix", "posix", FAST, disturbed=True, disturbance=d)
+        self.assertEqual(disturbance.how(rec), "a worker got 50% of a core in 1 of 1 "
+                         "repetitions")
+        self.assertNotIn("late_start_reps", disturbance.merged([rec, rec]))
 
 
 class Modes(unittest.TestCase):
