@@ -188,6 +188,31 @@ class Report(unittest.TestCase):
                       findings.findings(got))
 
 
+class Records(unittest.TestCase):
+    def test_compare_records_marks_the_planted_row(self):
+        """compare.py --records on the planted records: the findings on stdout, then the
+        report's path; report.md marks the row and opens with the findings."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "records.jsonl")
+            with open(path, "w", encoding="utf-8") as f:
+                for rec in planted():
+                    f.write(json.dumps(rec) + "\n")
+            out = os.path.join(tmp, "out")
+            r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "compare.py"),
+                                "--records", path, "--out", out, "--brief"],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            lines = r.stdout.strip().splitlines()
+            self.assertTrue(lines[-1].endswith(os.path.join(out, "report.md")), lines[-1])
+            self.assertIn("  Implausible (!, left out of every verdict): 1 of 3 rows: mpi 2 "
+                          "workers primes S: speedup", r.stdout)
+            self.assertNotIn("### primes, class S\n", r.stdout)  # --brief: no tables
+            with open(os.path.join(out, "report.md"), encoding="utf-8") as f:
+                md = f.read()
+            self.assertRegex(md, r"\| mpi \| 2 \| 0\.000255 \(0\.000245-0\.00026\)! \|")
+            self.assertLess(md.index("- Implausible (!"), md.index("## Verification"))
+
+
 class Findings(unittest.TestCase):
     def test_processes_lose_to_threads_and_why(self):
         line = findings.processes_vs_threads(planted())[0]
