@@ -5,7 +5,7 @@ or unstable. compare.py ends with these lines and report.md opens with them."""
 from . import bench, disturbance, plausible, stats
 from .backends import LABELS, label
 from .records import kind
-from .tables import fmt_ci, fmt_p, fmt_pct, fmt_ratio, fmt_s, sorted_runs
+from .tables import fmt_ci, fmt_p, fmt_ratio, fmt_s, sorted_runs
 from .workloads import CLASS_ORDER
 
 # The C rows whose workers are processes, and those whose workers are threads of one process.
@@ -79,16 +79,11 @@ def fastest(records):
     return lines
 
 
-def _overhead_share(rec):
-    par, _, over = stats.overheads(rec)
-    return over / par if par else None
-
-
 def processes_vs_threads(records):
     """The line on where the C rows of processes (posix, mpi) lose to threads (omp): the cells
     (workload, class, worker count) where the best process row is slower than omp and the
-    Mann-Whitney test says so, and why: the share of their parallel time beyond the busiest
-    worker's computing (start-up, moving tasks and results, joining) against omp's."""
+    Mann-Whitney test says so, and why: the median time beyond their busiest worker's
+    computing (start-up, moving tasks and results, joining), in seconds, against omp's."""
     cells = {}
     for rec in _runs(records):
         if not plausible.plausible(rec):
@@ -102,16 +97,14 @@ def processes_vs_threads(records):
     if not both:
         return ["Processes against threads: not compared (omp and posix or mpi were not both "
                 "run with plausible figures)."]
-    lost, proc_share, thr_share = [], [], []
+    lost, proc_over, thr_over = [], [], []
     for key, v in both.items():
         proc, thr = min(v["proc"], key=_par), min(v["thread"], key=_par)
         test = stats.differ(thr, proc)
         if _par(thr) < _par(proc) and test is not None and test["p"] < stats.ALPHA:
             lost.append((key, proc, thr))
-            for rec, acc in ((proc, proc_share), (thr, thr_share)):
-                share = _overhead_share(rec)
-                if share is not None:
-                    acc.append(share)
+            proc_over.append(stats.overheads(proc)[2])
+            thr_over.append(stats.overheads(thr)[2])
     if not lost:
         return [f"Processes never lost significantly to threads: in none of the {len(both)} "
                 "cells where both ran was the best of posix and mpi slower than omp "
@@ -123,9 +116,8 @@ def processes_vs_threads(records):
                       for c, w in sorted(by_class.items(), key=lambda x: CLASS_ORDER.find(x[0])))
     (wl, cls, p), proc, thr = max(lost, key=lambda t: _par(t[1]) / _par(t[2]))
     why = (f"their time beyond the busiest worker's computing (start-up, tasks and results "
-           f"moved between processes, joining) was a median {fmt_pct(stats.median(proc_share))}"
-           f" of the parallel time against omp's {fmt_pct(stats.median(thr_share))}"
-           if proc_share and thr_share else "their start-up and messages cost more")
+           f"moved between processes, joining) was a median {fmt_s(stats.median(proc_over))} s"
+           f" against omp's {fmt_s(stats.median(thr_over))} s")
     return [f"Processes lost to threads in {len(lost)} of {len(both)} cells ({where}): {why}; "
             f"worst {wl} class {cls} P={p}, {_what(proc)} {fmt_s(_par(proc))} s against "
             f"omp's {fmt_s(_par(thr))} s."]
