@@ -28,10 +28,11 @@ for a in "$@"; do
 		echo
 		echo "Prints the lecture's three examples (class S, 4 workers) on every built backend, then"
 		echo "runs scripts/compare.py ${MAIN_PLAN[*]}"
-		echo "(48 runs, for 2 minutes on an idle 2-core machine) with the options given after it, and ends"
-		echo "with what the run found and the report's path. --full: compare.py's whole default"
-		echo "matrix instead (every row, workers 1,2,4, Python at class S, 9 interleaved rounds:"
-		echo "ten minutes or more). -n/--dry-run: print the comparison's commands, run nothing."
+		echo "(48 runs, for 2 minutes on an idle 2-core machine) with the options given after"
+		echo "it, and ends with what the run found and the report's path. --full: compare.py's"
+		echo "whole default matrix instead (every row, workers 1,2,4, Python at class S, 9"
+		echo "interleaved rounds: ten minutes or more). -n/--dry-run: print the comparison's"
+		echo "commands, run nothing."
 		exit 0
 		;;
 	--full) plan=() ;;

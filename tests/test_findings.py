@@ -226,6 +226,14 @@ class Findings(unittest.TestCase):
                                               run("posix", "posix", FAST)])[0]
         self.assertTrue(line.startswith("Processes never lost significantly"), line)
 
+    def test_sum_is_compared_at_one_worker_count(self):
+        recs = [run("omp", "omp", FAST, workload="sum", task_s=[0.004] * 2),
+                run("mpi", "mpi", [0.0045] * 9, seq=[0.0045] * 9, workers=1, workload="sum",
+                    task_s=[0.004])]  # less work: one sum, not two
+        self.assertTrue(plausible.plausible(recs[1]))
+        self.assertTrue(findings.fastest(recs)[0].startswith("Fastest at sum: class S omp 2 "
+                                                             "workers"), findings.fastest(recs))
+
     def test_python_threads(self):
         self.assertEqual(findings.python_threads(planted()), [])
         recs = [run("python-mp", "python-mp", FAST), run("python-threads", "python-threads",

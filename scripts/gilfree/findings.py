@@ -51,10 +51,22 @@ def _verdict(first, second):
     return f"not significantly faster than {_what(second)} (p={fmt_p(test['p'])})"
 
 
+def weak(recs):
+    """The rows to compare for the fastest: all of them, but for `sum`, weak scaling (one sum
+    per worker: more work at more workers), those at one worker count only, the most that fit
+    the cores (else the fewest)."""
+    if not recs or recs[0]["workload"] != "sum":
+        return recs
+    counts = {r["workers"] for r in recs}
+    fit = [p for p in counts if p <= min(r["cores"] for r in recs)]
+    at = max(fit) if fit else min(counts)
+    return [r for r in recs if r["workers"] == at]
+
+
 def fastest(records):
     """One line per workload: at each class, its fastest plausible row (the lowest parallel
-    median, every worker count), with its interval and speedup, and the test against the
-    fastest row of another model."""
+    median, every worker count; for `sum` one count, weak), with its interval and speedup, and
+    the test against the fastest row of another model."""
     cells = {}
     for rec in _runs(records):
         cells.setdefault(rec["workload"], {}).setdefault(rec["class"], []).append(rec)
@@ -62,7 +74,7 @@ def fastest(records):
     for wl, by_class in cells.items():
         parts = []
         for cls in sorted(by_class, key=CLASS_ORDER.find):
-            ok = sorted((r for r in by_class[cls] if plausible.plausible(r)), key=_par)
+            ok = sorted((r for r in weak(by_class[cls]) if plausible.plausible(r)), key=_par)
             if not ok:
                 parts.append(f"class {cls}: no plausible row")
                 continue
@@ -174,10 +186,11 @@ def flagged(records):
     shaky = [r for r in runs if stats.unstable(r)]
     lines = []
     if bad:
+        def first_limit(r):
+            return (f"{_what(r)} {r['workload']} {r['class']}: "
+                    + plausible.check(r)[1].split("; ")[0])
         lines.append(f"Implausible ({plausible.MARK}, left out of every verdict): {len(bad)} of "
-                     f"{len(runs)} rows: " + _named(bad, lambda r: f"{_what(r)} {r['workload']} "
-                                                    f"{r['class']}: {plausible.check(r)[1].split('; ')[0]}")
-                     + ".")
+                     f"{len(runs)} rows: " + _named(bad, first_limit) + ".")
     if dist:
         lines.append(f"Disturbed ({disturbance.MARK}, still after re-runs): {len(dist)} of "
                      f"{len(runs)} rows: " + _named(dist, lambda r: f"{_what(r)} "

@@ -193,8 +193,9 @@ def times(records):
             "there), or the parallel time missed part of the work (a worker whose clock started "
             "after others had finished), or, for the split bound only, the backend did not "
             "split the tasks as the bound assumes. The first is a slow loop, the second a "
-            "wrong clock; the figures cannot tell them apart. A row beyond the lower bound (or above "
-            "min(P, cores) x 1.05 in speedup) by more than 5% is marked implausible (!) and "
+            "wrong clock; the figures cannot tell them apart. A row beyond the lower bound "
+            "(or above min(P, cores) x 1.05 in speedup) by more than 5% is marked implausible "
+            "(!) and "
             "left out of every verdict (see What this run found). `sum` is weak scaling "
             "(one sum per worker, so its sequential time grows with P).", ""]
     out += [t.markdown() for t in workload_tables(records)]
