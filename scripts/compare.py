@@ -5,7 +5,10 @@ worker counts and classes; every result checked across backends; tables, plots a
 Runs build/bin/gilfree-omp, gilfree-posix and gilfree-mpi (those that are built; MPI through
 mpirun) and scripts/py_baseline.py (multiprocessing and threading), each with --format json,
 and writes a results folder: records.jsonl (every raw record), summary.csv, machine.txt and
-machine.json, report.md, and the plots with their data files. The tables are printed too.
+machine.json, report.md, and the plots with their data files. The tables are printed too
+(not with --brief), then what the run found (the fastest row per workload and class, where
+processes lose to threads, the grain crossover, the rows marked implausible, disturbed or
+unstable), with which report.md opens too, and last the report's path.
 By default the runs go in rounds (--order interleaved): each round starts every run once for
 one repetition, in the same order, so that a drift of the machine falls on all alike. A run
 whose record says it was disturbed is run again (--reruns); one that stays so is marked.

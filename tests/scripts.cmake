@@ -20,8 +20,10 @@ gf_mpi_tests(scripts_matrix scripts_experiments)
 # notes on the IPC ping-pongs, the re-run rule and the merging of an interleaved run's rounds
 # on records made in the test, the splits of ranks of threads and their bounds, the
 # virtual cluster's rates, hostfiles and names before anything is built, and the simulated
-# clusters' platforms, placements, rank lists, stopping points and validation pairs.
-foreach(part stats launch backends grain ipc rounds splits cluster sim)
+# clusters' platforms, placements, rank lists, stopping points and validation pairs; the
+# rows physics rules out (implausible) and the unstable ones, what a run found, the time left
+# and main.sh's default plan against --full (their --dry-run only).
+foreach(part stats launch backends grain ipc rounds splits cluster sim findings)
   add_test(NAME scripts_unit_${part}
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/test_${part}.py)
   set_tests_properties(scripts_unit_${part} PROPERTIES PROCESSORS 1 LABELS "scripts;unit"

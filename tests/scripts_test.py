@@ -143,6 +143,12 @@ def test_matrix(build):
         check("## Why a parallel run can be slower than the loop at class S" in report,
               "report explains class S")
         check("identical" in report and "FAILED" not in report, "report says results agree")
+        check(0 < report.find("## What this run found") < report.find("## Verification") and
+              "Fastest at sum: " in report, "report.md opens with what this run found")
+        tail = r.stdout.strip().splitlines()
+        check(tail[-1].endswith(os.path.join(out, "report.md")) and
+              any(x.startswith("What this run found:") for x in tail[-14:]),
+              f"stdout ends with what this run found, then the report's path: {tail[-1]!r}")
         if "gnuplot is not installed" not in r.stdout:
             for wl in ("sum", "primes", "resize"):
                 for ext in ("png", "svg", "dat"):
@@ -427,13 +433,14 @@ def test_bad(build):
         check(r.returncode == 0 and len(lines) == want and not os.path.exists(out),
               f"--dry-run: {want} commands, nothing written ({len(lines)} lines)")
         check(all("--reps 1 " in x for x in lines) and
-              "in each of 6 rounds" in r.stdout.splitlines()[-1],
+              "in each of 9 rounds" in r.stdout.splitlines()[-1],
               "--dry-run, interleaved: each command once with --reps 1, and the rounds said")
         r = run([COMPARE, "--build", build, "--dry-run", "--classes", "S", "--workers", "1,2",
                  "--order", "blocked"])
         lines = r.stdout.strip().splitlines()
-        check(r.returncode == 0 and len(lines) == want and all("--reps 6 " in x for x in lines),
-              f"--dry-run --order blocked: {want} commands with --reps 6 ({len(lines)} lines)")
+        check(r.returncode == 0 and len(lines) == want and all("--reps 9 " in x for x in lines),
+              f"--dry-run --order blocked: {want} commands with --reps 9, the default "
+              f"({len(lines)} lines)")
         # --reps auto and its target and cap reach every run, the Python baseline's too
         r = run([COMPARE, "--build", build, "--dry-run", "--classes", "S", "--workers", "2",
                  "--reps", "auto", "--ci-target", "10", "--reps-cap", "2", "--out", out])

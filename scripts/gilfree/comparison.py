@@ -9,19 +9,25 @@ import subprocess
 import sys
 import textwrap
 
-from . import (acrosshosts, bench, cluster, crosscheck, matrix, plots, report, simulate,
-               tables)
+from . import (acrosshosts, bench, cluster, crosscheck, findings, matrix, plots, report,
+               simulate, tables)
 from .backends import LABELS, ORDER as ALL_LABELS, ways
 from .cli import (OneLineParser, add_reps_auto_options, class_list, int_in, int_list, one_of,
                   reps_or_auto, seconds_in, usage_error, word_list)
 from .cluster import MAX_HOSTS, Hostfile, parse_rate
 from .matrix import (BINARY_MARGIN, DEFAULT_LIMIT, WAY_OPTIONS, Progress, across, plan,
-                     run_matrix, starts)
+                     run_matrix, start_keys, starts)
 from .project import ROOT, cores, default_build, machine, out_dir_problem
 from .records import (RecordsError, incomplete, kind, measured, read_records, run_fields,
                       stopped_record, write_line)
 from .runner import Interrupted, signals_held
 from .workloads import EXPERIMENTS, WORKLOADS
+
+
+# The default repetitions (rounds, interleaved): the fewest samples whose median's 95%
+# interval lies inside [min, max] (stats.median_ci_ranks(9) is (2, 8)), so that one stray
+# sample at either end does not make the interval.
+DEFAULT_REPS = 9
 
 
 def only_filter(s):
@@ -76,6 +82,8 @@ def parse_args(argv, doc):
     p.add_argument("-n", "--dry-run", action="store_true",
                    help="print the runs' commands and stop: nothing is run or written")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--brief", action="store_true", help="print what this run found and the "
+                   "report's path, not the tables (they are in report.md)")
     opts = p.parse_args(argv)
     check_reps(p, opts)
     check_matrix(p, opts)
@@ -90,9 +98,10 @@ def add_matrix_args(p):
                    metavar="L", help="worker counts (default 1,2,4)")
     p.add_argument("-c", "--classes", type=class_list("--classes"), default=["S", "W"],
                    metavar="L", help="size classes, of S, W, A, B (default S,W)")
-    p.add_argument("-r", "--reps", type=reps_or_auto("--reps", 100000), default=6, metavar="R",
-                   help="timed repetitions per run, median reported (default 6, the fewest "
-                   "whose median has a 95%% confidence interval); with "
+    p.add_argument("-r", "--reps", type=reps_or_auto("--reps", 100000), default=DEFAULT_REPS,
+                   metavar="R", help="timed repetitions per run, median reported (default "
+                   f"{DEFAULT_REPS}, the fewest whose median's 95%% confidence interval is not "
+                   "simply the lowest and highest sample; 6 is the fewest with one at all); with "
                    "--order interleaved, the rounds; or auto: each run repeats until the 95%% "
                    "confidence intervals of its medians are within --ci-target (the binaries' "
                    "--reps auto; blocked order only, which it implies)")
@@ -406,7 +415,7 @@ def dry_run(opts, runs, records, out_dir):
 def run_all(opts, runs, out_dir):
     """The matrix, then the micro-benchmarks (not after a stop signal). Returns (records,
     failures, None or the Interrupted); every record is in records.jsonl."""
-    progress = Progress(starts(opts, runs), opts.quiet)
+    progress = Progress(starts(opts, runs), opts.quiet, start_keys(opts, runs))
     rounds = f" in {opts.reps} rounds" if opts.order == "interleaved" and opts.reps > 1 else ""
     progress.say(f"{len(runs)} runs{rounds} into {out_dir}")
     records, failures, stop = run_matrix(opts, runs, out_dir, progress)
@@ -475,25 +484,30 @@ def print_report(records, ctx):
     for line in ctx["notes"]:
         print(f"# {line}")
     print()
-    print(report.terminal_text(records), end="")
-    lecture = report.lecture_pool(records)
-    if lecture:
-        print(lecture + "\n")
-    hosts = acrosshosts.terminal_lines(records)
-    if hosts:
-        print("\n".join(hosts) + "\n")
-    sims = simulate.terminal_lines(records)
-    if sims:
-        print("\n".join(sims) + "\n")
+    if not ctx.get("brief"):
+        print(report.terminal_text(records), end="")
+        lecture = report.lecture_pool(records)
+        if lecture:
+            print(lecture + "\n")
+        hosts = acrosshosts.terminal_lines(records)
+        if hosts:
+            print("\n".join(hosts) + "\n")
+        sims = simulate.terminal_lines(records)
+        if sims:
+            print("\n".join(sims) + "\n")
+    if ctx["images"] is None:
+        print("gnuplot is not installed: no plots\n")
+    found = findings.text(records)  # then the verdict and the report's path, last
+    if found:
+        print("\n".join(found) + "\n")
     if ctx["problems"]:
         print("FAILED:")
         for line in ctx["problems"]:
             print(line)
+        print(f"Report: {os.path.join(out_dir, 'report.md')}")
         return 1
     print(f"All {runs_checked} runs verified; results identical across backends "
           f"({len(ctx['groups'])} parameter groups). Report: {os.path.join(out_dir, 'report.md')}")
-    if ctx["images"] is None:
-        print("gnuplot is not installed: no plots")
     return 0
 
 
@@ -526,7 +540,8 @@ def main(argv, doc):
         records, failures, stop = run_all(opts, runs, out_dir)
         partial = [r["text"] for r in records if kind(r) == "interrupted"]
     ctx = {"notes": partial + notes, "problems": partial + failures, "out_dir": out_dir,
-           "started": started, "command": shlex.join(["scripts/compare.py"] + argv)}
+           "started": started, "command": shlex.join(["scripts/compare.py"] + argv),
+           "brief": opts.brief}
     with signals_held():  # what was done is written whole, whatever arrives now
         write_report(opts, measured(records), ctx)
         status = print_report(measured(records), ctx)

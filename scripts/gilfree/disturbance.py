@@ -30,12 +30,18 @@ def _num(x):
 
 def how(rec):
     """What the record's disturbance says, in words: "a worker got 52% of a core in 3 of 5
-    repetitions"."""
+    repetitions", and, where the record has them, its late starts ("late_start_reps") and a
+    disturbed sequential loop ("seq_disturbed")."""
     d = rec.get("disturbance") if isinstance(rec.get("disturbance"), dict) else {}
     share, k, n = d.get("cpu_share_min"), d.get("reps_disturbed"), d.get("reps")
     words = f"a worker got {100 * share:.0f}% of a core" if _num(share) else "no detail"
     if _num(k) and _num(n):
         words += f" in {k} of {n} repetitions"
+    late = d.get("late_start_reps")
+    if _num(late) and late > 0:
+        words += f"; its workers started late in {late} repetition{'s' if late != 1 else ''}"
+    if d.get("seq_disturbed") is True:
+        words += "; its sequential loop was disturbed"
     return words
 
 
@@ -63,7 +69,8 @@ def footnotes(recs):
 
 def merged(recs):
     """The disturbance of several rounds' records as one: the least share any worker got, the
-    repetitions counted over all rounds, the steal and the other processes' CPU time added up
+    repetitions counted over all rounds (the late starts too, where the rounds count them; the
+    sequential loop disturbed in any round), the steal and the other processes' CPU time added up
     (None where a round could not read them), and how many rounds were disturbed."""
     parts = [r["disturbance"] for r in recs if isinstance(r.get("disturbance"), dict)]
     if not parts:
@@ -74,7 +81,12 @@ def merged(recs):
         return sum(vals) if all(_num(v) for v in vals) else None
 
     shares = [d["cpu_share_min"] for d in parts if _num(d.get("cpu_share_min"))]
-    return {"cpu_share_min": min(shares) if shares else None,
+    extra = {}
+    if any("late_start_reps" in d for d in parts):  # binaries that see late starts
+        extra["late_start_reps"] = total("late_start_reps")
+    if any("seq_disturbed" in d for d in parts):
+        extra["seq_disturbed"] = any(d.get("seq_disturbed") is True for d in parts)
+    return {**extra, "cpu_share_min": min(shares) if shares else None,
             "reps_disturbed": total("reps_disturbed"), "reps": total("reps"),
             "threshold": parts[0].get("threshold"), "steal_s": total("steal_s"),
             "others_cpu_s": total("others_cpu_s"),

@@ -152,14 +152,46 @@ def plan(opts, found):
 
 
 class Progress:
-    def __init__(self, total, quiet):
+    """The progress lines on stderr: "[ n/total elapsed] what", and, once a start has been
+    timed, the time left: each start still to come is estimated by the mean time of the starts
+    of its own (class, workload) so far, else of its class, else of all (keys: the (class,
+    workload) of every planned start, in order; start_keys)."""
+
+    def __init__(self, total, quiet, keys=None):
         self.total, self.quiet, self.t0, self.n = total, quiet, time.monotonic(), 0
+        self.keys, self.took = list(keys or []), {}
+
+    def timed(self, key, seconds):
+        """One start of (class, workload) key took seconds (its re-runs too)."""
+        self.took.setdefault(tuple(key), []).append(seconds)
+
+    def left(self):
+        """The seconds the starts from the current one on are estimated to take, or None."""
+        if not self.took or len(self.keys) < self.total:
+            return None
+        every = [t for ts in self.took.values() for t in ts]
+
+        def guess(key):
+            same = self.took.get(tuple(key)) or [t for k, ts in self.took.items()
+                                                  if k[0] == key[0] for t in ts] or every
+            return sum(same) / len(same)
+        return sum(guess(k) for k in self.keys[max(self.n - 1, 0):])  # this one too
 
     def say(self, msg):
         if not self.quiet:
+            left = self.left()
+            eta = f" (about {left:.0f} s left)" if left is not None and self.n else ""
             sys.stderr.write(f"[{self.n:>3}/{self.total} {time.monotonic() - self.t0:5.0f}s] "
-                             f"{msg}\n")
+                             f"{msg}{eta}\n")
             sys.stderr.flush()
+
+
+def start_keys(opts, runs):
+    """The (class, workload) of every start of the binaries in the order they come (the runs
+    here in every round, then those across hosts once each), as starts() counts them."""
+    here = [(r[3], r[2]) for r in runs if not across(r[0])[1]]
+    there = [(r[3], r[2]) for r in runs if across(r[0])[1]]
+    return here * (opts.reps if opts.order == "interleaved" else 1) + there
 
 
 def child_limit(opts, lab):
@@ -246,7 +278,7 @@ def settle(opts, run, env_base, progress, out, reps, where=None):
     record with "reruns", the count of re-runs it took, and its failure line or None."""
     progress.n += 1
     progress.say(what_run(run, where))
-    attempts = []
+    attempts, t0 = [], time.monotonic()
     while True:
         rec, failure = run_one(opts, run, env_base, reps, where)
         if kind(rec) != "failed":
@@ -256,6 +288,7 @@ def settle(opts, run, env_base, progress, out, reps, where=None):
         if not run_again(attempts, opts.reruns):
             break
         progress.say(f"  re-run {len(attempts)} of {opts.reruns}: disturbed ({how(rec)})")
+    progress.timed((run[3], run[2]), time.monotonic() - t0)  # its re-runs too
     rec["reruns"] = len(attempts) - 1
     return rec, failure
 

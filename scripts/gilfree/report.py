@@ -3,7 +3,7 @@ and a section for each other kind of record that registers one (the micro-benchm
 "bench"): register_section(kind, title, fn), where fn(records, ctx) returns markdown."""
 import io
 
-from . import splits, stats
+from . import findings, splits, stats
 from .backends import label
 from .records import kind
 from .stats import overheads, setup_total
@@ -144,6 +144,7 @@ def report_markdown(records, ctx):
            f"{m.get('mpi', '?')}; Python {m.get('python', '?')}; gilfree "
            f"{m.get('gilfree', '?')} ({m.get('commit', '?')}). Full details in machine.txt.",
            ""]
+    out += findings.markdown(records)
     for line in ctx.get("notes", []):
         out.append(f"- {line}")
     out.append("")
@@ -186,8 +187,16 @@ def times(records):
             "sequential per-task times: max(longest task, total / min(P, cores)), and for a "
             "known split of the tasks (a static split, a queue in submission order) the "
             "longest share that split gives a worker. 'of bound' is bound / median: how close "
-            "the run came to what its task list allows (above 100% only when the sequential "
-            "per-task times themselves ran slow, on a busy machine). `sum` is weak scaling "
+            "the run came to what its task list allows. Above 100%, the parallel median is shorter "
+            "than the task list allows: either the sequential per-task times the bound comes "
+            "from ran slow (the machine busy during the loop, a colder cache or a lower clock "
+            "there), or the parallel time missed part of the work (a worker whose clock started "
+            "after others had finished), or, for the split bound only, the backend did not "
+            "split the tasks as the bound assumes. The first is a slow loop, the second a "
+            "wrong clock; the figures cannot tell them apart. A row beyond the lower bound "
+            "(or above min(P, cores) x 1.05 in speedup) by more than 5% is marked implausible "
+            "(!) and "
+            "left out of every verdict (see What this run found). `sum` is weak scaling "
             "(one sum per worker, so its sequential time grows with P).", ""]
     out += [t.markdown() for t in workload_tables(records)]
     out += [t.markdown() for t in cost_tables(records)]

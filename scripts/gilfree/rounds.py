@@ -77,7 +77,8 @@ def merge(recs):
     round in round order, min/median/max and the speedup computed from them, the per-task and
     per-worker times and the start-up paid once as medians over the rounds, verified only when
     every round verified and every round's results are identical; the CPU time, wall time,
-    steal and re-runs added up, the peak memory the largest. Each round's own record stays in
+    steal and re-runs added up, the peak memory the largest; plausible only when every round that
+    says so is (the rounds' "implausible" reasons joined). Each round's own record stays in
     records.jsonl (kind "round")."""
     out = copy.deepcopy(recs[0])
     samples = merged_samples(recs)
@@ -108,6 +109,13 @@ def merge(recs):
     if any("disturbed" in r for r in recs):
         out["disturbed"] = any(disturbance.disturbed(r) for r in recs)
         out["disturbance"] = disturbance.merged(recs)
+    if any(isinstance(r.get("plausible"), bool) for r in recs):
+        bad = [(n, r) for n, r in enumerate(recs, 1) if r.get("plausible") is False]
+        out["plausible"] = not bad
+        out.pop("implausible", None)
+        if bad:
+            out["implausible"] = "; ".join(f"round {n}: {r.get('implausible') or 'implausible'}"
+                                           for n, r in bad)
     out["rounds"] = len(recs)
     for key in ("round", "attempt"):
         out.pop(key, None)

@@ -397,3 +397,46 @@ def overheads(rec):
     par = timing(rec, "par_s")["median"]
     busy = max(rec.get("busy_s") or [0.0])
     return par, busy, max(par - busy, 0.0)
+
+
+# ---- unstable rows ----------------------------------------------------------------------------
+
+# Two groups of samples are two modes when the median of the upper is at least this many
+# times that of the lower.
+MODE_RATIO = 2.0
+# Each mode holds at least this many samples: a single far sample is an outlier, not a mode.
+MODE_MIN = 2
+
+
+def modes(samples):
+    """Two clusters of samples, or None: the sorted samples cut at the largest gap between
+    neighbours on a log scale, among the cuts that leave at least MODE_MIN samples on each
+    side; two modes when the upper group's median is at least MODE_RATIO times the lower's.
+    Returns ((lower median, its count), (upper median, its count)). None below 2 * MODE_MIN
+    samples or with a sample that is not positive."""
+    x = sorted(samples)
+    if len(x) < 2 * MODE_MIN or x[0] <= 0:
+        return None
+    logs = [math.log(v) for v in x]
+    cut = max(range(MODE_MIN, len(x) - MODE_MIN + 1), key=lambda k: logs[k] - logs[k - 1])
+    low, high = x[:cut], x[cut:]
+    if median(high) < MODE_RATIO * median(low):
+        return None
+    return (median(low), len(low)), (median(high), len(high))
+
+
+def unstable(rec, key="par_s"):
+    """Why a record's key samples are unstable, or None: {"why": "two modes" or "interval
+    wider than the median", "modes": modes() or None}. Unstable: the samples form two modes
+    (modes), or the median's 95% interval is wider than the median itself. A record without
+    samples is judged by its stored interval only."""
+    raw = _samples(rec, key)
+    two = modes(raw) if raw else None
+    st = timing(rec, key) if raw or isinstance(rec.get(key), dict) else None
+    wide = (isinstance(st, dict) and st.get("ci_low") is not None and st.get("median") and
+            st["ci_high"] - st["ci_low"] > st["median"])
+    if two:
+        return {"why": "two modes", "modes": two}
+    if wide:
+        return {"why": "interval wider than the median", "modes": None}
+    return None

@@ -2,7 +2,7 @@
 comparison's tables per workload and class, C against Python, and summary.csv."""
 import csv
 
-from . import disturbance, stats
+from . import disturbance, plausible, stats
 from .backends import is_c, label, order_key
 from .records import kind
 from .workloads import CLASS_ORDER, WORKLOADS
@@ -35,6 +35,32 @@ def fmt_ci(st):
 def fmt_median_ci(st):
     """A median with its 95% interval: "0.0231 (0.0220-0.0239)"."""
     return f"{fmt_s(st['median'])} ({fmt_ci(st)})"
+
+
+def fmt_unstable(rec, key="par_s"):
+    """An unstable row's figure (stats.unstable): "unstable: 0.00085 (3) / 0.0075 (6)", its two
+    modes' medians and counts, or "unstable: " and the median with its interval; None for a
+    stable one."""
+    why = stats.unstable(rec, key)
+    if why is None:
+        return None
+    if why["modes"]:
+        (lo, n_lo), (hi, n_hi) = why["modes"]
+        return f"unstable: {fmt_s(lo)} ({n_lo}) / {fmt_s(hi)} ({n_hi})"
+    return "unstable: " + fmt_median_ci(stats.timing(rec, key))
+
+
+def fmt_par(rec):
+    """A row's parallel figure: its median and interval, or its two modes when unstable, and
+    the marks of an implausible and of a disturbed run."""
+    return ((fmt_unstable(rec) or fmt_median_ci(stats.timing(rec, "par_s")))
+            + plausible.mark(rec) + disturbance.mark(rec))
+
+
+UNSTABLE_NOTE = ("unstable: the samples form two modes (the largest gap of the sorted samples "
+                 "on a log scale, at least 2 samples each side, the upper median at least twice "
+                 "the lower), shown as each mode's median (its count), or the median's interval "
+                 "is wider than the median; read neither as one figure")
 
 
 def fmt_outliers(rec, key="par_s"):
@@ -136,7 +162,7 @@ SUMMARY_COLUMNS = ["label", "backend", "workload", "class", "workers", "cores",
 
 # What each run cost and how it was run (cost_figures), after the figures' columns.
 COST_COLUMNS = ["wall_s", "user_s", "sys_s", "maxrss_kb", "maxrss_floor_kb", "steal_s",
-                "order", "rounds", "reruns", "disturbed"]
+                "order", "rounds", "reruns", "disturbed", "plausible", "unstable"]
 
 
 def write_summary(path, records):
@@ -182,7 +208,7 @@ def workload_tables(records):
             f = stats.figures(rec)
             over |= f["oversubscribed"]
             rows.append([f["label"], f"{f['workers']}{'*' if f['oversubscribed'] else ''}",
-                         fmt_median_ci(stats.timing(rec, "par_s")) + disturbance.mark(rec),
+                         fmt_par(rec),
                          f"{fmt_s(f['par_min_s'])}-{fmt_s(f['par_max_s'])}",
                          fmt_outliers(rec), fmt_median_ci(stats.timing(rec, "seq_s")),
                          fmt_ratio(f["speedup"]),
@@ -197,7 +223,9 @@ def workload_tables(records):
             notes.append("* oversubscribed: more workers than cores")
         notes.append("median s (95% CI): the median and its distribution-free 95% confidence "
                      "interval; outliers: samples outside Tukey's fences, counted, not dropped")
-        notes += disturbance.footnotes(recs)
+        if any(stats.unstable(r) for r in recs):
+            notes.append(UNSTABLE_NOTE)
+        notes += plausible.footnotes(recs) + disturbance.footnotes(recs)
         tables.append(Table(title, ["backend", "P", "median s (95% CI)", "min-max s",
                                     "outliers", "seq s (95% CI)", "speedup", "eff", "bound s",
                                     "of bound", "bound from"], rows, notes))
@@ -217,7 +245,7 @@ def python_tables(records):
         for p in sorted(py):
             py_par = stats.timing(py[p], "par_s")["median"]
             cells = [str(p) + ("*" if stats.oversubscribed(py[p]) else ""),
-                     fmt_median_ci(stats.timing(py[p], "par_s"))]
+                     fmt_par(py[p])]
             for lab in c_labels:
                 c = next((r for r in recs if label(r) == lab and r["workers"] == p), None)
                 cells.append(ratio_tested(py[p], c, py_par) if c else "-")
@@ -240,6 +268,8 @@ RATIO_NOTE = ("each ratio with the Mann-Whitney test of the two runs' parallel t
 def ratio_tested(py, c, py_par):
     """Python's median over C's, and whether the Mann-Whitney test backs the difference."""
     text = fmt_ratio(stats.ratio(py_par, stats.timing(c, "par_s")["median"]))
+    if not (plausible.plausible(c) and plausible.plausible(py)):
+        return f"{text} (implausible {plausible.MARK}: no verdict)"
     test = stats.differ(c, py)
     if test is None:
         return text
@@ -255,9 +285,10 @@ def faster_tables(records):
     Mann-Whitney test of the fastest (by median) against the next."""
     tables = []
     for (wl, cls), recs in by_cell(records).items():
-        rows = []
+        rows, left_out = [], []
         for p in sorted({r["workers"] for r in recs}):
-            at = sorted((r for r in recs if r["workers"] == p),
+            left_out += [r for r in recs if r["workers"] == p and not plausible.plausible(r)]
+            at = sorted((r for r in recs if r["workers"] == p and plausible.plausible(r)),
                         key=lambda r: stats.timing(r, "par_s")["median"])
             if len(at) < 2:
                 continue
@@ -265,8 +296,7 @@ def faster_tables(records):
             kw = stats.kruskal_wallis([stats.samples(r, "par_s") or [] for r in at])
             rows.append([str(p) + ("*" if stats.oversubscribed(first) else ""),
                          f"{len(at)}: " + (f"p={fmt_p(kw['p'])}" if kw else "not tested"),
-                         label(first), fmt_median_ci(stats.timing(first, "par_s")),
-                         label(second), fmt_median_ci(stats.timing(second, "par_s")),
+                         label(first), fmt_par(first), label(second), fmt_par(second),
                          fmt_test(stats.differ(first, second), label(first), label(second))])
         if rows:
             tables.append(Table(
@@ -276,7 +306,9 @@ def faster_tables(records):
                 ["Kruskal-Wallis: whether the parallel times of the backends at this P differ "
                  "at all; Mann-Whitney: the fastest against the next, two-sided, p < 0.05 "
                  "called significant (no correction for the number of tests); A: the "
-                 "probability that a run of the fastest takes less time than one of the next"]))
+                 "probability that a run of the fastest takes less time than one of the next"]
+                + [f"left out, implausible {plausible.MARK}: " + ", ".join(
+                    f"{label(r)} P={r['workers']}" for r in left_out)] * bool(left_out)))
     return tables
 
 
@@ -290,7 +322,8 @@ def cost_figures(rec):
             "maxrss_kb": use.get("maxrss_kb"), "maxrss_floor_kb": use.get("maxrss_floor_kb"),
             "steal_s": rec.get("steal_s"), "order": rec.get("order"),
             "rounds": rec.get("rounds"), "reruns": rec.get("reruns"),
-            "disturbed": disturbance.disturbed(rec)}
+            "disturbed": disturbance.disturbed(rec), "plausible": plausible.plausible(rec),
+            "unstable": stats.unstable(rec) is not None}
 
 
 def fmt_peak(kb, floor):
