@@ -85,7 +85,9 @@ int main(int argc, char **argv)
 {
 	static const struct gf_backend backend = {
 		.name = "omp",
-		.cli = { .prog = "gilfree-omp", .workers_env = "OMP_NUM_THREADS" },
+		.cli = { .prog = "gilfree-omp",
+			 .workers_env = "OMP_NUM_THREADS",
+			 .about = "the lecture's workloads as OpenMP threads in one process" },
 		.root = 1,
 		.tasks_here = 1,
 		.run = omp_run,

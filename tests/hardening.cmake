@@ -168,3 +168,20 @@ else()
   message(STATUS "clang-tidy or cppcheck not found: no static analysis test "
                  "(scripts/setup.sh installs them)")
 endif()
+
+# The option tables, on every binary (hybrid too): an option of another workload refused, the
+# refusals' messages true, and --help listing exactly what the parser accepts, with defaults.
+set(gf_optable_args --source=${PROJECT_SOURCE_DIR})
+foreach(binary IN LISTS gf_binaries ITEMS gilfree-hybrid)
+  if(TARGET ${binary})
+    list(APPEND gf_optable_args --binary ${binary}=$<TARGET_FILE:${binary}>)
+  endif()
+endforeach()
+foreach(part workload messages help)
+  add_test(NAME options_${part}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/options_table.py
+                   ${gf_optable_args} --only=${part})
+  set_tests_properties(options_${part} PROPERTIES PROCESSORS 1 LABELS "e2e;hardening"
+                       TIMEOUT 180)
+  gf_mpi_tests(options_${part})
+endforeach()

@@ -197,9 +197,9 @@ static void test_usage(void)
 	char *s;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	gf_optable_usage(f, a_options);
-	gf_optable_usage(f, NULL);      /* a backend without options of its own */
-	gf_optable_usage(f, b_options); /* no help text: not listed */
+	gf_optable_usage(f, a_options, NULL, NULL, GF_OPTSTYLE_TEXT);
+	gf_optable_usage(f, NULL, NULL, NULL, GF_OPTSTYLE_TEXT);      /* no options of its own */
+	gf_optable_usage(f, b_options, NULL, NULL, GF_OPTSTYLE_TEXT); /* no help: not listed */
 	s = contents(f);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_STRING_EQUAL(s, "      --start M       how workers start\n"
