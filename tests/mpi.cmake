@@ -34,7 +34,17 @@ add_test(NAME mpi_timeout
                  --binary $<TARGET_FILE:gilfree-mpi> --launcher ${GF_MPI_LAUNCHER})
 set_tests_properties(mpi_timeout PROPERTIES PROCESSORS 2 LABELS "e2e;mpi" TIMEOUT 400)
 
+# mpirun interrupted on a loaded machine: the ranks other than 0 wait for mpirun's SIGKILL,
+# so that their exit cannot cut short the pause in which rank 0 says its last line.
+add_test(NAME mpi_interrupt_loaded
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/mpi_timeout.py
+                 --binary $<TARGET_FILE:gilfree-mpi> --launcher ${GF_MPI_LAUNCHER}
+                 --only linger,loaded --runs 3)
+set_tests_properties(mpi_interrupt_loaded PROPERTIES PROCESSORS 2 LABELS "e2e;mpi;slow"
+                     TIMEOUT 300)
+
 # The disturbance mark, --bind (a rank's local rank) and the placement gathered on rank 0.
 gf_disturb_test(mpi gilfree-mpi --launcher ${GF_MPI_LAUNCHER})
 
-gf_mpi_tests(e2e_mpi_static e2e_mpi_dynamic mpi_bad_input mpi_report mpi_timeout disturb_mpi)
+gf_mpi_tests(e2e_mpi_static e2e_mpi_dynamic mpi_bad_input mpi_report mpi_timeout mpi_interrupt_loaded
+             disturb_mpi)
