@@ -9,6 +9,8 @@
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <mpi.h>
 #include <omp.h>
@@ -106,5 +108,10 @@ int main(int argc, char **argv)
 		.setup = team_check,
 	};
 
+	const char *rank = getenv("OMPI_COMM_WORLD_RANK");
+
+	/* libgomp's complaints about OMP_* settings (omp_env.c): rank 0 says it for the job */
+	if (gf_omp_env_check(program.cli.prog, !rank || strcmp(rank, "0") == 0) != 0)
+		return 2;
 	return gf_mpi_main(argc, argv, &program);
 }
