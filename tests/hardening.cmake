@@ -185,3 +185,16 @@ foreach(part workload messages help)
                        TIMEOUT 180)
   gf_mpi_tests(options_${part})
 endforeach()
+
+# The man pages written at build time from the same tables: each renders with man -l, holds
+# every option its --help lists, and `cmake --install` puts it in share/man/man1.
+set(gf_man_args --build=${PROJECT_BINARY_DIR} --source=${PROJECT_SOURCE_DIR})
+foreach(binary IN LISTS gf_binaries ITEMS gilfree-hybrid)
+  if(TARGET ${binary})
+    list(APPEND gf_man_args --binary ${binary}=$<TARGET_FILE:${binary}>)
+  endif()
+endforeach()
+add_test(NAME man_pages
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/man_pages.py ${gf_man_args})
+set_tests_properties(man_pages PROPERTIES PROCESSORS 1 LABELS "e2e;hardening" TIMEOUT 180)
+gf_mpi_tests(man_pages)
