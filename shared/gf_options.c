@@ -422,7 +422,7 @@ static int apply_class(const struct gf_class *c, const struct gf_optseen *seen,
 	opts->limits = list;
 	opts->nlimits = NLECTURE;
 	if (!seen->value[O_IMAGES])
-		opts->images = 8;
+		opts->images = GF_DEFAULT_IMAGES;
 	if (!seen->value[O_WIDTH])
 		opts->width = c->width;
 	if (!seen->value[O_HEIGHT])

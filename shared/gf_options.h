@@ -32,6 +32,7 @@ enum gf_order { GF_ORDER_BLOCKED, GF_ORDER_INTERLEAVED };
 
 #define GF_DEFAULT_WORKERS 4
 #define GF_DEFAULT_REPS    5
+#define GF_DEFAULT_IMAGES  8 /* resize: images of every class */
 
 /*
  * --reps auto (gf_driver.h): at least GF_STATS_CI_MIN repetitions, the fewest that have a 95%

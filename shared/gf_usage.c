@@ -28,8 +28,8 @@ static void usage_text(const struct gf_cli *cli, int bench)
 		printf("  %-9s %s\n", usage_workloads[i][0], usage_workloads[i][1]);
 	printf("\nOptions:\n");
 	gf_options_doc(cli, GF_OPTSTYLE_TEXT);
-	printf("\n%s\n\nClasses (sum n; primes limits; resize image size, 8 images):\n",
-	       usage_rules);
+	printf("\n%s\n\nClasses (sum n; primes limits; resize image size, %d images):\n",
+	       usage_rules, GF_DEFAULT_IMAGES);
 	gf_options_classes(GF_OPTSTYLE_TEXT);
 	if (bench) {
 		printf("\nbench: micro-benchmarks of this backend's costs; '%s bench --help'\n"
@@ -79,7 +79,8 @@ static void usage_roff(const struct gf_cli *cli, int bench)
 	printf(".PP\n");
 	gf_optable_roff(stdout, usage_rules);
 	printf("\n");
-	roff_section("CLASSES", "sum's n; primes' limits; resize's image size, 8 images:");
+	printf(".SH CLASSES\nsum's n; primes' limits; resize's image size, %d images:\n",
+	       GF_DEFAULT_IMAGES);
 	gf_options_classes(GF_OPTSTYLE_ROFF);
 	if (bench) {
 		roff_section("BENCH", "Micro-benchmarks of this backend's costs; the bench "

@@ -4,9 +4,10 @@
 string(JOIN " " GF_MPI_LAUNCHER ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} "{workers}"
        ${MPIEXEC_PREFLAGS})
 
-# Results equal to independent values, every workload, 1 to 7 ranks, classes S and W.
+# Results equal to independent values, every workload, 1 to 7 ranks, classes S and W; primes
+# with --schedule's default, static (sum and resize refuse --schedule: they always scatter).
 gf_e2e_test(e2e_mpi_static gilfree-mpi mpi --only results --workers 1,2,3,4,7 --classes S,W
-            --launcher ${GF_MPI_LAUNCHER} --extra "--schedule static")
+            --launcher ${GF_MPI_LAUNCHER})
 # --schedule chooses between two distributions of primes only.
 gf_e2e_test(e2e_mpi_dynamic gilfree-mpi mpi --only results --workers 1,2,3,4,7 --classes S,W
             --workloads primes --launcher ${GF_MPI_LAUNCHER} --extra "--schedule dynamic")
