@@ -9,6 +9,8 @@
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <mpi.h>
 #include <omp.h>
@@ -26,9 +28,10 @@ static const struct gf_optdef hybrid_options[] = {
 			     .max = GF_MAX_WORKERS,
 			     GF_OPT_SLOT(GF_MPI_THREADS),
 			     .arg = "T",
-			     .help = "OpenMP threads per rank (default 1): the workers are "
-				     "mpirun's ranks times T",
-			     .flags = GF_OPTF_HOW },
+			     .help = "OpenMP threads per rank: the workers are mpirun's ranks\n"
+				     "times T",
+			     .flags = GF_OPTF_HOW,
+			     .unset = "1" },
 	{ .name = NULL },
 };
 
@@ -99,7 +102,11 @@ int main(int argc, char **argv)
 		.cli = { .prog = "gilfree-hybrid",
 			 .options = hybrid_options,
 			 .workers_env = NULL,
-			 .workers_launcher = 1 },
+			 .workers_launcher = 1,
+			 .about = "the lecture's workloads as MPI ranks of OpenMP threads",
+			 .workers_help = "worker count: may only repeat the job's, mpirun's ranks\n"
+					 "times --threads",
+			 .workers_default = "the ranks times --threads" },
 		/* only the master thread of a rank calls MPI, outside its parallel regions */
 		.required = MPI_THREAD_FUNNELED,
 		.threads = threads_of,
@@ -107,5 +114,10 @@ int main(int argc, char **argv)
 		.setup = team_check,
 	};
 
+	const char *rank = getenv("OMPI_COMM_WORLD_RANK");
+
+	/* libgomp's complaints about OMP_* settings (omp_env.c): rank 0 says it for the job */
+	if (gf_omp_env_check(program.cli.prog, !rank || strcmp(rank, "0") == 0) != 0)
+		return 2;
 	return gf_mpi_main(argc, argv, &program);
 }

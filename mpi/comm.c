@@ -142,10 +142,42 @@ void gf__mpi_types_free(struct gf_mpi *m)
 		MPI_Type_free(&m->result_type);
 }
 
+/*
+ * The most seconds a rank other than 0 outlives the signal that ends it, waiting for
+ * mpirun's SIGKILL (Open MPI's odls_base_sigkill_timeout, 1 s by default, is well below).
+ */
+#define LINGER_S 5
+
+/*
+ * Interrupted, mpirun sends every rank SIGTERM, pauses for odls_base_sigkill_timeout, then
+ * sends SIGKILL; but the pause is a sleep() that any child's exit cuts short (SIGCHLD). A rank
+ * other than 0 that died of SIGTERM at once thus had rank 0 killed a millisecond later, in the
+ * middle of writing its line, whenever rank 0 was slower to run its handler: on a loaded
+ * machine, now and then. So the others die quietly, but last: they wait for the SIGKILL,
+ * which comes once rank 0 has said its line and exited, or at the pause's end.
+ */
+static void linger(int sig)
+{
+	struct timespec left = { LINGER_S, 0 };
+
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		;
+	_exit(128 + sig);
+}
+
 void gf__mpi_stop_signals(const struct gf_mpi *m, int say)
 {
-	if (m->rank != 0)
+	if (m->rank != 0 && say) {
+		static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		gf_last_words_mask(&sa.sa_mask);
+		sa.sa_handler = linger;
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+			sigaction(sigs[i], &sa, NULL);
 		return;
+	}
 	if (say) {
 		gf_stop_signals_install(m->who);
 		return;

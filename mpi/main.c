@@ -33,7 +33,10 @@ int main(int argc, char **argv)
 		.cli = { .prog = "gilfree-mpi",
 			 .options = mpi_options,
 			 .workers_env = NULL,
-			 .workers_launcher = 1 },
+			 .workers_launcher = 1,
+			 .about = "the lecture's workloads as MPI ranks, run by mpirun",
+			 .workers_help = "worker count: may only repeat the job's (mpirun -np N)",
+			 .workers_default = "mpirun's ranks" },
 		/* ranks of one thread: the level MPI_Init gives */
 		.required = MPI_THREAD_SINGLE,
 #ifdef GF_HAVE_BENCH

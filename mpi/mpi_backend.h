@@ -25,15 +25,14 @@ extern const char *const gf_mpi_schedule_words[];
 
 /* The table entry of --schedule, the same in every program of ranks. */
 #define GF_MPI_SCHEDULE_OPTION                                                                     \
-	[GF_MPI_SCHEDULE] = {                                                                      \
-		.name = "schedule",                                                                \
-		.kind = GF_OPTK_WORD,                                                              \
-		.words = gf_mpi_schedule_words,                                                    \
-		GF_OPT_SLOT(GF_MPI_SCHEDULE),                                                      \
-		.arg = "S",                                                                        \
-		.help = "primes: static (scatter) or dynamic (queue, default static)",             \
-		.flags = GF_OPTF_HOW                                                               \
-	}
+	[GF_MPI_SCHEDULE] = { .name = "schedule",                                                  \
+			      .kind = GF_OPTK_WORD,                                                \
+			      .words = gf_mpi_schedule_words,                                      \
+			      GF_OPT_SLOT(GF_MPI_SCHEDULE),                                        \
+			      .arg = "S",                                                          \
+			      .help = "static (scatter) or dynamic (rank 0's queue)",              \
+			      .flags = GF_OPTF_HOW,                                                \
+			      .only = GF_OPT_ONLY(GF_PRIMES) }
 
 /* --schedule static|dynamic (static when not given). */
 static inline enum gf_schedule gf_mpi_schedule(const struct gf_options *o)
@@ -174,8 +173,10 @@ void gf__mpi_die(const struct gf_mpi *m, const char *what) __attribute__((noretu
 /*
  * say 1: rank 0 says "<prog>: rank 0: interrupted by SIGTERM" when SIGINT, SIGTERM or
  * SIGHUP ends it (mpirun, interrupted, ends the ranks with SIGTERM); the other ranks end
- * silently, so the job says it once. say 0: the default actions again, for the times when
- * mpirun ends the ranks for another reason (a rank's bad input, exit or MPI_Abort).
+ * silently, so the job says it once, and last: they wait (at most a few seconds) for mpirun's
+ * SIGKILL, since their exit would cut short the pause mpirun gives rank 0 to write. say 0: the
+ * default actions again, for the times when mpirun ends the ranks for another reason (a rank's bad
+ * input, exit or MPI_Abort).
  */
 void gf__mpi_stop_signals(const struct gf_mpi *m, int say);
 

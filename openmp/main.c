@@ -85,7 +85,9 @@ int main(int argc, char **argv)
 {
 	static const struct gf_backend backend = {
 		.name = "omp",
-		.cli = { .prog = "gilfree-omp", .workers_env = "OMP_NUM_THREADS" },
+		.cli = { .prog = "gilfree-omp",
+			 .workers_env = "OMP_NUM_THREADS",
+			 .about = "the lecture's workloads as OpenMP threads in one process" },
 		.root = 1,
 		.tasks_here = 1,
 		.run = omp_run,
@@ -94,6 +96,9 @@ int main(int argc, char **argv)
 	};
 	int rc;
 
+	/* libgomp's own complaints about OMP_* settings, caught as it loaded (omp_env.c) */
+	if (gf_omp_env_check(backend.cli.prog, 1) != 0)
+		return 2;
 	/* Every team, the workloads' and the benchmarks', must be the size asked for, not
 	   whatever the runtime finds convenient. */
 	omp_set_dynamic(0);

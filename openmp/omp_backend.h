@@ -38,6 +38,22 @@ struct gf_omp_span {
 int gf_omp_span_begin(struct gf_omp_span *s, int workers, struct gf_rep *rep);
 
 /*
+ * libgomp ends the process, with a blank line and its own message, when a thread of a team
+ * cannot start (a process limit, a memory limit). Before a region of a larger team than any
+ * before, this starts that many threads at once and joins them: 0, or a negative errno with
+ * one line in err. gf_omp_span_begin calls it.
+ */
+int gf_omp_threads_check(int workers, char *err, size_t errlen);
+
+/*
+ * What libgomp said of the OMP_* and GOMP_* variables as it loaded (omp_env.c catches it):
+ * where it could not use one, writes "<prog>: invalid NAME 'value': ..." (when say) and
+ * returns -EINVAL, bad input; else passes on what it said, if anything, and returns 0. Call
+ * once, first thing in main().
+ */
+int gf_omp_env_check(const char *prog, int say);
+
+/*
  * Called by thread id inside the region: once on arrival (where --bind is on, it pins itself
  * first, to gf_bind_cpu(id)), once when its work is done.
  */

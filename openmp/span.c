@@ -12,7 +12,11 @@
 
 int gf_omp_span_begin(struct gf_omp_span *s, int workers, struct gf_rep *rep)
 {
+	int rc = gf_omp_threads_check(workers, rep->err, GF_ERR_MAX);
+
 	memset(s, 0, sizeof(*s));
+	if (rc)
+		return rc;
 	s->workers = workers;
 	s->rep = rep;
 	s->arrived = calloc((size_t)workers, sizeof(double));

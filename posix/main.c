@@ -17,7 +17,7 @@ static const struct gf_optdef posix_options[] = {
 			     .words = start_words,
 			     GF_OPT_SLOT(GF_POSIX_START),
 			     .arg = "M",
-			     .help = "how workers start: fork (default) or spawn (exec)",
+			     .help = "how workers start: fork or spawn (exec)",
 			     .flags = GF_OPTF_HOW },
 	[GF_POSIX_CHUNKSIZE] = { .name = "chunksize",
 				 .kind = GF_OPTK_INT,
@@ -25,16 +25,20 @@ static const struct gf_optdef posix_options[] = {
 				 .max = GF_MAX_CHUNKSIZE,
 				 GF_OPT_SLOT(GF_POSIX_CHUNKSIZE),
 				 .arg = "K",
-				 .help = "tasks per pool message (default: the pool chooses)",
-				 .flags = GF_OPTF_HOW | GF_OPTF_IF_SET },
+				 .help = "tasks per pool message",
+				 .flags = GF_OPTF_HOW | GF_OPTF_IF_SET,
+				 .only = GF_OPT_ONLY(GF_RESIZE),
+				 .unset = "the pool chooses, as Pool.map" },
 	[GF_POSIX_TASK_TIMEOUT] = { .name = "task-timeout",
 				    .kind = GF_OPTK_SECONDS,
 				    .max = (int64_t)GF_MAX_SECONDS,
 				    GF_OPT_SLOT(GF_POSIX_TASK_TIMEOUT),
 				    .arg = "T",
 				    .help = "a pool worker that holds a task T seconds is killed "
-					    "and\nreplaced, and its task run again (default: none)",
-				    .flags = GF_OPTF_HOW | GF_OPTF_IF_SET },
+					    "and\nreplaced, and its task run again",
+				    .flags = GF_OPTF_HOW | GF_OPTF_IF_SET,
+				    .only = GF_OPT_ONLY(GF_RESIZE),
+				    .unset = "none" },
 	{ .name = NULL },
 };
 
@@ -43,18 +47,10 @@ static int posix_check(void *ctx, struct gf_options *o, char *err, size_t errlen
 	int64_t *chunksize = &o->be[GF_POSIX_CHUNKSIZE].i;
 
 	(void)ctx;
-	if (o->workload != GF_RESIZE && *chunksize) {
-		snprintf(err, errlen, "invalid --chunksize '%lld': only resize's pool sends chunks",
-			 (long long)*chunksize);
-		return -EINVAL;
-	}
-	if (o->workload != GF_RESIZE && gf_posix_task_timeout(o) > 0) {
-		snprintf(err, errlen,
-			 "invalid --task-timeout '%g': only resize's pool hands out tasks to time",
-			 gf_posix_task_timeout(o));
-		return -EINVAL;
-	}
-	/* The report shows the chunksize the pool really uses, as Pool.map would pick it. */
+	(void)err;
+	(void)errlen;
+	/* --chunksize and --task-timeout are resize's alone (the table's .only). The report shows
+	 * the chunksize the pool really uses, as Pool.map would pick it. */
 	if (o->workload == GF_RESIZE && *chunksize == 0)
 		*chunksize = (int64_t)gf_pool_default_chunksize((size_t)o->images, o->workers);
 	return 0;
@@ -101,7 +97,11 @@ int main(int argc, char **argv)
 {
 	static const struct gf_backend backend = {
 		.name = "posix",
-		.cli = { .prog = "gilfree-posix", .options = posix_options, .workers_env = NULL },
+		.cli = { .prog = "gilfree-posix",
+			 .options = posix_options,
+			 .workers_env = NULL,
+			 .about = "the lecture's workloads as processes made with fork() and "
+				  "joined by pipes" },
 		.root = 1,
 		/* the run loops see --timeout themselves, stop the workers and name the tasks */
 		.timeout_grace = 2.0,

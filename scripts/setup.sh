@@ -6,10 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # iproute2: ip and tc, which build the virtual cluster (scripts/vcluster.py); libsimgrid-dev:
-# SimGrid's SMPI (smpicc, smpirun), which builds and runs gilfree-mpi-sim on simulated clusters
+# SimGrid's SMPI (smpicc, smpirun), which builds and runs gilfree-mpi-sim on simulated clusters;
+# man-db: man, with which the man_pages test renders the man pages the build writes
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libcunit1-dev
 	python3 valgrind clang gnuplot-nox time clang-tidy cppcheck libclang-rt-dev libomp-dev iproute2
-	libsimgrid-dev)
+	libsimgrid-dev man-db)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

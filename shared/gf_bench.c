@@ -44,50 +44,77 @@ enum {
 static const char *const bench_formats[] = { "text", "json", NULL };
 
 #define B_AT(m) GF_OPT_AT(struct gf_bench_opts, m)
+/* the defaults are bench_defaults', which --help reads */
 static const struct gf_optdef bench_options[] = {
 	[B_MIN_SIZE] = { .name = "min-size",
 			 .kind = GF_OPTK_SIZE,
 			 .min = 1,
 			 .max = GF_BENCH_MAX_SIZE,
-			 B_AT(min_size) },
+			 B_AT(min_size),
+			 .arg = "S",
+			 .help = "ipc: the first payload size, bytes, suffix k, m or g allowed" },
 	[B_MAX_SIZE] = { .name = "max-size",
 			 .kind = GF_OPTK_SIZE,
 			 .min = 1,
 			 .max = GF_BENCH_MAX_SIZE,
-			 B_AT(max_size) },
-	[B_STEP] = { .name = "step", .kind = GF_OPTK_INT, .min = 2, .max = 16, B_AT(step) },
+			 B_AT(max_size),
+			 .arg = "S",
+			 .help = "ipc: the last payload size, as --min-size" },
+	[B_STEP] = { .name = "step",
+		     .kind = GF_OPTK_INT,
+		     .min = 2,
+		     .max = 16,
+		     B_AT(step),
+		     .arg = "N",
+		     .help = "ipc: each size is the previous times N" },
 	[B_ITERS] = { .name = "iters",
 		      .kind = GF_OPTK_INT,
 		      .min = 1,
 		      .max = GF_BENCH_MAX_ITERS,
-		      B_AT(iters) },
+		      B_AT(iters),
+		      .arg = "N",
+		      .help = "timed iterations per point up to 8 KiB, a tenth above (OSU)" },
 	[B_WARMUP] = { .name = "warmup",
 		       .kind = GF_OPTK_INT,
 		       .min = 0,
 		       .max = GF_BENCH_MAX_ITERS,
-		       B_AT(warmup) },
-	[B_WORKERS] = GF_OPTDEF_WORKERS(struct gf_bench_opts, workers),
+		       B_AT(warmup),
+		       .arg = "N",
+		       .help = "untimed iterations before them, as --iters" },
+	[B_WORKERS] = GF_OPTDEF_WORKERS(struct gf_bench_opts, workers, .arg = "N",
+					.help = "workers for counter, grain and paths"),
 	[B_COUNT] = { .name = "count",
 		      .kind = GF_OPTK_INT,
 		      .min = 1,
 		      .max = GF_BENCH_MAX_COUNT,
-		      B_AT(count) },
+		      B_AT(count),
+		      .arg = "K",
+		      .help = "counter: total increments" },
 	[B_MIN_GRAIN] = { .name = "min-grain",
 			  .kind = GF_OPTK_INT,
 			  .min = 1,
 			  .max = GF_BENCH_MAX_GRAIN,
-			  B_AT(min_grain_us) },
+			  B_AT(min_grain_us),
+			  .arg = "US",
+			  .help = "grain: the first grain in microseconds, then by tens" },
 	[B_MAX_GRAIN] = { .name = "max-grain",
 			  .kind = GF_OPTK_INT,
 			  .min = 1,
 			  .max = GF_BENCH_MAX_GRAIN,
-			  B_AT(max_grain_us) },
-	[B_REPS] = GF_OPTDEF_REPS(struct gf_bench_opts, reps),
-	[B_IMAGES] = GF_OPTDEF_IMAGES(struct gf_bench_opts, images),
-	[B_WIDTH] = GF_OPTDEF_WIDTH(struct gf_bench_opts, width),
-	[B_HEIGHT] = GF_OPTDEF_HEIGHT(struct gf_bench_opts, height),
-	[B_FORMAT] = GF_OPTDEF_FORMAT(struct gf_bench_opts, format, bench_formats),
-	GF_OPTDEF_HELP(struct gf_bench_opts, help),
+			  B_AT(max_grain_us),
+			  .arg = "US",
+			  .help = "grain: the last grain in microseconds" },
+	[B_REPS] = GF_OPTDEF_REPS(struct gf_bench_opts, reps, .arg = "R",
+				  .help = "repetitions of startup, counter, grain and paths"),
+	[B_IMAGES] = GF_OPTDEF_IMAGES(struct gf_bench_opts, images, .arg = "N",
+				      .help = "paths: number of images"),
+	[B_WIDTH] = GF_OPTDEF_WIDTH(struct gf_bench_opts, width, .arg = "W",
+				    .help = "paths: image width in pixels, one byte each"),
+	[B_HEIGHT] = GF_OPTDEF_HEIGHT(struct gf_bench_opts, height, .arg = "H",
+				      .help = "paths: image height in pixels"),
+	[B_FORMAT] = GF_OPTDEF_FORMAT(struct gf_bench_opts, format, bench_formats, .arg = "F",
+				      .help = "text (tables) or json (one record per row)"),
+	GF_OPTDEF_HELP(struct gf_bench_opts, help, .help = "this text"),
 	{ .name = NULL },
 };
 
@@ -182,6 +209,14 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 	return bench_check(o, seen.value, err, errlen);
 }
 
+void gf_bench_doc(FILE *f, enum gf_optstyle style)
+{
+	struct gf_bench_opts dflt;
+
+	bench_defaults(&dflt);
+	gf_optable_usage(f, bench_options, &dflt, NULL, style);
+}
+
 /* Prints the --help text of the bench subcommand to stdout. */
 static void gf_bench_usage(const struct gf_bench_cli *cli)
 {
@@ -193,22 +228,9 @@ static void gf_bench_usage(const struct gf_bench_cli *cli)
 	for (int i = 0; i < GF_BENCH_NEXP; i++)
 		if (cli->run[i])
 			printf("  %-9s %s\n", exp_names[i], cli->methods[i]);
-	printf("\noptions:\n"
-	       "  --min-size S, --max-size S  ipc payload sizes, bytes, suffix k, m or g allowed\n"
-	       "                              (default 8 to 128m)\n"
-	       "  --step N                    each size is the previous times N (default 4)\n"
-	       "  --iters N, --warmup N       timed and untimed iterations per point, up to 8 "
-	       "KiB;\n"
-	       "                              a tenth above, as OSU (default 1000 and 100)\n"
-	       "  -w, --workers N             workers for counter, grain and paths (default 2)\n"
-	       "  --count K                   counter: total increments (default 100000)\n"
-	       "  --min-grain US, --max-grain US  grain sweep in microseconds, by tens\n"
-	       "                              (default 1 to 100000)\n"
-	       "  -r, --reps R                repetitions of counter, grain and paths (default 5)\n"
-	       "  --images N, --width W, --height H  paths: the images (default 8 of 1920x1080)\n"
-	       "  -f, --format F              text (default) or json\n"
-	       "  -h, --help\n\n"
-	       "Exit status: 0 every checked quantity right, 1 a wrong one or a failure, 2 bad "
+	printf("\noptions:\n");
+	gf_bench_doc(stdout, GF_OPTSTYLE_TEXT);
+	printf("\nExit status: 0 every checked quantity right, 1 a wrong one or a failure, 2 bad "
 	       "input.\n");
 }
 

@@ -79,6 +79,12 @@ struct gf_bench_cli {
 int gf_bench_main(int argc, char **argv, const struct gf_bench_cli *cli, int root);
 
 /*
+ * The bench subcommand's options, each with its default, as --help text or man page roff
+ * (gf_optable_usage): what the backends' own --help and man page include.
+ */
+void gf_bench_doc(FILE *f, enum gf_optstyle style);
+
+/*
  * Parses argv (argv[0] == "bench", argv[1] the experiment) into *o, which it initialises.
  * Returns 0; or -EINVAL with one line naming the bad value in err (a user error: exit 2).
  * --help sets o->help (print gf_bench_usage, exit 0). Not thread-safe (getopt_long).

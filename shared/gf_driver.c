@@ -177,7 +177,8 @@ static int parse(int argc, char **argv, const struct gf_backend *be, void *ctx,
 	}
 	if (o->help || o->version) {
 		if (be->root && o->help)
-			gf_options_usage(&be->cli);
+			gf_options_usage(&be->cli, be->bench != NULL,
+					 o->man ? GF_OPTSTYLE_ROFF : GF_OPTSTYLE_TEXT);
 		else if (be->root)
 			printf("%s (%s backend)\n", gf_version, be->name);
 		return 0;

@@ -57,6 +57,12 @@ int gf_bench_parse_size(const char *s, int64_t min, int64_t max, int64_t *out, c
 	memcpy(num, s, len + 1);
 	if (shift)
 		num[len - 1] = '\0';
+	if (num[0] == '-' && num[1] >= '0' && num[1] <= '9' &&
+	    strspn(num + 1, "0123456789") == strlen(num + 1)) {
+		/* below the limit, which is no 0: "at least 0" would invite a 0 then refused */
+		gf_errf(err, errlen, "must be at least %s", size_text(sz, min));
+		return -EINVAL;
+	}
 	/* the number alone may not exceed max >> shift, so the shift cannot overflow */
 	if (gf_parse_int(num, 0, max >> shift, out, err, errlen) != 0) {
 		/* a number past the limit: the limit in bytes and with its unit, not in the
@@ -289,22 +295,111 @@ int gf_optable_parse(int argc, char **argv, const struct gf_optset *sets, size_t
 	return 0;
 }
 
-void gf_optable_usage(FILE *f, const struct gf_optdef *defs)
+void gf_optable_roff(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s; s++) {
+		if (*s == '-' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s == '\\' ? 'e' : *s, f);
+		if (*s == '\n' && (s[1] == '.' || s[1] == '\''))
+			fputs("\\&", f);
+	}
+}
+
+/* "primes: " or "sum, resize: " from an option's only bits, into buf. */
+static const char *only_text(const struct gf_optdef *d, const char *const *names, char *buf,
+			     size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned b = 0; names && d->only && b < 32 && used < len; b++)
+		if (d->only & (1u << b))
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+						 names[b] ? names[b] : "?");
+	if (used && used < len)
+		snprintf(buf + used, len - used, ": ");
+	return buf;
+}
+
+/* " (default: 5)", from the defaults' value or the unset text; "" where there is none. */
+static const char *default_text(const struct gf_optdef *d, const void *defaults, char *buf,
+				size_t len)
+{
+	char value[SIZE_TEXT];
+	const char *v;
+
+	buf[0] = '\0';
+	if (!defaults || d->kind == GF_OPTK_FLAG)
+		return buf;
+	if (gf_optable_unset(d, defaults) && d->unset)
+		v = d->unset;
+	else if (d->kind == GF_OPTK_SIZE)
+		v = size_text(value, get_int(d, defaults));
+	else if (gf_optable_unset(d, defaults) && d->kind == GF_OPTK_TEXT)
+		return buf;
+	else
+		v = gf_optable_text(d, defaults, value, sizeof(value));
+	snprintf(buf, len, " (default: %s)", v);
+	return buf;
+}
+
+/* The head of an option's entry: "-w, --workers N", or "--n N". */
+static void option_head(FILE *f, const struct gf_optdef *d, enum gf_optstyle style)
+{
+	if (style == GF_OPTSTYLE_TEXT) {
+		char head[64];
+
+		snprintf(head, sizeof(head), "%s%c%s--%s%s%s", d->letter ? "  -" : "     ",
+			 d->letter ? d->letter : ' ', d->letter ? ", " : "", d->name,
+			 d->arg ? " " : "", d->arg ? d->arg : "");
+		/* a head too long for its column has the text start on the next line */
+		fprintf(f, strlen(head) > 20 ? "%s\n%22s" : "%-20s  ", head, "");
+		return;
+	}
+	fputs(".TP\n", f);
+	if (d->letter)
+		fprintf(f, "\\fB\\-%c\\fR, ", d->letter);
+	fputs("\\fB\\-\\-", f);
+	gf_optable_roff(f, d->name);
+	fputs("\\fR", f);
+	if (d->arg) {
+		fputs(" \\fI", f);
+		gf_optable_roff(f, d->arg);
+		fputs("\\fR", f);
+	}
+	fputc('\n', f);
+}
+
+void gf_optable_usage(FILE *f, const struct gf_optdef *defs, const void *defaults,
+		      const char *const *only_names, enum gf_optstyle style)
 {
 	for (const struct gf_optdef *d = defs; d && d->name; d++) {
-		char head[64];
-		const char *h = d->help;
+		char only[64], dflt[128], text[1024];
+		const char *last;
 
-		if (!h)
+		if (!d->help)
 			continue;
-		if (d->letter)
-			snprintf(head, sizeof(head), "  -%c, --%s%s%s", d->letter, d->name,
-				 d->arg ? " " : "", d->arg ? d->arg : "");
-		else
-			snprintf(head, sizeof(head), "      --%s%s%s", d->name, d->arg ? " " : "",
-				 d->arg ? d->arg : "");
-		fprintf(f, "%-20s  ", head);
-		for (; *h; h++) {
+		option_head(f, d, style);
+		default_text(d, defaults, dflt, sizeof(dflt));
+		snprintf(text, sizeof(text), "%s%s", only_text(d, only_names, only, sizeof(only)),
+			 d->help);
+		last = strrchr(text, '\n') ? strrchr(text, '\n') + 1 : text;
+		/* the default goes on a line of its own where it would pass column 79 */
+		if (style == GF_OPTSTYLE_TEXT && dflt[0] && 22 + strlen(last) + strlen(dflt) > 79)
+			dflt[0] = '\n';
+		strncat(text, dflt, sizeof(text) - strlen(text) - 1);
+		if (style == GF_OPTSTYLE_ROFF) {
+			for (char *p = text; *p; p++)
+				if (*p == '\n')
+					*p = ' ';
+			gf_optable_roff(f, text);
+			fputc('\n', f);
+			continue;
+		}
+		for (const char *h = text; *h; h++) {
 			if (*h == '\n')
 				fprintf(f, "\n%22s", "");
 			else

@@ -41,7 +41,12 @@ struct gf_optdef {
 	const char *arg;          /* --help: the value's name ("K") */
 	const char *help;         /* --help: the text, '\n' between lines; NULL: not listed */
 	unsigned flags;           /* enum gf_optflags */
+	unsigned only;            /* the workloads that take it (GF_OPT_ONLY bits); 0: all */
+	const char *unset;        /* --help: the default's text where the default is zero */
 };
+
+/* .only's bit for a workload (enum gf_workload). */
+#define GF_OPT_ONLY(w) (1u << (unsigned)(w))
 
 #define GF_OPT_AT(type, member) .off = offsetof(type, member), .size = sizeof(((type *)0)->member)
 
@@ -89,11 +94,22 @@ int gf_optable_parse(int argc, char **argv, const struct gf_optset *sets, size_t
 int gf_bench_parse_size(const char *s, int64_t min, int64_t max, int64_t *out, char *err,
 			size_t errlen);
 
+/* How gf_optable_usage writes: --help's text, or a man page's roff. */
+enum gf_optstyle { GF_OPTSTYLE_TEXT, GF_OPTSTYLE_ROFF };
+
 /*
  * Prints the --help lines of defs to f: "  -w, --name ARG" or "      --name ARG", the help
- * text from column 23, each further line of it indented as far.
+ * text from column 23, each further line of it indented as far; in roff, one .TP paragraph
+ * per option. Each text starts with the workloads that alone take it ("primes: ", from
+ * only, named by only_names[bit]) and ends with its default, read from defaults (the values
+ * a parse starts from, laid out as the values' base) as the parser would store it, or the
+ * entry's unset text where that value is zero. defaults NULL: no defaults (flags have none).
  */
-void gf_optable_usage(FILE *f, const struct gf_optdef *defs);
+void gf_optable_usage(FILE *f, const struct gf_optdef *defs, const void *defaults,
+		      const char *const *only_names, enum gf_optstyle style);
+
+/* Writes s to f as roff text: '-' and '\\' escaped, a leading '.' or '\'' made harmless. */
+void gf_optable_roff(FILE *f, const char *s);
 
 /*
  * The value of d at base as text: the word, the integer or the seconds ("%.9g"). buf needs

@@ -100,14 +100,21 @@ int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *er
 
 int gf_parse_seconds(const char *s, double max, double *out, char *err, size_t errlen)
 {
-	size_t whole = strspn(s, "0123456789"), frac = 0;
+	size_t whole = strspn(s, "0123456789"), frac = 0, end;
 	double v;
 
-	/* digits, then optionally a point and digits: no sign, exponent, blank, inf or nan */
+	/* digits, optionally a point and digits, then optionally an exponent ("1e9" is a
+	   number of seconds, one past the limit): no sign, blank, inf or nan */
 	if (s[whole] == '.')
 		frac = strspn(s + whole + 1, "0123456789");
-	if (whole + frac == 0 || (s[whole] == '.' && frac == 0) ||
-	    s[whole + (s[whole] == '.' ? 1 + frac : 0)] != '\0') {
+	end = whole + (s[whole] == '.' ? 1 + frac : 0);
+	if (whole + frac > 0 && (s[end] == 'e' || s[end] == 'E')) {
+		size_t sign = s[end + 1] == '+' || s[end + 1] == '-';
+		size_t digits = strspn(s + end + 1 + sign, "0123456789");
+
+		end = digits ? end + 1 + sign + digits : end;
+	}
+	if (whole + frac == 0 || (s[whole] == '.' && frac == 0) || s[end] != '\0') {
 		gf_errf(err, errlen, "not a number of seconds");
 		return -EINVAL;
 	}
@@ -257,35 +264,68 @@ struct later {
 
 enum { O_WORKERS, O_FORMAT, O_N, O_IMAGES, O_WIDTH, O_HEIGHT, O_REPS_CAP };
 
+#define SUM_ONLY    .only = GF_OPT_ONLY(GF_SUM)
+#define PRIMES_ONLY .only = GF_OPT_ONLY(GF_PRIMES)
+#define RESIZE_ONLY .only = GF_OPT_ONLY(GF_RESIZE)
+#define TEXT_OF(x)  #x
+#define TEXT(x)     TEXT_OF(x)
+
+/* The defaults --help prints are those a parse starts from (usage_defaults). */
 static const struct gf_optdef common_options[] = {
-	[O_WORKERS] = GF_OPTDEF_WORKERS(struct gf_options, workers),
-	[O_FORMAT] = GF_OPTDEF_FORMAT(struct gf_options, format, gf_format_words),
+	[O_WORKERS] =
+		GF_OPTDEF_WORKERS(struct gf_options, workers, .arg = "N", .help = "worker count"),
+	[O_FORMAT] = GF_OPTDEF_FORMAT(struct gf_options, format, gf_format_words, .arg = "F",
+				      .help = "text, json (one object per line) or csv"),
 	[O_N] = { .name = "n",
 		  .kind = GF_OPTK_INT,
 		  .min = 1,
 		  .max = GF_MAX_N,
-		  GF_OPT_AT(struct gf_options, n) },
-	[O_IMAGES] = GF_OPTDEF_IMAGES(struct gf_options, images),
-	[O_WIDTH] = GF_OPTDEF_WIDTH(struct gf_options, width),
-	[O_HEIGHT] = GF_OPTDEF_HEIGHT(struct gf_options, height),
+		  GF_OPT_AT(struct gf_options, n),
+		  .arg = "N",
+		  .help = "iterations per worker",
+		  SUM_ONLY },
+	[O_IMAGES] = GF_OPTDEF_IMAGES(struct gf_options, images, .arg = "N",
+				      .help = "number of images", RESIZE_ONLY),
+	[O_WIDTH] = GF_OPTDEF_WIDTH(struct gf_options, width, .arg = "N",
+				    .help = "image width in pixels", RESIZE_ONLY),
+	[O_HEIGHT] = GF_OPTDEF_HEIGHT(struct gf_options, height, .arg = "N",
+				      .help = "image height in pixels", RESIZE_ONLY),
 	[O_REPS_CAP] = { .name = "reps-cap",
 			 .kind = GF_OPTK_SECONDS,
 			 .max = (int64_t)GF_MAX_SECONDS,
-			 GF_OPT_AT(struct gf_options, reps_cap) },
+			 GF_OPT_AT(struct gf_options, reps_cap),
+			 .arg = "S",
+			 .help = "with --reps auto: seconds all the timed repetitions may\n"
+				 "take before they stop short of the target" },
 	{ .name = "timeout",
 	  .kind = GF_OPTK_SECONDS,
 	  .max = (int64_t)GF_MAX_SECONDS,
-	  GF_OPT_AT(struct gf_options, timeout) },
+	  GF_OPT_AT(struct gf_options, timeout),
+	  .arg = "T",
+	  .help = "stop the run, naming what was outstanding, after T\nseconds (exit 1)",
+	  .unset = "none" },
 	{ .name = "order",
 	  .kind = GF_OPTK_WORD,
 	  .words = order_words,
-	  GF_OPT_AT(struct gf_options, order) },
-	{ .name = "bind", .kind = GF_OPTK_FLAG, GF_OPT_AT(struct gf_options, bind) },
-	GF_OPTDEF_HELP(struct gf_options, help),
+	  GF_OPT_AT(struct gf_options, order),
+	  .arg = "O",
+	  .help = "blocked (every sequential repetition, then every parallel\n"
+		  "one) or interleaved (sequential k, parallel k)" },
+	{ .name = "bind",
+	  .kind = GF_OPTK_FLAG,
+	  GF_OPT_AT(struct gf_options, bind),
+	  .help = "pin worker w to CPU w mod n of the n CPUs this process may\n"
+		  "use (without it the scheduler places the workers)" },
+	GF_OPTDEF_HELP(struct gf_options, help, .help = "this text"),
 	{ .name = "version",
 	  .letter = 'V',
 	  .kind = GF_OPTK_FLAG,
-	  GF_OPT_AT(struct gf_options, version) },
+	  GF_OPT_AT(struct gf_options, version),
+	  .help = "the version" },
+	{ .name = "man",
+	  .kind = GF_OPTK_FLAG,
+	  GF_OPT_AT(struct gf_options, man),
+	  .help = "this text as a man page (roff), as installed" },
 	{ .name = NULL },
 };
 
@@ -294,10 +334,32 @@ static const struct gf_optdef later_options[] = {
 	  .letter = 'c',
 	  .kind = GF_OPTK_WORD,
 	  .words = class_words,
-	  GF_OPT_AT(struct later, cls) },
-	{ .name = "limits", .kind = GF_OPTK_TEXT, GF_OPT_AT(struct later, limits) },
-	{ .name = "reps", .letter = 'r', .kind = GF_OPTK_TEXT, GF_OPT_AT(struct later, reps) },
-	{ .name = "ci-target", .kind = GF_OPTK_TEXT, GF_OPT_AT(struct later, ci_target) },
+	  GF_OPT_AT(struct later, cls),
+	  .arg = "C",
+	  .help = "size class: S (the lecture's sizes), W, A or B (below)" },
+	{ .name = "limits",
+	  .kind = GF_OPTK_TEXT,
+	  GF_OPT_AT(struct later, limits),
+	  .arg = "L,...",
+	  .help = "the task list of limits, in submission order",
+	  .unset = "the class's",
+	  PRIMES_ONLY },
+	{ .name = "reps",
+	  .letter = 'r',
+	  .kind = GF_OPTK_TEXT,
+	  GF_OPT_AT(struct later, reps),
+	  .arg = "R",
+	  .help = "timed repetitions after one untimed warm-up, or auto: until\n"
+		  "the 95% confidence intervals of the sequential and parallel\n"
+		  "medians are within --ci-target, at least " TEXT(
+			  GF_STATS_CI_MIN) " and at\n"
+					   "most " TEXT(GF_REPS_AUTO_MAX) " repetitions" },
+	{ .name = "ci-target",
+	  .kind = GF_OPTK_TEXT,
+	  GF_OPT_AT(struct later, ci_target),
+	  .arg = "P",
+	  .help = "with --reps auto: the intervals' half-width sought, in\npercent of the "
+		  "median" },
 	{ .name = NULL },
 };
 
@@ -360,7 +422,7 @@ static int apply_class(const struct gf_class *c, const struct gf_optseen *seen,
 	opts->limits = list;
 	opts->nlimits = NLECTURE;
 	if (!seen->value[O_IMAGES])
-		opts->images = 8;
+		opts->images = GF_DEFAULT_IMAGES;
 	if (!seen->value[O_WIDTH])
 		opts->width = c->width;
 	if (!seen->value[O_HEIGHT])
@@ -368,11 +430,14 @@ static int apply_class(const struct gf_class *c, const struct gf_optseen *seen,
 	return 0;
 }
 
+/* The workloads' names, by enum gf_workload (and .only's bits). */
+static const char *const workload_names[] = { "sum", "primes", "resize", NULL };
+
 /* The one operand: the workload, sum, primes or resize. */
 static int parse_workload(int argc, char **argv, int next, struct gf_options *opts, char *err,
 			  size_t errlen)
 {
-	static const char *const names[] = { "sum", "primes", "resize" };
+	const char *const *names = workload_names;
 	static const enum gf_workload workloads[] = { GF_SUM, GF_PRIMES, GF_RESIZE };
 
 	if (next >= argc) {
@@ -391,6 +456,35 @@ static int parse_workload(int argc, char **argv, int next, struct gf_options *op
 	}
 	gf_errf(err, errlen, "unknown workload '%s': expected sum, primes or resize", argv[next]);
 	return -EINVAL;
+}
+
+/*
+ * An option of another workload is refused, not ignored: "primes --images 3" would run
+ * primes as if the images mattered. seen's k-th value is the k-th entry of the sets.
+ */
+static int check_only(const struct gf_optset *sets, size_t nsets, const struct gf_optseen *seen,
+		      enum gf_workload w, char *err, size_t errlen)
+{
+	int k = 0;
+
+	for (size_t i = 0; i < nsets; i++) {
+		for (const struct gf_optdef *d = sets[i].defs; d && d->name; d++, k++) {
+			char only[64] = "";
+			size_t used = 0;
+
+			if (!seen->value[k] || !d->only || (d->only & GF_OPT_ONLY(w)))
+				continue;
+			for (unsigned b = 0; workload_names[b]; b++)
+				if (d->only & GF_OPT_ONLY(b))
+					used += (size_t)snprintf(only + used, sizeof(only) - used,
+								 "%s%s", used ? " or " : "",
+								 workload_names[b]);
+			gf_errf(err, errlen, "invalid --%s '%s': only for %s, not for %s", d->name,
+				seen->value[k], only, workload_names[w]);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_options *opts,
@@ -413,9 +507,12 @@ int gf_options_parse(int argc, char **argv, const struct gf_cli *cli, struct gf_
 	if (rc)
 		goto fail;
 	opts->workers_given = seen.value[O_WORKERS] != NULL;
+	opts->help |= opts->man;
 	if (opts->help || opts->version)
 		return 0;
 	if ((rc = parse_workload(argc, argv, seen.next, opts, err, errlen)) != 0)
+		goto fail;
+	if ((rc = check_only(sets, 3, &seen, opts->workload, err, errlen)) != 0)
 		goto fail;
 	if ((rc = apply_class(&classes[later.cls], &seen, opts)) != 0)
 		goto fail;
@@ -485,57 +582,54 @@ int gf_tasks_build(const struct gf_options *opts, struct gf_task **tasks, size_t
 	return 0;
 }
 
-void gf_options_usage(const struct gf_cli *cli)
+/* The values a parse starts from, for --help's defaults: class S, nothing given. */
+static void usage_defaults(const struct gf_cli *cli, struct gf_options *o, struct later *l)
 {
-	printf("usage: %s <sum|primes|resize> [options]\n\n", cli->prog);
-	printf("Runs one lecture workload sequentially and in parallel, checks that both give the\n"
-	       "same results, and reports the times and the speedup measured in this run.\n\n");
-	printf("Workloads:\n"
-	       "  sum       Example 25.1: each worker w sums i*(w+1) for i in [0, n)\n"
-	       "  primes    Example 25.2: prime counts below each limit, by trial division\n"
-	       "  resize    Example 25.3: resize simulation of each image, sum of sqrt(p+1)\n\n");
-	printf("Options:\n");
-	if (cli->workers_launcher)
-		printf("  -w, --workers N     worker count: must equal the launcher's (mpirun -np "
-		       "N)\n");
-	else
-		printf("  -w, --workers N     worker count (default %d%s%s%s)\n",
-		       GF_DEFAULT_WORKERS, cli->workers_env ? ", or $" : "",
-		       cli->workers_env ? cli->workers_env : "",
-		       cli->workers_env ? " when set" : "");
-	printf("  -c, --class C       size class: S (the lecture's sizes, default), W, A, B\n"
-	       "      --n N           sum: iterations per worker\n"
-	       "      --limits L,...  primes: the task list of limits, in submission order\n"
-	       "      --images N      resize: number of images\n"
-	       "      --width N       resize: image width in pixels\n"
-	       "      --height N      resize: image height in pixels\n"
-	       "  -r, --reps R        timed repetitions after one untimed warm-up (default %d),\n"
-	       "                      or auto: until the 95%% confidence intervals of the\n"
-	       "                      sequential and parallel medians are within --ci-target,\n"
-	       "                      at least %d and at most %d repetitions\n"
-	       "      --ci-target P   with --reps auto: the intervals' half-width sought, in\n"
-	       "                      percent of the median (default %g)\n"
-	       "      --reps-cap S    with --reps auto: seconds all the timed repetitions may\n"
-	       "                      take before they stop short of the target (default %g)\n"
-	       "  -f, --format F      text (default), json (one object per line) or csv\n"
-	       "      --order O       blocked (every sequential repetition, then every parallel\n"
-	       "                      one; default) or interleaved (sequential k, parallel k)\n"
-	       "      --bind          pin worker w to CPU w mod n of the n CPUs this process may\n"
-	       "                      use (default: the scheduler places the workers)\n",
-	       GF_DEFAULT_REPS, GF_STATS_CI_MIN, GF_REPS_AUTO_MAX, GF_DEFAULT_CI_TARGET,
-	       GF_DEFAULT_REPS_CAP);
-	gf_optable_usage(stdout, cli->options);
-	printf("      --timeout T     stop the run, naming what was outstanding, after T "
-	       "seconds\n"
-	       "                      (exit 1; default: none)\n");
-	printf("  -h, --help          this text\n"
-	       "  -V, --version       the version\n\n"
-	       "An option given twice is refused.\n\n");
-	printf("Classes (sum n; primes limits; resize image size, 8 images):\n");
+	static char ci[32];
+	const struct gf_optseen none = { .next = 0 };
+
+	memset(o, 0, sizeof(*o));
+	memset(l, 0, sizeof(*l));
+	o->workers = cli->workers_launcher ? 0 : GF_DEFAULT_WORKERS;
+	o->reps_cap = GF_DEFAULT_REPS_CAP;
+	if (apply_class(&classes[0], &none, o) != 0)
+		o->images = 0; /* out of memory: the sizes' defaults read 0 */
+	gf_options_release(o);
+	snprintf(ci, sizeof(ci), "%g", GF_DEFAULT_CI_TARGET);
+	l->reps = TEXT(GF_DEFAULT_REPS);
+	l->ci_target = ci;
+}
+
+void gf_options_doc(const struct gf_cli *cli, enum gf_optstyle style)
+{
+	struct gf_optdef common[sizeof(common_options) / sizeof(common_options[0])];
+	const union gf_optval be[GF_OPT_SLOTS] = { { 0 } };
+	struct gf_options o;
+	struct later l;
+	char workers[160];
+
+	memcpy(common, common_options, sizeof(common));
+	if (cli->workers_launcher) {
+		common[O_WORKERS].help = cli->workers_help;
+		common[O_WORKERS].unset = cli->workers_default;
+	} else if (cli->workers_env) {
+		snprintf(workers, sizeof(workers),
+			 "worker count; $%s's first number when set and\n--workers is not",
+			 cli->workers_env);
+		common[O_WORKERS].help = workers;
+	}
+	usage_defaults(cli, &o, &l);
+	gf_optable_usage(stdout, common, &o, workload_names, style);
+	gf_optable_usage(stdout, later_options, &l, workload_names, style);
+	gf_optable_usage(stdout, cli->options, be, workload_names, style);
+}
+
+void gf_options_classes(enum gf_optstyle style)
+{
 	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
-		printf("  %c  n=%lld  limits=%lld..%lld  %lldx%lld\n", classes[i].name,
+		printf("%s%c  n=%lld  limits=%lld..%lld  %lldx%lld\n",
+		       style == GF_OPTSTYLE_ROFF ? ".br\n" : "  ", classes[i].name,
 		       (long long)classes[i].n, 15000LL * classes[i].limit_scale,
 		       40000LL * classes[i].limit_scale, (long long)classes[i].width,
 		       (long long)classes[i].height);
-	printf("\nExit status: 0 verified, 1 verification or run-time failure, 2 bad input.\n");
 }

@@ -32,6 +32,7 @@ enum gf_order { GF_ORDER_BLOCKED, GF_ORDER_INTERLEAVED };
 
 #define GF_DEFAULT_WORKERS 4
 #define GF_DEFAULT_REPS    5
+#define GF_DEFAULT_IMAGES  8 /* resize: images of every class */
 
 /*
  * --reps auto (gf_driver.h): at least GF_STATS_CI_MIN repetitions, the fewest that have a 95%
@@ -46,43 +47,45 @@ enum gf_order { GF_ORDER_BLOCKED, GF_ORDER_INTERLEAVED };
 
 /*
  * The options the workloads and the benchmarks share, each defined here once with its limit,
- * for a table whose values go to struct type (GF_OPT_AT).
+ * for a table whose values go to struct type (GF_OPT_AT); the rest are the entry's other
+ * fields in that table (.arg, .help, .only).
  */
 extern const char *const gf_format_words[]; /* "text", "json", "csv" */
-#define GF_OPTDEF_WORKERS(type, m)                                                                 \
+#define GF_OPTDEF_WORKERS(type, m, ...)                                                            \
 	{                                                                                          \
 		.name = "workers", .letter = 'w', .kind = GF_OPTK_INT, .min = 1,                   \
-		.max = GF_MAX_WORKERS, GF_OPT_AT(type, m)                                          \
+		.max = GF_MAX_WORKERS, GF_OPT_AT(type, m), __VA_ARGS__                             \
 	}
-#define GF_OPTDEF_REPS(type, m)                                                                    \
+#define GF_OPTDEF_REPS(type, m, ...)                                                               \
 	{                                                                                          \
 		.name = "reps", .letter = 'r', .kind = GF_OPTK_INT, .min = 1, .max = GF_MAX_REPS,  \
-		GF_OPT_AT(type, m)                                                                 \
+		GF_OPT_AT(type, m), __VA_ARGS__                                                    \
 	}
 /* words: enum gf_format's names in its order, all (gf_format_words) or the first few */
-#define GF_OPTDEF_FORMAT(type, m, wl)                                                              \
+#define GF_OPTDEF_FORMAT(type, m, wl, ...)                                                         \
 	{                                                                                          \
 		.name = "format", .letter = 'f', .kind = GF_OPTK_WORD, .words = (wl),              \
-		GF_OPT_AT(type, m)                                                                 \
+		GF_OPT_AT(type, m), __VA_ARGS__                                                    \
 	}
-#define GF_OPTDEF_IMAGES(type, m)                                                                  \
+#define GF_OPTDEF_IMAGES(type, m, ...)                                                             \
 	{                                                                                          \
 		.name = "images", .kind = GF_OPTK_INT, .min = 1, .max = GF_MAX_IMAGES,             \
-		GF_OPT_AT(type, m)                                                                 \
+		GF_OPT_AT(type, m), __VA_ARGS__                                                    \
 	}
-#define GF_OPTDEF_WIDTH(type, m)                                                                   \
+#define GF_OPTDEF_WIDTH(type, m, ...)                                                              \
 	{                                                                                          \
 		.name = "width", .kind = GF_OPTK_INT, .min = 1, .max = GF_MAX_DIMENSION,           \
-		GF_OPT_AT(type, m)                                                                 \
+		GF_OPT_AT(type, m), __VA_ARGS__                                                    \
 	}
-#define GF_OPTDEF_HEIGHT(type, m)                                                                  \
+#define GF_OPTDEF_HEIGHT(type, m, ...)                                                             \
 	{                                                                                          \
 		.name = "height", .kind = GF_OPTK_INT, .min = 1, .max = GF_MAX_DIMENSION,          \
-		GF_OPT_AT(type, m)                                                                 \
+		GF_OPT_AT(type, m), __VA_ARGS__                                                    \
 	}
-#define GF_OPTDEF_HELP(type, m)                                                                    \
+#define GF_OPTDEF_HELP(type, m, ...)                                                               \
 	{                                                                                          \
-		.name = "help", .letter = 'h', .kind = GF_OPTK_FLAG, GF_OPT_AT(type, m)            \
+		.name = "help", .letter = 'h', .kind = GF_OPTK_FLAG, GF_OPT_AT(type, m),           \
+		__VA_ARGS__                                                                        \
 	}
 
 /* Plain data: the effective parameters of one run, after class defaults and overrides. */
@@ -106,7 +109,8 @@ struct gf_options {
 	int64_t height; /* resize: image height */
 	double timeout; /* --timeout: seconds the whole run may take, 0 for no limit */
 	int bind;       /* --bind: worker w pinned to CPU w mod n of the run's (gf_bind.h) */
-	int help;       /* --help was given: print gf_options_usage and exit 0 */
+	int help;       /* --help (or --man) was given: print gf_options_usage and exit 0 */
+	int man;        /* --man was given: the help as a man page */
 	int version;    /* --version was given */
 	/* the backend's own options (struct gf_cli's options), zero when not given */
 	union gf_optval be[GF_OPT_SLOTS];
@@ -123,6 +127,9 @@ struct gf_cli {
 	const char *
 		workers_env; /* variable read when --workers is absent (OMP_NUM_THREADS), or NULL */
 	int workers_launcher; /* 1: the launcher sets the worker count (mpirun -np) */
+	const char *about;    /* --help, the man page's NAME: what the binary runs, one line */
+	/* with workers_launcher: --workers' help and where its default comes from */
+	const char *workers_help, *workers_default;
 };
 
 /*
@@ -152,8 +159,18 @@ int gf_reps_auto_max(const struct gf_options *opts);
 /* Frees what gf_options_parse allocated. Safe on a zeroed or already released struct. */
 void gf_options_release(struct gf_options *opts);
 
-/* Prints the full --help text for this backend to stdout. */
-void gf_options_usage(const struct gf_cli *cli);
+/*
+ * Prints the full --help text for this backend to stdout, or in roff its man page (--man):
+ * every option of the tables the parser reads, with its default. bench: the binary has the
+ * bench subcommand (gf_bench.h), whose usage line and options are included.
+ */
+void gf_options_usage(const struct gf_cli *cli, int bench, enum gf_optstyle style);
+
+/* The options of gf_options_usage: every table the parser reads, each with its default. */
+void gf_options_doc(const struct gf_cli *cli, enum gf_optstyle style);
+
+/* The classes' sizes, a line each (roff: .br between them). */
+void gf_options_classes(enum gf_optstyle style);
 
 /*
  * Strict integer parsing: all of s must be a base-10 integer in [min, max]. Returns 0, or
@@ -162,8 +179,8 @@ void gf_options_usage(const struct gf_cli *cli);
 int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *err, size_t errlen);
 
 /*
- * Strict parsing of a duration: all of s must be a decimal number of seconds ("10", "0.5"),
- * more than 0 and at most max. Returns 0, or -EINVAL with a reason in err ("not a number of
+ * Strict parsing of a duration: all of s must be a decimal number of seconds ("10", "0.5",
+ * "1e3"), more than 0 and at most max. Returns 0, or -EINVAL with a reason in err ("not a number of
  * seconds", "must be more than 0", "too large (at most N)").
  */
 int gf_parse_seconds(const char *s, double max, double *out, char *err, size_t errlen);

@@ -168,3 +168,33 @@ else()
   message(STATUS "clang-tidy or cppcheck not found: no static analysis test "
                  "(scripts/setup.sh installs them)")
 endif()
+
+# The option tables, on every binary (hybrid too): an option of another workload refused, the
+# refusals' messages true, and --help listing exactly what the parser accepts, with defaults.
+set(gf_optable_args --source=${PROJECT_SOURCE_DIR})
+foreach(binary IN LISTS gf_binaries ITEMS gilfree-hybrid)
+  if(TARGET ${binary})
+    list(APPEND gf_optable_args --binary ${binary}=$<TARGET_FILE:${binary}>)
+  endif()
+endforeach()
+foreach(part workload messages help)
+  add_test(NAME options_${part}
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/options_table.py
+                   ${gf_optable_args} --only=${part})
+  set_tests_properties(options_${part} PROPERTIES PROCESSORS 1 LABELS "e2e;hardening"
+                       TIMEOUT 180)
+  gf_mpi_tests(options_${part})
+endforeach()
+
+# The man pages written at build time from the same tables: each renders with man -l, holds
+# every option its --help lists, and `cmake --install` puts it in share/man/man1.
+set(gf_man_args --build=${PROJECT_BINARY_DIR} --source=${PROJECT_SOURCE_DIR})
+foreach(binary IN LISTS gf_binaries ITEMS gilfree-hybrid)
+  if(TARGET ${binary})
+    list(APPEND gf_man_args --binary ${binary}=$<TARGET_FILE:${binary}>)
+  endif()
+endforeach()
+add_test(NAME man_pages
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/man_pages.py ${gf_man_args})
+set_tests_properties(man_pages PROPERTIES PROCESSORS 1 LABELS "e2e;hardening" TIMEOUT 180)
+gf_mpi_tests(man_pages)

@@ -3,10 +3,11 @@
 string(JOIN " " GF_HYBRID_LAUNCHER ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} "{workers}"
        --bind-to none ${MPIEXEC_PREFLAGS})
 
-# Splits 1x2, 2x2, 3x2 (ranks x threads) and 2x1, both schedules of primes, classes S and W:
-# results equal to independent values, worker w = rank x T + thread.
+# Splits 1x2, 2x2, 3x2 (ranks x threads) and 2x1, both schedules of primes (static is the
+# default: sum and resize refuse --schedule), classes S and W: results equal to independent
+# values, worker w = rank x T + thread.
 gf_e2e_test(e2e_hybrid_t2 gilfree-hybrid hybrid --only results --workers 1,2,3 --threads 2
-            --classes S,W --launcher ${GF_HYBRID_LAUNCHER} --extra "--schedule static")
+            --classes S,W --launcher ${GF_HYBRID_LAUNCHER})
 gf_e2e_test(e2e_hybrid_t1 gilfree-hybrid hybrid --only results --workers 2 --threads 1
             --classes S,W --launcher ${GF_HYBRID_LAUNCHER})
 gf_e2e_test(e2e_hybrid_dynamic gilfree-hybrid hybrid --only results --workers 2,3 --threads 2

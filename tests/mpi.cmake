@@ -4,9 +4,10 @@
 string(JOIN " " GF_MPI_LAUNCHER ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} "{workers}"
        ${MPIEXEC_PREFLAGS})
 
-# Results equal to independent values, every workload, 1 to 7 ranks, classes S and W.
+# Results equal to independent values, every workload, 1 to 7 ranks, classes S and W; primes
+# with --schedule's default, static (sum and resize refuse --schedule: they always scatter).
 gf_e2e_test(e2e_mpi_static gilfree-mpi mpi --only results --workers 1,2,3,4,7 --classes S,W
-            --launcher ${GF_MPI_LAUNCHER} --extra "--schedule static")
+            --launcher ${GF_MPI_LAUNCHER})
 # --schedule chooses between two distributions of primes only.
 gf_e2e_test(e2e_mpi_dynamic gilfree-mpi mpi --only results --workers 1,2,3,4,7 --classes S,W
             --workloads primes --launcher ${GF_MPI_LAUNCHER} --extra "--schedule dynamic")
@@ -34,10 +35,20 @@ add_test(NAME mpi_timeout
                  --binary $<TARGET_FILE:gilfree-mpi> --launcher ${GF_MPI_LAUNCHER})
 set_tests_properties(mpi_timeout PROPERTIES PROCESSORS 2 LABELS "e2e;mpi" TIMEOUT 400)
 
+# mpirun interrupted on a loaded machine: the ranks other than 0 wait for mpirun's SIGKILL,
+# so that their exit cannot cut short the pause in which rank 0 says its last line.
+add_test(NAME mpi_interrupt_loaded
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/mpi_timeout.py
+                 --binary $<TARGET_FILE:gilfree-mpi> --launcher ${GF_MPI_LAUNCHER}
+                 --only linger,loaded --runs 3)
+set_tests_properties(mpi_interrupt_loaded PROPERTIES PROCESSORS 2 LABELS "e2e;mpi;slow"
+                     TIMEOUT 300)
+
 # The disturbance mark, --bind (a rank's local rank) and the placement gathered on rank 0.
 gf_disturb_test(mpi gilfree-mpi --launcher ${GF_MPI_LAUNCHER})
 
-gf_mpi_tests(e2e_mpi_static e2e_mpi_dynamic mpi_bad_input mpi_report mpi_timeout disturb_mpi)
+gf_mpi_tests(e2e_mpi_static e2e_mpi_dynamic mpi_bad_input mpi_report mpi_timeout mpi_interrupt_loaded
+             disturb_mpi)
 
 # On one core (4 ranks, no binding) no speedup above 1.15 goes unmarked, and no parallel time
 # is below its work: the ranks' one time base.

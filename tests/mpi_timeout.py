@@ -10,6 +10,8 @@ it is left (no gilfree-mpi, no orted), and end it with SIGKILL should it hang.
   must be non-zero, and stderr must hold one line of gilfree's, naming the stopped rank.
 - interrupt: SIGINT, then SIGTERM, sent to mpirun 1 s into a class A run: rank 0 says it was
   interrupted, mpirun exits non-zero, nothing is left.
+- linger: a rank other than 0 catches SIGTERM and outlives it, waiting for mpirun's SIGKILL.
+- loaded: the SIGINT case --runs times in a row beside two busy loops.
 - streams: mpirun with stdin closed, and with stdout closed, runs; the singleton run (no mpirun) with stdout
   on /dev/full exits 1 with "write error on standard output".
 
@@ -244,6 +246,49 @@ def interrupt_case(launch, sig):
     return check_end(f"mpirun {signal.Signals(sig).name}", rc, err, took, left, want, BOUND)
 
 
+def linger_case(launch):
+    """The ranks other than 0 outlive an interruption: a rank that died of mpirun's SIGTERM at
+    once cut short the pause mpirun gives the ranks before SIGKILL (a sleep() that a child's
+    exit ends), and rank 0 was killed while it wrote its line whenever it ran later than the
+    others. Rank 1 must catch SIGTERM once rank 0 does, and be alive 0.5 s after one."""
+    job = Job(launch(2) + ["primes", "--class", "A"])
+    pid0 = job.find(0, lambda p: catches(p, signal.SIGTERM))
+    pid1 = job.find(1, lambda p: catches(p, signal.SIGTERM), limit=10.0) if pid0 else None
+    alive = False
+    if pid1:
+        os.kill(pid1, signal.SIGTERM)
+        time.sleep(0.5)
+        stat = proc_file(pid1, "stat").decode(errors="replace")
+        alive = bool(stat) and stat[stat.rfind(")") + 2:].split()[0] != "Z"
+    if job.p.poll() is None:
+        os.kill(job.p.pid, signal.SIGINT)
+    rc, err, took, left = job.end(BOUND)
+    if not pid0:
+        return f"linger: rank 0 never caught SIGTERM (exit {rc}, stderr {err!r})"
+    if not pid1:
+        return "linger: rank 1 does not catch SIGTERM, so its exit may cut mpirun's pause short"
+    if not alive:
+        return "linger: rank 1 died at once of SIGTERM"
+    if left:
+        return f"linger: left running: {left}"
+    print(f"ok linger: rank 1 outlived its SIGTERM; the job ended after {took:.1f} s")
+    return None
+
+
+def loaded_interrupts(launch, runs):
+    """The SIGINT case runs times in a row, beside two busy loops (a loaded machine)."""
+    load = [subprocess.Popen(["sh", "-c", "while :; do :; done"]) for _ in range(2)]
+    try:
+        found = [interrupt_case(launch, signal.SIGINT) for _ in range(runs)]
+    finally:
+        for p in load:
+            p.kill()
+            p.wait()
+    passed = found.count(None)
+    print(f"{'ok' if passed == runs else 'FAIL'} mpirun SIGINT under load: {passed} of {runs}")
+    return found
+
+
 def streams_cases(binary, launch):
     failed = []
     # stdin or stdout closed: the job runs and verifies. Both closed is not tried: mpirun
@@ -273,7 +318,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--binary", required=True)
     ap.add_argument("--launcher", required=True, help="e.g. 'mpiexec -n {workers}'")
-    ap.add_argument("--only", default="stop,root,interrupt,streams", help="parts to run")
+    ap.add_argument("--only", default="stop,root,interrupt,streams",
+                    help="parts to run (also: linger, loaded)")
+    ap.add_argument("--runs", type=int, default=3, help="loaded: SIGINT cases in a row")
     args = ap.parse_args()
     only = args.only.split(",")
 
@@ -289,6 +336,10 @@ def main():
         failed.append(interrupt_case(launch, sig))
     if "streams" in only:
         failed += streams_cases(args.binary, launch)
+    if "linger" in only:
+        failed.append(linger_case(launch))
+    if "loaded" in only:
+        failed += loaded_interrupts(launch, args.runs)
     verdicts(failed)
     return status()
 

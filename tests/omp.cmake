@@ -7,6 +7,13 @@ add_test(NAME omp_env_workers
                  $<TARGET_FILE:gilfree-omp>)
 set_tests_properties(omp_env_workers PROPERTIES PROCESSORS 2 LABELS e2e TIMEOUT 120)
 
+# An OMP_* setting libgomp cannot use, and a team that cannot start under a process or memory
+# limit: one line of gilfree's each (exit 2, exit 1), none of libgomp's.
+add_test(NAME omp_limits
+         COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/omp_limits.py
+                 $<TARGET_FILE:gilfree-omp>)
+set_tests_properties(omp_limits PROPERTIES PROCESSORS 2 LABELS e2e TIMEOUT 120)
+
 gf_disturb_test(omp gilfree-omp)
 
 # On one core no speedup above 1.15 goes unmarked, and no parallel time is below its work.

@@ -111,6 +111,10 @@ static void test_parse_size(void)
 	CU_ASSERT_EQUAL(gf_bench_parse_size("", 1, 100, &v, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_EQUAL(gf_bench_parse_size("k", 1, 100, &v, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_EQUAL(gf_bench_parse_size("-1", 1, 100, &v, err, sizeof(err)), -EINVAL);
+	/* below the least size, which is not 0: the least is named, not "at least 0" */
+	CU_ASSERT_STRING_EQUAL(err, "must be at least 1 byte");
+	CU_ASSERT_EQUAL(gf_bench_parse_size("-5k", 8, 100, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "must be at least 8 bytes");
 	/* an overflow through the suffix is caught, not wrapped */
 	CU_ASSERT_EQUAL(
 		gf_bench_parse_size("9999999999999g", 1, INT64_C(1) << 30, &v, err, sizeof(err)),

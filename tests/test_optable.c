@@ -197,14 +197,59 @@ static void test_usage(void)
 	char *s;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	gf_optable_usage(f, a_options);
-	gf_optable_usage(f, NULL);      /* a backend without options of its own */
-	gf_optable_usage(f, b_options); /* no help text: not listed */
+	gf_optable_usage(f, a_options, NULL, NULL, GF_OPTSTYLE_TEXT);
+	gf_optable_usage(f, NULL, NULL, NULL, GF_OPTSTYLE_TEXT);      /* no options of its own */
+	gf_optable_usage(f, b_options, NULL, NULL, GF_OPTSTYLE_TEXT); /* no help: not listed */
 	s = contents(f);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_STRING_EQUAL(s, "      --start M       how workers start\n"
 				  "      --chunksize K   tasks per message,\n"
 				  "                      or the pool's choice\n");
+	free(s);
+}
+
+/* The defaults come from the values a parse starts from; .only names the workloads; roff. */
+static void test_usage_defaults(void)
+{
+	static const char *const names[] = { "sum", "primes", "resize", NULL };
+	static const struct gf_optdef c_options[] = {
+		{ .name = "start",
+		  .kind = GF_OPTK_WORD,
+		  .words = start_words,
+		  GF_OPT_SLOT(0),
+		  .arg = "M",
+		  .help = "how-to" },
+		{ .name = "chunksize",
+		  .letter = 'k',
+		  .kind = GF_OPTK_INT,
+		  .max = 100,
+		  GF_OPT_SLOT(1),
+		  .arg = "K",
+		  .help = "tasks",
+		  .only = GF_OPT_ONLY(GF_RESIZE),
+		  .unset = "the pool's" },
+		{ .name = "size", .kind = GF_OPTK_SIZE, GF_OPT_SLOT(2), .arg = "S", .help = ".s" },
+		{ .name = NULL },
+	};
+	union gf_optval dflt[GF_OPT_SLOTS] = { { 0 } };
+	FILE *f = tmpfile();
+	char *s;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	dflt[0].i = 1;
+	dflt[2].i = INT64_C(128) << 20;
+	gf_optable_usage(f, c_options, dflt, names, GF_OPTSTYLE_TEXT);
+	gf_optable_usage(f, c_options, dflt, names, GF_OPTSTYLE_ROFF);
+	s = contents(f);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_STRING_EQUAL(s, "      --start M       how-to (default: spawn)\n"
+				  "  -k, --chunksize K   resize: tasks (default: the pool's)\n"
+				  "      --size S        .s (default: 134217728 bytes (128m))\n"
+				  ".TP\n\\fB\\-\\-start\\fR \\fIM\\fR\nhow\\-to (default: spawn)\n"
+				  ".TP\n\\fB\\-k\\fR, \\fB\\-\\-chunksize\\fR \\fIK\\fR\n"
+				  "resize: tasks (default: the pool's)\n"
+				  ".TP\n\\fB\\-\\-size\\fR \\fIS\\fR\n"
+				  "\\&.s (default: 134217728 bytes (128m))\n");
 	free(s);
 }
 
@@ -308,6 +353,7 @@ int main(void)
 		GF_TEST(test_other_backends_option),
 		GF_TEST(test_kinds),
 		GF_TEST(test_usage),
+		GF_TEST(test_usage_defaults),
 		GF_TEST(test_report_how),
 		GF_TEST(test_bench_core),
 		{ NULL, NULL },

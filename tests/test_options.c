@@ -101,25 +101,39 @@ static void test_overrides_after_class(void)
 
 	/* an override wins whatever its place relative to --class */
 	CU_ASSERT_EQUAL_FATAL(PARSE(&all_cli, &o, err, "--n", "77", "sum", "--class", "A", "-w",
-				    "7", "--limits", "5,3,1000000000", "--images", "2", "--width",
-				    "10", "--height", "20", "-r", "9", "-f", "csv", "--start",
-				    "spawn", "--chunksize", "3", "--schedule", "dynamic"),
+				    "7", "-r", "9", "-f", "csv", "--start", "spawn", "--chunksize",
+				    "3", "--schedule", "dynamic"),
 			      0);
 	CU_ASSERT_EQUAL(o.workload, GF_SUM);
 	CU_ASSERT_EQUAL(o.cls, 'A');
 	CU_ASSERT_EQUAL(o.n, 77);
 	CU_ASSERT_EQUAL(o.workers, 7);
-	CU_ASSERT_EQUAL(o.nlimits, 3);
-	CU_ASSERT_EQUAL(o.limits[2], 1000000000);
-	CU_ASSERT_EQUAL(o.images, 2);
-	CU_ASSERT_EQUAL(o.width, 10);
-	CU_ASSERT_EQUAL(o.height, 20);
 	CU_ASSERT_EQUAL(o.reps, 9);
 	CU_ASSERT_EQUAL(o.format, GF_FORMAT_CSV);
 	CU_ASSERT_EQUAL(o.be[X_START].i, 1); /* spawn */
 	CU_ASSERT_EQUAL(o.be[X_CHUNKSIZE].i, 3);
 	CU_ASSERT_EQUAL(o.be[X_SCHEDULE].i, 1); /* dynamic */
 	gf_options_release(&o);
+	CU_ASSERT_EQUAL_FATAL(
+		PARSE(&all_cli, &o, err, "--limits", "5,3,1000000000", "primes", "--class", "A"),
+		0);
+	CU_ASSERT_EQUAL(o.nlimits, 3);
+	CU_ASSERT_EQUAL(o.limits[2], 1000000000);
+	gf_options_release(&o);
+	CU_ASSERT_EQUAL_FATAL(PARSE(&all_cli, &o, err, "--images", "2", "resize", "--width", "10",
+				    "--class", "A", "--height", "20"),
+			      0);
+	CU_ASSERT_EQUAL(o.images, 2);
+	CU_ASSERT_EQUAL(o.width, 10);
+	CU_ASSERT_EQUAL(o.height, 20);
+	gf_options_release(&o);
+	/* an option of another workload is refused, named with the workload */
+	CU_ASSERT_EQUAL(PARSE(&all_cli, &o, err, "primes", "--images", "2"), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "invalid --images '2': only for resize, not for primes");
+	CU_ASSERT_EQUAL(PARSE(&all_cli, &o, err, "--limits", "7", "resize"), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "invalid --limits '7': only for primes, not for resize");
+	CU_ASSERT_EQUAL(PARSE(&all_cli, &o, err, "resize", "--n", "7"), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "invalid --n '7': only for sum, not for resize");
 	CU_ASSERT_EQUAL(PARSE(&all_cli, &o, err, "resize", "--workers=3", "--format=json"), 0);
 	CU_ASSERT_EQUAL(o.workers, 3);
 	CU_ASSERT_EQUAL(o.format, GF_FORMAT_JSON);
@@ -201,7 +215,7 @@ static void test_bad_input(void)
 		{ { "--reps", "2" }, "missing workload" },
 		{ { "sum", "--timeout", "0" }, "--timeout '0'" },
 		{ { "sum", "--timeout", "-1" }, "'-1'" },
-		{ { "sum", "--timeout", "1e3" }, "'1e3'" },
+		{ { "sum", "--timeout", "1e9" }, "'1e9'" },
 		{ { "sum", "--timeout", "inf" }, "'inf'" },
 		{ { "sum", "--timeout", "nan" }, "'nan'" },
 		{ { "sum", "--timeout", "." }, "'.'" },
@@ -326,6 +340,16 @@ static void test_timeouts(void)
 	CU_ASSERT_STRING_EQUAL(err, "too large (at most 100)");
 	CU_ASSERT_EQUAL(gf_parse_seconds("0x10", 100, &v, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(err, "not a number of seconds");
+	/* an exponent is a number of seconds too: past the limit, the limit is named */
+	CU_ASSERT_EQUAL(gf_parse_seconds("1e9", 100, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "too large (at most 100)");
+	CU_ASSERT_EQUAL(gf_parse_seconds("1.5e1", 100, &v, err, sizeof(err)), 0);
+	CU_ASSERT_DOUBLE_EQUAL(v, 15.0, 1e-12);
+	CU_ASSERT_EQUAL(gf_parse_seconds("1e", 100, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "not a number of seconds");
+	CU_ASSERT_EQUAL(gf_parse_seconds("e5", 100, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(gf_parse_seconds("1e-9999", 100, &v, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "must be more than 0");
 }
 
 /* --reps auto with its target and cap; a count as before; each bad value named. */
