@@ -314,3 +314,51 @@ def mask_cpus(mask):
     """The CPUs of a mask ("0x5" -> [0, 2])."""
     v = int(mask, 16)
     return [c for c in range(v.bit_length()) if v >> c & 1]
+
+
+def cpus_per_node(text):
+    """The first node's CPUs of SLURM_JOB_CPUS_PER_NODE ("2(x2),4" -> 2), or None."""
+    m = re.match(r"([0-9]+)", text or "")
+    return int(m.group(1)) if m else None
+
+
+class Allocation:
+    """The nodes of the Slurm allocation this process runs in, as compare.py --slurm runs
+    across them: the interface of cluster.Cluster and Hostfile (up and down do nothing: the
+    allocation is Slurm's), for the "srun" launcher."""
+
+    launcher = "srun"
+
+    def __init__(self):
+        got = allocation()
+        if got is None:
+            raise RuntimeError("not inside a Slurm allocation (no SLURM_JOB_ID): run it under "
+                               "sbatch or salloc")
+        self.job, self.hosts = got
+        self.name = f"job {self.job}"
+        self.cpus = cpus_per_node(os.environ.get("SLURM_JOB_CPUS_PER_NODE"))
+
+    def values(self):
+        return {"hosts": self.hosts}
+
+    def nodes(self, mapping, ranks, threads):
+        """How many of the allocation's nodes a run takes: one for a run on one host; one rank
+        per node in turn for "spread"; as few as hold its CPUs for "packed"."""
+        if mapping is None:
+            return 1
+        if mapping == "packed" and self.cpus:
+            return max(1, min(len(self.hosts), -(-ranks * threads // self.cpus)))
+        return max(1, min(len(self.hosts), ranks))
+
+    def describe(self):
+        return {"kind": "cluster", "cluster": "slurm", "name": self.name, "job": self.job,
+                "hosts": list(self.hosts), "cpus_per_node": self.cpus,
+                "conf": os.environ.get("SLURM_CONF"),
+                "transport": "Open MPI's choice between the hosts, ranks started by srun "
+                "(PMIx)"}
+
+    def up(self):
+        return self
+
+    def down(self):
+        return []
