@@ -10,7 +10,7 @@ import sys
 import textwrap
 
 from . import (acrosshosts, bench, cluster, crosscheck, matrix, plots, report, simulate,
-               slurm, tables)
+               slurm, tables, topology)
 from .backends import LABELS, ORDER as ALL_LABELS, ways
 from .cli import (OneLineParser, add_reps_auto_options, class_list, int_in, int_list, one_of,
                   reps_or_auto, seconds_in, usage_error, word_list)
@@ -279,6 +279,7 @@ def register_bench():
         "bench", None, lambda recs, ctx: bench.bench_sections(recs, ctx["out_dir"]))
     report.register_section("cluster", None, acrosshosts.section, covers=("hosts_bench",))
     report.register_section("sim", None, simulate.section, covers=simulate.KINDS)
+    report.register_section("topology", None, topology.section)
 
 
 def load_records(paths):
@@ -448,6 +449,12 @@ def run_all(opts, runs, out_dir):
     rounds = f" in {opts.reps} rounds" if opts.order == "interleaved" and opts.reps > 1 else ""
     progress.say(f"{len(runs)} runs{rounds} into {out_dir}")
     records, failures, stop = run_matrix(opts, runs, out_dir, progress)
+    topo = topology.collect(out_dir)  # once per comparison: what the cores and masks are
+    if topo is not None:
+        with signals_held(), open(os.path.join(out_dir, "records.jsonl"), "a",
+                                  encoding="utf-8") as f:
+            write_line(f, topo)
+        records.append(topo)
     if opts.simulate is not None and not stop:
         with open(os.path.join(out_dir, "records.jsonl"), "a", encoding="utf-8") as f:
             out = matrix.Writer(f)
