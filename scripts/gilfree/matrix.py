@@ -89,11 +89,14 @@ def command(lab, exe, workload, cls, workers, reps, timeout=None, hosts=None, ex
     if getattr(hosts, "launcher", None) == "srun" and back.launcher == "mpirun":
         # inside a Slurm allocation every MPI row starts with srun: on one node, or across
         nodes = hosts.nodes(mapping, ranks, row.threads)
+        over = ranks * row.threads > (hosts.cpus or cores()) * nodes
+        # more workers than CPUs is a row the comparison asks for (marked *), as with mpirun on
+        # one host: srun must be told, or it refuses the step
         argv, env = launch.command("srun", program + common + list(row.options), ranks=ranks,
                                    threads=row.threads, nodes=nodes,
-                                   extra=list(SRUN_MAPPINGS[mapping or "packed"]))
-        cpus = hosts.cpus or cores()
-        return argv, env, ranks * row.threads > cpus * nodes
+                                   extra=list(SRUN_MAPPINGS[mapping or "packed"])
+                                   + (["--overcommit"] if over else []))
+        return argv, env, over
     if mapping:
         words = list(MAPPINGS[mapping])
         if hosts.launcher == "hostfile" and row.threads > 1 and len(words) == 2:
