@@ -12,8 +12,9 @@ owner was killed.
 - leftovers: SIGTERM to vcluster.py run 2 --slurm while a job step runs: exit 143, and no
   slurmd, slurmctld or munged of the cluster, no namespace, no folder left; compare.py --slurm
   outside an allocation: exit 2, one line.
-- stale (no Slurm needed): vcluster.py run's owner killed with SIGKILL leaves its cluster; the
-  next cluster command (list) removes it and says so in one line; down under another TMPDIR
+- stale (no Slurm needed): vcluster.py run's owner (with and without --slurm) and
+  compare.py --vcluster killed with SIGKILL leave their cluster; the next cluster command
+  (list) removes it and says so in one line; down under another TMPDIR
   removes the folder of a cluster made under the first, or says it cannot (never a silent 0).
 
 Exit status 0 passed, 1 failed, 77 skipped (not root, no network namespaces, or Slurm not
@@ -265,6 +266,37 @@ def killed_owner(tmp, args):
     nothing_left(name, what)
 
 
+def killed_compare(tmp, build):
+    """compare.py --vcluster 2 killed with SIGKILL while its cluster is up."""
+    what = "owner compare.py --vcluster 2 killed"
+    out = os.path.join(tmp, "compare")
+    child = subprocess.Popen([sys.executable, COMPARE, "--build", build, "--vcluster", "2",
+                              "--classes", "S", "--workers", "2", "--only",
+                              "backend=mpi,workload=primes", "--reps", "1", "-q", "-o", out],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV,
+                             start_new_session=True)
+    deadline, name = time.monotonic() + 300, None
+    while name is None and time.monotonic() < deadline and child.poll() is None:
+        try:
+            with open(os.path.join(out, "records.jsonl"), encoding="utf-8") as f:
+                name = next((json.loads(x)["name"] for x in f
+                             if '"kind":"cluster"' in x.replace(" ", "")), None)
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.1)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    if not check(name is not None, f"{what}: its cluster came up"):
+        return
+    check(leftovers(name), f"{what}: its cluster stays behind")
+    r = subprocess.run([sys.executable, VCLUSTER, "list"], capture_output=True, text=True,
+                       env=ENV, timeout=120)
+    said = [x for x in r.stderr.splitlines() if name in x]
+    check(len(said) == 1 and "removed" in said[0] and str(child.pid) in said[0],
+          f"{what}: the next command removes it and says so in one line", r.stderr)
+    nothing_left(name, what)
+
+
 def down_elsewhere(tmp):
     first, second = os.path.join(tmp, "tmpdir1"), os.path.join(tmp, "tmpdir2")
     os.mkdir(first)
@@ -287,11 +319,13 @@ def down_elsewhere(tmp):
     nothing_left(name, "down under another TMPDIR")
 
 
-def part_stale(with_slurm):
+def part_stale(with_slurm, build):
     with tempfile.TemporaryDirectory() as tmp:
         killed_owner(tmp, [])
         if with_slurm:
             killed_owner(tmp, ["--slurm"])
+        if os.access(os.path.join(build, "bin", "gilfree-mpi"), os.X_OK):
+            killed_compare(tmp, build)
         down_elsewhere(tmp)
 
 
@@ -311,7 +345,7 @@ def main():
     if a.only in (None, "leftovers"):
         part_leftovers(build)
     if a.only in (None, "stale"):
-        part_stale(not no_slurm)
+        part_stale(not no_slurm, build)
     return status()
 
 
