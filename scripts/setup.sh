@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 
 # iproute2: ip and tc, which build the virtual cluster (scripts/vcluster.py); libsimgrid-dev:
 # SimGrid's SMPI (smpicc, smpirun), which builds and runs gilfree-mpi-sim on simulated clusters;
-# man-db: man, with which the man_pages test renders the man pages the build writes
+# man-db: man, with which the man_pages test renders the man pages the build writes;
+# slurm-wlm and munge: Slurm on the virtual cluster (vcluster.py --slurm); hwloc: lstopo, the
+# machine's topology kept in a comparison's records
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libcunit1-dev
 	python3 valgrind clang gnuplot-nox time clang-tidy cppcheck libclang-rt-dev libomp-dev iproute2
-	libsimgrid-dev man-db)
+	libsimgrid-dev man-db slurm-wlm munge hwloc)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

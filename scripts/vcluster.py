@@ -2,13 +2,22 @@
 """A virtual cluster on this machine: N hosts, each a Linux network namespace with its own host
 name and address, joined by a bridge, for Open MPI to run across (as root).
 
-    vcluster.py up N [--rate R] [--slots S]    build one and leave it up; print its name
+    vcluster.py up N [--rate R] [--slots S] [--slurm]
+                                               build one and leave it up; print its name
     vcluster.py down NAME                      remove it: processes, namespaces, files
     vcluster.py list                           the clusters on this machine
-    vcluster.py run N [--rate R] [--slots S] -- CMD...
+    vcluster.py run N [--rate R] [--slots S] [--slurm] -- CMD...
                                                build one, run CMD in its head namespace, where
-                                               `mpirun -np P PROGRAM` runs across its hosts,
-                                               and remove it, whatever happens
+                                               `mpirun -np P PROGRAM` runs across its hosts
+                                               (with --slurm: `srun -N N --mpi=pmix PROGRAM`,
+                                               sbatch, squeue), and remove it, whatever happens
+
+With --slurm the cluster runs Slurm as a real one does: its own munged, slurmctld on head and
+a slurmd on each host, each host with a /tmp of its own (so PROGRAM must live outside /tmp);
+CMD gets SLURM_CONF instead of Open MPI's hostfile and agent. Every cluster records its owner
+(the process of run, or of compare.py --vcluster); one whose owner is gone (killed with
+SIGKILL) is removed by the next cluster command, which says so in one line. A cluster made
+with up has no owner: it stays until down, which finds it under any TMPDIR.
 
 The bridge and mpirun live in namespaces too, so no packet of the cluster touches this
 machine's network. The hosts are node1 to nodeN, with S slots each in the hostfile; --rate caps

@@ -242,6 +242,18 @@ static void json_samples(FILE *f, const double *x, int n)
 }
 
 /* Schema 2's additions: the order, where the workers ran, and every timed sample. */
+/* Where the run ran, as its record says: the simulated build's hosts are SimGrid's; a run whose
+ * workers were on more than one host ran across hosts; else the backend's own word. */
+static const char *where_of(const struct gf_topology *t)
+{
+	/* the simulated build's clock is the simulation's: its ranks ran nowhere real */
+	if (t->clock_sync && strcmp(t->clock_sync, "simulated") == 0)
+		return "simulated";
+	if (t->where && strcmp(t->where, "local") != 0)
+		return t->where;
+	return t->hosts > 1 ? "hosts" : "local";
+}
+
 static void json_schema2(FILE *f, const struct gf_report *r)
 {
 	const struct gf_topology *t = &r->topology;
@@ -253,7 +265,7 @@ static void json_schema2(FILE *f, const struct gf_report *r)
 	fprintf(f, "\"topology\":{\"hosts\":%d,\"ranks\":%d,\"threads\":%d,\"cores\":%ld,",
 		t->hosts, t->ranks, t->threads, t->cores);
 	fprintf(f, "\"where\":");
-	gf_json_string(f, t->where ? t->where : "local");
+	gf_json_string(f, where_of(t));
 	fprintf(f, "},\"clock\":{\"sync\":");
 	gf_json_string(f, t->clock_sync ? t->clock_sync : "same-host");
 	fprintf(f, ",\"offset_max_s\":%.9g,\"error_bound_s\":%.9g", t->clock_offset_max,

@@ -550,6 +550,9 @@ def compare_bad(build, tmp, links):
     bad_hosts = os.path.join(tmp, "bad-hosts")
     with open(bad_hosts, "w", encoding="utf-8") as f:
         f.write("node1 slots=2\nnode2 slots=two\n")
+    few_slots = os.path.join(tmp, "few-slots")
+    with open(few_slots, "w", encoding="utf-8") as f:
+        f.write("node1 slots=1\nnode2 slots=1\n")
     for args, word in ((["--vcluster", "1"], "'1'"), (["--vcluster", "x"], "'x'"),
                        (["--vcluster", "2", "--hostfile", bad_hosts], "--hostfile"),
                        (["--rate", "1gbit"], "--rate"),
@@ -558,6 +561,9 @@ def compare_bad(build, tmp, links):
                        (["--vcluster", "2", "--mpirun-args", "'open"], "'open"),
                        (["--hostfile", os.path.join(tmp, "none")], "none"),
                        (["--hostfile", bad_hosts], "slots=two"),
+                       # too few slots: refused, not oversubscribed silently
+                       (["--hostfile", few_slots, "--workers", "4"], "--oversubscribe"),
+                       (["--slurm", "--vcluster", "2"], "--slurm"),
                        (["--vcluster", "2", "--only", "backend=omp"], "across hosts")):
         out = os.path.join(tmp, "bad-out")
         r = subprocess.run([sys.executable, COMPARE, "--build", build, "-o", out] + args,

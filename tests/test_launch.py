@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """scripts/gilfree/launch.py: each launcher's command line from its template (local, mpirun
-with ranks that fit and with more ranks than cores, mpiexec, hostfile, vcluster, smpirun),
+with ranks that fit and with more ranks than cores, mpiexec, hostfile, vcluster, srun, smpirun),
+each rank's host and CPU mask from srun's --cpu-bind=verbose and mpirun's --report-bindings,
 words added for the launcher, its environment, where each rank ran from mpirun's job map,
 and an unknown launcher or a missing value failing with one line."""
 import os
@@ -9,7 +10,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "scripts"))
-from gilfree import cluster, launch  # noqa: E402
+from gilfree import cluster, launch, slurm  # noqa: E402
 from gilfree.backends import UnknownName  # noqa: E402
 
 PROGRAM = ["gilfree-mpi", "sum", "--workers", "4"]
@@ -42,8 +43,10 @@ class Templates(unittest.TestCase):
     def test_hostfile(self):
         argv, env = launch.command("hostfile", PROGRAM, ranks=4, threads=2, hostfile="hosts")
         self.assertEqual(argv, ["mpirun", "--hostfile", "hosts", "-np", "4", "--display-map",
-                                "-x", "OMP_NUM_THREADS=2"] + PROGRAM)
-        self.assertEqual(env, launch.MPI_ENV)
+                                "--report-bindings", "-x", "OMP_NUM_THREADS=2"] + PROGRAM)
+        # a hostfile's slots are not exceeded silently: no oversubscription by default
+        self.assertEqual(env, launch.MPI_ROOT_ENV)
+        self.assertNotIn("OMPI_MCA_rmaps_base_oversubscribe", env)
 
     def test_hostfile_extra_words_come_before_the_program(self):
         argv, _ = launch.command("hostfile", PROGRAM, ranks=4, hostfile="hosts",
@@ -72,6 +75,16 @@ class Templates(unittest.TestCase):
         self.assertIn(vc.hostfile, argv)
         self.assertTrue(vc.name.startswith(cluster.PREFIX))
         self.assertNotEqual(vc.name, cluster.Cluster(2).name)  # unique per cluster
+
+    def test_srun(self):
+        argv, env = launch.command("srun", PROGRAM, ranks=2, threads=2, nodes=2,
+                                   extra=["-m", "cyclic"])
+        self.assertEqual(argv, ["srun", "--mpi=pmix", "-N", "2", "-n", "2", "--cpus-per-task",
+                                "2", "--cpu-bind=verbose", "--kill-on-bad-exit=1", "-m",
+                                "cyclic"] + PROGRAM)
+        self.assertEqual(env, {})
+        with self.assertRaises(UnknownName):
+            launch.command("srun", PROGRAM, ranks=2)  # how many nodes is the caller's
 
     def test_smpirun(self):
         argv, env = launch.command("smpirun", PROGRAM, ranks=8, hostfile="hosts",
@@ -123,11 +136,53 @@ class Placement(unittest.TestCase):
         self.assertEqual(launch.record_ranks_per_host(rec), "node1: 4, node2: 2")
 
 
+SRUN_ERR = """cpu-bind=MASK - node2, task  1  0 [22563]: mask 0x3 set
+cpu-bind=MASK - node1, task  0  0 [22557]: mask 0x3 set
+cpu-bind=MASK - node1, task  0  0 [22557]: mask 0x1 set
+srun: error: node1: task 0: Exited with exit code 2
+"""
+REPORT = """[node1:40001] MCW rank 0 bound to socket 0[core 0[hwt 0]], socket 0[core 1[hwt 0]]: [B/B]
+[node2:40002] MCW rank 1 bound to socket 0[core 1[hwt 0]]: [./B]
+[node2:40002] MCW rank 2 is not bound (or bound to all available processors)
+"""
+
+
+class Bindings(unittest.TestCase):
+    def test_slurm_view_in_rank_order(self):
+        self.assertEqual(slurm.bindings(SRUN_ERR),
+                         [{"rank": 0, "host": "node1", "mask": "0x3"},
+                          {"rank": 1, "host": "node2", "mask": "0x3"}])
+        self.assertEqual(slurm.bindings("no such lines\n"), [])
+        self.assertEqual(slurm.mask_cpus("0x5"), [0, 2])
+
+    def test_open_mpi_report_bindings(self):
+        self.assertEqual(launch.report_bindings(REPORT),
+                         {0: {"host": "node1", "mask": "0x3"},
+                          1: {"host": "node2", "mask": "0x2"},
+                          2: {"host": "node2", "mask": None}})
+
+    def test_masks_reach_every_thread_of_a_rank(self):
+        rec = {"topology": {"threads": 2},
+               "placement": [{"worker": w, "host": f"node{w // 2 + 1}", "cpu": w % 2}
+                             for w in range(4)]}
+        launch.add_masks(rec, {b["rank"]: b for b in slurm.bindings(SRUN_ERR)}, "srun")
+        self.assertEqual([p["mask"] for p in rec["placement"]], ["0x3"] * 4)
+        self.assertEqual(rec["binding_from"], "srun")
+        rec = {}  # no placement of the binary's: the launcher's becomes it
+        launch.add_masks(rec, launch.report_bindings(REPORT), "mpirun --report-bindings")
+        self.assertEqual([(p["host"], p["mask"]) for p in rec["placement"]],
+                         [("node1", "0x3"), ("node2", "0x2"), ("node2", None)])
+
+    def test_allocation_nodes(self):
+        self.assertEqual(slurm.cpus_per_node("2(x2)"), 2)
+        self.assertIsNone(slurm.cpus_per_node(""))
+
+
 class Failures(unittest.TestCase):
     def test_unknown_launcher(self):
         with self.assertRaises(UnknownName) as cm:
-            launch.command("srun", PROGRAM)
-        self.assertIn("unknown launcher 'srun'", str(cm.exception))
+            launch.command("qsub", PROGRAM)
+        self.assertIn("unknown launcher 'qsub'", str(cm.exception))
         self.assertNotIn("\n", str(cm.exception))
 
     def test_missing_value(self):

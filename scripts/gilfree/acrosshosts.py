@@ -52,6 +52,13 @@ def _intro(cl, runs):
                 "virtual hosts no rank is bound (each host sees every core and would bind its "
                 "first rank to core 0), so on a busy machine the two rows can differ by more "
                 "than the network's cost, either way.")
+    elif cl.get("cluster") == "slurm":
+        what = (f"the {len(hosts)} nodes of Slurm allocation {cl.get('job')} "
+                f"({', '.join(hosts)}, {cl.get('cpus_per_node') or '?'} CPUs each), every MPI "
+                "row started by srun --mpi=pmix: the one-host rows on one node, these across "
+                "nodes (spread: -m cyclic, packed: -m block), each rank bound by Slurm to "
+                "its CPUs (--cpus-per-task for the ranks of threads), with Open MPI's own "
+                "choice of transports.")
     else:
         what = (f"the {len(hosts)} hosts of the hostfile {cl.get('hostfile')} "
                 f"({', '.join(hosts)}), with Open MPI's own choice of transports.")
@@ -119,8 +126,8 @@ def _cell_tables(runs, local):
                         if one and r is not one else None
                     rows.append([label(r) if r is one else f"{label(r)}",
                                  f"{p}{'*' if r.get('oversubscribed') else ''}",
-                                 "this machine" if r is one else
-                                 record_ranks_per_host(r) or "?",
+                                 record_ranks_per_host(r) or
+                                 ("this machine" if r is one else "?"),
                                  fmt_s(par)] + _phase_cells(r)
                                 + [fmt_ratio(stats.speedup(r)),
                                    fmt_ratio(against) if against else "-",

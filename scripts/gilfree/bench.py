@@ -20,6 +20,7 @@ from .pybench import GRAIN_OFF
 from .records import RecordsError, json_lines, read_records
 from .runner import Interrupted, run_child, signals_held
 from .stats import crossover, med
+from .slurm import bindings as slurm_bindings
 from .tables import fmt, fmt_kb, fmt_us, spread, table
 from .workloads import EXPERIMENTS
 
@@ -128,10 +129,14 @@ def ipc_across(build, hosts, quick=False, extra=(), progress=None):
     exe = os.path.join(build, "bin", backends.backend("mpi").binary)
     args = [exe, "bench", "ipc"] + HOSTS_IPC[bool(quick)] + ["--format", "json"]
     env = dict(os.environ, **launch.get("mpiexec").env)
-    runs = [("one host", launch.command("mpiexec", args, ranks=2)[0]),
-            ("2 hosts", launch.command(hosts.launcher, args, ranks=2,
-                                       extra=["--map-by", "node"] + list(extra),
-                                       **hosts.values())[0])]
+    if hosts.launcher == "srun":  # inside a Slurm allocation: one node, then two
+        runs = [(where, launch.command("srun", args, ranks=2, nodes=n, extra=["-m", "cyclic"])[0])
+                for where, n in (("one host", 1), ("2 hosts", 2))]
+    else:
+        runs = [("one host", launch.command("mpiexec", args, ranks=2)[0]),
+                ("2 hosts", launch.command(hosts.launcher, args, ranks=2,
+                                           extra=["--map-by", "node"] + list(extra),
+                                           **hosts.values())[0])]
     records, failures = [], []
     for where, argv in runs:
         t0 = time.monotonic()
@@ -140,7 +145,11 @@ def ipc_across(build, hosts, quick=False, extra=(), progress=None):
             failures.append(f"bench ipc {where}: timed out after 600 s: {' '.join(argv)}")
             continue
         recs, bad = json_lines(argv, r.stdout)
-        place = launch.placement(r.stdout) if where != "one host" else None
+        place = None
+        if where != "one host":
+            place = launch.placement(r.stdout) if hosts.launcher != "srun" else [
+                {"worker": b["rank"], "host": b["host"], "cpu": None, "mask": b["mask"]}
+                for b in slurm_bindings(r.stderr)] or None
         for rec in recs:
             rec.update(kind="hosts_bench", where=where)
             if place is not None:

@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 
+from . import slurm as slurm_mod
 from .cli import OneLineParser, int_in, usage_error
 from .runner import signals_held
 
@@ -61,6 +62,14 @@ RATE_UNITS = {"bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9, "tbit": 1e12,
 # that it waits for (resize on 4 ranks over 2 hosts of 2 cores: 4.2 ms without, 0.94 ms with).
 MCA = (("btl", "self,vader,tcp"), ("btl_tcp_if_include", SUBNET),
        ("oob_tcp_if_include", SUBNET), ("mpi_yield_when_idle", "1"))
+
+
+# Each cluster's record, outside the temporary folder (which another TMPDIR changes, and which
+# each slurmd sees as a tmpfs of its own): STATE/NAME holds "owner" (the pid that removes it on
+# its way out, with that process's start time, and the cluster's folder) and the files of its
+# Slurm. A cluster whose owner is gone (killed with SIGKILL) is removed by the next cluster
+# command (sweep).
+STATE = "/run/gilfree/vcluster"
 
 
 class ClusterError(RuntimeError):
@@ -115,10 +124,70 @@ def clusters():
         if dash and NAME_RE.fullmatch(name):
             found.setdefault(name, []).append(ns)
     tmp = tempfile.gettempdir()
-    for entry in os.listdir(tmp):
-        if NAME_RE.fullmatch(entry) and os.path.isdir(os.path.join(tmp, entry)):
-            found.setdefault(entry, [])
+    for where in (tmp, STATE):
+        try:
+            entries = os.listdir(where)
+        except OSError:
+            continue
+        for entry in entries:
+            if NAME_RE.fullmatch(entry) and os.path.isdir(os.path.join(where, entry)):
+                found.setdefault(entry, [])
     return found
+
+
+def _started(pid):
+    """The start time of process pid (in clock ticks since boot), or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] == "Z" else int(fields[19])
+
+
+def owner_of(name):
+    """{"pid", "started", "folder"} of cluster name's record (pid None: kept up until down),
+    or None when it has none."""
+    try:
+        with open(os.path.join(STATE, name, "owner"), encoding="utf-8") as f:
+            words = dict(w.split("=", 1) for w in f.read().split() if "=" in w)
+    except (OSError, ValueError):
+        return None
+    pid = words.get("pid", "")
+    return {"pid": int(pid) if pid.isdigit() else None,
+            "started": int(words["started"]) if words.get("started", "").isdigit() else None,
+            "folder": words.get("folder") or None}
+
+
+def _write_owner(name, folder, keep):
+    pid = os.getpid()
+    text = (f"pid=none folder={folder}\n" if keep else
+            f"pid={pid} started={_started(pid)} folder={folder}\n")
+    path = os.path.join(STATE, name, "owner")
+    with open(path + ".new", "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(path + ".new", path)
+
+
+def orphaned(name):
+    """Whether cluster name has an owner recorded that is gone (not the same process)."""
+    rec = owner_of(name)
+    return bool(rec and rec["pid"] is not None and
+                _started(rec["pid"]) != rec["started"])
+
+
+def sweep():
+    """Removes every cluster whose owner is gone; returns one line for each, saying so (and
+    what could not be removed)."""
+    lines = []
+    for name in sorted(clusters()):
+        if not orphaned(name):
+            continue
+        pid = owner_of(name)["pid"]
+        problems = remove(name)
+        lines.append(f"removed virtual cluster {name}: its owner, pid {pid}, is gone"
+                     + (f" ({'; '.join(problems)})" if problems else ""))
+    return lines
 
 
 def missing():
@@ -175,21 +244,31 @@ def remove(name):
     saying what could not be removed (none when all went)."""
     problems = []
     with signals_held():  # a second signal must not leave half a cluster
+        state = os.path.join(STATE, name)
+        rec = owner_of(name) or {}
+        left = slurm_mod.stop_recorded(state)  # its daemons by pid, those of a killed owner
         nss = [ns for ns in namespaces() if ns.startswith(name + "-")]
-        left = kill_processes(nss)
+        left += kill_processes(nss)
         if left:
             problems.append(f"{name}: processes {', '.join(map(str, left))} would not end")
         for ns in nss:
             try:
                 _ip("netns", "del", ns)
             except ClusterError as e:
-                problems.append(str(e))
-        folder = os.path.join(tempfile.gettempdir(), name)
-        if os.path.isdir(folder):
-            try:
-                shutil.rmtree(folder)
-            except OSError as e:
-                problems.append(f"cannot remove {folder}: {e.strerror}")
+                if ns in namespaces():  # not one that a sweep beside this one removed
+                    problems.append(str(e))
+        # its folder where it was made (under the TMPDIR of its maker, which may not be ours)
+        folders = {os.path.join(tempfile.gettempdir(), name), state}
+        if rec.get("folder") and os.path.basename(rec["folder"]) == name:
+            folders.add(rec["folder"])
+        for folder in sorted(folders, key=lambda f: f == state):  # the record last
+            if os.path.isdir(folder):
+                try:
+                    shutil.rmtree(folder)
+                except FileNotFoundError:
+                    pass
+                except OSError as e:
+                    problems.append(f"cannot remove {folder}: {e.strerror}")
     return problems
 
 
@@ -224,7 +303,10 @@ class Cluster:
 
     launcher = "vcluster"
 
-    def __init__(self, hosts, rate=None, slots=None, name=None):
+    def __init__(self, hosts, rate=None, slots=None, name=None, slurm=False, keep=False):
+        """slurm: run Slurm on it (slurm.py); keep: it stays up when this process ends, until
+        `vcluster.py down` (else this process is its owner, and the next cluster command
+        removes it once this process is gone)."""
         if not 1 <= hosts <= MAX_HOSTS:
             raise ValueError(f"hosts must be 1 to {MAX_HOSTS}")
         if rate is not None:
@@ -238,6 +320,9 @@ class Cluster:
         self.enter = os.path.join(self.folder, "enter")
         self.agent = os.path.join(self.folder, "agent")
         self.subnet = SUBNET
+        self.state = os.path.join(STATE, self.name)
+        self.keep = keep
+        self.slurm = slurm_mod.Slurm(self, self.state) if slurm else None
 
     def ns(self, host):
         """The network namespace of host ("head", "switch", "node1", ...)."""
@@ -256,11 +341,17 @@ class Cluster:
         runs on the cluster (vcluster.py run): the template's settings as Open MPI's
         OMPI_MCA_ variables, which mpirun passes on to its daemons."""
         env = {f"OMPI_MCA_{k}": v for k, v in MCA}
-        env.update(OMPI_MCA_orte_default_hostfile=self.hostfile,
-                   OMPI_MCA_plm_rsh_agent=self.agent,
-                   OMPI_MCA_hwloc_base_binding_policy="none",
-                   GF_VCLUSTER=self.name, GF_VCLUSTER_HOSTFILE=self.hostfile,
+        env.update(GF_VCLUSTER=self.name, GF_VCLUSTER_HOSTFILE=self.hostfile,
                    GF_VCLUSTER_ENTER=self.enter, GF_VCLUSTER_HOSTS=",".join(self.hosts))
+        if self.slurm:
+            # Slurm places and binds the ranks (srun, or mpirun inside an allocation through
+            # Slurm's own launcher): no hostfile or agent of ours, which a job's steps on the
+            # nodes could not even see (each node has its own /tmp)
+            env.update(self.slurm.env())
+        else:
+            env.update(OMPI_MCA_orte_default_hostfile=self.hostfile,
+                       OMPI_MCA_plm_rsh_agent=self.agent,
+                       OMPI_MCA_hwloc_base_binding_policy="none")
         return env
 
     def describe(self):
@@ -268,7 +359,7 @@ class Cluster:
         return {"kind": "cluster", "cluster": "virtual", "name": self.name,
                 "hosts": list(self.hosts), "slots": self.slots, "subnet": self.subnet,
                 "rate": self.rate, "transport": "TCP over veth and a Linux bridge",
-                "mca": dict(MCA)}
+                "mca": dict(MCA), "slurm": bool(self.slurm)}
 
     # ---- building and removing ----
 
@@ -303,12 +394,17 @@ class Cluster:
     def up(self):
         """Builds the cluster; on a failure (or a signal) removes what was built and raises.
         Returns self."""
+        for line in sweep():
+            sys.stderr.write(f"{os.path.basename(sys.argv[0]) or 'gilfree'}: {line}\n")
         try:
             os.mkdir(self.folder, 0o700)  # first: a folder of that name is another's
         except OSError as e:
             raise ClusterError(f"cannot build virtual cluster {self.name}: {self.folder}: "
                                f"{e.strerror}") from None
         try:
+            os.makedirs(STATE, 0o755, exist_ok=True)
+            os.mkdir(self.state, 0o755)
+            _write_owner(self.name, self.folder, self.keep)
             sw = self.ns("switch")
             _ip("netns", "add", sw)
             _ip("-n", sw, "link", "set", "lo", "up")
@@ -323,18 +419,27 @@ class Cluster:
             self._write(self.agent, AGENT.format(name=self.name, enter=self.enter), 0o755)
             self._write(self.hostfile, "".join(f"{h} slots={self.slots}\n"
                                                for h in self.hosts), 0o644)
+            if self.slurm:
+                self.slurm.start()
         except BaseException as e:
+            if self.slurm:
+                self.slurm.stop()
             problems = remove(self.name)
-            if isinstance(e, (OSError, ClusterError)):
-                why = e if isinstance(e, ClusterError) else f"{e.filename}: {e.strerror}"
+            if isinstance(e, (OSError, ClusterError, slurm_mod.SlurmError)):
+                why = f"{e.filename}: {e.strerror}" if isinstance(e, OSError) else \
+                    f"Slurm: {e}" if isinstance(e, slurm_mod.SlurmError) else e
                 raise ClusterError(f"cannot build virtual cluster {self.name}: {why}"
                                    + (f" ({'; '.join(problems)})" if problems else "")) from None
             raise
         return self
 
     def down(self):
-        """Removes the cluster. Returns lines saying what could not be removed."""
-        return remove(self.name)
+        """Removes the cluster, its daemons first (by pid). Returns lines saying what could
+        not be removed."""
+        with signals_held():
+            if self.slurm:
+                self.slurm.stop()
+            return remove(self.name)
 
     def __enter__(self):
         return self.up()
@@ -459,7 +564,30 @@ def _say_up(vc, out):
     mca = " ".join(f"--mca {k} {v}" for k, v in MCA)
     out.write(f"# run: {vc.enter} head mpirun --hostfile {vc.hostfile} --mca plm_rsh_agent "
               f"{vc.agent} {mca} --bind-to none -np N PROGRAM\n")
+    if vc.slurm:
+        out.write(f"# slurm: munged, slurmctld on head, slurmd on {', '.join(vc.hosts)}; "
+                  f"run: SLURM_CONF={vc.slurm.conf} {vc.enter} head srun -N {len(vc.hosts)} "
+                  "--mpi=pmix PROGRAM (a program outside /tmp: each node has its own)\n")
     out.write(f"# remove: scripts/vcluster.py down {vc.name}\n")
+
+
+def _down(prog, name):
+    """vcluster.py down NAME: 0 when everything of it went, 1 with a line for each thing that
+    did not (its folder too, which a cluster made under another TMPDIR keeps where no record
+    says where it is)."""
+    if name not in clusters():
+        usage_error(prog, f"no virtual cluster '{name}' on this machine")
+    rec = owner_of(name)
+    here = os.path.join(tempfile.gettempdir(), name)
+    found_here = os.path.isdir(here)
+    problems = remove(name)
+    if rec is None and not found_here and not problems:
+        problems.append(f"{name}: its namespaces are removed, but no record says where its "
+                        f"folder is (not {here}: made under another TMPDIR?); remove it by "
+                        "hand")
+    for line in problems:
+        sys.stderr.write(f"{prog}: {line}\n")
+    return 1 if problems else 0
 
 
 def main(argv, doc):
@@ -489,6 +617,9 @@ def main(argv, doc):
                        "in each direction (tc tbf), e.g. 1gbit, 100mbit")
         s.add_argument("--slots", type=int_in("--slots", 1, 1024), metavar="S",
                        help="slots per host in the hostfile (default: this machine's cores)")
+        s.add_argument("--slurm", action="store_true", help="run Slurm on it: munged and "
+                       "slurmctld in head, a slurmd on each host; CMD gets SLURM_CONF, so "
+                       "that srun, sbatch and squeue work")
     d = sub.add_parser("down", help="remove a cluster: its processes, namespaces and files",
                        prog=f"{prog} down")
     d.add_argument("name", metavar="NAME")
@@ -499,25 +630,24 @@ def main(argv, doc):
                     if dash else "run needs '--' and a command: run N [--rate R] -- CMD...")
     if opts.command != "run" and dash:
         usage_error(prog, f"'--' and a command belong to run, not {opts.command}")
+    if opts.command == "down" and not NAME_RE.fullmatch(opts.name):
+        usage_error(prog, f"invalid cluster name '{opts.name}': not {PREFIX} and hex digits, "
+                    "as up prints")
+    if opts.command in ("up", "run"):
+        why = missing() or (opts.slurm and slurm_mod.missing())
+        if why:
+            usage_error(prog, f"cannot build a virtual cluster here: {why}")
+    for line in sweep() if os.geteuid() == 0 else ():
+        sys.stderr.write(f"{prog}: {line}\n")
     if opts.command == "list":
         for name, nss in sorted(clusters().items()):
             print(f"{name} {len([n for n in nss if n.rsplit('-', 1)[1].startswith('node')])} "
                   "hosts" if nss else f"{name} (its folder only)")
         return 0
     if opts.command == "down":
-        if not NAME_RE.fullmatch(opts.name):
-            usage_error(prog, f"invalid cluster name '{opts.name}': not {PREFIX} and hex "
-                        "digits, as up prints")
-        if opts.name not in clusters():
-            usage_error(prog, f"no virtual cluster '{opts.name}' on this machine")
-        problems = remove(opts.name)
-        for line in problems:
-            sys.stderr.write(f"{prog}: {line}\n")
-        return 1 if problems else 0
-    why = missing()
-    if why:
-        usage_error(prog, f"cannot build a virtual cluster here: {why}")
-    vc = Cluster(opts.hosts, rate=opts.rate, slots=opts.slots)
+        return _down(prog, opts.name)
+    vc = Cluster(opts.hosts, rate=opts.rate, slots=opts.slots, slurm=opts.slurm,
+                 keep=opts.command == "up")
     try:
         if opts.command == "up":
             vc.up()

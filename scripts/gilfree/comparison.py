@@ -10,7 +10,7 @@ import sys
 import textwrap
 
 from . import (acrosshosts, bench, cluster, crosscheck, findings, matrix, plots, report,
-               simulate, tables)
+               simulate, slurm, tables, topology)
 from .backends import LABELS, ORDER as ALL_LABELS, ways
 from .cli import (OneLineParser, add_reps_auto_options, class_list, int_in, int_list, one_of,
                   reps_or_auto, seconds_in, usage_error, word_list)
@@ -178,6 +178,11 @@ def add_hosts_args(p):
                    "(tc tbf), e.g. 1gbit")
     p.add_argument("--hostfile", metavar="FILE", help="also run the MPI rows across the hosts "
                    "of an Open MPI hostfile (a real cluster), as --vcluster does")
+    p.add_argument("--slurm", action="store_true", help="inside a Slurm allocation (sbatch, "
+                   "salloc, of 2 nodes or more): every MPI row starts with srun --mpi=pmix, on "
+                   "one node, and the rows of 2 workers or more again across the allocation's "
+                   "nodes (SLURM_JOB_NODELIST), as --vcluster does; placements and bindings "
+                   "from Slurm (--cpu-bind=verbose)")
     p.add_argument("--mpirun-args", metavar="'WORDS'", help="with --vcluster or --hostfile: "
                    "words added to mpirun's command line for the runs across hosts (as a shell "
                    "splits them); a --map-by among them replaces the spread and packed rows "
@@ -208,14 +213,17 @@ def check_matrix(p, opts):
                 p.error(f"invalid --experiments '{opts.experiments}': unknown experiment "
                         f"'{name}' (all, or of {', '.join(EXPERIMENTS)})")
         opts.experiments = list(dict.fromkeys(names))
-    elif opts.bench_quick and not (opts.vcluster or opts.hostfile):
-        p.error("--bench-quick needs --experiments, --vcluster or --hostfile")
+    elif opts.bench_quick and not (opts.vcluster or opts.hostfile or opts.slurm):
+        p.error("--bench-quick needs --experiments, --vcluster, --hostfile or --slurm")
 
 def hosts_options(p, opts):
     """Checks --vcluster, --rate, --hostfile and --mpirun-args; sets opts.mpirun_args (words)
     and opts.mappings (the rows across hosts)."""
-    if opts.vcluster and opts.hostfile:
-        p.error("--vcluster and --hostfile: give one")
+    if sum(map(bool, (opts.vcluster, opts.hostfile, opts.slurm))) > 1:
+        p.error("--vcluster, --hostfile and --slurm: give one")
+    if opts.slurm and (opts.rate is not None or opts.mpirun_args is not None):
+        p.error(f"--{'rate' if opts.rate is not None else 'mpirun-args'} is not for --slurm "
+                "(srun starts the ranks; Slurm's own options go in the job's)")
     if opts.rate is not None:
         if not opts.vcluster:
             p.error("--rate needs --vcluster")
@@ -231,9 +239,9 @@ def hosts_options(p, opts):
             words = shlex.split(opts.mpirun_args)
         except ValueError as e:
             p.error(f"invalid --mpirun-args '{opts.mpirun_args}': {e}")
-    if (opts.vcluster or opts.hostfile) and opts.records:
-        p.error("--records reports records: --vcluster and --hostfile run, give one or the "
-                "other")
+    if (opts.vcluster or opts.hostfile or opts.slurm) and opts.records:
+        p.error("--records reports records: --vcluster, --hostfile and --slurm run, give one "
+                "or the other")
     opts.mpirun_args = words
     given = any(w in ("--map-by", "-map-by", "--bynode", "--byslot") or
                 w.startswith("--map-by=") for w in words)
@@ -244,6 +252,33 @@ def hosts_options(p, opts):
             opts.hosts = Hostfile(opts.hostfile)
         except ValueError as e:
             p.error(f"invalid --hostfile '{opts.hostfile}': {e}")
+        check_slots(p, opts, words)
+    if opts.slurm:
+        try:
+            opts.hosts = slurm.Allocation()
+        except RuntimeError as e:
+            p.error(f"invalid --slurm: {e}")
+        if len(opts.hosts.hosts) < 2:
+            p.error(f"invalid --slurm: allocation {opts.hosts.job} has one node "
+                    f"({opts.hosts.hosts[0]}): runs across hosts need 2 or more (sbatch -N 2)")
+
+
+def hosts_option(opts):
+    return "vcluster" if opts.vcluster else "hostfile" if opts.hostfile else "slurm"
+
+
+def check_slots(p, opts, words):
+    """A hostfile whose slots cannot hold the most ranks asked for is refused, unless the
+    user asks for oversubscription (--mpirun-args --oversubscribe): Open MPI would otherwise
+    oversubscribe silently under the machine's own setting."""
+    slots = opts.hosts.slots
+    if None in slots.values() or any("oversubscribe" in w.lower() for w in words):
+        return  # slots unknown (Open MPI counts the host's cores), or asked for
+    need, have = max(opts.workers), sum(slots.values())
+    if need > have:
+        p.error(f"invalid --hostfile '{opts.hostfile}': its hosts have {have} slots, and "
+                f"--workers asks for {need} ranks: add slots, or give --mpirun-args "
+                "--oversubscribe")
 
 
 def register_bench():
@@ -253,6 +288,7 @@ def register_bench():
         "bench", None, lambda recs, ctx: bench.bench_sections(recs, ctx["out_dir"]))
     report.register_section("cluster", None, acrosshosts.section, covers=("hosts_bench",))
     report.register_section("sim", None, simulate.section, covers=simulate.KINDS)
+    report.register_section("topology", None, topology.section)
 
 
 def load_records(paths):
@@ -314,7 +350,7 @@ def plan_matrix(opts):
                         f"virtual cluster here: {why}")
         opts.hosts = cluster.Cluster(opts.vcluster, rate=opts.rate)
     if opts.hosts is not None and "mpi" not in found:
-        usage_error("compare.py", f"--{'vcluster' if opts.vcluster else 'hostfile'} runs "
+        usage_error("compare.py", f"--{hosts_option(opts)} runs "
                     "gilfree-mpi across hosts, and it is not built")
     opts.hosts_bench = opts.hosts is not None
     if opts.simulate is not None:
@@ -364,7 +400,10 @@ def plan_matrix(opts):
     if opts.hosts is not None:
         what = (f"{opts.vcluster} virtual hosts (network namespaces of this machine"
                 + (f", links capped at {opts.rate}" if opts.rate else "") + ")"
-                if opts.vcluster else f"the hosts of {opts.hostfile}")
+                if opts.vcluster else f"the hosts of {opts.hostfile}" if opts.hostfile else
+                f"the {len(opts.hosts.hosts)} nodes of Slurm allocation {opts.hosts.job} "
+                f"({', '.join(opts.hosts.hosts)}), every MPI row started by srun --mpi=pmix, "
+                "the one-host rows on one node")
         notes.append(f"the MPI rows of 2 workers or more ran again across {what}, as rows "
                      + ", ".join(f"mpi@{m}" for m in opts.mappings)
                      + (f", with mpirun {shlex.join(opts.mpirun_args)}"
@@ -419,6 +458,12 @@ def run_all(opts, runs, out_dir):
     rounds = f" in {opts.reps} rounds" if opts.order == "interleaved" and opts.reps > 1 else ""
     progress.say(f"{len(runs)} runs{rounds} into {out_dir}")
     records, failures, stop = run_matrix(opts, runs, out_dir, progress)
+    topo = topology.collect(out_dir)  # once per comparison: what the cores and masks are
+    if topo is not None:
+        with signals_held(), open(os.path.join(out_dir, "records.jsonl"), "a",
+                                  encoding="utf-8") as f:
+            write_line(f, topo)
+        records.append(topo)
     if opts.simulate is not None and not stop:
         with open(os.path.join(out_dir, "records.jsonl"), "a", encoding="utf-8") as f:
             out = matrix.Writer(f)

@@ -17,8 +17,8 @@ from .backends import UnknownName
 from .cluster import MCA
 
 # We run as root on machines with few cores: Open MPI must be allowed both.
-MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-           "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+MPI_ROOT_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+MPI_ENV = dict(MPI_ROOT_ENV, OMPI_MCA_rmaps_base_oversubscribe="1")
 
 Launcher = collections.namedtuple("Launcher", "words fit over env team", defaults=((),))
 Launcher.__doc__ = """words: the template; fit: words added when the ranks fit the cores, over:
@@ -37,9 +37,13 @@ LAUNCHERS = {
     "mpiexec": Launcher(("{mpiexec}", "-n", "{ranks}"), (), (), MPI_ENV),
     # real hosts listed in an Open MPI hostfile; the mapping (--map-by node: one rank per
     # host in turn; slot, Open MPI's default: each host's slots filled in turn) and any other
-    # setting are the caller's extra words. Where each rank ran is printed (--display-map).
+    # setting are the caller's extra words. Where each rank ran is printed (--display-map),
+    # and to which cores it was bound (--report-bindings). No oversubscription unless the
+    # caller asks for it (--oversubscribe among the extra words): a hostfile with too few
+    # slots is a mistake to be told, not a slow run.
     "hostfile": Launcher(("mpirun", "--hostfile", "{hostfile}", "-np", "{ranks}",
-                          "--display-map", "-x", "OMP_NUM_THREADS={threads}"), (), (), MPI_ENV),
+                          "--display-map", "--report-bindings", "-x",
+                          "OMP_NUM_THREADS={threads}"), (), (), MPI_ROOT_ENV),
     # a virtual cluster (cluster.py): mpirun started in the cluster's head namespace, its
     # daemons through the cluster's launch agent; the transports and the subnet of
     # cluster.MCA; no binding (each virtual host sees every core), idle ranks yield (they
@@ -49,6 +53,14 @@ LAUNCHERS = {
                           "--mca", "plm_rsh_agent", "{agent}")
                          + tuple(w for k, v in MCA for w in ("--mca", k, v))
                          + ("-x", "OMP_NUM_THREADS={threads}"), (), (), MPI_ENV),
+    # Slurm's own launcher, inside an allocation (sbatch, salloc): {nodes} of its nodes, each
+    # rank with {threads} CPUs of its own (--cpus-per-task), Open MPI's ranks wired up by PMIx;
+    # Slurm binds each rank to its CPUs and says where it put it and to which CPUs
+    # (--cpu-bind=verbose: bindings() reads it); the distribution (-m cyclic or block) is the
+    # caller's extra words
+    "srun": Launcher(("srun", "--mpi=pmix", "-N", "{nodes}", "-n", "{ranks}",
+                      "--cpus-per-task", "{threads}", "--cpu-bind=verbose",
+                      "--kill-on-bad-exit=1"), (), (), {}),
     # SimGrid's simulated MPI: the hosts of a platform file
     "smpirun": Launcher(("smpirun", "-np", "{ranks}", "-hostfile", "{hostfile}",
                          "-platform", "{platform}"), (), (), {}),
@@ -141,3 +153,47 @@ def record_ranks_per_host(rec):
     if rec.get("placement_from") == "mpirun --display-map":
         threads = 1
     return ranks_per_host(rec.get("placement"), threads)
+
+
+# "[node1:12345] MCW rank 0 bound to socket 0[core 0[hwt 0]]: [B/.]" (--report-bindings), or
+# "... MCW rank 0 is not bound (or bound to all available processors)"
+_REPORT_BIND = re.compile(r"^\[([^:\]]+):[0-9]+\] MCW rank ([0-9]+) (?:bound to .*: \[(.*)\]|is not"
+                          r" bound)")
+
+
+def report_bindings(stderr):
+    """{rank: {"host": name, "mask": "0x3" or None (not bound)}} from the lines mpirun
+    --report-bindings prints: Open MPI's view of the cores each rank was bound to."""
+    out = {}
+    for line in stderr.splitlines():
+        m = _REPORT_BIND.match(line.strip())
+        if not m:
+            continue
+        mask = None
+        if m.group(3) is not None:  # "B/./B/." per core, sockets split by "]["
+            cores = m.group(3).replace("][", "/").split("/")
+            mask = hex(sum(1 << c for c, text in enumerate(cores) if "B" in text))
+        out.setdefault(int(m.group(2)), {"host": m.group(1), "mask": mask})
+    return out
+
+
+def add_masks(rec, ranks, source):
+    """Puts each rank's host and CPU mask, as the launcher saw them ({rank: {"host", "mask"}}),
+    into the record's placement (each of a rank's workers gets its rank's mask), and says where
+    they came from (rec["binding_from"]). A placement from the binary keeps its hosts."""
+    if not ranks:
+        return
+    threads = max((rec.get("topology") or {}).get("threads", 1), 1)
+    place = rec.get("placement") or []
+    if rec.get("placement_from") == "mpirun --display-map":
+        threads = 1  # a job map lists ranks, not threads
+    if not place:
+        place = [{"worker": r, "host": v["host"], "cpu": None} for r, v in sorted(ranks.items())]
+        rec["placement_from"] = source
+        threads = 1
+    for i, p in enumerate(place):
+        got = ranks.get(p.get("worker", i) // threads)
+        if got:
+            p["mask"] = got["mask"]
+    rec["placement"] = place
+    rec["binding_from"] = source

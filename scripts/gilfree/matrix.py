@@ -8,7 +8,7 @@ import shutil
 import sys
 import time
 
-from . import backends, bench, launch, rounds
+from . import backends, bench, launch, rounds, slurm
 from .cluster import ClusterError
 from .disturbance import how, run_again
 from .project import ROOT, cores
@@ -48,6 +48,9 @@ MAPPINGS = {
     "packed": ("--map-by", "slot"),  # each host's slots filled in turn
     "as-given": (),                  # the mapping of --mpirun-args
 }
+# The same under srun (compare.py --slurm): the tasks dealt to the nodes in turn, or each
+# node's CPUs filled in turn.
+SRUN_MAPPINGS = {"spread": ("-m", "cyclic"), "packed": ("-m", "block"), "as-given": ()}
 
 
 # The backends whose ranks may run across hosts: MPI's, and ranks of threads.
@@ -83,11 +86,26 @@ def command(lab, exe, workload, cls, workers, reps, timeout=None, hosts=None, ex
         program = [exe]
         common += ["--timeout", timeout] if timeout is not None else []
     ranks = 1 if back.launcher == "local" else workers // row.threads
+    if getattr(hosts, "launcher", None) == "srun" and back.launcher == "mpirun":
+        # inside a Slurm allocation every MPI row starts with srun: on one node, or across
+        nodes = hosts.nodes(mapping, ranks, row.threads)
+        over = ranks * row.threads > (hosts.cpus or cores()) * nodes
+        # more workers than CPUs is a row the comparison asks for (marked *), as with mpirun on
+        # one host: srun must be told, or it refuses the step
+        argv, env = launch.command("srun", program + common + list(row.options), ranks=ranks,
+                                   threads=row.threads, nodes=nodes,
+                                   extra=list(SRUN_MAPPINGS[mapping or "packed"])
+                                   + (["--overcommit"] if over else []))
+        return argv, env, over
     if mapping:
+        words = list(MAPPINGS[mapping])
+        if hosts.launcher == "hostfile" and row.threads > 1 and len(words) == 2:
+            # a rank of T threads gets T cores of its host, not the one core per rank that
+            # Open MPI binds to by default on a real cluster
+            words[1] += f":PE={row.threads}"
         argv, env = launch.command(hosts.launcher, program + common + list(row.options),
                                    ranks=ranks, threads=row.threads,
-                                   extra=list(MAPPINGS[mapping]) + list(extra),
-                                   **hosts.values())
+                                   extra=words + list(extra), **hosts.values())
         # a virtual cluster's hosts share this machine's cores; a real one's are unknown here
         return argv, env, hosts.launcher == "vcluster" and workers > cores()
     argv, env = launch.command(back.launcher, program + common + list(row.options),
@@ -227,7 +245,10 @@ def run_one(opts, run, env_base, reps, where=None):
     what = what_run(run, where)
     t0 = time.monotonic()
     limit = child_limit(opts, lab)
-    done = run_child(argv, {**env_base, **env_add}, limit, peak=True)
+    env = {**env_base, **env_add}
+    if across(lab)[1] and getattr(opts.hosts, "launcher", None) == "hostfile":
+        env.pop("OMPI_MCA_rmaps_base_oversubscribe", None)  # only when asked (--mpirun-args)
+    done = run_child(argv, env, limit, peak=True)
     took = time.monotonic() - t0
     failed = {"kind": "failed", "label": lab, "workload": wl, "class": cls, "workers": p,
               "command": shlex.join(argv)}
@@ -247,8 +268,13 @@ def run_one(opts, run, env_base, reps, where=None):
     rec.update(kind="run", label=lab, oversubscribed=over, command=shlex.join(argv),
                exit_status=done.returncode, wall_s=round(took, 6), rusage=done.rusage,
                steal_s=done.steal_s)
+    if getattr(opts.hosts, "launcher", None) == "srun" and backends.get(
+            across(lab)[0]).backend in ACROSS:
+        # Slurm's own view of where each rank ran and the CPUs it was bound to
+        launch.add_masks(rec, {b["rank"]: b for b in slurm.bindings(done.stderr)},
+                         "srun --cpu-bind=verbose")
     if across(lab)[1]:
-        place_across(rec, done.stdout, opts.hosts, across(lab)[1])
+        place_across(rec, done.stdout, done.stderr, opts.hosts, across(lab)[1])
         if not opts.quiet:
             sys.stderr.write(f"      ranks per host: {launch.record_ranks_per_host(rec)}\n")
     if not opts.quiet:
@@ -370,13 +396,15 @@ def plan_record(opts, runs):
             "reruns": opts.reruns}
 
 
-def place_across(rec, stdout, hosts, mapping):
+def place_across(rec, stdout, stderr, hosts, mapping):
     """Adds to a record across hosts where its ranks ran (placement: the binary's own where it
     has one, else mpirun's job map, which names the host of each rank but not its CPU), the
     mapping and the hosts it ran on."""
     if not rec.get("placement"):
         rec["placement"] = launch.placement(stdout) or []
         rec["placement_from"] = "mpirun --display-map"
+    if hosts.launcher == "hostfile":
+        launch.add_masks(rec, launch.report_bindings(stderr), "mpirun --report-bindings")
     rec.update(mapping=mapping, across=hosts.describe()["cluster"], cluster=hosts.name,
                hosts_used=len({p["host"] for p in rec["placement"]}))
 
@@ -427,6 +455,9 @@ def run_matrix(opts, runs, out_dir, progress):
     failures, stop = [], None
     env_base = dict(os.environ)
     env_base.pop("OMP_NUM_THREADS", None)
+    # a default hostfile inherited from a cluster's head (vcluster.py run) would spread the
+    # one-host rows over its hosts: the rows across hosts name their hostfile themselves
+    env_base.pop("OMPI_MCA_orte_default_hostfile", None)
     order = run_interleaved if opts.order == "interleaved" else run_blocked
     with open(os.path.join(out_dir, "records.jsonl"), "w", encoding="utf-8") as jsonl:
         out = Writer(jsonl)
