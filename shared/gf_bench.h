@@ -78,6 +78,9 @@ struct gf_bench_cli {
  */
 int gf_bench_main(int argc, char **argv, const struct gf_bench_cli *cli, int root);
 
+/* "startup", "ipc", "counter", "grain", "paths": the name of e on the command line. */
+const char *gf_bench_exp_name(enum gf_bench_exp e);
+
 /*
  * Parses argv (argv[0] == "bench", argv[1] the experiment) into *o, which it initialises.
  * Returns 0; or -EINVAL with one line naming the bad value in err (a user error: exit 2).
