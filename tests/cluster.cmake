@@ -3,7 +3,7 @@
 # between the hosts, nothing left behind on any way out, and compare.py's --vcluster and
 # --hostfile with the report's section Across hosts. They need root and network
 # namespaces; where either is missing they say why and count as skipped, not passed.
-if(TARGET gilfree-mpi)
+if(TARGET ${GF_BACKEND_mpi_BINARY}) # cmake/gf_registry.cmake
   foreach(part results leftovers compare)
     add_test(NAME cluster_${part}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cluster_check.py
