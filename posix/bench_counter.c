@@ -104,6 +104,80 @@ static int manager_ask(int request, int reply, int n, int op, int64_t *value)
 	return read_record(reply, value, sizeof(*value));
 }
 
+/*
+ * Starts the manager process: the shared request pipe req and a reply pipe per worker (and one
+ * more, slot n, for the parent), their read ends in rep_r and write ends in rep_w. The manager
+ * owns req[0] and rep_w, closed here after the fork. Returns 0, or a negative errno with the
+ * pipes made so far left to the caller to close.
+ */
+static int manager_start(int n, int req[2], int *rep_r, int *rep_w, pid_t *mgr)
+{
+	int own[KEEP_MAX + 1], k = 1, rc;
+
+	if ((rc = gf_pipe_cloexec(req)))
+		return rc;
+	for (int i = 0; i <= n; i++) {
+		int p[2];
+
+		if ((rc = gf_pipe_cloexec(p)))
+			return rc;
+		rep_r[i] = p[0];
+		rep_w[i] = p[1];
+	}
+	own[0] = req[0];
+	for (int i = 0; i <= n && k < KEEP_MAX + 1; i++)
+		own[k++] = rep_w[i];
+	*mgr = gf_proc_fork(own, (size_t)k);
+	if (*mgr < 0)
+		return (int)*mgr;
+	if (*mgr == 0)
+		_exit(manager(req[0], rep_w));
+	gf_fd_close(&req[0]);
+	for (int i = 0; i <= n; i++)
+		gf_fd_close(&rep_w[i]);
+	return 0;
+}
+
+/*
+ * The timed rounds of one method, each after one warm-up: t[rep] per round, the last count in
+ * *final, and *ok cleared when a round's count is wrong. reply is the parent's reply pipe
+ * from the manager. Returns 0 or a negative errno.
+ */
+static int counter_reps(struct crew *crew, struct counter_arg *a, int reply, double *t,
+			int64_t *final, int *ok)
+{
+	const struct gf_bench_opts *o = a->o;
+	enum counter_kind kind = a->kind;
+	int n = o->workers, rc = 0;
+
+	/* each rep after one warm-up; a wrong final count in any of them is reported */
+	for (int rep = -1; rep < o->reps && rc == 0; rep++) {
+		struct record r;
+		double t0;
+
+		atomic_store(&a->shm->atomic, 0);
+		a->shm->locked = 0;
+		if (kind == COUNT_MANAGER && (rc = manager_ask(a->request, reply, n, 2, final)))
+			break;
+		t0 = gf_clock_now();
+		rc = gf__crew_go(crew);
+		if (rc == 0)
+			rc = gf__crew_collect(crew, &r);
+		if (rc)
+			break;
+		if (rep >= 0)
+			t[rep] = r.end - t0;
+		if (kind == COUNT_ATOMIC)
+			*final = atomic_load(&a->shm->atomic);
+		else if (kind == COUNT_MUTEX)
+			*final = a->shm->locked;
+		else
+			rc = manager_ask(a->request, reply, n, 0, final);
+		*ok = *ok && *final == o->count;
+	}
+	return rc;
+}
+
 static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 			  enum counter_kind kind)
 {
@@ -136,31 +210,8 @@ static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 	pthread_mutexattr_destroy(&ma);
 
 	if (kind == COUNT_MANAGER) {
-		int own[KEEP_MAX + 1], k = 1;
-
-		if ((rc = gf_pipe_cloexec(req)))
+		if ((rc = manager_start(n, req, rep_r, rep_w, &mgr)))
 			goto out;
-		for (int i = 0; i <= n; i++) {
-			int p[2];
-
-			if ((rc = gf_pipe_cloexec(p)))
-				goto out;
-			rep_r[i] = p[0];
-			rep_w[i] = p[1];
-		}
-		own[0] = req[0];
-		for (int i = 0; i <= n && k < KEEP_MAX + 1; i++)
-			own[k++] = rep_w[i];
-		mgr = gf_proc_fork(own, (size_t)k);
-		if (mgr < 0) {
-			rc = (int)mgr;
-			goto out;
-		}
-		if (mgr == 0)
-			_exit(manager(req[0], rep_w));
-		gf_fd_close(&req[0]);
-		for (int i = 0; i <= n; i++)
-			gf_fd_close(&rep_w[i]);
 		a.request = req[1];
 	}
 	{
@@ -176,31 +227,7 @@ static int counter_method(struct gf_bench_out *b, const struct gf_bench_opts *o,
 	}
 	if (rc)
 		goto out;
-	/* each rep after one warm-up; a wrong final count in any of them is reported */
-	for (int rep = -1; rep < o->reps && rc == 0; rep++) {
-		struct record r;
-		double t0;
-
-		atomic_store(&a.shm->atomic, 0);
-		a.shm->locked = 0;
-		if (kind == COUNT_MANAGER && (rc = manager_ask(req[1], rep_r[n], n, 2, &final)))
-			break;
-		t0 = gf_clock_now();
-		rc = gf__crew_go(&crew);
-		if (rc == 0)
-			rc = gf__crew_collect(&crew, &r);
-		if (rc)
-			break;
-		if (rep >= 0)
-			t[rep] = r.end - t0;
-		if (kind == COUNT_ATOMIC)
-			final = atomic_load(&a.shm->atomic);
-		else if (kind == COUNT_MUTEX)
-			final = a.shm->locked;
-		else
-			rc = manager_ask(req[1], rep_r[n], n, 0, &final);
-		ok = ok && final == o->count;
-	}
+	rc = counter_reps(&crew, &a, rep_r[n], t, &final, &ok);
 	if (gf__crew_end(&crew) && rc == 0)
 		rc = -ECHILD;
 	if (rc == 0) {
