@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gf_options.h"
+#include "gf_parse.h"
 
 #define SIZE_TEXT 64
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "gf_optable.h"
+#include "gf_parse.h"
 #include "gf_stats.h"
 #include "gf_workload.h"
 
@@ -154,25 +155,6 @@ void gf_options_release(struct gf_options *opts);
 
 /* Prints the full --help text for this backend to stdout. */
 void gf_options_usage(const struct gf_cli *cli);
-
-/*
- * Strict integer parsing: all of s must be a base-10 integer in [min, max]. Returns 0, or
- * -EINVAL with a reason in err ("not a number", "must be at least 1", "too large (at most N)").
- */
-int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *err, size_t errlen);
-
-/*
- * Strict parsing of a duration: all of s must be a decimal number of seconds ("10", "0.5"),
- * more than 0 and at most max. Returns 0, or -EINVAL with a reason in err ("not a number of
- * seconds", "must be more than 0", "too large (at most N)").
- */
-int gf_parse_seconds(const char *s, double max, double *out, char *err, size_t errlen);
-
-/*
- * Writes a one-line message into err (errlen bytes): printf's format, with any control
- * character replaced by '?', since messages quote user input. No-op when err is NULL.
- */
-void gf_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Builds the task list of opts: one sum per worker, one count per limit, one resize per
