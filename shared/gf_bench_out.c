@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "gf_io.h"
+#include "gf_json.h"
 #include "gf_report.h"
 #include "gf_kernels.h"
 
