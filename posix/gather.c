@@ -255,8 +255,8 @@ static int gather_step(struct gather *c, const struct gf_gather *g, struct gf_in
  * --timeout deadline passed: err names the tasks without a result), or another negative
  * errno. The workers are left running on every path: the caller joins or stops them.
  */
-static int gf_procs_gather(struct gf_proc *procs, int n, struct gf_gather *g,
-			   struct gf_result *results, size_t nresults, char *err, size_t errlen)
+static int procs_gather(struct gf_proc *procs, int n, struct gf_gather *g,
+			struct gf_result *results, size_t nresults, char *err, size_t errlen)
 {
 	struct gather c = { procs, n, results, nresults, 0, calloc(nresults + 1, 1), err, errlen };
 	struct pollfd *pfd = calloc((size_t)g->nr + 1, sizeof(*pfd));
@@ -299,7 +299,7 @@ out:
  * with the first bad one named in err (the rest are still reaped), or -EINTR or -ETIMEDOUT
  * (err says why; the workers still running are left for gf_procs_stop).
  */
-static int gf_procs_join(struct gf_proc *procs, int n, size_t nresults, char *err, size_t errlen)
+static int procs_join(struct gf_proc *procs, int n, size_t nresults, char *err, size_t errlen)
 {
 	int rc = 0;
 
@@ -358,8 +358,8 @@ double gf_procs_cpu(const struct gf_proc *procs, int n, const double *base, cons
  * result), stop (until t_end, the join) and worker_start_mean (the mean of each worker's
  * fork-to-ready time: the per-worker start-up, which overlaps start).
  */
-static void gf_procs_phases(const struct gf_proc *procs, int n, double t0, double last_result,
-			    double t_end, struct gf_phases *ph)
+static void procs_phases(const struct gf_proc *procs, int n, double t0, double last_result,
+			 double t_end, struct gf_phases *ph)
 {
 	double ready = t0;
 
@@ -377,11 +377,11 @@ static void gf_procs_phases(const struct gf_proc *procs, int n, double t0, doubl
 int gf_procs_finish(struct gf_proc *procs, int n, struct gf_gather *g, struct gf_result *results,
 		    size_t nresults, double t0, struct gf_phases *ph, char *err, size_t errlen)
 {
-	int rc = gf_procs_gather(procs, n, g, results, nresults, err, errlen);
+	int rc = procs_gather(procs, n, g, results, nresults, err, errlen);
 
 	if (!rc)
-		rc = gf_procs_join(procs, n, nresults, err, errlen);
+		rc = procs_join(procs, n, nresults, err, errlen);
 	if (!rc)
-		gf_procs_phases(procs, n, t0, g->last_result, gf_clock_now(), ph);
+		procs_phases(procs, n, t0, g->last_result, gf_clock_now(), ph);
 	return rc;
 }

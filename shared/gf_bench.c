@@ -183,7 +183,7 @@ int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct
 }
 
 /* Prints the --help text of the bench subcommand to stdout. */
-static void gf_bench_usage(const struct gf_bench_cli *cli)
+static void bench_usage(const struct gf_bench_cli *cli)
 {
 	printf("usage: %s bench <experiment> [options]\n\n"
 	       "Micro-benchmarks of the costs of the %s backend: OSU-style tables of median, min\n"
@@ -268,7 +268,7 @@ int gf_bench_main(int argc, char **argv, const struct gf_bench_cli *cli, int roo
 	}
 	if (o.help) {
 		if (root)
-			gf_bench_usage(cli);
+			bench_usage(cli);
 		return 0;
 	}
 	o.ctx = cli->ctx;

@@ -84,7 +84,8 @@ const char *gf_bench_exp_name(enum gf_bench_exp e);
 /*
  * Parses argv (argv[0] == "bench", argv[1] the experiment) into *o, which it initialises.
  * Returns 0; or -EINVAL with one line naming the bad value in err (a user error: exit 2).
- * --help sets o->help (print gf_bench_usage, exit 0). Not thread-safe (getopt_long).
+ * --help sets o->help (the usage is printed by gf_bench_main, exit 0). Not thread-safe
+ * (getopt_long).
  */
 int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct gf_bench_opts *o,
 		   char *err, size_t errlen);

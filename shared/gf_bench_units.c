@@ -42,8 +42,8 @@ static int copy_run(void *arg)
 	return 0;
 }
 
-static int gf_bench_memcpy(void *dst, const void *src, size_t n, int iters, int warmup,
-			   struct gf_stats *out)
+static int bench_memcpy(void *dst, const void *src, size_t n, int iters, int warmup,
+			struct gf_stats *out)
 {
 	double *t = malloc((size_t)iters * sizeof(double));
 	struct copy c = { .dst = dst, .src = src, .n = n, .sink = 0 };
@@ -66,7 +66,7 @@ static int memcpy_row(struct gf_bench_out *b, size_t n, int iters, int warmup)
 	if (src && dst) {
 		memset(src, 0x5a, n);
 		memset(dst, 0, n);
-		rc = gf_bench_memcpy(dst, src, n, iters, warmup, &st);
+		rc = bench_memcpy(dst, src, n, iters, warmup, &st);
 	}
 	if (rc == 0) {
 		gf_bench_row(b, "memcpy", "the copy limit, one process");
