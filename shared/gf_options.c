@@ -349,49 +349,6 @@ void gf_options_release(struct gf_options *opts)
 	opts->nlimits = 0;
 }
 
-int gf_tasks_build(const struct gf_options *opts, struct gf_task **tasks, size_t *ntasks)
-{
-	size_t n = 0;
-	struct gf_task *t;
-
-	switch (opts->workload) {
-	case GF_SUM:
-		n = (size_t)opts->workers;
-		break;
-	case GF_PRIMES:
-		n = opts->nlimits;
-		break;
-	case GF_RESIZE:
-		n = (size_t)opts->images;
-		break;
-	}
-	t = calloc(n ? n : 1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		t[i].workload = (int32_t)opts->workload;
-		t[i].index = (int32_t)i;
-		switch (opts->workload) {
-		case GF_SUM: /* worker w sums i * (w + 1), as in Example 25.1 */
-			t[i].key = (int64_t)i;
-			t[i].a = opts->n;
-			t[i].b = (int64_t)i + 1;
-			break;
-		case GF_PRIMES:
-			t[i].key = opts->limits[i];
-			break;
-		case GF_RESIZE:
-			t[i].key = (int64_t)i;
-			t[i].a = opts->width;
-			t[i].b = opts->height;
-			break;
-		}
-	}
-	*tasks = t;
-	*ntasks = n;
-	return 0;
-}
-
 void gf_options_usage(const struct gf_cli *cli)
 {
 	printf("usage: %s <sum|primes|resize> [options]\n\n", cli->prog);

@@ -158,9 +158,25 @@ void gf_options_usage(const struct gf_cli *cli);
 
 /*
  * Builds the task list of opts: one sum per worker, one count per limit, one resize per
- * image. Returns 0 and a malloc'ed array in *tasks (caller frees), or -ENOMEM.
+ * image. Returns 0 and a malloc'ed array in *tasks (caller frees), or -ENOMEM. The work is
+ * gf_workload.c's (gf_tasks_build_shape).
  */
-int gf_tasks_build(const struct gf_options *opts, struct gf_task **tasks, size_t *ntasks);
+static inline int gf_tasks_build(const struct gf_options *opts, struct gf_task **tasks,
+				 size_t *ntasks)
+{
+	const struct gf_task_shape s = {
+		.workload = opts->workload,
+		.workers = opts->workers,
+		.n = opts->n,
+		.limits = opts->limits,
+		.nlimits = opts->nlimits,
+		.images = opts->images,
+		.width = opts->width,
+		.height = opts->height,
+	};
+
+	return gf_tasks_build_shape(&s, tasks, ntasks);
+}
 
 /* The version string, "gilfree X.Y.Z". */
 extern const char gf_version[];
