@@ -8,3 +8,7 @@ add_test(NAME omp_env_workers
 set_tests_properties(omp_env_workers PROPERTIES PROCESSORS 2 LABELS e2e TIMEOUT 120)
 
 gf_disturb_test(omp gilfree-omp)
+
+# The span's remarks: a short team and a failed pin both in the notes, once per run.
+gf_cunit_test(test_span test_span.c)
+target_link_libraries(test_span PRIVATE gf_omp)
