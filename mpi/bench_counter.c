@@ -15,9 +15,9 @@
 
 enum counter_kind { COUNT_FETCH, COUNT_ACC, COUNT_REDUCE };
 
-int gf__mpi_bench_counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
+int gf__mpi_bench_counter(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
-	struct gf_mpi *mpi = mpi_of(o);
+	struct gf_mpi *mpi = mpi_of(ctx);
 	static const char *const names[] = { "mpi_fetch_and_op", "mpi_accumulate", "mpi_reduce" };
 	static const char *const titles[] = {
 		"a counter in an MPI window on rank 0, MPI_Fetch_and_op and MPI_Win_flush each",

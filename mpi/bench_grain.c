@@ -45,9 +45,9 @@ static int64_t grain_share(void *ctx, int64_t units)
 	return units;
 }
 
-int gf__mpi_bench_grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
+int gf__mpi_bench_grain(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
-	struct gf_mpi *mpi = mpi_of(o);
+	struct gf_mpi *mpi = mpi_of(ctx);
 	/* rank 0 calibrates alone and every rank takes its unit, so all turn a grain into the
 	   same units */
 	double unit = is_root(mpi) ? gf_bench_calibrate(b) : 0;

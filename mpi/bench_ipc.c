@@ -29,10 +29,9 @@
  * the last receive has just written, which can cost more than osu_latency's method at large
  * sizes: the row is kept beside mpi_pingpong to show that cost.
  */
-static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t size,
-		     unsigned char *sbuf, unsigned char *rbuf, int one, double *t)
+static void pingpong(struct gf_mpi *mpi, struct gf_bench_out *b, const struct gf_bench_opts *o,
+		     int64_t size, unsigned char *sbuf, unsigned char *rbuf, int one, double *t)
 {
-	struct gf_mpi *mpi = mpi_of(o);
 	unsigned char *in = one ? sbuf : rbuf;
 	int iters, warmup, ok = 1, n = (int)size;
 	double last = 0;
@@ -76,10 +75,9 @@ static void pingpong(struct gf_bench_out *b, const struct gf_bench_opts *o, int6
  * receives into one buffer, then rank 1 answers with the bytes it received. Bandwidth is all
  * the bytes over all the time (gf_bench_window has the plan).
  */
-static void bandwidth(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t size,
-		      unsigned char *buf, double *t)
+static void bandwidth(struct gf_mpi *mpi, struct gf_bench_out *b, const struct gf_bench_opts *o,
+		      int64_t size, unsigned char *buf, double *t)
 {
-	struct gf_mpi *mpi = mpi_of(o);
 	int64_t sent = 0, received = 0;
 	MPI_Request req[GF_BENCH_WINDOW];
 	int iters, warmup, window, ok = 1, n = (int)size;
@@ -129,10 +127,9 @@ static void bandwidth(struct gf_bench_out *b, const struct gf_bench_opts *o, int
  * MPI_Scatter (gather == 0) or MPI_Gather of size bytes per rank, each rank's block stamped
  * with its rank and the round. The time of a round is its slowest rank's.
  */
-static void collective(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_t size,
-		       int gather, unsigned char *mine, unsigned char *all, double *t)
+static void collective(struct gf_mpi *mpi, struct gf_bench_out *b, const struct gf_bench_opts *o,
+		       int64_t size, int gather, unsigned char *mine, unsigned char *all, double *t)
 {
-	struct gf_mpi *mpi = mpi_of(o);
 	int iters, warmup, ok = 1, n = (int)size, p = mpi->size;
 
 	gf_bench_iters(o, size, &iters, &warmup);
@@ -181,10 +178,9 @@ static void collective(struct gf_bench_out *b, const struct gf_bench_opts *o, in
  * Array: rank 0 copies a message in and hands it over with MPI_Win_sync and a barrier; rank
  * 1 reads it in place, stamps its answer and hands it back. Half the round trip.
  */
-static void win_shared(struct gf_bench_out *b, const struct gf_bench_opts *o, unsigned char *buf,
-		       double *t)
+static void win_shared(struct gf_mpi *mpi, struct gf_bench_out *b, const struct gf_bench_opts *o,
+		       unsigned char *buf, double *t)
 {
-	struct gf_mpi *mpi = mpi_of(o);
 	MPI_Comm node;
 	MPI_Win win;
 	MPI_Aint len;
@@ -238,9 +234,9 @@ static void win_shared(struct gf_bench_out *b, const struct gf_bench_opts *o, un
 	MPI_Comm_free(&node);
 }
 
-int gf__mpi_bench_ipc(struct gf_bench_out *b, const struct gf_bench_opts *o)
+int gf__mpi_bench_ipc(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
-	struct gf_mpi *mpi = mpi_of(o);
+	struct gf_mpi *mpi = mpi_of(ctx);
 	size_t max = (size_t)o->max_size;
 	unsigned char *buf, *rbuf, *all = NULL;
 	double *t;
@@ -257,16 +253,16 @@ int gf__mpi_bench_ipc(struct gf_bench_out *b, const struct gf_bench_opts *o)
 		memset(all, 0, max * (size_t)mpi->size);
 	}
 	for (int64_t s = o->min_size; s; s = gf_bench_next_size(o, s))
-		pingpong(b, o, s, buf, rbuf, 0, t);
+		pingpong(mpi, b, o, s, buf, rbuf, 0, t);
 	for (int64_t s = o->min_size; s; s = gf_bench_next_size(o, s))
-		pingpong(b, o, s, buf, rbuf, 1, t);
+		pingpong(mpi, b, o, s, buf, rbuf, 1, t);
 	for (int64_t s = o->min_size; s; s = gf_bench_next_size(o, s))
-		bandwidth(b, o, s, buf, t);
+		bandwidth(mpi, b, o, s, buf, t);
 	for (int64_t s = o->min_size; s; s = gf_bench_next_size(o, s))
-		collective(b, o, s, 0, buf, all, t);
+		collective(mpi, b, o, s, 0, buf, all, t);
 	for (int64_t s = o->min_size; s; s = gf_bench_next_size(o, s))
-		collective(b, o, s, 1, buf, all, t);
-	win_shared(b, o, buf, t);
+		collective(mpi, b, o, s, 1, buf, all, t);
+	win_shared(mpi, b, o, buf, t);
 	free(all);
 	free(buf);
 	free(rbuf);

@@ -19,14 +19,14 @@
 #include "gf_bench.h"
 
 /* The experiments, one file each: 0, or a negative errno after saying why. */
-int gf__mpi_bench_startup(struct gf_bench_out *b, const struct gf_bench_opts *o);
-int gf__mpi_bench_ipc(struct gf_bench_out *b, const struct gf_bench_opts *o);
-int gf__mpi_bench_counter(struct gf_bench_out *b, const struct gf_bench_opts *o);
-int gf__mpi_bench_grain(struct gf_bench_out *b, const struct gf_bench_opts *o);
-int gf__mpi_bench_paths(struct gf_bench_out *b, const struct gf_bench_opts *o);
+int gf__mpi_bench_startup(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
+int gf__mpi_bench_ipc(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
+int gf__mpi_bench_counter(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
+int gf__mpi_bench_grain(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
+int gf__mpi_bench_paths(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
 
 /*
- * What the experiments share, handed to each as o->ctx rather than kept in file statics, so
+ * What the experiments share, handed to each as its ctx rather than kept in file statics, so
  * that ranks that share one process (a simulator's) each keep their own.
  */
 struct bench_ctx {
@@ -35,9 +35,9 @@ struct bench_ctx {
 			       its MPI_Init */
 };
 
-static inline struct gf_mpi *mpi_of(const struct gf_bench_opts *o)
+static inline struct gf_mpi *mpi_of(const void *ctx)
 {
-	return ((const struct bench_ctx *)o->ctx)->mpi;
+	return ((const struct bench_ctx *)ctx)->mpi;
 }
 
 #define WORLD MPI_COMM_WORLD

@@ -100,9 +100,9 @@ static int64_t paths_deal(const struct gf_mpi *mpi, const struct gf_bench_opts *
 	return moved;
 }
 
-int gf__mpi_bench_paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
+int gf__mpi_bench_paths(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
-	struct gf_mpi *mpi = mpi_of(o);
+	struct gf_mpi *mpi = mpi_of(ctx);
 	size_t n = (size_t)(o->width * o->height);
 	uint8_t *buf = NULL, *images = NULL;
 	double *t;

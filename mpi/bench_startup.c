@@ -12,9 +12,9 @@
 
 #include "gf_bench.h"
 
-int gf__mpi_bench_startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
+int gf__mpi_bench_startup(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
-	const struct bench_ctx *c = o->ctx;
+	const struct bench_ctx *c = ctx;
 	struct gf_mpi *mpi = c->mpi;
 	double ready_at = c->ready_at; /* a copy: MPI_Reduce's send buffer */
 	double *init = must_alloc(mpi, (size_t)mpi->size * sizeof(double)), ready = 0;

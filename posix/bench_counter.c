@@ -253,8 +253,9 @@ out:
 	return rc;
 }
 
-int gf__posix_bench_counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
+int gf__posix_bench_counter(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	(void)ctx;
 	int rc = 0;
 
 	for (int k = COUNT_ATOMIC; k <= COUNT_MANAGER && rc == 0; k++)

@@ -74,8 +74,9 @@ static int64_t grain_chunksize_used(void *ctx, int64_t chunksize, int64_t tasks)
 			 : (int64_t)gf_pool_default_chunksize((size_t)tasks, c->workers);
 }
 
-int gf__posix_bench_grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
+int gf__posix_bench_grain(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	(void)ctx;
 	/* 0: map's own default, as Pool.map picks it (gf_pool_default_chunksize) */
 	static const int64_t chunksizes[] = { 0, 1, 4, 16, 64 };
 	struct grain_ctx c = { .pool = NULL,

@@ -409,8 +409,9 @@ static int ipc_method(struct gf_bench_out *b, const struct gf_bench_opts *o, enu
 	return rc;
 }
 
-int gf__posix_bench_ipc(struct gf_bench_out *b, const struct gf_bench_opts *o)
+int gf__posix_bench_ipc(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	(void)ctx;
 	int rc = 0;
 
 	for (int k = CHAN_PIPE; k <= CHAN_SPIN && rc == 0; k++)

@@ -63,8 +63,39 @@ static int paths_worker(int w, int in, int out, void *arg)
 	return rc == -EPIPE ? 0 : 1;
 }
 
-int gf__posix_bench_paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
+/*
+ * Sends one round of orders: every image, round robin (with frames, its pixels after its
+ * order), then an end order to every worker. Adds the bytes written to *moved. Returns 0 or
+ * a negative errno.
+ */
+static int paths_round(struct crew *crew, const struct gf_bench_opts *o, const uint8_t *images,
+		       size_t n, int frames, int64_t *moved)
 {
+	int rc = 0;
+
+	/* round robin, as Pool.map's chunks would go with chunksize 1 */
+	for (int64_t id = 0; id < o->images && rc == 0; id++) {
+		struct gf_image_order ord = { id, id * (int64_t)n, (int64_t)n, frames };
+		int to = crew->order[id % o->workers];
+
+		rc = gf_write_full(to, &ord, sizeof(ord));
+		*moved += (int64_t)sizeof(ord);
+		if (rc == 0 && frames) {
+			rc = gf_write_full(to, images + (size_t)id * n, n);
+			*moved += (int64_t)n;
+		}
+	}
+	for (int w = 0; w < o->workers && rc == 0; w++) {
+		struct gf_image_order end = { -1, 0, 0, 0 };
+
+		rc = gf_write_full(crew->order[w], &end, sizeof(end));
+	}
+	return rc;
+}
+
+int gf__posix_bench_paths(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
+{
+	(void)ctx;
 	size_t n = (size_t)(o->width * o->height);
 	uint64_t want;
 	uint8_t *images = gf_bench_images(o, &want);
@@ -95,24 +126,7 @@ int gf__posix_bench_paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
 			struct record r;
 
 			moved = 0;
-			/* round robin, as Pool.map's chunks would go with chunksize 1 */
-			for (int64_t id = 0; id < o->images && rc == 0; id++) {
-				struct gf_image_order ord = { id, id * (int64_t)n, (int64_t)n,
-							      frames };
-				int to = crew.order[id % o->workers];
-
-				rc = gf_write_full(to, &ord, sizeof(ord));
-				moved += (int64_t)sizeof(ord);
-				if (rc == 0 && frames) {
-					rc = gf_write_full(to, images + (size_t)id * n, n);
-					moved += (int64_t)n;
-				}
-			}
-			for (int w = 0; w < o->workers && rc == 0; w++) {
-				struct gf_image_order end = { -1, 0, 0, 0 };
-
-				rc = gf_write_full(crew.order[w], &end, sizeof(end));
-			}
+			rc = paths_round(&crew, o, images, n, frames, &moved);
 			if (rc == 0)
 				rc = gf__crew_collect(&crew, &r);
 			if (rc)

@@ -28,11 +28,11 @@
 #define BENCH_PROG "gilfree-posix"
 
 /* The experiments, one file each; 0 or a negative errno after saying why. */
-int gf__posix_bench_startup(struct gf_bench_out *b, const struct gf_bench_opts *o);
-int gf__posix_bench_ipc(struct gf_bench_out *b, const struct gf_bench_opts *o);
-int gf__posix_bench_counter(struct gf_bench_out *b, const struct gf_bench_opts *o);
-int gf__posix_bench_grain(struct gf_bench_out *b, const struct gf_bench_opts *o);
-int gf__posix_bench_paths(struct gf_bench_out *b, const struct gf_bench_opts *o);
+int gf__posix_bench_startup(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
+int gf__posix_bench_ipc(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
+int gf__posix_bench_counter(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
+int gf__posix_bench_grain(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
+int gf__posix_bench_paths(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
 
 /* Reads one whole record: 0, -EPIPE at a clean end of file, or another negative errno. */
 static inline int read_record(int fd, void *buf, size_t n)

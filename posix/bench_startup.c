@@ -188,8 +188,9 @@ static int worker_memory(enum start_how how, struct gf_mem *m)
 	return rc;
 }
 
-int gf__posix_bench_startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
+int gf__posix_bench_startup(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	(void)ctx;
 	static const struct {
 		enum start_how how;
 		const char *method, *title;

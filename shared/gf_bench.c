@@ -271,9 +271,8 @@ int gf_bench_main(int argc, char **argv, const struct gf_bench_cli *cli, int roo
 			bench_usage(cli);
 		return 0;
 	}
-	o.ctx = cli->ctx;
 	gf_bench_out_init(&b, root ? stdout : NULL, cli, &o);
-	rc = cli->run[o.exp](&b, &o);
+	rc = cli->run[o.exp](cli->ctx, &b, &o);
 	if (rc == -EINVAL)
 		return 2; /* the experiment refused its setting (MPI: too few ranks) and said why */
 	if (rc) {

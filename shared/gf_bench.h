@@ -50,7 +50,6 @@ struct gf_bench_opts {
 	int64_t width;         /* paths: image width in pixels, one byte each (1920) */
 	int64_t height;        /* paths: image height (1080) */
 	int help;
-	void *ctx; /* the backend's state, from gf_bench_cli's ctx, for its experiments */
 };
 
 struct gf_bench_out;
@@ -60,7 +59,7 @@ struct gf_bench_opts;
  * One experiment of a backend: prints its rows to b; returns 0, -EINVAL after printing why
  * the setting cannot run (exit 2), or another negative errno (exit 1).
  */
-typedef int (*gf_bench_fn)(struct gf_bench_out *b, const struct gf_bench_opts *o);
+typedef int (*gf_bench_fn)(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
 
 /* What a backend tells the parser about itself. */
 struct gf_bench_cli {
@@ -68,7 +67,7 @@ struct gf_bench_cli {
 	const char *backend;                /* "posix" */
 	const char *methods[GF_BENCH_NEXP]; /* per experiment, what it measures (for --help) */
 	gf_bench_fn run[GF_BENCH_NEXP];     /* NULL: the experiment is not offered */
-	void *ctx; /* handed to every experiment as o->ctx (MPI: this rank's state), or NULL */
+	void *ctx; /* handed to every experiment as its ctx (MPI: this rank's state), or NULL */
 };
 
 /*
