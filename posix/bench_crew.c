@@ -80,9 +80,11 @@ int gf__crew_end(struct crew *c)
 {
 	int rc = 0;
 
-	for (int w = 0; w < c->n; w++)
+	/* c->n is 0 until both arrays are there (gf__crew_start): the tests say so to a reader
+	   of this function alone */
+	for (int w = 0; c->order && w < c->n; w++)
 		close(c->order[w]);
-	for (int w = 0; w < c->n; w++) {
+	for (int w = 0; c->pid && w < c->n; w++) {
 		char who[32];
 
 		snprintf(who, sizeof(who), "worker %d", w);

@@ -46,7 +46,7 @@ static void test_once_per_run(void)
 	char notes[GF_NOTES_MAX] = "", once[GF_NOTES_MAX];
 
 	close_span(3, -EINVAL, notes);
-	strcpy(once, notes);
+	memcpy(once, notes, sizeof(once));
 	close_span(3, -EINVAL, notes); /* the next repetition's span */
 	CU_ASSERT_STRING_EQUAL(notes, once);
 }
