@@ -58,12 +58,13 @@ static int mpi_check(void *ctx, struct gf_options *opts, char *err, size_t errle
 	return 0;
 }
 
-static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases *setup)
+static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases *setup, char *err)
 {
 	struct gf_mpi *m = ctx;
 	double worst = 0.0;
 
 	(void)opts;
+	(void)err; /* it never fails: a rank that cannot go on ends the job (gf__mpi_die) */
 	if (gf__mpi_watch_start(m) < 0)
 		gf__mpi_die(m, "cannot prepare --timeout's questions");
 	/* Rank 0 arrives here after the sequential baseline (--order interleaved: after its

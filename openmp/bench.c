@@ -16,11 +16,11 @@
 
 #include "gf_bench.h"
 
-static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o);
-static int ipc(struct gf_bench_out *b, const struct gf_bench_opts *o);
-static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o);
-static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o);
-static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o);
+static int startup(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
+static int ipc(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
+static int counter(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
+static int grain(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
+static int paths(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
 
 static const struct gf_bench_cli cli = {
     .prog = "gilfree-omp",
@@ -57,8 +57,9 @@ static int region_run(void *arg)
 	return 0;
 }
 
-static int startup(struct gf_bench_out *b, const struct gf_bench_opts *o)
+static int startup(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	(void)ctx;
 	int n = o->iters, team, workers = o->workers;
 	double *t = malloc((size_t)n * sizeof(double)), first, t0;
 	struct gf_mem before, after;
@@ -158,8 +159,9 @@ static int handoff(struct gf_bench_out *b, const struct gf_bench_opts *o, int64_
 	return 0;
 }
 
-static int ipc(struct gf_bench_out *b, const struct gf_bench_opts *o)
+static int ipc(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	(void)ctx;
 	for (int64_t s = o->min_size; s; s = gf_bench_next_size(o, s))
 		if (handoff(b, o, s))
 			return -ENOMEM;
@@ -215,8 +217,9 @@ static int count_run(void *arg)
 	return 0;
 }
 
-static int counter(struct gf_bench_out *b, const struct gf_bench_opts *o)
+static int counter(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	(void)ctx;
 	static const char *const names[] = { "omp_atomic", "omp_critical", "omp_reduction" };
 	static const char *const titles[] = {
 		"one shared counter, #pragma omp atomic",
@@ -252,8 +255,9 @@ static int grain_par(void *ctx, int64_t value, int64_t tasks, int64_t units, uin
 	return 0;
 }
 
-static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
+static int grain(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	(void)ctx;
 	char title[64];
 	int workers = o->workers;
 	struct gf_bench_grain g = {
@@ -274,8 +278,9 @@ static int grain(struct gf_bench_out *b, const struct gf_bench_opts *o)
  * checksums the copy. Paths: a thread is given only the image's offset and maps its slice of
  * the file. Bytes moved counts what was copied between owners.
  */
-static int paths(struct gf_bench_out *b, const struct gf_bench_opts *o)
+static int paths(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	(void)ctx;
 	size_t n = (size_t)(o->width * o->height);
 	uint64_t want, got;
 	uint8_t *images = gf_bench_images(o, &want), *msg = NULL;

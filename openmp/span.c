@@ -61,6 +61,20 @@ void gf_omp_span_finish(struct gf_omp_span *s, int id)
 		s->rep->place[id].cpu = gf_where_cpu();
 }
 
+/*
+ * Appends a remark to notes (GF_NOTES_MAX bytes, shared by the run's repetitions) unless they
+ * hold it already: every repetition closes a span, and one remark is enough for the run. A
+ * second remark goes after the first, never over it.
+ */
+static void note_once(char *notes, const char *note)
+{
+	size_t len = strlen(notes);
+
+	if (strstr(notes, note))
+		return;
+	snprintf(notes + len, GF_NOTES_MAX - len, "%s%s", len ? "; " : "", note);
+}
+
 int gf_omp_span_close(struct gf_omp_span *s, double *arrived, double *finished, char *notes)
 {
 	*arrived = *finished = s->begin;
@@ -72,13 +86,20 @@ int gf_omp_span_close(struct gf_omp_span *s, double *arrived, double *finished, 
 			*finished = s->finished[i];
 	}
 	if (s->team != s->workers && notes) {
-		snprintf(notes, GF_NOTES_MAX,
+		char note[GF_NOTES_MAX];
+
+		snprintf(note, sizeof(note),
 			 "the OpenMP runtime granted a team of %d threads, not %d", s->team,
 			 s->workers);
+		note_once(notes, note);
 	}
-	if (s->pin_error && notes)
-		snprintf(notes, GF_NOTES_MAX, "--bind: a thread could not pin itself: %s",
+	if (s->pin_error && notes) {
+		char note[GF_NOTES_MAX];
+
+		snprintf(note, sizeof(note), "--bind: a thread could not pin itself: %s",
 			 strerror(-s->pin_error));
+		note_once(notes, note);
+	}
 	free(s->arrived);
 	free(s->finished);
 	free(s->cpu_arrived);

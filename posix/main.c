@@ -56,10 +56,10 @@ static int posix_check(void *ctx, struct gf_options *o, char *err, size_t errlen
 	return 0;
 }
 
-static int posix_setup(void *ctx, const struct gf_options *o, struct gf_phases *setup)
+static int posix_setup(void *ctx, const struct gf_options *o, struct gf_phases *setup, char *err)
 {
 	if (o->workload == GF_RESIZE)
-		return gf_posix_resize_setup(ctx, o, setup);
+		return gf_posix_resize_setup(ctx, o, setup, err);
 	return 0;
 }
 

@@ -51,8 +51,12 @@ int gf_posix_sum(struct gf_posix *px, const struct gf_options *o, const struct g
 int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struct gf_task *tasks,
 		    size_t n, struct gf_result *results, struct gf_rep *rep);
 
-/* Example 25.3: Pool.map on the pool that setup started. */
-int gf_posix_resize_setup(struct gf_posix *px, const struct gf_options *o, struct gf_phases *setup);
+/*
+ * Example 25.3: Pool.map on the pool that setup started. The setup returns 0, or a negative
+ * errno with why in err (GF_ERR_MAX bytes), as struct gf_backend's setup.
+ */
+int gf_posix_resize_setup(struct gf_posix *px, const struct gf_options *o, struct gf_phases *setup,
+			  char *err);
 int gf_posix_resize(struct gf_posix *px, const struct gf_options *o, const struct gf_task *tasks,
 		    size_t n, struct gf_result *results, struct gf_rep *rep);
 void gf_posix_resize_teardown(struct gf_posix *px);

@@ -22,7 +22,7 @@
  * Why this cannot deadlock: the only waits are the parent waiting for the task pipe to have
  * room or for a result, and a worker waiting for a task or for room in the result pipe. The
  * parent's task end is non-blocking and written only when poll says it has room, in the same
- * poll loop that reads every result as soon as one arrives (gf_procs_gather). So a worker
+ * poll loop that reads every result as soon as one arrives (procs_gather). So a worker
  * blocked writing a result always has a parent about to read it, never one blocked writing
  * tasks; and a worker blocked reading a task has either a parent about to write one or a
  * stop frame on its way. No cycle of waits can form, however many tasks or results the pipes

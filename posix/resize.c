@@ -1,5 +1,6 @@
 #include "posix_backend.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,22 +14,23 @@
  * and worker_start_mean), and every repetition maps the images over it in chunks: the given
  * --chunksize, or Python's default of ceil(images / (4 * workers)).
  */
-int gf_posix_resize_setup(struct gf_posix *px, const struct gf_options *o, struct gf_phases *setup)
+int gf_posix_resize_setup(struct gf_posix *px, const struct gf_options *o, struct gf_phases *setup,
+			  char *err)
 {
 	struct gf_pool_stats st;
-	char err[256];
+	char why[256];
 
-	int rc = gf_pool_create(o->workers, gf_posix_start(o), &px->pool, err, sizeof(err));
+	int rc = gf_pool_create(o->workers, gf_posix_start(o), &px->pool, why, sizeof(why));
 
 	if (rc) {
-		gf_proc_report(rc, err);
-		return -1;
+		gf_proc_why(rc, why, err, GF_ERR_MAX);
+		return rc < 0 ? rc : -EIO;
 	}
 	px->cpu_base = calloc((size_t)o->workers, sizeof(*px->cpu_base));
 	px->pid_base = calloc((size_t)o->workers, sizeof(*px->pid_base));
 	if (!px->cpu_base || !px->pid_base) {
-		gf_proc_error("out of memory");
-		return -1;
+		snprintf(err, GF_ERR_MAX, "out of memory");
+		return -ENOMEM;
 	}
 	gf_pool_set_task_timeout(px->pool, gf_posix_task_timeout(o));
 	gf_pool_get_stats(px->pool, &st);

@@ -50,7 +50,6 @@ struct gf_bench_opts {
 	int64_t width;         /* paths: image width in pixels, one byte each (1920) */
 	int64_t height;        /* paths: image height (1080) */
 	int help;
-	void *ctx; /* the backend's state, from gf_bench_cli's ctx, for its experiments */
 };
 
 struct gf_bench_out;
@@ -60,7 +59,7 @@ struct gf_bench_opts;
  * One experiment of a backend: prints its rows to b; returns 0, -EINVAL after printing why
  * the setting cannot run (exit 2), or another negative errno (exit 1).
  */
-typedef int (*gf_bench_fn)(struct gf_bench_out *b, const struct gf_bench_opts *o);
+typedef int (*gf_bench_fn)(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o);
 
 /* What a backend tells the parser about itself. */
 struct gf_bench_cli {
@@ -68,7 +67,7 @@ struct gf_bench_cli {
 	const char *backend;                /* "posix" */
 	const char *methods[GF_BENCH_NEXP]; /* per experiment, what it measures (for --help) */
 	gf_bench_fn run[GF_BENCH_NEXP];     /* NULL: the experiment is not offered */
-	void *ctx; /* handed to every experiment as o->ctx (MPI: this rank's state), or NULL */
+	void *ctx; /* handed to every experiment as its ctx (MPI: this rank's state), or NULL */
 };
 
 /*
@@ -77,6 +76,9 @@ struct gf_bench_cli {
  * line on stderr, nothing run). Only root prints (MPI: rank 0); every process runs.
  */
 int gf_bench_main(int argc, char **argv, const struct gf_bench_cli *cli, int root);
+
+/* "startup", "ipc", "counter", "grain", "paths": the name of e on the command line. */
+const char *gf_bench_exp_name(enum gf_bench_exp e);
 
 /*
  * The bench subcommand's options, each with its default, as --help text or man page roff
@@ -87,7 +89,8 @@ void gf_bench_doc(FILE *f, enum gf_optstyle style);
 /*
  * Parses argv (argv[0] == "bench", argv[1] the experiment) into *o, which it initialises.
  * Returns 0; or -EINVAL with one line naming the bad value in err (a user error: exit 2).
- * --help sets o->help (print gf_bench_usage, exit 0). Not thread-safe (getopt_long).
+ * --help sets o->help (the usage is printed by gf_bench_main, exit 0). Not thread-safe
+ * (getopt_long).
  */
 int gf_bench_parse(int argc, char **argv, const struct gf_bench_cli *cli, struct gf_bench_opts *o,
 		   char *err, size_t errlen);

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gf_report.h"
+#include "gf_json.h"
 #include "gf_stats.h"
 
 static double clock_seconds(clockid_t id)

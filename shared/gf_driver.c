@@ -341,8 +341,15 @@ static int run_all(struct run_state *s, const struct gf_options *o, const struct
 	gf_watchdog_where("in the set-up");
 	gf_watchdog_tasks(0);
 	gf_watchdog_waits_watch(1);
-	if (be->setup && be->setup(ctx, o, &report->setup))
-		return 1;
+	if (be->setup) {
+		char err[GF_ERR_MAX] = "";
+
+		if (be->setup(ctx, o, &report->setup, err)) {
+			if (err[0])
+				fprintf(stderr, "%s: %s\n", be->cli.prog, err);
+			return 1;
+		}
+	}
 
 	if (run_parallel(s, o, be, ctx, -1, report->notes))
 		return 1;

@@ -69,9 +69,11 @@ struct gf_backend {
 
 	/*
 	 * Optional: starts what lives across repetitions (the posix pool), recording its one-time
-	 * costs in setup. Returns 0, or nonzero after printing why (exit 1; teardown still runs).
+	 * costs in setup. Returns 0, or a negative errno with why in err (GF_ERR_MAX bytes, "" on
+	 * entry: one line without the program name), which the driver prints after the program
+	 * name (exit 1; teardown still runs). A hook that leaves err empty has said why itself.
 	 */
-	int (*setup)(void *ctx, const struct gf_options *opts, struct gf_phases *setup);
+	int (*setup)(void *ctx, const struct gf_options *opts, struct gf_phases *setup, char *err);
 
 	/*
 	 * Runs tasks[0..ntasks) in parallel and fills results[0..ntasks), in any order, one per

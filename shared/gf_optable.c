@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gf_options.h"
+#include "gf_parse.h"
 
 #define SIZE_TEXT 64
 
@@ -99,7 +99,7 @@ static void view_build(struct view *v, const struct gf_optset *sets, size_t nset
 			int has_arg = d->kind == GF_OPTK_FLAG ? no_argument : required_argument;
 
 			assert(v->n < GF_OPTS_MAX);
-			/* a letter is what getopt returns for both spellings, as gf_opt_once wants
+			/* a letter is what getopt returns for both spellings, as opt_once wants
 			 */
 			v->opt[v->n] = (struct option){ d->name, has_arg, NULL,
 							d->letter ? d->letter : 256 + v->n };
@@ -120,8 +120,8 @@ static void view_build(struct view *v, const struct gf_optset *sets, size_t nset
  * options, *seen the bits of those given so far (at most 64 options). Returns 0, or -EINVAL
  * with "invalid --name 'value': --name was already given" in err.
  */
-static int gf_opt_once(const struct option *table, int c, const char *value,
-		       unsigned long long *seen, char *err, size_t errlen)
+static int opt_once(const struct option *table, int c, const char *value, unsigned long long *seen,
+		    char *err, size_t errlen)
 {
 	for (int slot = 0; slot < 64 && table[slot].name; slot++) {
 		unsigned long long bit = 1ULL << slot;
@@ -140,7 +140,7 @@ static int gf_opt_once(const struct option *table, int c, const char *value,
 }
 
 /* For getopt_long's ':' (given lacks its value) and '?' (given is not an option here). */
-static int gf_opt_bad(int c, const char *given, char *err, size_t errlen)
+static int opt_bad(int c, const char *given, char *err, size_t errlen)
 {
 	if (c == ':')
 		gf_errf(err, errlen, "option '%s' needs a value", given);
@@ -270,7 +270,7 @@ int gf_optable_parse(int argc, char **argv, const struct gf_optset *sets, size_t
 		int k = 0;
 
 		/* the last of two values would win silently: a typo or a merged command line */
-		rc = gf_opt_once(v.opt, c, arg, &once, err, errlen);
+		rc = opt_once(v.opt, c, arg, &once, err, errlen);
 		if (rc)
 			return rc;
 		while (k < v.n && v.opt[k].val != c)
@@ -283,8 +283,8 @@ int gf_optable_parse(int argc, char **argv, const struct gf_optset *sets, size_t
 			   optind has not moved past the word */
 			char letter[3] = { '-', (char)optopt, '\0' };
 
-			return gf_opt_bad(c, c == '?' && optopt ? letter : argv[optind - 1], err,
-					  errlen);
+			return opt_bad(c, c == '?' && optopt ? letter : argv[optind - 1], err,
+				       errlen);
 		}
 		rc = store(v.def[k], v.base[k], arg ? arg : "", err, errlen);
 		if (rc)

@@ -68,7 +68,7 @@ struct gf_optset {
 	void *base;
 };
 
-/* At most this many options in all the tables of one parse (gf_opt_once's limit). */
+/* At most this many options in all the tables of one parse (opt_once's limit). */
 #define GF_OPTS_MAX 64
 
 /* What one parse saw: option k is the k-th entry of the sets taken in order. */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "gf_optable.h"
+#include "gf_parse.h"
 #include "gf_stats.h"
 #include "gf_workload.h"
 
@@ -173,29 +174,26 @@ void gf_options_doc(const struct gf_cli *cli, enum gf_optstyle style);
 void gf_options_classes(enum gf_optstyle style);
 
 /*
- * Strict integer parsing: all of s must be a base-10 integer in [min, max]. Returns 0, or
- * -EINVAL with a reason in err ("not a number", "must be at least 1", "too large (at most N)").
- */
-int gf_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *err, size_t errlen);
-
-/*
- * Strict parsing of a duration: all of s must be a decimal number of seconds ("10", "0.5",
- * "1e3"), more than 0 and at most max. Returns 0, or -EINVAL with a reason in err ("not a number of
- * seconds", "must be more than 0", "too large (at most N)").
- */
-int gf_parse_seconds(const char *s, double max, double *out, char *err, size_t errlen);
-
-/*
- * Writes a one-line message into err (errlen bytes): printf's format, with any control
- * character replaced by '?', since messages quote user input. No-op when err is NULL.
- */
-void gf_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/*
  * Builds the task list of opts: one sum per worker, one count per limit, one resize per
- * image. Returns 0 and a malloc'ed array in *tasks (caller frees), or -ENOMEM.
+ * image. Returns 0 and a malloc'ed array in *tasks (caller frees), or -ENOMEM. The work is
+ * gf_workload.c's (gf_tasks_build_shape).
  */
-int gf_tasks_build(const struct gf_options *opts, struct gf_task **tasks, size_t *ntasks);
+static inline int gf_tasks_build(const struct gf_options *opts, struct gf_task **tasks,
+				 size_t *ntasks)
+{
+	const struct gf_task_shape s = {
+		.workload = opts->workload,
+		.workers = opts->workers,
+		.n = opts->n,
+		.limits = opts->limits,
+		.nlimits = opts->nlimits,
+		.images = opts->images,
+		.width = opts->width,
+		.height = opts->height,
+	};
+
+	return gf_tasks_build_shape(&s, tasks, ntasks);
+}
 
 /* The version string, "gilfree X.Y.Z". */
 extern const char gf_version[];

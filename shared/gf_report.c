@@ -5,6 +5,7 @@
 
 #include "gf_disturb.h"
 #include "gf_limits.h"
+#include "gf_json.h"
 
 void gf_phases_add(struct gf_phases *p, const char *name, double seconds)
 {
@@ -215,21 +216,6 @@ static void json_stats(FILE *f, const struct gf_stats *s)
 		fprintf(f, "\"ci_low\":%.9g,\"ci_high\":%.9g}", s->ci_low, s->ci_high);
 	else
 		fprintf(f, "\"ci_low\":null,\"ci_high\":null}");
-}
-
-/* Backend remarks are our own text, but escape them anyway so the line stays valid json. */
-void gf_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
 }
 
 /* "[a,b,...]": n samples, or [] where there are none. */

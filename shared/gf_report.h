@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "gf_clock.h"
+#include "gf_json.h"
 #include "gf_options.h"
 #include "gf_workload.h"
 
@@ -97,8 +98,5 @@ void gf_report_print(FILE *f, const struct gf_report *r);
  * dropped but one kept ("12.5", "3.0"). buf needs 64 bytes. Returns buf.
  */
 char *gf_format_round2(double total, char *buf, size_t len);
-
-/* Writes s to f as a json string: quoted, with '"', '\\' and control characters escaped. */
-void gf_json_string(FILE *f, const char *s);
 
 #endif

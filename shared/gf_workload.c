@@ -1,5 +1,6 @@
 #include "gf_workload.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,4 +76,47 @@ long gf_results_compare(const struct gf_result *got, const struct gf_result *wan
 int64_t gf_share(int64_t k, int workers, int w)
 {
 	return k / workers + (w < k % workers);
+}
+
+int gf_tasks_build_shape(const struct gf_task_shape *opts, struct gf_task **tasks, size_t *ntasks)
+{
+	size_t n = 0;
+	struct gf_task *t;
+
+	switch (opts->workload) {
+	case GF_SUM:
+		n = (size_t)opts->workers;
+		break;
+	case GF_PRIMES:
+		n = opts->nlimits;
+		break;
+	case GF_RESIZE:
+		n = (size_t)opts->images;
+		break;
+	}
+	t = calloc(n ? n : 1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		t[i].workload = (int32_t)opts->workload;
+		t[i].index = (int32_t)i;
+		switch (opts->workload) {
+		case GF_SUM: /* worker w sums i * (w + 1), as in Example 25.1 */
+			t[i].key = (int64_t)i;
+			t[i].a = opts->n;
+			t[i].b = (int64_t)i + 1;
+			break;
+		case GF_PRIMES:
+			t[i].key = opts->limits[i];
+			break;
+		case GF_RESIZE:
+			t[i].key = (int64_t)i;
+			t[i].a = opts->width;
+			t[i].b = opts->height;
+			break;
+		}
+	}
+	*tasks = t;
+	*ntasks = n;
+	return 0;
 }

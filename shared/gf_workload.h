@@ -63,4 +63,25 @@ void gf_results_sort(struct gf_result *results, size_t n);
  */
 long gf_results_compare(const struct gf_result *got, const struct gf_result *want, size_t n);
 
+/*
+ * What a run's tasks are made of: the workload part of the parsed options (struct gf_options
+ * in gf_options.h, whose gf_tasks_build fills it), so that this module needs no options.
+ */
+struct gf_task_shape {
+	enum gf_workload workload;
+	int workers;           /* sum: one task per worker */
+	int64_t n;             /* sum: iterations per worker */
+	const int64_t *limits; /* primes: one task per limit */
+	size_t nlimits;
+	int64_t images; /* resize: one task per image */
+	int64_t width;
+	int64_t height;
+};
+
+/*
+ * Builds the task list of s: one sum per worker, one count per limit, one resize per image.
+ * Returns 0 and a malloc'ed array in *tasks (caller frees), or -ENOMEM.
+ */
+int gf_tasks_build_shape(const struct gf_task_shape *s, struct gf_task **tasks, size_t *ntasks);
+
 #endif

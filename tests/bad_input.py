@@ -22,7 +22,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import add_binary_args, binaries, status  # noqa: E402
+from checks import RANKS, add_binary_args, binaries, status  # noqa: E402
 from checks import check as report  # noqa: E402,F401  faults.py takes it from here
 from e2e import CannotLimit, nproc_limited  # noqa: E402  one way to limit processes
 
@@ -77,7 +77,7 @@ class Binary:
         self.mpiexec, self.np_flag = mpiexec, np_flag
 
     def cmd(self, args, workers=2):
-        if self.backend == "mpi":
+        if self.backend in RANKS:
             return [self.mpiexec, self.np_flag, str(workers), self.path] + args
         return [self.path] + args + ["--workers", str(workers)]
 
@@ -87,7 +87,7 @@ def refused(b, args, needle, what, workers=2):
     res, left, files = run(b.cmd(args, workers))
     lines = res.stderr.strip().splitlines()
     # mpirun adds its own lines after a rank's exit 2; gilfree's line is the first.
-    one_line = len(lines) == 1 or (b.backend == "mpi" and lines)
+    one_line = len(lines) == 1 or (b.backend in RANKS and lines)
     report(res.returncode == 2 and one_line and lines and needle in lines[0]
            and not res.stdout.strip() and not left and not files,
            f"{b.backend}: {what} refused",
@@ -132,7 +132,7 @@ def cannot_start(b, what):
 def check_binary(b):
     # The parser is shared: every row runs on every binary, but an MPI start costs seconds,
     # so gilfree-mpi (which must refuse on every rank and exit together) gets one of each kind.
-    few = (lambda rows: rows[:2]) if b.backend == "mpi" else (lambda rows: rows)
+    few = (lambda rows: rows[:2]) if b.backend in RANKS else (lambda rows: rows)
     # One past each limit: refused up front, before anything runs.
     past = [(["sum", "--workers", "1025"], "1025"),
             (["sum", "--reps", "100001"], "100001"),
@@ -150,7 +150,7 @@ def check_binary(b):
                 "--height", "10"], "100000", "1000000 images times 100000 repetitions")
     refused(b, ["primes", "--limits", ",".join(["97"] * 1000), "--reps", "100000"], "100000",
             "1000 limits times 100000 repetitions")
-    if b.backend != "mpi":
+    if b.backend not in RANKS:
         refused(b, ["sum", "--reps", "100000", "--n", "10"], "100000",
                 "1024 workers times 100000 repetitions", workers=1024)
     # Numbers that overflow 64 bits, and empty values.
@@ -179,7 +179,7 @@ def check_binary(b):
     # a command line can carry must run.
     verified(b, ["primes", "--limits", ",".join(["97"] * 40000)], "a list of 40000 limits",
              check=lambda r: len(r["results"]) == 40000 and r["results"][0] == [97, 24])
-    if b.backend != "mpi":
+    if b.backend not in RANKS:
         # The most workers accepted, far beyond 2 cores; and more than may be started.
         verified(b, ["sum", "--n", "1000"], "--workers 1024", workers=1024,
                  check=lambda r: len(r["results"]) == 1024)

@@ -63,6 +63,12 @@ def add_binary_args(ap):
     ap.add_argument("--np-flag", default="-np")
 
 
+# The backends whose programs are MPI ranks, started by mpiexec (cmake/gf_registry.cmake).
+RANKS = ("mpi", "hybrid")
+# The backends the registry gives no benchmark experiments (no "bench" subcommand).
+NO_BENCH = ("hybrid",)
+
+
 def binaries(args):
     """(backend, path) for each --binary, the backend without its "gilfree-" prefix."""
     for spec in args.binary:

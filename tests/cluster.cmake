@@ -4,7 +4,7 @@
 # --hostfile with the report's section Across hosts; and one time base across hosts (clock: no
 # scatter reads less than the one-way ping-pong). They need root and network
 # namespaces; where either is missing they say why and count as skipped, not passed.
-if(TARGET gilfree-mpi)
+if(TARGET ${GF_BACKEND_mpi_BINARY}) # cmake/gf_registry.cmake
   foreach(part results leftovers compare clock)
     add_test(NAME cluster_${part}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/cluster_check.py

@@ -26,7 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bad_input import Binary, report, run, session_members  # noqa: E402  one way to run
-from checks import add_binary_args, binaries, status  # noqa: E402
+from checks import NO_BENCH, RANKS, add_binary_args, binaries, status  # noqa: E402
 
 REDIRECTS = ["<&-", ">&-", "2>&-", "<&- >&-", "<&- 2>&-", ">&- 2>&-", "<&- >&- 2>&-"]
 WRITE_ERROR = "write error on standard output"
@@ -86,7 +86,9 @@ def check_closed(b):
 
 def check_full(b):
     cases = [["primes", "--reps", "1", "--format", f] for f in ("text", "json", "csv")]
-    cases += [["sum", "--help"], ["resize", "--version"], ["bench", "startup", "--reps", "1"]]
+    cases += [["sum", "--help"], ["resize", "--version"]]
+    if b.backend not in NO_BENCH:
+        cases += [["bench", "startup", "--reps", "1"]]
     for args in cases:
         res, left, files = run_here(b, args, wrap=shell(">/dev/full"), timeout=120)
         lines = res.stderr.strip().splitlines()
@@ -156,9 +158,9 @@ def main():
     args = ap.parse_args()
     for name, path in binaries(args):
         b = Binary(name, path, args.mpiexec, args.np_flag)
-        if b.backend == "mpi":
-            # Under mpirun the streams are mpirun's, not the rank's (docs/failures.md, "Failures
-            # and interruptions"): the rank's own handling is tried as a singleton, one rank
+        if b.backend in RANKS:
+            # Under mpirun the streams are mpirun's, not the rank's (docs/failures.md, "Failures and
+            # interruptions"): the rank's own handling is tried as a singleton, one rank
             # without mpirun. Its timeouts and signals are mpi_faults'.
             b = Singleton(b.backend, path, None, None)
             check_closed(b)

@@ -12,13 +12,10 @@ find_program(GF_CLANG NAMES clang clang-14)
 find_program(GF_CLANG_TIDY NAMES clang-tidy clang-tidy-14)
 find_program(GF_CPPCHECK cppcheck)
 
-# The backends' binaries that exist in this build, and how each is launched.
-set(gf_binaries)
-foreach(binary gilfree-omp gilfree-posix gilfree-mpi)
-  if(TARGET ${binary})
-    list(APPEND gf_binaries ${binary})
-  endif()
-endforeach()
+# The backends' binaries that exist in this build (cmake/gf_registry.cmake), and those that
+# MPI launches.
+gf_backend_binaries(gf_binaries)
+gf_backend_binaries(gf_ranks_binaries LAUNCH mpi)
 
 # Bad input of every class in docs/failures.md's table, on every binary (and under the sanitizers).
 set(gf_bad_input_args)
@@ -78,8 +75,8 @@ if(GF_SANITIZE)
   foreach(t IN LISTS gf_all_tests)
     set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT ${gf_sanitize_env})
   endforeach()
-  foreach(ranks gilfree-mpi gilfree-hybrid) # every program of MPI ranks
-    if(TARGET ${ranks} AND GF_SANITIZE MATCHES "address")
+  foreach(ranks IN LISTS gf_ranks_binaries) # every program of MPI ranks
+    if(GF_SANITIZE MATCHES "address")
       target_sources(${ranks} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/sanitize/mpi_asan_options.c)
     endif()
   endforeach()
@@ -105,7 +102,7 @@ endif()
 # would only burn its time slice.
 if(GF_VALGRIND)
   foreach(binary IN LISTS gf_binaries)
-    if(binary STREQUAL gilfree-mpi)
+    if(binary IN_LIST gf_ranks_binaries)
       continue() # see docs/failures.md: Open MPI under valgrind
     endif()
     set(starts default)
@@ -138,7 +135,7 @@ else()
 endif()
 
 # Races in the OpenMP backend: ThreadSanitizer with LLVM's libomp and Archer, with controls.
-if(GF_CLANG AND TARGET gilfree-omp)
+if(GF_CLANG AND TARGET ${GF_BACKEND_omp_BINARY})
   add_test(NAME race_omp
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/race_check.sh ${PROJECT_SOURCE_DIR}
                    ${CMAKE_CURRENT_BINARY_DIR}/race ${GF_CLANG})

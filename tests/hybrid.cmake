@@ -1,7 +1,6 @@
 # gilfree-hybrid end to end: ranks of threads through mpiexec, in GF_MPI_ENV and under the
 # mpiexec lock (gf_mpi_tests). No binding of a rank to one core: a rank's team needs cores.
-string(JOIN " " GF_HYBRID_LAUNCHER ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} "{workers}"
-       --bind-to none ${MPIEXEC_PREFLAGS})
+gf_backend_launcher(hybrid GF_HYBRID_LAUNCHER) # --bind-to none: cmake/gf_registry.cmake
 
 # Splits 1x2, 2x2, 3x2 (ranks x threads) and 2x1, both schedules of primes (static is the
 # default: sum and resize refuse --schedule), classes S and W: results equal to independent

@@ -1,8 +1,7 @@
 # gilfree-mpi end to end, every run through mpiexec, in the environment GF_MPI_ENV
 # (tests/CMakeLists.txt: root, oversubscription to 7 ranks on 2 cores, idle ranks yielding)
 # and under the mpiexec lock, both given by gf_mpi_tests.
-string(JOIN " " GF_MPI_LAUNCHER ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} "{workers}"
-       ${MPIEXEC_PREFLAGS})
+gf_backend_launcher(mpi GF_MPI_LAUNCHER)
 
 # Results equal to independent values, every workload, 1 to 7 ranks, classes S and W; primes
 # with --schedule's default, static (sum and resize refuse --schedule: they always scatter).

@@ -18,3 +18,6 @@ gf_disturb_test(omp gilfree-omp)
 
 # On one core no speedup above 1.15 goes unmarked, and no parallel time is below its work.
 gf_one_core_test(omp gilfree-omp)
+# The span's remarks: a short team and a failed pin both in the notes, once per run.
+gf_cunit_test(test_span test_span.c)
+target_link_libraries(test_span PRIVATE gf_omp)

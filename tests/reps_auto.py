@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from gilfree import stats  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import add_binary_args, binaries, status  # noqa: E402
+from checks import RANKS, add_binary_args, binaries, status  # noqa: E402
 from checks import check as report  # noqa: E402
 
 
@@ -130,7 +130,7 @@ def check_binary(name, cmd):
                    broken or f"reps_auto {auto}")
     # a target rarely met, a cap of a second: many rounds, each decided by the root
     what = f"{name}: --reps auto --ci-target 0.5 --reps-cap 1"
-    workers = 3 if name == "mpi" else 2
+    workers = 3 if name in RANKS else 2
     rec = record(cmd(["sum", "--reps", "auto", "--ci-target", "0.5", "--reps-cap", "1",
                       "--format", "json"], workers), what)
     if rec:
@@ -154,7 +154,7 @@ def main():
     add_binary_args(ap)
     args = ap.parse_args()
     for name, path in binaries(args):
-        if name == "mpi":
+        if name in RANKS:
             def cmd(a, w, path=path):
                 return [args.mpiexec, args.np_flag, str(w), path] + a
         else:

@@ -29,7 +29,7 @@ foreach(part stats launch backends grain ipc rounds splits cluster sim findings)
   set_tests_properties(scripts_unit_${part} PROPERTIES PROCESSORS 1 LABELS "scripts;unit"
                        TIMEOUT 60)
 endforeach()
-if(TARGET gilfree-omp)
+if(TARGET ${GF_BACKEND_omp_BINARY}) # cmake/gf_registry.cmake
   set_property(TEST scripts_unit_backends PROPERTY ENVIRONMENT
                GF_HELP_BINARY=$<TARGET_FILE:gilfree-omp>)
 endif()

@@ -3,7 +3,7 @@
 # on 4096 equal images, compare.py's --simulate end to end and its bad arguments, and nothing
 # left in the temporary folder. Only where the build made gilfree-mpi-sim (SimGrid installed)
 # beside gilfree-omp (the reference) and gilfree-mpi (the ping-pong, the measured runs).
-if(GF_SIM_BINARY AND TARGET gilfree-omp AND TARGET gilfree-mpi)
+if(GF_SIM_BINARY AND TARGET ${GF_BACKEND_omp_BINARY} AND TARGET ${GF_BACKEND_mpi_BINARY})
   foreach(part results scaling bad compare)
     add_test(NAME sim_${part}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/sim_check.py

@@ -2,10 +2,9 @@
 # with gilfree-mpi's ranks following rank 0, and every interval in a record is the one
 # scripts/gilfree/stats.py computes from the record's samples.
 set(gf_reps_auto_args)
-foreach(binary gilfree-omp gilfree-posix gilfree-mpi)
-  if(TARGET ${binary})
-    list(APPEND gf_reps_auto_args --binary ${binary}=$<TARGET_FILE:${binary}>)
-  endif()
+gf_backend_binaries(gf_reps_auto_binaries) # cmake/gf_registry.cmake
+foreach(binary IN LISTS gf_reps_auto_binaries)
+  list(APPEND gf_reps_auto_args --binary ${binary}=$<TARGET_FILE:${binary}>)
 endforeach()
 if(MPIEXEC_EXECUTABLE)
   list(APPEND gf_reps_auto_args --mpiexec=${MPIEXEC_EXECUTABLE} --np-flag=${MPIEXEC_NUMPROC_FLAG})

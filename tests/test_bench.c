@@ -9,8 +9,9 @@
 #include "gf_bench.h"
 #include "gf_test.h"
 
-static int nothing(struct gf_bench_out *b, const struct gf_bench_opts *o)
+static int nothing(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	(void)ctx;
 	(void)b;
 	(void)o;
 	return 0;

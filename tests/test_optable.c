@@ -295,8 +295,9 @@ static void test_report_how(void)
 	gf_options_release(&o);
 }
 
-static int not_run(struct gf_bench_out *b, const struct gf_bench_opts *o)
+static int not_run(void *ctx, struct gf_bench_out *b, const struct gf_bench_opts *o)
 {
+	(void)ctx;
 	(void)b;
 	(void)o;
 	return 0;
