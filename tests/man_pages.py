@@ -27,7 +27,10 @@ def render(page):
 def help_options(cmd):
     out = subprocess.run(cmd + ["--help"], capture_output=True, text=True, timeout=60,
                          stdin=subprocess.DEVNULL)
-    return out.returncode, sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", out.stdout)))
+    # an option's name ends in a letter: a word that argparse wrapped at its hyphen ("--ci-")
+    # is no option
+    names = re.findall(r"(?<![\w-])(--[a-z][a-z-]*[a-z])(?![\w-])", out.stdout)
+    return out.returncode, sorted(set(names))
 
 
 def check_page(name, page, cmd):
