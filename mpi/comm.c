@@ -110,6 +110,8 @@ void gf_mpi_stop(struct gf_mpi *m)
 	free(m->host_names);
 	free(m->host_cores);
 	free(m->host_same);
+	free(m->span_all);
+	m->span_all = NULL;
 	m->host_names = NULL;
 	m->host_cores = NULL;
 	m->host_same = NULL;
@@ -428,7 +430,8 @@ void gf__mpi_count_hosts(struct gf_mpi *m)
 	if (m->rank == 0 &&
 	    (!(all = calloc(n, sizeof(*all))) || !(masks = calloc(n, GF_BIND_MASK_BYTES)) ||
 	     !(take = calloc(n, 1)) || !(m->host_names = calloc(n, GF_HOST_MAX)) ||
-	     !(m->host_cores = calloc(n, sizeof(int))) || !(m->host_same = calloc(n, 1))))
+	     !(m->host_cores = calloc(n, sizeof(int))) || !(m->host_same = calloc(n, 1)) ||
+	     !(m->span_all = calloc(3 * n, sizeof(double)))))
 		gf__mpi_die(m, "out of memory for the host names");
 	GF__MPI_COLL(m, gf__mpi_wait, Igather, Gather, &mine, (int)sizeof(mine), MPI_BYTE, all,
 		     (int)sizeof(mine), MPI_BYTE, 0, MPI_COMM_WORLD);
@@ -541,7 +544,7 @@ void gf__mpi_span_mark_at(struct gf_mpi_span *s, const char *name, double t)
  */
 static void span_cpu(const struct gf_mpi *m, const struct gf_mpi_span *s, struct gf_rep *rep)
 {
-	static double all[3 * GF_MAX_WORKERS];
+	double *all = m->span_all; /* rank 0's, sized by the world; NULL elsewhere */
 	double now = gf_cpu_process();
 	double mine[3] = { s->cpu_compute,
 			   s->cpu_begin >= 0 && now >= 0 ? now - s->cpu_begin : -1.0,

@@ -70,6 +70,7 @@ struct gf_mpi {
 	char *host_names;           /* rank 0, after the set-up: rank r's at r * GF_HOST_MAX */
 	int *host_cores;            /* rank 0: the CPUs the ranks on rank r's host may use */
 	unsigned char *host_same;   /* rank 0: rank r is on rank 0's host */
+	double *span_all;           /* rank 0: each rank's 3 CPU figures of a repetition */
 };
 
 /*

@@ -19,6 +19,7 @@ A platform template is a SimGrid platform file with @NAME@ fields filled in at r
     markdown = simulate.section(sim_records, {"records": records, "out_dir": out_dir})
 """
 import argparse
+import math
 import os
 import re
 import shlex
@@ -40,7 +41,9 @@ from .workloads import LECTURE_LIMITS
 
 PLATFORMS = os.path.join(ROOT, "scripts", "platforms")
 SIM_BINARY = "gilfree-mpi-sim"
-MAX_RANKS = 1024
+# The simulated build's limit (GF_MAX_WORKERS there): its arrays are sized by the world; the
+# memory and real time per rank count are in docs/simulation.md.
+MAX_RANKS = 16384
 DEFAULT_RANKS = [16, 64, 256, 1024]
 LABEL = "mpi-sim"
 FIELDS = ("SPEED", "CORES", "LOOP_LAT", "LOOP_BW")
@@ -52,10 +55,14 @@ KINDS = ("sim_calibration", "sim_pingpong", "sim_platform", "sim_check")
 CAL_N = 20_000_000
 CAL_OPS = 2
 CAL_REPS = 5
-# Timed repetitions of a simulated run. Each rank's computation is timed on this machine, so
-# a rank that the machine interrupted (another process, a busy host) computes longer, and the
-# slowest of 1024 ranks sets the parallel time: one repetition is not enough.
-SIM_REPS = 3
+# The other kernels, timed on one core to weigh one of their iterations in sum's operations
+# (the cost model of shared/gf_cost_smpi.c): primes to one limit, resize of a few images.
+CAL_PRIMES = 200_000
+CAL_IMAGES = ("--images", "48", "--width", "1920", "--height", "1080")
+# Timed repetitions of a simulated run. A task charges its modelled operations, not the time
+# this machine took (smpi/simulate-computation:no), so every repetition gives the same time:
+# one is enough.
+SIM_REPS = 1
 SIM_LIMIT = 1800.0  # seconds of real time one simulated run may take
 # The collectives' algorithms: trees, as an MPI library picks them for many ranks, in place of
 # SMPI's default linear ones, whose root waits on every message in turn (a cost in real time
@@ -120,7 +127,8 @@ class Platform:
         if not clusters or root.tag != "platform":
             raise PlatformError("no <cluster> in a <platform>: gilfree's hostfiles are made "
                                 "from <cluster> elements")
-        self.hosts, self.fill_mode = [], "packed"
+        self.hosts, self.fill_mode, self.messages = [], "packed", "published"
+        self.sweep = self.link = None  # a platform made here: its own ping-pong (vcluster)
         for c in clusters:
             try:
                 n = int(c.get("core", "1"))
@@ -137,6 +145,11 @@ class Platform:
                         raise PlatformError(f"gilfree_fill '{prop.get('value')}' is not "
                                             "packed or spread")
                     self.fill_mode = prop.get("value")
+                if prop.get("id") == "gilfree_messages":
+                    if prop.get("value") not in ("measured", "published"):
+                        raise PlatformError(f"gilfree_messages '{prop.get('value')}' is not "
+                                            "measured or published")
+                    self.messages = prop.get("value")
         if "@CORES@" in body:  # this machine's: the template's dummy 1 above
             self.hosts = [(h, cores()) for h, _ in self.hosts]
         self.cores = sum(n for _, n in self.hosts)
@@ -205,12 +218,28 @@ def add_args(p):
                    "interrupted computes longer, and the slowest rank sets the time)")
     p.add_argument("--sim-quick", action="store_true", help="with --simulate: small task "
                    "lists, a check rather than a measurement")
+    p.add_argument("--sim-lists", type=list_names, metavar="L",
+                   help="with --simulate: only these task lists, comma-separated (of "
+                   + ", ".join(k for k, *_ in task_lists(False)) + "; with --sim-quick of "
+                   + ", ".join(k for k, *_ in task_lists(True)) + ")")
+
+
+def list_names(s):
+    """An argparse type: --sim-lists, distinct names of task lists (checked against the lists
+    of --sim-quick or not in check_options)."""
+    names = s.split(",")
+    if s == "" or "" in names:
+        raise argparse.ArgumentTypeError(f"invalid --sim-lists '{s}': empty item")
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"invalid --sim-lists '{s}': a name twice")
+    return names
 
 
 def check_options(p, opts):
     """compare.py's --simulate, --sim-ranks, --sim-reps and --sim-quick together (p.error:
     one line, exit 2)."""
-    given = [n for n in ("sim_ranks", "sim_reps") if getattr(opts, n) is not None]
+    given = [n for n in ("sim_ranks", "sim_reps", "sim_lists")
+             if getattr(opts, n, None) is not None]
     if opts.simulate is None:
         if given or opts.sim_quick:
             name = given[0] if given else "sim_quick"
@@ -224,6 +253,11 @@ def check_options(p, opts):
                 f"on platform '{opts.simulate.name}', which has {opts.simulate.cores} cores")
     if opts.records:
         p.error("--records reports records: --simulate runs, give one or the other")
+    known = [k for k, *_ in task_lists(opts.sim_quick)]
+    for name in getattr(opts, "sim_lists", None) or ():
+        if name not in known:
+            p.error(f"invalid --sim-lists '{','.join(opts.sim_lists)}': '{name}' is not one "
+                    f"of {', '.join(known)}")
 
 
 def missing(build):
@@ -271,6 +305,9 @@ def task_lists(quick):
     return [
         ("resize-4096", "strong", "resize, 4096 images of 1920x1080 (class S's size)",
          lambda p: ["resize", "--images", "4096"]),
+        # tasks of about a microsecond: the messages, not the computation, set the time
+        ("resize-short", "strong", "resize, 4096 images of 96x54 (short tasks)",
+         lambda p: ["resize", "--images", "4096", "--width", "96", "--height", "54"]),
         ("primes-1536", "strong", "primes, 1536 limits (the lecture's six over 4, cycled)",
          lambda p: ["primes", "--limits", _limits(1536, 4)]),
         ("sum-weak", "weak", "sum, n=500000 per rank (one sum per rank)",
@@ -306,12 +343,54 @@ def calibrate(build, env):
         return None, f"calibration failed: {shlex.join(argv)}"
     seq = stats.timing(rec, "seq_s")
     speed = CAL_OPS * CAL_N / seq["median"]
+    weights, how = {"sum": float(CAL_OPS)}, {}
+    for wl, args, iters in (("primes", ["--limits", str(CAL_PRIMES)],
+                             primes_iterations(CAL_PRIMES)),
+                            ("resize", list(CAL_IMAGES), resize_iterations(CAL_IMAGES))):
+        kargv = [exe, wl, "--workers", "1", *args, "--reps", str(CAL_REPS), "--format", "json"]
+        done = run_child(kargv, env, 300)
+        krec = json_record(done.stdout) if done else None
+        if krec is None or done.returncode != 0 or not krec.get("verified"):
+            return None, f"calibration failed: {shlex.join(kargv)}"
+        kseq = stats.timing(krec, "seq_s")
+        weights[wl] = speed * kseq["median"] / iters
+        how[wl] = {"command": shlex.join(kargv), "iterations": iters, "seq_s": kseq}
     return {"kind": "sim_calibration", "host_speed": speed, "unit": "operations/s",
+            "weights": weights, "kernels": how,
             "n": CAL_N, "ops_per_iteration": CAL_OPS, "reps": CAL_REPS, "seq_s": seq,
             "binary": os.path.basename(exe), "command": shlex.join(argv),
             "how": (f"{os.path.basename(exe)} sum on one worker, n={CAL_N:,} iterations of a "
                     f"multiply and an add ({CAL_OPS * CAL_N:,} operations), the median of "
                     f"{CAL_REPS} timed sequential repetitions after a warm-up")}, None
+
+
+def primes_iterations(limit):
+    """The cost model's iterations of primes to limit (shared/gf_cost_smpi.c): per number from
+    2 below the limit, one for its integer square root and one per trial division the kernel
+    makes (up to its smallest factor, or to its root when it is prime). A sieve of smallest
+    factors gives the same count as the kernel's loop."""
+    small = list(range(limit + 1))
+    for i in range(2, math.isqrt(limit) + 1):
+        if small[i] == i:
+            for j in range(i * i, limit + 1, i):
+                if small[j] == j:
+                    small[j] = i
+    total = 0
+    for n in range(2, limit):
+        p = small[n]
+        total += 1 + (math.isqrt(n) - 1 if p == n else p - 1)
+    return total
+
+
+def resize_iterations(args):
+    """The cost model's iterations of resize's arguments: width x height / 100 per image."""
+    a = dict(zip(args[::2], args[1::2]))
+    return int(a["--images"]) * (int(a["--width"]) * int(a["--height"]) // 100)
+
+
+def cost_env(cal):
+    """GF_SIM_COST for gilfree-mpi-sim: each kernel's operations per iteration."""
+    return ",".join(f"{k}={v:.6g}" for k, v in sorted(cal["weights"].items()))
 
 
 def pingpong(build, env, quick):
@@ -331,7 +410,56 @@ def pingpong(build, env, quick):
     return {"kind": "sim_pingpong", "lat_s": stats.med(small["lat_us"]) * 1e-6,
             "bw_Bps": large["bw_MBps"] * 1e6, "small_size": small["size"],
             "large_size": large["size"], "lat_us": small["lat_us"],
-            "command": shlex.join(argv)}, None
+            "sweep": sweep(ping), "command": shlex.join(argv)}, None
+
+
+def sweep(ping):
+    """[(size in bytes, one-way seconds)] of a ping-pong's rows, by size (medians)."""
+    return sorted((r["size"], stats.med(r["lat_us"]) * 1e-6) for r in ping)
+
+
+# ---- message costs ---------------------------------------------------------------------------
+
+def messages(points, lat, bw):
+    """SMPI's message costs from a ping-pong sweep [(size, one-way s)] over a link of latency
+    lat and bandwidth bw: between two measured sizes the one-way time is a line, a + b x size.
+    Its fixed part a is split in three equal parts, the sender's CPU (smpi/os, and smpi/ois
+    for a nonblocking send), the wire (smpi/lat-factor x lat) and the receiver's CPU
+    (smpi/or): a ping-pong measures only their sum, and the three equal is a modelling
+    choice; its part per byte b sets smpi/bw-factor (1 / (b x bw), at most 1). Returns
+    {"os": ..., "or": ..., "ois": ..., "lat-factor": ..., "bw-factor": ...}: SimGrid's
+    piecewise lists, "size:offset:per-byte" and "size:factor" separated by ';'."""
+    pts = sorted({s: t for s, t in points if t > 0}.items())
+    if not pts:
+        return {}
+    if len(pts) == 1:
+        pts.append((pts[0][0] + 1, pts[0][1] + 1 / bw))
+    os_, lf, bf = [], [], []
+    for i, (s, t) in enumerate(pts[:-1]):
+        s2, t2 = pts[i + 1]
+        b = max((t2 - t) / (s2 - s), 1.0 / bw)
+        a = max(t - b * s, 0.0)
+        start = 0 if i == 0 else s
+        os_.append(f"{start}:{a / 3:.6g}:0")
+        lf.append(f"{start}:{max(a / 3 / lat, 1e-3):.6g}")
+        bf.append(f"{start}:{min(1.0, 1.0 / (b * bw)):.6g}")
+    return {"os": ";".join(os_), "or": ";".join(os_), "ois": ";".join(os_),
+            "lat-factor": ";".join(lf), "bw-factor": ";".join(bf)}
+
+
+def host_messages(points, lat, bw):
+    """The host's share alone (smpi/os, or, ois: a third of the smallest message's fixed
+    time each), and no correction of the network (factors 1): for the platforms whose links
+    carry published end-to-end figures."""
+    got = messages(points, lat, bw)
+    first = {k: v.split(";")[0] for k, v in got.items()}
+    return {"os": first.get("os", "0:0:0"), "or": first.get("or", "0:0:0"),
+            "ois": first.get("ois", "0:0:0"), "lat-factor": "0:1", "bw-factor": "0:1"}
+
+
+def message_cfg(msg):
+    """smpirun's --cfg words of messages()'s costs."""
+    return [f"--cfg=smpi/{k}:{v}" for k, v in msg.items()]
 
 
 def values(cal, ping):
@@ -371,18 +499,29 @@ class Simulation:
             self.written[key] = (pf, hf)
         return self.written[key]
 
+    def message_costs(self, platform):
+        """SMPI's message costs on platform: a platform of measured messages (gilfree_messages
+        "measured": this-machine, the virtual cluster) from its own ping-pong sweep, whole;
+        the others (published link figures) only the host's share, from this machine's."""
+        if platform.messages == "measured":
+            lat, bw = platform.link or (self.ping["lat_s"], self.ping["bw_Bps"])
+            return messages(platform.sweep or self.ping["sweep"], lat, bw)
+        return host_messages(self.ping["sweep"], self.ping["lat_s"], self.ping["bw_Bps"])
+
     def command(self, platform, ranks, args, reps):
         pf, hf = self.files(platform, ranks)
         program = [os.path.join(self.build, "bin", SIM_BINARY), *args, "--workers", str(ranks),
                    "--reps", str(reps), "--format", "json"]
         extra = [f"--cfg=smpi/host-speed:{self.values['SPEED']}",
                  f"--cfg=smpi/tmpdir:{self.tmp}",
-                 # the platform's latencies and bandwidths are end-to-end MPI figures: no
-                 # correction factors of SMPI's own on top
-                 "--cfg=smpi/lat-factor:0:1", "--cfg=smpi/bw-factor:0:1",
+                 # a task charges its modelled operations (GF_SIM_COST), nothing else the
+                 # ranks execute is charged: the same run gives the same times
+                 "--cfg=smpi/simulate-computation:no",
+                 *message_cfg(self.message_costs(platform)),
                  *COLLECTIVES, "--log=root.thres:critical"]
         argv, env = launch.command("smpirun", program, ranks=ranks, hostfile=hf, platform=pf,
                                    extra=extra)
+        env = {**env, "GF_SIM_COST": cost_env(self.cal)}
         return argv, env
 
     def run(self, platform, ranks, lst, reps, scaling, env):
@@ -405,7 +544,8 @@ class Simulation:
                    scaling=scaling, platform=platform.name, platform_cores=platform.cores,
                    machine_cores=rec.get("cores"), cores=platform.cores,
                    hosts_used=len(hosts), host_speed=self.cal["host_speed"],
-                   command=shlex.join(argv), wall_s=round(took, 3), rusage=done.rusage,
+                   command=shlex.join(argv), sim_cost=add.get("GF_SIM_COST"),
+                   wall_s=round(took, 3), rusage=done.rusage,
                    oversubscribed=False, exit_status=done.returncode)
         return rec, None
 
@@ -437,7 +577,8 @@ def plan(opts):
     list on 1 and 2 ranks measured, then simulated on this machine's platform), then every
     list at every --sim-ranks count on the platform. Closures over a Simulation, given later."""
     here = Platform("this-machine")
-    lists = task_lists(opts.sim_quick)
+    lists = [lst for lst in task_lists(opts.sim_quick)
+             if not getattr(opts, "sim_lists", None) or lst[0] in opts.sim_lists]
     val_reps = opts.reps if isinstance(opts.reps, int) and opts.reps > 1 else 6
     steps = []
     for lst in lists:
@@ -513,6 +654,7 @@ def vcluster_platforms(sim, vc, records):
     for mapping in ("spread", "packed"):
         p = Platform(path)
         p.name, p.fill_mode = f"vcluster-{mapping}", mapping
+        p.messages, p.sweep, p.link = "measured", sweep(ping), (lat, bw)
         if mapping == "packed":  # the hostfile's slots of each virtual host, as mpirun had
             p.hosts = [(h, vc.get("slots") or cores()) for h, _ in p.hosts]
         out[mapping] = p
@@ -570,13 +712,16 @@ def run(opts, out_dir, writer, progress, measured=()):
             writer.add({"kind": "sim_platform", "platform": p.name, "template": p.path,
                         "shipped": p.shipped, "hosts": len(p.hosts), "cores": p.cores,
                         "fill": p.fill_mode, "values": sim.values,
+                        "messages_from": p.messages, "messages": sim.message_costs(p),
                         "file": os.path.relpath(sim.files(p, 1)[0], out_dir)})
         if vc_runs:
             made = vcluster_platforms(sim, vc_platforms, measured)
             if made:
                 steps += vcluster_steps(vc_runs, made, opts)
                 writer.add({"kind": "sim_platform", "platform": "vcluster",
-                            "template": None, "shipped": False, **made["record"]})
+                            "template": None, "shipped": False, **made["record"],
+                            "messages_from": "measured",
+                            "messages": sim.message_costs(made["spread"])})
         for what, fn in steps:
             progress.say(what)
             rec, failure = fn(sim, env)
@@ -938,6 +1083,8 @@ def _stops_section(runs, name):
                      f"{100 * longest:.1f}%", sims])
         top = max(mine, key=lambda r: r["workers"])
         peak = max(mine, key=stats.speedup)
+        longest_s = max(stats.median(c) for c in zip(*[r["task_s"] for r in recs
+                                                      if r.get("task_s")]))
         if at <= top["workers"]:
             lines.append(f"- {rec['sim_what']}: {n} tasks; from {at} ranks on, more ranks "
                          f"gain nothing: the longest share is then "
@@ -946,14 +1093,14 @@ def _stops_section(runs, name):
                          f"simulated on {name}, "
                          f"{top['workers']} ranks reached {fmt_ratio(stats.speedup(top))}"
                          + (f", below the {fmt_ratio(stats.speedup(peak))} of "
-                            f"{peak['workers']} ranks: past that point each rank more only "
-                            "adds to the scatter and the gather, which every rank takes part "
-                            "in." if stats.speedup(top) < 0.9 * stats.speedup(peak) else "."))
+                            f"{peak['workers']} ranks: "
+                            + grew_text(peak, top, longest_s)
+                            if stats.speedup(top) < 0.9 * stats.speedup(peak) else "."))
         else:
             lines.append(f"- {rec['sim_what']}: {n} tasks; its split keeps gaining up to {at} "
                          f"ranks (best {fmt_ratio(most)}), past the {top['workers']} simulated "
-                         f"here, which reached {fmt_ratio(stats.speedup(top))}: what it lost "
-                         "against the split's best is the messages and the scatter.")
+                         f"here, which reached {fmt_ratio(stats.speedup(top))}: "
+                         + lost_text(top, floor, longest_s))
     if not rows:
         return []
     return ["### Where each workload stops scaling", "",
@@ -966,6 +1113,45 @@ def _stops_section(runs, name):
             "point.", "",
             table(["list", "tasks", "stops at ranks", "best time s", "best speedup",
                    "longest task", "simulated speedup at ranks"], rows)] + lines + [""]
+
+
+def _phase_s(rec):
+    return {k: v["median"] for k, v in stats.phases(rec).items()}
+
+
+def _phase_words(name, rec, longest_s):
+    """The words for a phase: compute is the longest task where the phase is about as long
+    as it (nothing to split further), else the imbalance of the shares."""
+    if name != "compute":
+        return f"the {name}"
+    return ("the longest task" if _phase_s(rec).get("compute", 0) <= 1.05 * longest_s
+            else "compute imbalance (the longest share)")
+
+
+def grew_text(lo, hi, longest_s):
+    """Which simulated phase grew from run lo to run hi (more ranks), and by how much."""
+    a, b = _phase_s(lo), _phase_s(hi)
+    if not b:
+        return "no phases recorded."
+    grown = {k: b[k] - a.get(k, 0.0) for k in b}
+    name = max(grown, key=grown.get)
+    return (f"from {lo['workers']} to {hi['workers']} ranks {_phase_words(name, hi, longest_s)}"
+            f" grew most ({name} {fmt_s(a.get(name, 0.0))} s to {fmt_s(b[name])} s, "
+            "simulated), " + ", ".join(f"{k} {fmt_s(a.get(k, 0.0))} to {fmt_s(v)} s"
+                                       for k, v in b.items() if k != name) + ".")
+
+
+def lost_text(rec, floor, longest_s):
+    """Where run rec's parallel time exceeds the split's best (floor): the phase holding most
+    of the difference (compute counted past the best share)."""
+    ph = _phase_s(rec)
+    if not ph:
+        return "no phases recorded."
+    over = {k: (v - floor if k == "compute" else v) for k, v in ph.items()}
+    name = max(over, key=over.get)
+    return (f"most of its time past the split's best is {_phase_words(name, rec, longest_s)} "
+            f"({name} {fmt_s(ph[name])} s, simulated; "
+            + ", ".join(f"{k} {fmt_s(v)} s" for k, v in ph.items() if k != name) + ").")
 
 
 def terminal_lines(records):
