@@ -265,6 +265,7 @@ def test_bad(build, tmp):
         (["--simulate", "ib-edr-16", "--sim-ranks", "0"], "'0'"),
         (["--simulate", "ib-edr-16", "--sim-ranks", "16385"], "'16385'"),
         (["--simulate", "ib-edr-16", "--sim-lists", "nosuch"], "'nosuch'"),
+        (["--simulate", "ib-edr-16", "--sim-calibration", notxml], "notxml.xml"),
         (["--simulate", "ib-edr-16", "--sim-ranks", "16,64,16"], "16 twice"),
         (["--simulate", "ib-edr-16", "--sim-ranks", "16,"], "empty item"),
         (["--simulate", "ib-edr-16", "--sim-ranks", "512"], "512 ranks"),
