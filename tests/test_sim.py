@@ -119,6 +119,15 @@ class Messages(unittest.TestCase):
         self.assertEqual((host["lat-factor"], host["bw-factor"]), ("0:1", "0:1"))
         self.assertEqual(host["os"], got["os"].split(";")[0])
 
+    def test_a_disturbed_size_is_left_out(self):
+        rows = [{"size": s, "lat_us": {"median": t}} for s, t in
+                ((8, 0.4), (8192, 3.7), (131072, 7.8), (524288, 7365.0))]
+        pts = simulate.sweep(rows)
+        self.assertEqual([s for s, _ in pts], [8, 8192, 131072])
+        lat, bw = simulate.link_figures(pts)
+        self.assertAlmostEqual(lat, 0.4e-6)
+        self.assertAlmostEqual(bw, 131072 / 7.8e-6, delta=1.0)
+
     def test_bad_messages_value_refused(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "p.xml")
