@@ -40,7 +40,7 @@ int gf_cost_init(char *err, size_t errlen)
 			 sizeof(buf) - 1);
 		return -EINVAL;
 	}
-	strcpy(buf, env);
+	memcpy(buf, env, strlen(env) + 1);
 	for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(item, '='), *end = NULL;
 		size_t k = 0;
@@ -110,9 +110,12 @@ void gf_cost_charge(const struct gf_task *task)
 	case GF_PRIMES:
 		iterations = primes_iterations(task->key);
 		break;
-	case GF_RESIZE:
-		iterations = (double)(task->a * task->b / 100);
+	case GF_RESIZE: {
+		int64_t pixels = task->a * task->b / 100; /* the kernel's own count */
+
+		iterations = (double)pixels;
 		break;
+	}
 	}
 	if ((unsigned)task->workload < 3 && iterations > 0.0)
 		smpi_execute_flops(iterations * weight[task->workload]);

@@ -584,7 +584,9 @@ class Simulation:
                  *COLLECTIVES, "--log=root.thres:critical"]
         argv, env = launch.command("smpirun", program, ranks=ranks, hostfile=hf, platform=pf,
                                    extra=extra)
-        env = {**env, "GF_SIM_COST": cost_env(self.cal)}
+        # TMPDIR too: smpirun sets the system's temporary folder as smpi/tmpdir first, where
+        # a run stopped while it starts can leave its copies of the binary
+        env = {**env, "GF_SIM_COST": cost_env(self.cal), "TMPDIR": self.tmp}
         return argv, env
 
     def run(self, platform, ranks, lst, reps, scaling, env):
