@@ -110,6 +110,8 @@ void gf_mpi_stop(struct gf_mpi *m)
 	free(m->host_names);
 	free(m->host_cores);
 	free(m->host_same);
+	free(m->span_all);
+	m->span_all = NULL;
 	m->host_names = NULL;
 	m->host_cores = NULL;
 	m->host_same = NULL;
@@ -460,7 +462,8 @@ void gf__mpi_count_hosts(struct gf_mpi *m)
 	if (m->rank == 0 &&
 	    (!(all = calloc(n, sizeof(*all))) || !(masks = calloc(n, GF_BIND_MASK_BYTES)) ||
 	     !(take = calloc(n, 1)) || !(m->host_names = calloc(n, GF_HOST_MAX)) ||
-	     !(m->host_cores = calloc(n, sizeof(int))) || !(m->host_same = calloc(n, 1))))
+	     !(m->host_cores = calloc(n, sizeof(int))) || !(m->host_same = calloc(n, 1)) ||
+	     !(m->span_all = calloc(3 * n, sizeof(double)))))
 		gf__mpi_die(m, "out of memory for the host names");
 	GF__MPI_COLL(m, gf__mpi_wait, Igather, Gather, &mine, (int)sizeof(mine), MPI_BYTE, all,
 		     (int)sizeof(mine), MPI_BYTE, 0, MPI_COMM_WORLD);

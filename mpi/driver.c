@@ -11,6 +11,7 @@
 
 #include <mpi.h>
 
+#include "gf_cost.h"
 #include "gf_driver.h"
 #include "gf_stdio.h"
 #include "mpi_backend.h"
@@ -31,6 +32,8 @@ static int mpi_check(void *ctx, struct gf_options *opts, char *err, size_t errle
 			 m->threads, m->threads == 1 ? "" : "s", GF_MAX_WORKERS);
 		return -EINVAL;
 	}
+	if (gf_cost_init(err, errlen) != 0)
+		return -EINVAL;
 	/* The workers are the world's ranks times their threads: --workers may only repeat it. */
 	if (opts->workers_given && opts->workers != m->size * m->threads) {
 		if (m->threads == 1)

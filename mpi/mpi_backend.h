@@ -75,6 +75,7 @@ struct gf_mpi {
 	double clock_offset_max; /* rank 0: the largest offset of a rank, in absolute value */
 	double clock_bound;      /* rank 0: the largest error bound of an offset (half the
 				    round trip it was taken from); 0 where the clock is shared */
+	double *span_all;           /* rank 0: each rank's CPU figures of a repetition */
 };
 
 /*

@@ -20,7 +20,16 @@ enum gf_format { GF_FORMAT_TEXT, GF_FORMAT_JSON, GF_FORMAT_CSV };
 enum gf_order { GF_ORDER_BLOCKED, GF_ORDER_INTERLEAVED };
 
 /* Limits past which a size is refused up front rather than discovered by a crash or a hang. */
-#define GF_MAX_WORKERS   1024
+/*
+ * The simulated build (gilfree-mpi-sim) runs every rank as a simulated process of one real
+ * one, with no core or pipe per worker: its arrays are sized by the world, so its limit is
+ * what memory allows (about 16384 ranks in 64 GB, docs/simulation.md), not the real build's.
+ */
+#ifdef GF_SIMGRID
+#define GF_MAX_WORKERS 16384
+#else
+#define GF_MAX_WORKERS 1024
+#endif
 #define GF_MAX_REPS      100000
 #define GF_MAX_N         INT64_C(1000000000000) /* 1e12 keeps n * weight and the total in range */
 #define GF_MAX_LIMIT     INT64_C(1000000000)    /* 1e9: trial division to it takes hours */

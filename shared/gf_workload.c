@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "gf_clock.h"
+#include "gf_cost.h"
 #include "gf_watchdog.h"
 
 const char *gf_workload_name(enum gf_workload w)
@@ -41,6 +42,7 @@ void gf_task_run(const struct gf_task *task, int worker, struct gf_result *out)
 		out->total = gf_kernel_resize(task->a, task->b);
 		break;
 	}
+	gf_cost_charge(task);
 	out->seconds = gf_clock_now() - t0;
 	gf_watchdog_task_done(task->index);
 }

@@ -12,6 +12,12 @@
   name, a file that is not a platform, empty, not a number, 0, over 1024, twice, more ranks
   than the platform's cores, --sim-ranks without --simulate): exit 2, one line naming the
   value, no results folder, nothing in the temporary folder.
+- determinism: the same simulated runs twice (primes' class S and short resize tasks on 64
+  ranks of ib-edr-64): parallel times and every phase within 1% of each other, each task
+  charged its modelled operations (its simulated time the cost model's, within 1%).
+- limits: gilfree-mpi-sim takes --workers 4096 (past the real build's 1024; refused only for
+  its world of one rank) and refuses 16385; gilfree-mpi refuses 1025; a bad GF_SIM_COST
+  weight is refused: each exit 2, one line naming the value.
 - compare: compare.py --simulate ib-edr-16 --sim-ranks 16,64 --sim-quick beside a small
   measured matrix (and, where a virtual cluster can be built, --vcluster 2): exit 0, mpi-sim
   records verified and apart from the measured rows, the report's section with its
@@ -20,7 +26,7 @@
 After each part: nothing left in the temporary folder (TMPDIR, made for the test) and no
 process of the simulation.
 
-  sim_check.py --build build [--only results|scaling|bad|compare]
+  sim_check.py --build build [--only results|scaling|determinism|limits|bad|compare]
 """
 import argparse
 import json
@@ -165,6 +171,79 @@ def test_scaling(build, tmp):
     check_clean(tmp, "scaling")
 
 
+def test_determinism(build, tmp):
+    out = tempfile.mkdtemp(dir=tmp, prefix="out-")
+    plat = simulate.Platform("ib-edr-64")
+    sim = simulation(build, out)
+    lists = [lst("primes", ["--class", "S"]),
+             lst("resize", ["--images", "512", "--width", "96", "--height", "54"])]
+    try:
+        for one in lists:
+            a, fa = sim.run(plat, 64, one, 2, "strong", ENV)
+            b, fb = sim.run(plat, 64, one, 2, "strong", ENV)
+            check(fa is None and fb is None and a["verified"] and b["verified"],
+                  f"{one[2]}, 64 ranks twice: verified ({fa or fb})")
+            if fa or fb:
+                continue
+            pairs = [("parallel", a["par_s"]["median"], b["par_s"]["median"])]
+            pairs += [(k, v["median"], b["phases"][k]["median"])
+                      for k, v in a["phases"].items()]
+            off = [(k, x, y) for k, x, y in pairs if abs(x - y) > 0.01 * max(x, y)]
+            check(not off, f"{one[2]}, 64 ranks twice: the same times within 1% {off[:3]}")
+        # each task's simulated time is its modelled operations at the calibrated speed
+        want = sim.cal["weights"]["resize"] / sim.cal["host_speed"] * (96 * 54 // 100)
+        tasks = b.get("task_s") or []
+        # (SMPI charges a reading of its clock, smpi/wtime, 10 ns a reading by default)
+        check(tasks and all(abs(t - want) <= 0.01 * want + 2e-8 for t in tasks),
+              f"each resize task charged its modelled time {want:.3g} s ({tasks[:2]})")
+    finally:
+        sim.close()
+    shutil.rmtree(out)
+    check_clean(tmp, "determinism")
+
+
+def one_rank(build, tmp, binary, args, env=None):
+    """binary (gilfree-mpi-sim under smpirun, or gilfree-mpi under mpirun) on one rank."""
+    if binary == simulate.SIM_BINARY:
+        plat = os.path.join(tmp, "one.xml")
+        hosts = os.path.join(tmp, "one.txt")
+        with open(plat, "w", encoding="utf-8") as f:
+            f.write(simulate.Platform("this-machine").fill(
+                {"SPEED": "1e9f", "CORES": 1, "LOOP_LAT": "1us", "LOOP_BW": "1GBps"}))
+        with open(hosts, "w", encoding="utf-8") as f:
+            f.write("here-0\n")
+        argv, add = launch.command("smpirun", [os.path.join(build, "bin", binary), *args],
+                                   ranks=1, hostfile=hosts, platform=plat,
+                                   extra=[f"--cfg=smpi/tmpdir:{tmp}",
+                                          "--log=root.thres:critical"])
+    else:
+        argv, add = launch.command("mpirun", [os.path.join(build, "bin", binary), *args],
+                                   ranks=1)
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+                       env={**ENV, **add, **(env or {})})
+    for f in ("one.xml", "one.txt"):
+        if os.path.exists(os.path.join(tmp, f)):
+            os.unlink(os.path.join(tmp, f))
+    return r.returncode, [ln for ln in r.stderr.splitlines() if ln.startswith("gilfree")]
+
+
+def test_limits(build, tmp):
+    cases = [
+        (simulate.SIM_BINARY, ["sum", "--workers", "4096"], None,
+         "invalid --workers '4096': the MPI world has 1 rank"),
+        (simulate.SIM_BINARY, ["sum", "--workers", "16385"], None, "'16385': too large"),
+        ("gilfree-mpi", ["sum", "--workers", "1025"], None, "'1025': too large (at most 1024)"),
+        (simulate.SIM_BINARY, ["sum"], {"GF_SIM_COST": "sum=2,primes=-1"}, "'-1'"),
+        (simulate.SIM_BINARY, ["sum"], {"GF_SIM_COST": "sums=2"}, "'sums=2'"),
+    ]
+    for binary, args, env, needle in cases:
+        rc, lines = one_rank(build, tmp, binary, args, env)
+        check(rc == 2 and len(lines) == 1 and needle in lines[0],
+              f"{binary} {' '.join(args)} {env or ''}: exit 2, one line naming {needle!r} "
+              f"({rc}: {lines[:2]})")
+    check_clean(tmp, "limits")
+
+
 def compare(build, tmp, args, out, quiet=True, **kw):
     argv = [sys.executable, COMPARE, "--build", build, "-o", out, *(["-q"] if quiet else []),
             *args]
@@ -184,7 +263,9 @@ def test_bad(build, tmp):
         (["--simulate", "ib-edr-16", "--sim-ranks", ""], "''"),
         (["--simulate", "ib-edr-16", "--sim-ranks", "16,x"], "'x'"),
         (["--simulate", "ib-edr-16", "--sim-ranks", "0"], "'0'"),
-        (["--simulate", "ib-edr-16", "--sim-ranks", "1025"], "'1025'"),
+        (["--simulate", "ib-edr-16", "--sim-ranks", "16385"], "'16385'"),
+        (["--simulate", "ib-edr-16", "--sim-lists", "nosuch"], "'nosuch'"),
+        (["--simulate", "ib-edr-16", "--sim-calibration", notxml], "notxml.xml"),
         (["--simulate", "ib-edr-16", "--sim-ranks", "16,64,16"], "16 twice"),
         (["--simulate", "ib-edr-16", "--sim-ranks", "16,"], "empty item"),
         (["--simulate", "ib-edr-16", "--sim-ranks", "512"], "512 ranks"),
@@ -287,7 +368,8 @@ def test_compare(build, tmp):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
-    ap.add_argument("--only", choices=("results", "scaling", "bad", "compare"))
+    ap.add_argument("--only", choices=("results", "scaling", "determinism", "limits", "bad",
+                                       "compare"))
     opts = ap.parse_args()
     build = os.path.abspath(opts.build)
     why = simulate.missing(build)
@@ -299,6 +381,7 @@ def main():
     tempfile.tempdir = None
     try:
         for name, fn in (("results", test_results), ("scaling", test_scaling),
+                         ("determinism", test_determinism), ("limits", test_limits),
                          ("bad", test_bad), ("compare", test_compare)):
             if opts.only in (None, name):
                 fn(build, tmp)

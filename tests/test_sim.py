@@ -71,9 +71,93 @@ class Platforms(unittest.TestCase):
 class Ranks(unittest.TestCase):
     def test_list(self):
         self.assertEqual(simulate.rank_list("64,16"), [16, 64])
-        for bad in ("", "16,", "0", "1025", "16,16", "x", "1e3", "-1"):
+        self.assertEqual(simulate.rank_list("64,1024,4096"), [64, 1024, 4096])
+        for bad in ("", "16,", "0", "16385", "16,16", "x", "1e3", "-1"):
             with self.assertRaises(argparse.ArgumentTypeError):
                 simulate.rank_list(bad)
+
+
+class CostModel(unittest.TestCase):
+    def test_primes_iterations_count_the_kernels_divisions(self):
+        # the kernel's loop, counted here the slow way: one per number, one per division
+        for limit in (2, 3, 10, 97, 1000):
+            want = 0
+            for n in range(2, limit):
+                root, i, tried = int(n ** 0.5), 2, 0
+                while (root + 1) ** 2 <= n:
+                    root += 1
+                while i <= root:
+                    tried += 1
+                    if n % i == 0:
+                        break
+                    i += 1
+                want += 1 + tried
+            self.assertEqual(simulate.primes_iterations(limit), want)
+
+    def test_resize_iterations(self):
+        self.assertEqual(simulate.resize_iterations(["--images", "3", "--width", "96",
+                                                     "--height", "54"]), 3 * 51)
+
+
+class Messages(unittest.TestCase):
+    def test_piecewise_from_a_sweep(self):
+        # one-way 1 us up to 1 KiB, then 1 us + size / 1 GB/s: two pieces
+        pts = [(1, 1e-6), (1024, 1e-6 + 1024e-9 * 0.0), (65536, 1e-6 + 65536e-9),
+               (1 << 20, 1e-6 + (1 << 20) * 1e-9)]
+        got = simulate.messages(pts, 0.5e-6, 1e9)
+        self.assertEqual(set(got), {"os", "or", "ois", "lat-factor", "bw-factor"})
+        pieces = got["os"].split(";")
+        self.assertEqual(len(pieces), 3)
+        self.assertTrue(pieces[0].startswith("0:"))
+        # the fixed part of the last piece, 1 us, a third each to os, or and the wire
+        self.assertAlmostEqual(float(pieces[-1].split(":")[1]), 1e-6 / 3, delta=1e-9)
+        self.assertAlmostEqual(float(got["lat-factor"].split(";")[-1].split(":")[1]),
+                               (1e-6 / 3) / 0.5e-6, places=3)
+        self.assertAlmostEqual(float(got["bw-factor"].split(";")[-1].split(":")[1]), 1.0,
+                               places=3)
+        host = simulate.host_messages(pts, 0.5e-6, 1e9)
+        self.assertEqual((host["lat-factor"], host["bw-factor"]), ("0:1", "0:1"))
+        self.assertEqual(host["os"], got["os"].split(";")[0])
+
+    def test_a_disturbed_size_is_left_out(self):
+        rows = [{"size": s, "lat_us": {"median": t}} for s, t in
+                ((8, 0.4), (8192, 3.7), (131072, 7.8), (524288, 7365.0))]
+        pts = simulate.sweep(rows)
+        self.assertEqual([s for s, _ in pts], [8, 8192, 131072])
+        lat, bw = simulate.link_figures(pts)
+        self.assertAlmostEqual(lat, 0.4e-6)
+        self.assertAlmostEqual(bw, 131072 / 7.8e-6, delta=1.0)
+
+    def test_bad_messages_value_refused(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "p.xml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write('<platform version="4.1"><cluster id="c" prefix="h" suffix="" '
+                        'radical="0-1" speed="1f" bw="1Bps" lat="1s"><prop '
+                        'id="gilfree_messages" value="guessed"/></cluster></platform>')
+            with self.assertRaises(simulate.PlatformError) as e:
+                simulate.Platform(path)
+            self.assertIn("'guessed'", str(e.exception))
+
+    def test_platforms_say_where_messages_come_from(self):
+        for name in simulate.shipped():
+            p = simulate.Platform(name)
+            self.assertIn(p.messages, ("measured", "published"), name)
+            self.assertIn("gilfree_messages", p.text, name)
+
+
+class Attribution(unittest.TestCase):
+    def test_names_the_phase_that_grew(self):
+        lo = rec("sim", "l", 64, 0.01)
+        hi = rec("sim", "l", 1024, 0.02)
+        lo["phases"] = {"scatter": {"median": 0.001}, "compute": {"median": 0.008},
+                        "gather": {"median": 0.001}}
+        hi["phases"] = {"scatter": {"median": 0.012}, "compute": {"median": 0.004},
+                        "gather": {"median": 0.004}}
+        self.assertIn("the scatter grew most", simulate.grew_text(lo, hi, 0.001))
+        hi["phases"]["compute"] = {"median": 0.03}
+        self.assertIn("compute imbalance", simulate.grew_text(lo, hi, 0.001))
+        self.assertIn("the longest task", simulate.grew_text(lo, hi, 0.03))
 
 
 class Stops(unittest.TestCase):
