@@ -63,7 +63,7 @@ struct gf_mpi {
 	MPI_Datatype result_type; /* one struct gf_result, as bytes */
 	int finished; /* past the set-up: every rank runs every repetition, none is left waiting */
 	MPI_Comm watch_comm;        /* a duplicate of the world, for --timeout's questions */
-	struct gf_mpi_watch *watch; /* --timeout's state (comm.c), NULL where it is not armed */
+	struct gf_mpi_watch *watch; /* --timeout's state (watch.c), NULL where it is not armed */
 	int hosts;                  /* rank 0, after the set-up: distinct host names of the ranks */
 	int threads;                /* workers per rank: 1, or a team's size (ranks of threads) */
 	gf_mpi_share_fn share;      /* NULL: one task after the other, as worker m->rank */
@@ -172,6 +172,13 @@ void gf__mpi_types_free(struct gf_mpi *m);
 void gf__mpi_die(const struct gf_mpi *m, const char *what) __attribute__((noreturn));
 
 /*
+ * Ends the whole job with MPI_Abort (exit status 1) after the caller printed why: the
+ * default signal actions come back first, since mpirun ends this rank with SIGTERM too and
+ * that is no interruption to report. Does not return.
+ */
+void gf__mpi_abort(const struct gf_mpi *m) __attribute__((noreturn));
+
+/*
  * say 1: rank 0 says "<prog>: rank 0: interrupted by SIGTERM" when SIGINT, SIGTERM or
  * SIGHUP ends it (mpirun, interrupted, ends the ranks with SIGTERM); the other ranks end
  * silently, so the job says it once. say 0: the default actions again, for the times when
@@ -238,6 +245,16 @@ void gf__mpi_watch_end(struct gf_mpi *m);
  */
 void gf__mpi_watch_given(const struct gf_mpi *m, int rank, int32_t first, int32_t step,
 			 int32_t count);
+
+/* Rank 0, at the end of a repetition: forgets what every rank held. Nothing elsewhere. */
+void gf__mpi_watch_forget(const struct gf_mpi *m);
+
+/*
+ * In a wait, where --timeout is armed (m->watch): rank 0 looks at the deadline, and past it
+ * asks, names the ranks that do not answer and ends the job; the other ranks answer rank 0's
+ * question where it came. Not collective.
+ */
+void gf__mpi_watch_poll(const struct gf_mpi *m);
 
 /*
  * Gathers every rank's host name (gethostname) and the CPUs it may use (gf_bind_mask) on
