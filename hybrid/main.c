@@ -82,8 +82,7 @@ static void team_check(struct gf_mpi *m)
 	int mine = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : m->threads;
 	int fewest = mine;
 
-	GF__MPI_COLL(m, gf__mpi_wait, Ireduce, Reduce, &mine, &fewest, 1, MPI_INT, MPI_MIN, 0,
-		     MPI_COMM_WORLD);
+	gf__mpi_coll_reduce(m, gf__mpi_wait, &mine, &fewest, 1, MPI_INT, MPI_MIN, 0);
 	if (m->rank == 0 && fewest < m->threads)
 		fprintf(stderr,
 			"%s: warning: a rank may run on %d core%s for its %d threads, which then "

@@ -191,8 +191,8 @@ void gf__mpi_count_hosts(struct gf_mpi *m)
 	     !(take = calloc(n, 1)) || !(m->host_names = calloc(n, GF_HOST_MAX)) ||
 	     !(m->host_cores = calloc(n, sizeof(int))) || !(m->host_same = calloc(n, 1))))
 		gf__mpi_die(m, "out of memory for the host names");
-	GF__MPI_COLL(m, gf__mpi_wait, Igather, Gather, &mine, (int)sizeof(mine), MPI_BYTE, all,
-		     (int)sizeof(mine), MPI_BYTE, 0, MPI_COMM_WORLD);
+	gf__mpi_coll_gather(m, gf__mpi_wait, &mine, (int)sizeof(mine), MPI_BYTE, all,
+			    (int)sizeof(mine), MPI_BYTE, 0);
 	if (m->rank == 0 && all && masks && take) /* allocated on rank 0 (or it died) */
 		hosts_of(m, all, masks, take);
 	free(all);
@@ -216,8 +216,7 @@ static int local_rank(const struct gf_mpi *m)
 	}
 	/* the launcher's variable only where every rank has it, so that all or none split */
 	have = local >= 0;
-	GF__MPI_COLL(m, gf__mpi_wait, Iallreduce, Allreduce, &have, &all_have, 1, MPI_INT, MPI_MIN,
-		     MPI_COMM_WORLD);
+	gf__mpi_coll_allreduce(m, gf__mpi_wait, &have, &all_have, 1, MPI_INT, MPI_MIN);
 	if (all_have)
 		return local;
 	if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, m->rank, MPI_INFO_NULL,

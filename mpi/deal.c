@@ -42,12 +42,12 @@ void gf__mpi_static(struct gf_mpi *m, const struct gf_task *tasks, size_t n, enu
 		gf__mpi_watch_given(m, r, deal == GF_MPI_CYCLIC ? r : displs[r],
 				    deal == GF_MPI_CYCLIC ? m->size : 1, counts[r]);
 	gf__mpi_span_begin(m, &span);
-	GF__MPI_COLL(m, gf__mpi_spin, Iscatterv, Scatterv, send, counts, displs, m->task_type,
-		     local, mine, m->task_type, 0, MPI_COMM_WORLD);
+	gf__mpi_coll_scatterv(m, gf__mpi_spin, send, counts, displs, m->task_type, local, mine,
+			      m->task_type, 0);
 	gf__mpi_span_mark(&span, "scatter");
 	gf__mpi_share(m, local, (size_t)mine, out, &span);
-	GF__MPI_COLL(m, gf__mpi_spin, Igatherv, Gatherv, out, mine, m->result_type, results, counts,
-		     displs, m->result_type, 0, MPI_COMM_WORLD);
+	gf__mpi_coll_gatherv(m, gf__mpi_spin, out, mine, m->result_type, results, counts, displs,
+			     m->result_type, 0);
 	gf__mpi_span_mark(&span, "gather");
 	gf__mpi_span_end(m, &span, rep);
 

@@ -54,8 +54,7 @@ static void span_cpu(const struct gf_mpi *m, const struct gf_mpi_span *s, struct
 	mine[2] = (double)s->where;
 	for (int t = 0; t < per - 3; t++)
 		mine[3 + t] = s->cpu_thread ? s->cpu_thread[t] : -1.0;
-	GF__MPI_COLL(m, gf__mpi_wait, Igather, Gather, mine, per, MPI_DOUBLE, all, per, MPI_DOUBLE,
-		     0, MPI_COMM_WORLD);
+	gf__mpi_coll_gather(m, gf__mpi_wait, mine, per, MPI_DOUBLE, all, per, MPI_DOUBLE, 0);
 	for (int r = 0; m->rank == 0 && r < m->size; r++) {
 		const double *x = &all[(size_t)per * (size_t)r];
 
@@ -119,8 +118,7 @@ void gf__mpi_span_end(const struct gf_mpi *m, struct gf_mpi_span *s, struct gf_r
 	for (int i = 0; i < s->n; i++)
 		mine[i + 1] = t0 + s->at[i];
 	mine[s->n + 1] = t0;
-	GF__MPI_COLL(m, gf__mpi_wait, Ireduce, Reduce, mine, best, s->n + 2, MPI_DOUBLE, MPI_MAX, 0,
-		     MPI_COMM_WORLD);
+	gf__mpi_coll_reduce(m, gf__mpi_wait, mine, best, s->n + 2, MPI_DOUBLE, MPI_MAX, 0);
 	/* what each rank held is past: a wait before the next deal names no tasks */
 	gf__mpi_watch_forget(m);
 	span_cpu(m, s, rep);

@@ -25,16 +25,12 @@ static void wait_for(const struct gf_mpi *m, MPI_Request *req, MPI_Status *statu
 	double start, waited;
 	int done = 0;
 
-#ifdef GF_SIMGRID
-	/* Simulated, a wait costs nothing of the real core, and each test and nap would add
-	   simulated time of its own (SMPI charges an MPI_Test): the plain wait is exact there.
-	   --timeout still polls, to answer rank 0's questions. */
-	if (!m->watch) {
+	/* simulated, the plain wait is exact (gf__mpi_wait_blocks, machine_smpi.c) */
+	if (gf__mpi_wait_blocks(m)) {
 		if (MPI_Wait(req, status ? status : MPI_STATUS_IGNORE) != MPI_SUCCESS)
 			gf__mpi_die(m, "MPI_Wait failed");
 		return;
 	}
-#endif
 	start = gf_clock_now();
 	for (;;) {
 		if (MPI_Test(req, &done, status ? status : MPI_STATUS_IGNORE) != MPI_SUCCESS)
@@ -67,7 +63,7 @@ void gf__mpi_spin(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status)
 
 void gf__mpi_barrier(const struct gf_mpi *m)
 {
-	GF__MPI_COLL(m, gf__mpi_wait, Ibarrier, Barrier, MPI_COMM_WORLD);
+	gf__mpi_coll_barrier(m, gf__mpi_wait);
 }
 
 void gf__mpi_start_together(const struct gf_mpi *m)
@@ -76,5 +72,5 @@ void gf__mpi_start_together(const struct gf_mpi *m)
 	   ranks had nothing to do): they wait asleep, then meet once more, awake, to start
 	   together. */
 	gf__mpi_barrier(m);
-	GF__MPI_COLL(m, gf__mpi_spin, Ibarrier, Barrier, MPI_COMM_WORLD);
+	gf__mpi_coll_barrier(m, gf__mpi_spin);
 }
