@@ -9,6 +9,8 @@
  */
 #include "mpi_backend.h"
 
+#include <stdlib.h>
+
 #include "gf_clock.h"
 
 /* A tag of its own on the world: no other message of the set-up carries it. */
@@ -61,9 +63,10 @@ static void sync_answer(struct gf_mpi *m)
 /* Rank 0 and the ranks on other hosts than its: the ping-pong, rank after rank. */
 static void measure(struct gf_mpi *m)
 {
-	static int need[GF_MAX_WORKERS];
-	int mine = 0;
+	int *need = m->rank == 0 ? calloc((size_t)m->size, sizeof(int)) : NULL, mine = 0;
 
+	if (m->rank == 0 && !need)
+		gf__mpi_die(m, "out of memory for the clocks' offsets");
 	/* rank 0 says which ranks are on another host: they alone measure an offset */
 	for (int r = 0; m->rank == 0 && r < m->size; r++)
 		need[r] = m->host_same && !m->host_same[r];
@@ -85,6 +88,7 @@ static void measure(struct gf_mpi *m)
 		if (bound > m->clock_bound)
 			m->clock_bound = bound;
 	}
+	free(need);
 }
 
 void gf__mpi_clock_sync(struct gf_mpi *m)

@@ -79,9 +79,13 @@ void gf_mpi_stop(struct gf_mpi *m)
 	free(m->host_names);
 	free(m->host_cores);
 	free(m->host_same);
+	free(m->span_all);
+	free(m->span_mine);
+	free(m->thread_cpu);
 	m->host_names = NULL;
 	m->host_cores = NULL;
 	m->host_same = NULL;
+	m->span_all = m->span_mine = m->thread_cpu = NULL;
 	if (m->watch_comm != MPI_COMM_NULL)
 		MPI_Comm_free(&m->watch_comm);
 	gf__mpi_types_free(m);
@@ -189,8 +193,11 @@ void gf__mpi_count_hosts(struct gf_mpi *m)
 	if (m->rank == 0 &&
 	    (!(all = calloc(n, sizeof(*all))) || !(masks = calloc(n, GF_BIND_MASK_BYTES)) ||
 	     !(take = calloc(n, 1)) || !(m->host_names = calloc(n, GF_HOST_MAX)) ||
-	     !(m->host_cores = calloc(n, sizeof(int))) || !(m->host_same = calloc(n, 1))))
+	     !(m->host_cores = calloc(n, sizeof(int))) || !(m->host_same = calloc(n, 1)) ||
+	     (!m->span_all && !(m->span_all = calloc(n * GF_MPI_SPAN_PER(m), sizeof(double))))))
 		gf__mpi_die(m, "out of memory for the host names");
+	if (!m->span_mine && !(m->span_mine = calloc(GF_MPI_SPAN_PER(m), sizeof(double))))
+		gf__mpi_die(m, "out of memory for a span's figures");
 	gf__mpi_coll_gather(m, gf__mpi_wait, &mine, (int)sizeof(mine), MPI_BYTE, all,
 			    (int)sizeof(mine), MPI_BYTE, 0);
 	if (m->rank == 0 && all && masks && take) /* allocated on rank 0 (or it died) */

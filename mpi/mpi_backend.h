@@ -76,7 +76,17 @@ struct gf_mpi {
 	double clock_offset_max; /* rank 0: the largest offset of a rank, in absolute value */
 	double clock_bound;      /* rank 0: the largest error bound of an offset (half the
 				    round trip it was taken from); 0 where the clock is shared */
+	/* each rank's figures of a span (gf__mpi_span_end): GF_MPI_SPAN_PER(m) of them, made by
+	   gf__mpi_count_hosts, sized by the world and its threads, freed by gf_mpi_stop */
+	double *span_all;   /* rank 0: every rank's, rank r's at r * GF_MPI_SPAN_PER(m) */
+	double *span_mine;  /* this rank's */
+	double *thread_cpu; /* ranks of threads: each thread's CPU seconds over its part of the
+			       last share, [threads], made by the program's setup; NULL */
 };
+
+/* The figures of a rank in its span: its compute CPU, its whole CPU, its CPU number, and
+   each thread's CPU time where a team ran its share. */
+#define GF_MPI_SPAN_PER(m) (3 + ((m)->threads > 1 ? (m)->threads : 0))
 
 /*
  * How a static split deals the tasks out: contiguous blocks (Pool.map's chunks), or cyclic
@@ -289,7 +299,8 @@ void gf__mpi_watch_poll(const struct gf_mpi *m);
  * Gathers every rank's host name (gethostname) and the CPUs it may use (gf_bind_mask) on
  * rank 0: m->hosts, the number of distinct names, and per rank its host's name, the CPUs
  * the ranks on that host may use between them and whether it is rank 0's host; waited for
- * asleep. A rank that cannot allocate or name its host ends the job (gf__mpi_die).
+ * asleep. Makes the spans' buffers too (span_all, span_mine), once m->threads is known. A
+ * rank that cannot allocate or name its host ends the job (gf__mpi_die).
  */
 void gf__mpi_count_hosts(struct gf_mpi *m);
 

@@ -45,9 +45,8 @@ void gf__mpi_span_mark_at(struct gf_mpi_span *s, const char *name, double t)
  */
 static void span_cpu(const struct gf_mpi *m, const struct gf_mpi_span *s, struct gf_rep *rep)
 {
-	static double all[4 * GF_MAX_WORKERS], mine[3 + GF_MAX_WORKERS];
-	double now = gf_cpu_process();
-	int per = 3 + (m->threads > 1 ? m->threads : 0); /* the count of each rank's figures */
+	double *all = m->span_all, *mine = m->span_mine, now = gf_cpu_process();
+	int per = GF_MPI_SPAN_PER(m); /* the count of each rank's figures */
 
 	mine[0] = s->cpu_compute;
 	mine[1] = s->cpu_begin >= 0 && now >= 0 ? now - s->cpu_begin : -1.0;
@@ -55,7 +54,7 @@ static void span_cpu(const struct gf_mpi *m, const struct gf_mpi_span *s, struct
 	for (int t = 0; t < per - 3; t++)
 		mine[3 + t] = s->cpu_thread ? s->cpu_thread[t] : -1.0;
 	gf__mpi_coll_gather(m, gf__mpi_wait, mine, per, MPI_DOUBLE, all, per, MPI_DOUBLE, 0);
-	for (int r = 0; m->rank == 0 && r < m->size; r++) {
+	for (int r = 0; m->rank == 0 && all && r < m->size; r++) {
 		const double *x = &all[(size_t)per * (size_t)r];
 
 		/* rank 0's own time is the driver's to count: the others on its host are ours */

@@ -30,23 +30,44 @@ struct gf_mpi_watch {
 	MPI_Request ask; /* a rank other than 0: the receive of rank 0's question, or null */
 	int32_t *given;  /* rank 0: per rank, first, step, count of the tasks it holds (count 0:
 			    none known) */
+	/* rank 0, per rank, for the questions past the deadline (made here, not then) */
+	MPI_Request *asks, *answers;
+	unsigned char *answered;
+	int32_t *late; /* the ranks that did not answer */
 };
+
+static void watch_free(struct gf_mpi_watch *w)
+{
+	free(w->given);
+	free(w->asks);
+	free(w->answers);
+	free(w->answered);
+	free(w->late);
+	free(w);
+}
 
 int gf__mpi_watch_start(struct gf_mpi *m)
 {
 	struct gf_mpi_watch *w;
+	size_t n = (size_t)m->size;
 
 	if (m->watch || gf_watchdog_seconds() <= 0)
 		return 0;
 	w = calloc(1, sizeof(*w));
-	if (!w || (m->rank == 0 && !(w->given = calloc((size_t)m->size * 3, sizeof(int32_t))))) {
-		free(w);
+	if (!w)
+		return -1;
+	if (m->rank == 0 &&
+	    (!(w->given = calloc(n * 3, sizeof(int32_t))) ||
+	     !(w->asks = calloc(n, sizeof(MPI_Request))) ||
+	     !(w->answers = calloc(n, sizeof(MPI_Request))) || !(w->answered = calloc(n, 1)) ||
+	     !(w->late = calloc(n, sizeof(int32_t))))) {
+		watch_free(w);
 		return -1;
 	}
 	w->ask = MPI_REQUEST_NULL;
 	if (m->rank != 0 &&
 	    MPI_Irecv(NULL, 0, MPI_INT, 0, TAG_ASK, m->watch_comm, &w->ask) != MPI_SUCCESS) {
-		free(w);
+		watch_free(w);
 		return -1;
 	}
 	m->watch = w;
@@ -63,8 +84,7 @@ void gf__mpi_watch_end(struct gf_mpi *m)
 		MPI_Cancel(&w->ask);
 		MPI_Wait(&w->ask, MPI_STATUS_IGNORE);
 	}
-	free(w->given);
-	free(w);
+	watch_free(w);
 	m->watch = NULL;
 }
 
@@ -113,7 +133,7 @@ static size_t name_list(char *buf, size_t len, size_t at, const int32_t *list, s
 /* Rank 0 asks every other rank, and waits up to ANSWER_WAIT for the answers. */
 static void ask_all(const struct gf_mpi *m, unsigned char *answered)
 {
-	static MPI_Request asks[GF_MAX_WORKERS], answers[GF_MAX_WORKERS];
+	MPI_Request *asks = m->watch->asks, *answers = m->watch->answers;
 	double t0 = gf_clock_now();
 	int left = m->size - 1;
 
@@ -140,8 +160,8 @@ static void ask_all(const struct gf_mpi *m, unsigned char *answered)
  */
 static void late(const struct gf_mpi *m)
 {
-	static int32_t ranks[GF_MAX_WORKERS], tasks[NAME_TASKS + 1];
-	unsigned char answered[GF_MAX_WORKERS] = { 0 };
+	int32_t *ranks = m->watch->late, tasks[NAME_TASKS + 1];
+	unsigned char *answered = m->watch->answered;
 	char line[1024];
 	size_t nranks = 0, ntasks = 0, at;
 
