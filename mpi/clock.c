@@ -63,9 +63,9 @@ static void sync_answer(struct gf_mpi *m)
 /* Rank 0 and the ranks on other hosts than its: the ping-pong, rank after rank. */
 static void measure(struct gf_mpi *m)
 {
-	int *need = m->rank == 0 ? calloc((size_t)m->size, sizeof(int)) : NULL, mine = 0;
+	int *need = calloc((size_t)m->size, sizeof(int)), mine = 0;
 
-	if (m->rank == 0 && !need)
+	if (!need)
 		gf__mpi_die(m, "out of memory for the clocks' offsets");
 	/* rank 0 says which ranks are on another host: they alone measure an offset */
 	for (int r = 0; m->rank == 0 && r < m->size; r++)
@@ -74,6 +74,7 @@ static void measure(struct gf_mpi *m)
 	if (m->rank != 0) {
 		if (mine)
 			sync_answer(m);
+		free(need);
 		return;
 	}
 	for (int r = 1; r < m->size; r++) {

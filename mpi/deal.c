@@ -9,8 +9,8 @@
 void gf__mpi_static(struct gf_mpi *m, const struct gf_task *tasks, size_t n, enum gf_mpi_deal deal,
 		    struct gf_result *results, struct gf_rep *rep)
 {
-	int *counts = malloc((size_t)m->size * sizeof(int));
-	int *displs = malloc((size_t)m->size * sizeof(int));
+	int *counts = calloc((size_t)m->size, sizeof(int));
+	int *displs = calloc((size_t)m->size, sizeof(int));
 	int mine = (int)gf_share((int64_t)n, m->size, m->rank);
 	struct gf_task *local = calloc((size_t)mine + 1, sizeof(*local));
 	struct gf_result *out = calloc((size_t)mine + 1, sizeof(*out));
