@@ -81,7 +81,7 @@ struct gf_mpi {
 	double *span_all;   /* rank 0: every rank's, rank r's at r * GF_MPI_SPAN_PER(m) */
 	double *span_mine;  /* this rank's */
 	double *thread_cpu; /* ranks of threads: each thread's CPU seconds over its part of the
-			       last share, [threads], made by the program's setup; NULL */
+			       last share, [threads], made by its setup hook; else NULL */
 };
 
 /* The figures of a rank in its span: its compute CPU, its whole CPU, its CPU number, and
@@ -227,7 +227,7 @@ typedef void (*gf_mpi_wait_fn)(const struct gf_mpi *m, MPI_Request *req, MPI_Sta
  * Two implementations, of which CMake links one (mpi/CMakeLists.txt), as it links one clock:
  * coll.c starts the nonblocking call (MPI_Igather for gf__mpi_coll_gather) and completes it
  * with wait, so that rank 0 sees --timeout's deadline while it waits and the others answer
- * its question; coll_smpi.c, in the simulated build (GF_SIMGRID), makes the blocking call
+ * its question; coll_smpi.c, in the simulated build (smpicc), makes the blocking call
  * and leaves wait unused, since SMPI's nonblocking collectives cost real time that grows with
  * the square of the ranks. An MPI error ends the job (the world's MPI_ERRORS_ARE_FATAL).
  */
