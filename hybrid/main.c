@@ -51,8 +51,8 @@ static void team_share(const struct gf_mpi *m, const struct gf_task *tasks, size
 {
 	enum gf_workload w = k ? (enum gf_workload)tasks[0].workload : GF_SUM;
 	omp_sched_t kind = w == GF_PRIMES ? omp_sched_dynamic : omp_sched_static;
-	/* each thread's CPU time over its part: one team per process, so one array */
-	static double threads_cpu[GF_MAX_WORKERS];
+	/* each thread's CPU time over its part (made by team_check) */
+	double *threads_cpu = m->thread_cpu;
 	char err[GF_ERR_MAX] = "", notes[GF_NOTES_MAX];
 	struct gf_rep rep = { .notes = notes, .err = err, .cpu = threads_cpu };
 	struct gf_omp_span s;
@@ -76,8 +76,9 @@ static void team_share(const struct gf_mpi *m, const struct gf_task *tasks, size
 }
 
 /*
- * Before the runs, on every rank: warns once (rank 0) when a rank may use fewer cores than it
- * has threads, which is what mpirun's default binding (a rank to one core) does to a team.
+ * Before the runs, on every rank: makes the team's CPU times (m->thread_cpu, which
+ * gf_mpi_stop frees), and warns once (rank 0) when a rank may use fewer cores than it has
+ * threads, which is what mpirun's default binding (a rank to one core) does to a team.
  */
 static void team_check(struct gf_mpi *m)
 {
@@ -85,8 +86,9 @@ static void team_check(struct gf_mpi *m)
 	int mine = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : m->threads;
 	int fewest = mine;
 
-	GF__MPI_COLL(m, gf__mpi_wait, Ireduce, Reduce, &mine, &fewest, 1, MPI_INT, MPI_MIN, 0,
-		     MPI_COMM_WORLD);
+	if (!(m->thread_cpu = calloc((size_t)m->threads, sizeof(double))))
+		gf__mpi_die(m, "out of memory for the threads' CPU times");
+	gf__mpi_coll_reduce(m, gf__mpi_wait, &mine, &fewest, 1, MPI_INT, MPI_MIN, 0);
 	if (m->rank == 0 && fewest < m->threads)
 		fprintf(stderr,
 			"%s: warning: a rank may run on %d core%s for its %d threads, which then "

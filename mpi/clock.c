@@ -4,13 +4,15 @@
  * synchronisation measure it. Rank 0 stamps t1, asks, the rank answers with its clock, rank
  * 0 stamps t2: the rank's reading was taken between t1 and t2, so its offset is its reading
  * less (t1 + t2) / 2, wrong by at most (t2 - t1) / 2. The shortest of the round trips is
- * kept: the least queueing, the tightest bound.
+ * kept: the least queueing, the tightest bound. The simulated build links clock_smpi.c in
+ * this file's place.
  */
 #include "mpi_backend.h"
 
+#include <stdlib.h>
+
 #include "gf_clock.h"
 
-#ifndef GF_SIMGRID
 /* A tag of its own on the world: no other message of the set-up carries it. */
 enum { TAG_SYNC = 3 };
 
@@ -61,17 +63,18 @@ static void sync_answer(struct gf_mpi *m)
 /* Rank 0 and the ranks on other hosts than its: the ping-pong, rank after rank. */
 static void measure(struct gf_mpi *m)
 {
-	static int need[GF_MAX_WORKERS];
-	int mine = 0;
+	int *need = calloc((size_t)m->size, sizeof(int)), mine = 0;
 
+	if (!need)
+		gf__mpi_die(m, "out of memory for the clocks' offsets");
 	/* rank 0 says which ranks are on another host: they alone measure an offset */
 	for (int r = 0; m->rank == 0 && r < m->size; r++)
 		need[r] = m->host_same && !m->host_same[r];
-	GF__MPI_COLL(m, gf__mpi_wait, Iscatter, Scatter, need, 1, MPI_INT, &mine, 1, MPI_INT, 0,
-		     MPI_COMM_WORLD);
+	gf__mpi_coll_scatter(m, gf__mpi_wait, need, 1, MPI_INT, &mine, 1, MPI_INT, 0);
 	if (m->rank != 0) {
 		if (mine)
 			sync_answer(m);
+		free(need);
 		return;
 	}
 	for (int r = 1; r < m->size; r++) {
@@ -86,18 +89,13 @@ static void measure(struct gf_mpi *m)
 		if (bound > m->clock_bound)
 			m->clock_bound = bound;
 	}
+	free(need);
 }
-#endif
 
 void gf__mpi_clock_sync(struct gf_mpi *m)
 {
 	m->clock_offset = 0.0;
 	m->clock_offset_max = m->clock_bound = 0.0;
-#ifdef GF_SIMGRID
-	/* every rank reads the simulation's one clock */
-	m->clock_sync = "simulated";
-#else
 	m->clock_sync = "same-host";
 	measure(m);
-#endif
 }

@@ -74,8 +74,7 @@ static int mpi_setup(void *ctx, const struct gf_options *opts, struct gf_phases 
 	   warm-up); the others wait for it asleep, so they do not take cores from the baseline
 	   on an oversubscribed machine. */
 	gf__mpi_barrier(m);
-	GF__MPI_COLL(m, gf__mpi_wait, Ireduce, Reduce, &m->init_seconds, &worst, 1, MPI_DOUBLE,
-		     MPI_MAX, 0, MPI_COMM_WORLD);
+	gf__mpi_coll_reduce(m, gf__mpi_wait, &m->init_seconds, &worst, 1, MPI_DOUBLE, MPI_MAX, 0);
 	gf_phases_add(setup, "mpi_init", worst);
 	gf__mpi_count_hosts(m);
 	gf__mpi_bind(m);
@@ -107,7 +106,7 @@ static void mpi_agree(void *ctx, int *go)
 {
 	struct gf_mpi *m = ctx;
 
-	GF__MPI_COLL(m, gf__mpi_wait, Ibcast, Bcast, go, 1, MPI_INT, 0, MPI_COMM_WORLD);
+	gf__mpi_coll_bcast(m, gf__mpi_wait, go, 1, MPI_INT, 0);
 }
 
 /* Rank 0, after the runs: the ranks and their threads, on the hosts the set-up counted. */
@@ -119,18 +118,8 @@ static void mpi_topology(void *ctx, const struct gf_options *opts, struct gf_top
 	t->hosts = m->hosts;
 	t->ranks = m->size;
 	t->threads = m->threads;
-	t->cores_usable = 0;
 	/* the CPUs of every host, each counted once; simulated hosts' cores are the model's */
-#ifndef GF_SIMGRID
-	for (int r = 0; m->host_names && m->host_cores && r < m->size; r++) {
-		int first = 1;
-
-		for (int q = 0; q < r && first; q++)
-			first = strcmp(m->host_names + (size_t)q * GF_HOST_MAX,
-				       m->host_names + (size_t)r * GF_HOST_MAX) != 0;
-		t->cores_usable += first ? m->host_cores[r] : 0;
-	}
-#endif
+	t->cores_usable = gf__mpi_cores_usable(m);
 	t->clock_sync = m->clock_sync;
 	t->clock_offset_max = m->clock_offset_max;
 	t->clock_bound = m->clock_bound;

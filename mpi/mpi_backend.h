@@ -62,7 +62,7 @@ struct gf_mpi {
 	MPI_Datatype result_type; /* one struct gf_result, as bytes */
 	int finished; /* past the set-up: every rank runs every repetition, none is left waiting */
 	MPI_Comm watch_comm;        /* a duplicate of the world, for --timeout's questions */
-	struct gf_mpi_watch *watch; /* --timeout's state (comm.c), NULL where it is not armed */
+	struct gf_mpi_watch *watch; /* --timeout's state (watch.c), NULL where it is not armed */
 	int hosts;                  /* rank 0, after the set-up: distinct host names of the ranks */
 	int threads;                /* workers per rank: 1, or a team's size (ranks of threads) */
 	gf_mpi_share_fn share;      /* NULL: one task after the other, as worker m->rank */
@@ -75,8 +75,17 @@ struct gf_mpi {
 	double clock_offset_max; /* rank 0: the largest offset of a rank, in absolute value */
 	double clock_bound;      /* rank 0: the largest error bound of an offset (half the
 				    round trip it was taken from); 0 where the clock is shared */
-	double *span_all;           /* rank 0: each rank's CPU figures of a repetition */
+	/* each rank's figures of a span (gf__mpi_span_end): GF_MPI_SPAN_PER(m) of them, made by
+	   gf__mpi_count_hosts, sized by the world and its threads, freed by gf_mpi_stop */
+	double *span_all;   /* rank 0: every rank's, rank r's at r * GF_MPI_SPAN_PER(m) */
+	double *span_mine;  /* this rank's */
+	double *thread_cpu; /* ranks of threads: each thread's CPU seconds over its part of the
+			       last share, [threads], made by its setup hook; else NULL */
 };
+
+/* The figures of a rank in its span: its compute CPU, its whole CPU, its CPU number, and
+   each thread's CPU time where a team ran its share. */
+#define GF_MPI_SPAN_PER(m) (3 + ((m)->threads > 1 ? (m)->threads : 0))
 
 /*
  * How a static split deals the tasks out: contiguous blocks (Pool.map's chunks), or cyclic
@@ -172,6 +181,13 @@ void gf__mpi_types_free(struct gf_mpi *m);
 void gf__mpi_die(const struct gf_mpi *m, const char *what) __attribute__((noreturn));
 
 /*
+ * Ends the whole job with MPI_Abort (exit status 1) after the caller printed why: the
+ * default signal actions come back first, since mpirun ends this rank with SIGTERM too and
+ * that is no interruption to report. Does not return.
+ */
+void gf__mpi_abort(const struct gf_mpi *m) __attribute__((noreturn));
+
+/*
  * say 1: rank 0 says "<prog>: rank 0: interrupted by SIGTERM" when SIGINT, SIGTERM or
  * SIGHUP ends it (mpirun, interrupted, ends the ranks with SIGTERM); the other ranks end
  * silently, so the job says it once, and last: they wait (at most a few seconds) for mpirun's
@@ -203,24 +219,53 @@ void gf__mpi_wait(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status);
  */
 void gf__mpi_spin(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status);
 
+/* How a request is completed: gf__mpi_wait (asleep) or gf__mpi_spin (awake). */
+typedef void (*gf_mpi_wait_fn)(const struct gf_mpi *m, MPI_Request *req, MPI_Status *status);
+
 /*
- * A collective and its wait: GF__MPI_COLL(m, gf__mpi_wait, Igather, Gather, args...) starts
- * MPI_Igather(args..., &req) and waits with gf__mpi_wait (or gf__mpi_spin). In the simulated
- * build (GF_SIMGRID) it is the blocking MPI_Gather(args...): SMPI completes a nonblocking
- * collective by waiting on its messages one at a time, a cost in real time that grows with the
- * square of the ranks (about 40 s for one gather of 1024 ranks), where its blocking ones are
- * trees. Nothing waits there to answer --timeout's questions: a simulation runs on its own.
+ * The backend's collectives, every one on MPI_COMM_WORLD: each takes the arguments of MPI's
+ * call of the same name, less the communicator, and the wait that completes it. Collective.
+ * Two implementations, of which CMake links one (mpi/CMakeLists.txt), as it links one clock:
+ * coll.c starts the nonblocking call (MPI_Igather for gf__mpi_coll_gather) and completes it
+ * with wait, so that rank 0 sees --timeout's deadline while it waits and the others answer
+ * its question; coll_smpi.c, in the simulated build (smpicc), makes the blocking call
+ * and leaves wait unused, since SMPI's nonblocking collectives cost real time that grows with
+ * the square of the ranks. An MPI error ends the job (the world's MPI_ERRORS_ARE_FATAL).
  */
-#ifdef GF_SIMGRID
-#define GF__MPI_COLL(m, wait, nb, b, ...) ((void)(m), (void)MPI_##b(__VA_ARGS__))
-#else
-#define GF__MPI_COLL(m, wait, nb, b, ...)                                                          \
-	do {                                                                                       \
-		MPI_Request coll_req_;                                                             \
-		MPI_##nb(__VA_ARGS__, &coll_req_);                                                 \
-		wait(m, &coll_req_, NULL);                                                         \
-	} while (0)
-#endif
+void gf__mpi_coll_barrier(const struct gf_mpi *m, gf_mpi_wait_fn wait);
+void gf__mpi_coll_bcast(const struct gf_mpi *m, gf_mpi_wait_fn wait, void *buf, int count,
+			MPI_Datatype type, int root);
+void gf__mpi_coll_reduce(const struct gf_mpi *m, gf_mpi_wait_fn wait, const void *send, void *recv,
+			 int count, MPI_Datatype type, MPI_Op op, int root);
+void gf__mpi_coll_allreduce(const struct gf_mpi *m, gf_mpi_wait_fn wait, const void *send,
+			    void *recv, int count, MPI_Datatype type, MPI_Op op);
+void gf__mpi_coll_gather(const struct gf_mpi *m, gf_mpi_wait_fn wait, const void *send, int scount,
+			 MPI_Datatype stype, void *recv, int rcount, MPI_Datatype rtype, int root);
+void gf__mpi_coll_gatherv(const struct gf_mpi *m, gf_mpi_wait_fn wait, const void *send, int scount,
+			  MPI_Datatype stype, void *recv, const int *rcounts, const int *displs,
+			  MPI_Datatype rtype, int root);
+void gf__mpi_coll_scatter(const struct gf_mpi *m, gf_mpi_wait_fn wait, const void *send, int scount,
+			  MPI_Datatype stype, void *recv, int rcount, MPI_Datatype rtype, int root);
+void gf__mpi_coll_scatterv(const struct gf_mpi *m, gf_mpi_wait_fn wait, const void *send,
+			   const int *scounts, const int *displs, MPI_Datatype stype, void *recv,
+			   int rcount, MPI_Datatype rtype, int root);
+
+/*
+ * What differs where the ranks are simulated, beside the collectives and the clock
+ * (gf__mpi_clock_sync): machine.c on real hosts, machine_smpi.c in the simulated build, one
+ * of them linked by CMake.
+ *
+ * gf__mpi_wait_blocks: 1 where a wait may be the plain MPI_Wait. Simulated, a wait costs
+ * nothing of the real core, and each test and nap would add simulated time of its own (SMPI
+ * charges an MPI_Test): the plain wait is exact there, unless --timeout is armed (m->watch),
+ * where the waits still poll to answer rank 0's questions. 0 on real hosts.
+ *
+ * gf__mpi_cores_usable: rank 0, after gf__mpi_count_hosts: the CPUs of every host of the
+ * ranks, each host counted once; 0 where the hosts are simulated, whose cores are the
+ * model's. Not collective.
+ */
+int gf__mpi_wait_blocks(const struct gf_mpi *m);
+int gf__mpi_cores_usable(const struct gf_mpi *m);
 
 /*
  * Where --timeout is armed, makes this rank's watch state: rank 0's list of what each rank
@@ -241,11 +286,22 @@ void gf__mpi_watch_end(struct gf_mpi *m);
 void gf__mpi_watch_given(const struct gf_mpi *m, int rank, int32_t first, int32_t step,
 			 int32_t count);
 
+/* Rank 0, at the end of a repetition: forgets what every rank held. Nothing elsewhere. */
+void gf__mpi_watch_forget(const struct gf_mpi *m);
+
+/*
+ * In a wait, where --timeout is armed (m->watch): rank 0 looks at the deadline, and past it
+ * asks, names the ranks that do not answer and ends the job; the other ranks answer rank 0's
+ * question where it came. Not collective.
+ */
+void gf__mpi_watch_poll(const struct gf_mpi *m);
+
 /*
  * Gathers every rank's host name (gethostname) and the CPUs it may use (gf_bind_mask) on
  * rank 0: m->hosts, the number of distinct names, and per rank its host's name, the CPUs
  * the ranks on that host may use between them and whether it is rank 0's host; waited for
- * asleep. A rank that cannot allocate or name its host ends the job (gf__mpi_die).
+ * asleep. Makes the spans' buffers too (span_all, span_mine), once m->threads is known. A
+ * rank that cannot allocate or name its host ends the job (gf__mpi_die).
  */
 void gf__mpi_count_hosts(struct gf_mpi *m);
 
@@ -263,9 +319,9 @@ void gf__mpi_bind(struct gf_mpi *m);
  * host measures its clock's offset against rank 0's by ping-pong: GF_MPI_SYNC_ROUNDS round
  * trips with rank 0, keeping the shortest, whose middle is taken to be the moment the rank
  * read its clock; the error of that offset is at most half that round trip. The simulated
- * build's clock is the simulation's, one for every rank. Sets m->clock_offset on every rank,
- * and on rank 0 the sync's kind, the largest offset and the largest error bound. Collective;
- * its waits before each rank's turn sleep.
+ * build's clock is the simulation's, one for every rank (clock_smpi.c, linked in clock.c's
+ * place). Sets m->clock_offset on every rank, and on rank 0 the sync's kind, the largest
+ * offset and the largest error bound. Collective; its waits before each rank's turn sleep.
  */
 #define GF_MPI_SYNC_ROUNDS 16
 void gf__mpi_clock_sync(struct gf_mpi *m);

@@ -23,8 +23,8 @@ void gf_mpi_sum(struct gf_mpi *m, const struct gf_task *tasks, size_t n, struct 
 	for (int r = 0; m->watch && m->rank == 0 && r < m->size; r++)
 		gf__mpi_watch_given(m, r, r * t, 1, t);
 	gf__mpi_share(m, &tasks[m->rank * t], (size_t)t, mine, &span);
-	GF__MPI_COLL(m, gf__mpi_spin, Igather, Gather, mine, t, m->result_type, results, t,
-		     m->result_type, 0, MPI_COMM_WORLD);
+	gf__mpi_coll_gather(m, gf__mpi_spin, mine, t, m->result_type, results, t, m->result_type,
+			    0);
 	gf__mpi_span_mark(&span, "gather");
 	gf__mpi_span_end(m, &span, rep);
 	free(mine);

@@ -6,9 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef GF_SIMGRID
-#include <simgrid/host.h>
-#endif
 
 _Static_assert(sizeof(cpu_set_t) == GF_BIND_MASK_BYTES, "a mask travels as cpu_set_t's bytes");
 
@@ -93,37 +90,6 @@ int gf_bind_union_count(const unsigned char *masks, const unsigned char *take, i
 		count += __builtin_popcount(all[b]);
 	return count;
 }
-
-#ifdef GF_SIMGRID
-/* Simulated (SMPI), every rank is a thread of the one process that runs the simulation: its
-   CPU says nothing of the modelled one, and its host is the simulated host it runs on. */
-int gf_where_cpu(void)
-{
-	return -1;
-}
-
-void gf_where_host(char *buf, size_t len)
-{
-	const char *name = sg_host_self_get_name();
-
-	if (len)
-		snprintf(buf, len, "%s", name ? name : "");
-}
-#else
-int gf_where_cpu(void)
-{
-	return sched_getcpu();
-}
-
-void gf_where_host(char *buf, size_t len)
-{
-	if (!len)
-		return;
-	if (gethostname(buf, len) != 0)
-		buf[0] = '\0';
-	buf[len - 1] = '\0'; /* a name cut to fit need not be terminated */
-}
-#endif
 
 void gf_bind_warn(const char *prog, int workers, const char *what, int cpus, const char *where)
 {

@@ -59,11 +59,7 @@ void gf_bind_mask(unsigned char out[GF_BIND_MASK_BYTES]);
  */
 int gf_bind_union_count(const unsigned char *masks, const unsigned char *take, int n);
 
-/* The CPU the calling thread runs on now (sched_getcpu), or -1. Async-signal-safe. */
-int gf_where_cpu(void);
-
-/* This host's name (gethostname) into buf, cut to fit; "" when it cannot be read. */
-void gf_where_host(char *buf, size_t len);
+#include "gf_where.h" /* gf_where_cpu and gf_where_host were declared here first */
 
 /*
  * Says, in one line on stderr, that --bind pins workers workers to cpus CPUs round-robin,

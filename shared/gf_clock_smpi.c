@@ -1,5 +1,5 @@
 /*
- * gf_clock_now in the simulated build (GF_SIMGRID, compiled by smpicc): the simulated clock of
+ * gf_clock_now in the simulated build (compiled by smpicc): the simulated clock of
  * SimGrid's SMPI. MPI_Wtime is SMPI's own reading of it: after MPI_Init it first hands the
  * computation run since the last MPI call to the simulation (so a timed region includes it),
  * and before MPI_Init it reads the simulated clock as it stands. clock_gettime, which smpicc

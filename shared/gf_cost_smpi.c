@@ -1,5 +1,5 @@
 /*
- * gf_cost_charge in the simulated build (GF_SIMGRID, compiled by smpicc; gf_cost.h). The task
+ * gf_cost_charge in the simulated build (gilfree-mpi-sim, compiled by smpicc; gf_cost.h). The task
  * has run for real (its result is checked); its simulated time is its operation count at the
  * host's speed, charged with smpi_execute_flops. The operations of a kernel are its
  * iterations times a weight, the operations one iteration is worth in the unit of the host's

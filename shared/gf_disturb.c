@@ -10,6 +10,7 @@
 
 #include "gf_json.h"
 #include "gf_stats.h"
+#include "gf_where.h"
 
 static double clock_seconds(clockid_t id)
 {
@@ -390,9 +391,8 @@ void gf_disturb_text_placement(FILE *f, const struct gf_disturb *d, const char *
 			continue;
 		fprintf(f, "%s%s: %s ", w ? "; " : "", host[0] ? host : "?", what);
 		print_workers(f, d, w);
-#ifdef GF_SIMGRID
-		continue; /* a simulated rank has a host, and no CPU to name */
-#endif
+		if (!gf_where_has_cpus())
+			continue; /* a simulated rank has a host, and no CPU to name */
 		fputs(" on cpus ", f);
 		for (int v = w; v < d->workers; v++) {
 			if (strcmp(d->place[v].host, host) != 0)

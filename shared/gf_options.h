@@ -24,10 +24,9 @@ enum gf_order { GF_ORDER_BLOCKED, GF_ORDER_INTERLEAVED };
  * The simulated build (gilfree-mpi-sim) runs every rank as a simulated process of one real
  * one, with no core or pipe per worker: its arrays are sized by the world, so its limit is
  * what memory allows (about 16384 ranks in 64 GB, docs/simulation.md), not the real build's.
+ * CMake gives that build its own GF_MAX_WORKERS (16384), as it chooses its files.
  */
-#ifdef GF_SIMGRID
-#define GF_MAX_WORKERS 16384
-#else
+#ifndef GF_MAX_WORKERS
 #define GF_MAX_WORKERS 1024
 #endif
 #define GF_MAX_REPS      100000
