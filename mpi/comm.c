@@ -154,7 +154,7 @@ void gf__mpi_stop_signals(const struct gf_mpi *m, int say)
 		return;
 	}
 	if (say) {
-		gf_stop_signals_install(m->who);
+		gf_stop_signals_install(); /* it says m->who (gf_mpi_main) */
 		return;
 	}
 	signal(SIGINT, SIG_DFL);

@@ -202,6 +202,8 @@ int gf_mpi_main(int argc, char **argv, const struct gf_mpi_program *p)
 	/* the lines of ranks other than 0 (the last resort's, a lost stdout) say which rank */
 	if (m.rank != 0)
 		backend.cli.prog = m.who;
+	/* an interruption names the rank, rank 0's too, whose other lines speak for the job */
+	gf_last_words_set(backend.cli.prog, m.who);
 	status = gf_driver_main(argc, argv, &backend, &m);
 	/*
 	 * Bad input (2), --help and a finished run reach here on every rank at the same point,

@@ -107,7 +107,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot open /dev/null: %s\n", backend.cli.prog, strerror(-rc));
 		return 1;
 	}
-	gf_stop_signals_install(backend.cli.prog);
+	gf_last_words_set(backend.cli.prog, NULL);
+	gf_stop_signals_install();
 	if (hidden_env && setenv("OMP_NUM_THREADS", strchr(hidden_env, '=') + 1, 1) != 0) {
 		fprintf(stderr, "%s: setenv: %s\n", backend.cli.prog, strerror(errno));
 		return 1;

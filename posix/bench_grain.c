@@ -103,7 +103,7 @@ int gf__posix_bench_grain(void *ctx, struct gf_bench_out *b, const struct gf_ben
 
 	if (!c.t || !c.res)
 		goto out;
-	rc = gf_pool_create(o->workers, GF_START_FORK, &c.pool, err, sizeof(err));
+	rc = gf_pool_create(BENCH_PROG, o->workers, GF_START_FORK, &c.pool, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", BENCH_PROG, err);
 		goto out;

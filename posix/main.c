@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 	rc = gf_proc_worker_main(argc, argv);
 	if (rc >= 0)
 		return rc; /* this process was a spawned worker */
-	gf_proc_set_prog(px.prog);
+	gf_last_words_set(px.prog, NULL);
 	gf_proc_signals_install();
 	raise_fd_limit();
 	rc = gf_stdout_check(px.prog, gf_driver_main(argc, argv, &backend, &px));

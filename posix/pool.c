@@ -26,7 +26,8 @@ int gf_pool_set_task_timeout(struct gf_pool *p, double seconds)
 	return 0;
 }
 
-int gf_pool_create(int workers, enum gf_start how, struct gf_pool **out, char *err, size_t errlen)
+int gf_pool_create(const char *prog, int workers, enum gf_start how, struct gf_pool **out,
+		   char *err, size_t errlen)
 {
 	struct gf_pool *p = calloc(1, sizeof(*p));
 	double t0 = gf_clock_now();
@@ -45,6 +46,7 @@ int gf_pool_create(int workers, enum gf_start how, struct gf_pool **out, char *e
 		gf_pool_free(p);
 		return -ENOMEM;
 	}
+	p->prog = prog;
 	p->n = workers;
 	p->how = how;
 	p->st.workers = workers;

@@ -65,9 +65,11 @@ struct gf_pool_stats {
  * Starts workers processes by fork or spawn (proc.h) and waits until each has said it is
  * ready. Returns 0 and the pool in *out, or a negative errno with a message in err (errlen
  * bytes): -EAGAIN and "cannot start worker 3: fork: ..." when fork fails, for example; the
- * workers already started are then stopped and reaped.
+ * workers already started are then stopped and reaped. prog is the program's name the
+ * workers are started with (gf_proc_start), kept by pointer.
  */
-int gf_pool_create(int workers, enum gf_start how, struct gf_pool **out, char *err, size_t errlen);
+int gf_pool_create(const char *prog, int workers, enum gf_start how, struct gf_pool **out,
+		   char *err, size_t errlen);
 
 /*
  * Sets the task timeout: seconds a worker may hold its current task without sending its result

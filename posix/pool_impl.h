@@ -63,6 +63,7 @@ struct slot {
 };
 
 struct gf_pool {
+	const char *prog; /* the workers' argv[0] and lines (gf_proc_start) */
 	int n;
 	enum gf_start how;
 	struct gf_proc *procs; /* [n], an array so gf_procs_stop can take them */

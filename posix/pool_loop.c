@@ -77,7 +77,8 @@ int gf__pool_slot_start(struct gf_pool *p, int i)
 
 	memset(s, 0, sizeof(*s));
 	s->early = early;
-	rc = gf_proc_start_piped(&p->procs[i], i, p->how, &s->tfd, &s->rfd, p->err, sizeof(p->err));
+	rc = gf_proc_start_piped(&p->procs[i], p->prog, i, p->how, &s->tfd, &s->rfd, p->err,
+				 sizeof(p->err));
 	return rc ? rc : gf_fd_set_nonblock(s->tfd, 1);
 }
 

@@ -37,7 +37,6 @@ int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struc
 	char err[256] = "out of memory";
 	double t0 = 0;
 
-	(void)px;
 	if (!procs)
 		goto out;
 	t0 = gf_clock_now(); /* the phases start with the pipes, as sum's and the pool's do */
@@ -46,7 +45,8 @@ int gf_posix_primes(struct gf_posix *px, const struct gf_options *o, const struc
 		goto out;
 	}
 	for (int i = 0; i < w; i++) {
-		rc = gf_proc_start(&procs[i], i, gf_posix_start(o), t[0], r[1], err, sizeof(err));
+		rc = gf_proc_start(&procs[i], px->prog, i, gf_posix_start(o), t[0], r[1], err,
+				   sizeof(err));
 		if (rc)
 			goto out;
 		started++;

@@ -28,18 +28,12 @@
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t live_children;
-static const char *prog_name = "gilfree";
 
-void gf_proc_set_prog(const char *prog)
-{
-	prog_name = prog;
-}
-
-void gf_proc_error(const char *fmt, ...)
+void gf_proc_error(const char *prog, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog_name);
+	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -50,7 +44,7 @@ static void on_stop(int sig)
 {
 	/* With no child alive there is nothing to clean up: leave now, as the shell expects. */
 	if (!live_children) {
-		gf_stop_say(prog_name, sig);
+		gf_stop_say(sig);
 		_exit(128 + sig);
 	}
 	stop_signal = sig;
@@ -160,8 +154,7 @@ static void exec_worker(const char *exe, int task_rd, int result_wr, char *const
 		_exit(126);
 	gf_fd_close_others(keep, 2);
 	execv(exe, argv);
-	len = snprintf(msg, sizeof(msg), "%s: cannot exec %s: %s\n", prog_name, exe,
-		       strerror(errno));
+	len = snprintf(msg, sizeof(msg), "%s: cannot exec %s: %s\n", argv[0], exe, strerror(errno));
 	if (len > 0)
 		(void)!write(2, msg, (size_t)len);
 	_exit(127);
@@ -180,10 +173,10 @@ pid_t gf_proc_fork(const int *keep, size_t nkeep)
 	return pid;
 }
 
-int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int result_wr,
-		  char *err, size_t errlen)
+int gf_proc_start(struct gf_proc *p, const char *prog, int id, enum gf_start how, int task_rd,
+		  int result_wr, char *err, size_t errlen)
 {
-	char idbuf[16], *argv[] = { (char *)prog_name, GF_WORKER_FLAG, idbuf, NULL };
+	char idbuf[16], *argv[] = { (char *)prog, GF_WORKER_FLAG, idbuf, NULL };
 	pid_t parent = getpid(), pid;
 	const char *exe = how == GF_START_SPAWN ? self_exe() : NULL;
 	int keep[2] = { task_rd, result_wr };
@@ -205,7 +198,7 @@ int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int
 
 		gf__proc_child_signals(parent);
 		if ((rc = gf_bind_self(id)) < 0)
-			gf_proc_error("worker %d: --bind: cannot pin it to CPU %d: %s", id,
+			gf_proc_error(prog, "worker %d: --bind: cannot pin it to CPU %d: %s", id,
 				      gf_bind_cpu(id), strerror(-rc));
 		if (how == GF_START_SPAWN)
 			exec_worker(exe, task_rd, result_wr, argv);
@@ -215,8 +208,8 @@ int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int
 	return 0;
 }
 
-int gf_proc_start_piped(struct gf_proc *p, int id, enum gf_start how, int *task_wr, int *result_rd,
-			char *err, size_t errlen)
+int gf_proc_start_piped(struct gf_proc *p, const char *prog, int id, enum gf_start how,
+			int *task_wr, int *result_rd, char *err, size_t errlen)
 {
 	int t[2] = { -1, -1 }, r[2] = { -1, -1 }, rc = gf_pipe_cloexec(t);
 
@@ -225,7 +218,7 @@ int gf_proc_start_piped(struct gf_proc *p, int id, enum gf_start how, int *task_
 	if (rc)
 		snprintf(err, errlen, "cannot start worker %d: pipe: %s", id, strerror(-rc));
 	else
-		rc = gf_proc_start(p, id, how, t[0], r[1], err, errlen);
+		rc = gf_proc_start(p, prog, id, how, t[0], r[1], err, errlen);
 	/* The child's ends are the child's alone: the parent lets go of them at once. */
 	gf_fd_close(&t[0]);
 	gf_fd_close(&r[1]);
@@ -432,12 +425,12 @@ void gf_proc_why(int rc, const char *err, char *out, size_t len)
 		snprintf(out, len, "%s", err);
 }
 
-void gf_proc_report(int rc, const char *err)
+void gf_proc_report(const char *prog, int rc, const char *err)
 {
 	char line[GF_ERR_MAX];
 
 	gf_proc_why(rc, err, line, sizeof(line));
-	gf_proc_error("%s", line);
+	gf_proc_error(prog, "%s", line);
 }
 
 int gf_procs_conclude(struct gf_proc *procs, int n, int started, struct gf_gather *g,

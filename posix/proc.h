@@ -207,21 +207,21 @@ pid_t gf_proc_fork(const int *keep, size_t nkeep);
  * parent (PR_SET_PDEATHSIG), pins itself where --bind is on (gf_bind_self, which an exec
  * keeps), and either runs the worker loop and leaves with _exit (fork) or
  * execs this binary (the file /proc/self/exe names) in worker mode with the two fds as 3 and
- * 4 (spawn). The parent keeps its own copies of task_rd and result_wr: the caller closes them
- * once every worker that shares them has started. Returns 0, or a negative errno with a
- * message in err ("cannot start worker 2: fork: Resource temporarily unavailable").
- * Not thread-safe.
+ * 4 (spawn), prog as its argv[0] and in the child's lines (kept by pointer). The parent keeps its
+ * own copies of task_rd and result_wr: the caller closes them once every worker that shares them
+ * has started. Returns 0, or a negative errno with a message in err ("cannot start worker 2: fork:
+ * Resource temporarily unavailable"). Not thread-safe.
  */
-int gf_proc_start(struct gf_proc *p, int id, enum gf_start how, int task_rd, int result_wr,
-		  char *err, size_t errlen);
+int gf_proc_start(struct gf_proc *p, const char *prog, int id, enum gf_start how, int task_rd,
+		  int result_wr, char *err, size_t errlen);
 
 /*
  * gf_proc_start with two pipes of the worker's own, both close-on-exec: on success *task_wr
  * and *result_rd are the parent's ends and the child's ends are closed here; on failure both
  * are -1, nothing is left open, and err says why ("cannot start worker 1: pipe: ...").
  */
-int gf_proc_start_piped(struct gf_proc *p, int id, enum gf_start how, int *task_wr, int *result_rd,
-			char *err, size_t errlen);
+int gf_proc_start_piped(struct gf_proc *p, const char *prog, int id, enum gf_start how,
+			int *task_wr, int *result_rd, char *err, size_t errlen);
 
 /*
  * Reaps p if it has ended (block: waits for it). Returns 1 once reaped (p->status holds the
@@ -294,11 +294,10 @@ void gf_timeout_describe(char *buf, size_t len, const unsigned char *done, size_
 void gf_proc_why(int rc, const char *err, char *out, size_t len);
 
 /* Prints gf_proc_why's line as "<prog>: <line>", where no gf_rep takes it (set-up, tear-down). */
-void gf_proc_report(int rc, const char *err);
+void gf_proc_report(const char *prog, int rc, const char *err);
 
-/* Prints "<prog>: <message>" on stderr. prog is set by gf_proc_set_prog (default "gilfree"). */
-void gf_proc_set_prog(const char *prog);
-void gf_proc_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "<prog>: <message>" on stderr. */
+void gf_proc_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * What gf_procs_finish moves: the result fds to read (one per worker, rfds[i] belonging to

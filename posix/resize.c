@@ -20,7 +20,8 @@ int gf_posix_resize_setup(struct gf_posix *px, const struct gf_options *o, struc
 	struct gf_pool_stats st;
 	char why[256];
 
-	int rc = gf_pool_create(o->workers, gf_posix_start(o), &px->pool, why, sizeof(why));
+	int rc = gf_pool_create(px->prog, o->workers, gf_posix_start(o), &px->pool, why,
+				sizeof(why));
 
 	if (rc) {
 		gf_proc_why(rc, why, err, GF_ERR_MAX);
@@ -63,8 +64,8 @@ static void note_losses(struct gf_posix *px, struct gf_rep *rep)
 		if (st.last_timeout_tasks != 1)
 			snprintf(tasks, sizeof(tasks), "its %ld unanswered tasks",
 				 st.last_timeout_tasks);
-		gf_proc_error("%s: killed and replaced it; %s will run again", st.last_timeout,
-			      tasks);
+		gf_proc_error(px->prog, "%s: killed and replaced it; %s will run again",
+			      st.last_timeout, tasks);
 		snprintf(note, sizeof(note), "%s: killed and replaced; %s ran again%s",
 			 st.last_timeout, tasks,
 			 timed_out > 1 ? " (the last of several so killed)" : "");
@@ -72,7 +73,8 @@ static void note_losses(struct gf_posix *px, struct gf_rep *rep)
 	}
 	if (died > 0) {
 		/* A worker that died was replaced and its tasks run again: the run says so. */
-		gf_proc_error("%s; replaced it and ran its unfinished tasks again", st.last_death);
+		gf_proc_error(px->prog, "%s; replaced it and ran its unfinished tasks again",
+			      st.last_death);
 		snprintf(note, sizeof(note),
 			 "%d pool worker(s) died and were replaced, %ld task(s) run again (last: "
 			 "%s)",
@@ -123,7 +125,7 @@ void gf_posix_resize_teardown(struct gf_posix *px)
 	gf_pool_close(px->pool);
 	rc = gf_pool_join(px->pool);
 	if (rc)
-		gf_proc_report(rc, gf_pool_error(px->pool));
+		gf_proc_report(px->prog, rc, gf_pool_error(px->pool));
 	gf_pool_free(px->pool);
 	px->pool = NULL;
 }

@@ -23,14 +23,13 @@ int gf_posix_sum(struct gf_posix *px, const struct gf_options *o, const struct g
 	char err[256] = "out of memory";
 	double t0 = gf_clock_now();
 
-	(void)px;
 	for (int i = 0; tfd && rfd && i < w; i++)
 		tfd[i] = rfd[i] = -1; /* before any exit, which closes what is not -1 */
 	if (!procs || !tfd || !rfd)
 		goto out;
 	for (int i = 0; i < w; i++) {
-		rc = gf_proc_start_piped(&procs[i], i, gf_posix_start(o), &tfd[i], &rfd[i], err,
-					 sizeof(err));
+		rc = gf_proc_start_piped(&procs[i], px->prog, i, gf_posix_start(o), &tfd[i],
+					 &rfd[i], err, sizeof(err));
 		if (rc)
 			goto out;
 		started++;

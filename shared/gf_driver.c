@@ -493,7 +493,7 @@ int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx
 		gf_bind_warn(be->cli.prog, o.workers, "workers", gf_bind_cpus(), NULL);
 
 	/* the deadline covers the whole run, the baseline too; its line names the phase */
-	if (o.timeout > 0 && gf_watchdog_arm(be->cli.prog, o.timeout, be->timeout_grace) < 0)
+	if (o.timeout > 0 && gf_watchdog_arm(o.timeout, be->timeout_grace) < 0)
 		fprintf(stderr, "%s: cannot set the --timeout timer; only waits will see it\n",
 			be->cli.prog);
 	if (gf_tasks_build(&o, &s.tasks, &s.ntasks) || state_alloc(&s, &o)) {

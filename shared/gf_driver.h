@@ -111,7 +111,8 @@ struct gf_backend {
 /*
  * Runs the whole flow and returns the exit status: 0 verified, 1 a failure or a result that
  * differs from the baseline, 2 bad input (one line on stderr naming it; nothing ran).
- * "<prog> bench ..." goes to be->bench instead, where the backend has one.
+ * "<prog> bench ..." goes to be->bench instead, where the backend has one. main has set the
+ * last words' names (gf_last_words_set) first: --timeout's last resort says them.
  */
 int gf_driver_main(int argc, char **argv, const struct gf_backend *be, void *ctx);
 

@@ -45,7 +45,19 @@ int gf_stdout_check(const char *prog, int status)
 	return status ? status : 1;
 }
 
-static const char *stop_prog = "gilfree";
+/* The last words' names (gf_last_words_set): set before any handler that reads them. */
+static const char *last_prog = "gilfree", *last_stop;
+
+void gf_last_words_set(const char *prog, const char *stop)
+{
+	last_prog = prog;
+	last_stop = stop;
+}
+
+const char *gf_last_words_prog(void)
+{
+	return last_prog;
+}
 
 const char *gf_signal_name(int sig)
 {
@@ -60,9 +72,10 @@ const char *gf_signal_name(int sig)
 	return "a signal";
 }
 
-void gf_stop_say(const char *prog, int sig)
+void gf_stop_say(int sig)
 {
-	const char *parts[] = { prog, ": interrupted by ", gf_signal_name(sig) };
+	const char *parts[] = { last_stop ? last_stop : last_prog, ": interrupted by ",
+				gf_signal_name(sig) };
 	char line[256];
 	size_t len = 0;
 
@@ -87,16 +100,15 @@ void gf_last_words_mask(sigset_t *set)
 
 static void on_stop(int sig)
 {
-	gf_stop_say(stop_prog, sig);
+	gf_stop_say(sig);
 	_exit(128 + sig);
 }
 
-void gf_stop_signals_install(const char *prog)
+void gf_stop_signals_install(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
 
-	stop_prog = prog;
 	memset(&sa, 0, sizeof(sa));
 	gf_last_words_mask(&sa.sa_mask);
 	sa.sa_handler = on_stop;

@@ -29,18 +29,34 @@ int gf_stdio_guard(void);
 int gf_stdout_check(const char *prog, int status);
 
 /*
- * Installs handlers that end the process on SIGINT, SIGTERM and SIGHUP with
- * "<prog>: interrupted by SIGINT" on stderr and status 128 + signal. For processes with
- * nothing to clean up; a process with children installs its own and calls gf_stop_say.
- * prog is kept by pointer.
+ * The process's last words: the names at the head of the one line that an async-signal-safe
+ * handler writes before it ends the process (a stop signal's "interrupted by", the watchdog's
+ * "--timeout T s passed"). A handler cannot be passed a name, so this is the one place those
+ * handlers read it: main sets it once, before it installs any of them; every other line takes
+ * the program's name from its caller. prog is the program ("gilfree-posix", "gilfree-mpi: rank
+ * 2"); stop is who says "interrupted by" (NULL: prog), where it differs: MPI's rank 0 names
+ * itself, since mpirun stops every rank. Both are kept by pointer. Not thread-safe.
  */
-void gf_stop_signals_install(const char *prog);
+void gf_last_words_set(const char *prog, const char *stop);
+
+/* The prog of gf_last_words_set ("gilfree" until it is set). Async-signal-safe. */
+const char *gf_last_words_prog(void);
+
+/*
+ * Installs handlers that end the process on SIGINT, SIGTERM and SIGHUP with
+ * "<stop>: interrupted by SIGINT" on stderr and status 128 + signal. For processes with
+ * nothing to clean up; a process with children installs its own and calls gf_stop_say.
+ */
+void gf_stop_signals_install(void);
 
 /* "SIGINT", "SIGTERM" or "SIGHUP" for those three, "a signal" for any other. */
 const char *gf_signal_name(int sig);
 
-/* Writes "<prog>: interrupted by SIG<NAME>" on stderr, in one write. Async-signal-safe. */
-void gf_stop_say(const char *prog, int sig);
+/*
+ * Writes "<stop>: interrupted by SIG<NAME>" on stderr, in one write, with the last words'
+ * stop (gf_last_words_set). Async-signal-safe.
+ */
+void gf_stop_say(int sig);
 
 /*
  * The signals whose handlers end the process with a last line (SIGINT, SIGTERM, SIGHUP and

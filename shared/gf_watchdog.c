@@ -13,7 +13,6 @@
 #include "gf_clock.h"
 #include "gf_stdio.h"
 
-static const char *prog_name = "gilfree";
 static double armed_seconds, deadline, grace_seconds;
 static char where_now[96];
 /* The tasks of the phase under way; the handler reads them, the workers write them. */
@@ -100,7 +99,7 @@ static void on_alarm(int sig)
 	struct line l = { .len = 0 };
 
 	(void)sig;
-	put(&l, prog_name);
+	put(&l, gf_last_words_prog());
 	put(&l, ": ");
 	put_passed(&l);
 	if (ntracked && done)
@@ -138,14 +137,13 @@ static int set_timer(double seconds)
 	return setitimer(ITIMER_REAL, &it, NULL) ? -errno : 0;
 }
 
-int gf_watchdog_arm(const char *prog, double seconds, double grace)
+int gf_watchdog_arm(double seconds, double grace)
 {
 	struct sigaction sa;
 
 	gf_watchdog_disarm();
 	if (seconds <= 0)
 		return 0;
-	prog_name = prog;
 	armed_seconds = seconds;
 	deadline = gf_clock_now() + seconds;
 	memset(&sa, 0, sizeof(sa));

@@ -23,10 +23,11 @@
 
 /*
  * Arms the deadline seconds from now (seconds <= 0 disarms it), with the last resort grace
- * seconds later. prog is kept by pointer and starts the line. Returns 0, or a negative errno
- * when the timer cannot be set (the deadline still holds for the loops).
+ * seconds later. The last resort's line starts with the last words' prog (gf_last_words_set,
+ * gf_stdio.h). Returns 0, or a negative errno when the timer cannot be set (the deadline still
+ * holds for the loops).
  */
-int gf_watchdog_arm(const char *prog, double seconds, double grace);
+int gf_watchdog_arm(double seconds, double grace);
 
 /*
  * Whether the waits of this process are watching the deadline now (1, after arming), so that

@@ -261,8 +261,8 @@ static void test_worker_batches(void)
 		t[i] = (struct gf_task){
 			.workload = GF_SUM, .index = i, .key = i, .a = 10, .b = 1
 		};
-	CU_ASSERT_FATAL(gf_proc_start_piped(&p, 0, GF_START_FORK, &tfd, &rfd, err, sizeof(err)) ==
-			0);
+	CU_ASSERT_FATAL(gf_proc_start_piped(&p, "test_frame", 0, GF_START_FORK, &tfd, &rfd, err,
+					    sizeof(err)) == 0);
 	CU_ASSERT_EQUAL(gf_fd_set_nonblock(tfd, 0), 0);
 	while (sent < N * GF_TASK_FRAME)
 		CU_ASSERT_FATAL(gf_frames_send_tasks(tfd, t, N, 0, 1, &sent) == 0);
@@ -291,8 +291,8 @@ static void test_worker_torn_task(void)
 	int tfd, rfd, n[2] = { 0, 0 }, r;
 
 	CU_ASSERT_FATAL(in != NULL);
-	CU_ASSERT_FATAL(gf_proc_start_piped(&p, 0, GF_START_FORK, &tfd, &rfd, err, sizeof(err)) ==
-			0);
+	CU_ASSERT_FATAL(gf_proc_start_piped(&p, "test_frame", 0, GF_START_FORK, &tfd, &rfd, err,
+					    sizeof(err)) == 0);
 	gf_frame_encode(buf, &h, &task);
 	CU_ASSERT_EQUAL(gf_write_full(tfd, buf, sizeof(buf)), 0);
 	CU_ASSERT_EQUAL(gf_write_full(tfd, buf, sizeof(buf) / 2), 0);

@@ -249,8 +249,9 @@ static void test_last_words(void)
 	if (pid == 0) {
 		int bad = 0;
 
-		gf_stop_signals_install("last-words");
-		if (gf_watchdog_arm("last-words", 60, 0))
+		gf_last_words_set("last-words", NULL);
+		gf_stop_signals_install();
+		if (gf_watchdog_arm(60, 0))
 			_exit(3);
 		for (size_t i = 0; i < 4; i++) {
 			struct sigaction sa;

@@ -51,7 +51,7 @@ static struct gf_pool *make_pool(int workers)
 	struct gf_pool *p = NULL;
 	char err[256];
 
-	CU_ASSERT_EQUAL_FATAL(gf_pool_create(workers, how, &p, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(gf_pool_create("test_pool", workers, how, &p, err, sizeof(err)), 0);
 	return p;
 }
 
