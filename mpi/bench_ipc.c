@@ -189,11 +189,25 @@ static void win_shared(struct gf_mpi *mpi, struct gf_bench_out *b, const struct 
 	MPI_Win win;
 	MPI_Aint len;
 	unsigned char *base = NULL;
-	int node_size, disp, node_rank;
+	int node_size, disp, node_rank, partner;
 
 	MPI_Comm_split_type(WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
 	MPI_Comm_size(node, &node_size);
 	MPI_Comm_rank(node, &node_rank);
+	/* Across hosts rank 0 may have no rank beside it to share memory with: no row to measure,
+	   and no failure either (rank 0's word, which every rank follows) */
+	partner = node_size >= 2;
+	MPI_Bcast(&partner, 1, MPI_INT, 0, WORLD);
+	if (!partner) {
+		if (is_root(mpi)) {
+			gf_bench_note(b, "mpi_win_shared: no partner on rank 0's host, skipped");
+			gf_bench_row(b, "mpi_win_shared", "MPI_Win_allocate_shared on rank 0");
+			gf_bench_flag(b, "no_partner", 1);
+			gf_bench_end(b);
+		}
+		MPI_Comm_free(&node);
+		return;
+	}
 	MPI_Win_allocate_shared(node_rank == 0 ? (MPI_Aint)o->max_size : 0, 1, MPI_INFO_NULL, node,
 				&base, &win);
 	MPI_Win_shared_query(win, 0, &len, &disp, &base);

@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "gf_workload.h"
+struct gf_task; /* gf_workload.h's, only named here: gf_workload.c includes this header */
 
 /*
  * Reads the model's weights (GF_SIM_COST in the environment, in the simulated build).

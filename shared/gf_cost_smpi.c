@@ -24,6 +24,7 @@
 #include <mpi.h> /* SMPI's, which declares smpi_execute_flops */
 
 #include "gf_kernels.h"
+#include "gf_workload.h"
 
 static const char *const names[] = { "sum", "primes", "resize" };
 static double weight[3] = { 2.0, 1.0, 1.0 };

@@ -227,9 +227,11 @@ def bench_rows(vc, binary, size):
     r = subprocess.run(argv, env=dict(os.environ, **env), capture_output=True, text=True,
                        timeout=300)
     recs = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
-    # a shared-memory window has no partner across hosts: its row, and so the exit, fail
-    check(r.returncode in (0, 1) and recs,
-          f"bench ipc {size} bytes across two hosts: its rows ({r.returncode})")
+    # a shared-memory window has no partner across hosts: its row says so, and is no failure
+    wins = [x for x in recs if x.get("method") == "mpi_win_shared"]
+    check(r.returncode == 0 and recs and all(x.get("no_partner") is True for x in wins) and wins,
+          f"bench ipc {size} bytes across two hosts: its rows, the shared window's without "
+          f"a partner ({r.returncode}, {wins})")
     return {x.get("method"): x for x in recs}
 
 
@@ -248,19 +250,29 @@ def part_clock(binary):
     links = root_links()
     with cluster.Cluster(2, slots=1) as vc:
         ok(f"{vc.name}: 2 hosts up")
-        rows = bench_rows(vc, binary, 8)
-        lat = one_way(rows)
-        scatter = rows.get("mpi_scatter", {}).get("lat_us")
-        if check(lat is not None and isinstance(scatter, dict),
-                 f"bench ipc: a ping-pong and a scatter row ({sorted(rows)})"):
+        # The one-way latency is the least of two runs' ping-pongs: a neighbour's load can
+        # hold up every round trip of one run (a least of 27 us where 10 us is usual), and
+        # the bound is the link's, not that run's.
+        runs = [bench_rows(vc, binary, 8) for _ in range(2)]
+        lats = [x for x in (one_way(rows) for rows in runs) if x is not None]
+        lat = min(lats) if lats else None
+        rows = runs[0]
+        for k, rows_k in enumerate(runs):
+            scatter = rows_k.get("mpi_scatter", {}).get("lat_us")
+            if not check(lat is not None and isinstance(scatter, dict),
+                         f"bench ipc, run {k + 1}: a ping-pong and a scatter row "
+                         f"({sorted(rows_k)})"):
+                continue
             check(scatter["median"] * 1e-6 >= lat,
-                  f"bench ipc: the 8-byte scatter's median {scatter['median']:.1f} us is at "
-                  f"least the one-way ping-pong's least {lat * 1e6:.1f} us")
+                  f"bench ipc, run {k + 1}: the 8-byte scatter's median "
+                  f"{scatter['median']:.1f} us is at least the one-way ping-pong's least "
+                  f"{lat * 1e6:.1f} us")
             # every round carries one message across: even the fastest, less the clocks'
             # offset error and the timer's noise (a late rank's per-rank clock read 5 us)
             check(scatter["min"] * 1e-6 >= 0.8 * lat,
-                  f"bench ipc: the 8-byte scatter's fastest round {scatter['min']:.1f} us is "
-                  f"at least 0.8 x the one-way ping-pong's least {lat * 1e6:.1f} us")
+                  f"bench ipc, run {k + 1}: the 8-byte scatter's fastest round "
+                  f"{scatter['min']:.1f} us is at least 0.8 x the one-way ping-pong's least "
+                  f"{lat * 1e6:.1f} us")
         argv, env = launch.command("vcluster", [binary, "primes", "--schedule", "static",
                                                 "--reps", "10", "--format", "json"],
                                    ranks=2, extra=["--map-by", "node"], **vc.values())

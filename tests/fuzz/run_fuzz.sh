@@ -13,7 +13,7 @@ src=$(cd "$src" && pwd) work=$(cd "$work" && pwd)
 "$cc" -g -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -DGF_VERSION='"fuzz"' -Wall -Wextra \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 	-I"$src/shared" "$src/shared/gf_options.c" "$src/shared/gf_optable.c" "$src/shared/gf_parse.c" \
-	"$src/shared/gf_workload.c" "$src/shared/gf_kernels.c" "$src/shared/gf_clock.c" \
+	"$src/shared/gf_workload.c" "$src/shared/gf_cost.c" "$src/shared/gf_kernels.c" "$src/shared/gf_clock.c" \
 	"$src/shared/gf_watchdog.c" "$src/shared/gf_stdio.c" -lm \
 	"$src/tests/fuzz/fuzz_options.c" \
 	-o "$work/fuzz_options"
