@@ -168,7 +168,8 @@ def child_limit(opts, lab):
     if opts.timeout is None:
         return DEFAULT_LIMIT
     limit = float(opts.timeout)
-    return limit if backends.is_python(lab) else limit * 1.1 + BINARY_MARGIN
+    # a row across hosts ("mpi@spread") is its row's program
+    return limit if backends.is_python(across(lab)[0]) else limit * 1.1 + BINARY_MARGIN
 
 
 def what_run(run, where=None):
@@ -355,7 +356,17 @@ def run_across(opts, runs, env_base, progress, out, failures):
     and the IPC benchmark between two hosts beside one host; then the hosts released (the
     cluster removed) on every way out. A cluster that cannot be built makes each run a
     "failed" record."""
-    hosts = opts.hosts
+    try:
+        _across(opts, runs, env_base, progress, out, failures)
+    except Interrupted as e:  # the runs on one host are all done by now
+        e.done, e.planned, e.what = e.done or 0, len(runs), \
+            "runs across hosts (every run on one host done)"
+        raise
+
+
+def _across(opts, runs, env_base, progress, out, failures):
+    """run_across's work; an Interrupted carries how many runs across hosts were done."""
+    hosts, done = opts.hosts, 0
     try:
         hosts.up()
     except ClusterError as e:
@@ -375,6 +386,7 @@ def run_across(opts, runs, env_base, progress, out, failures):
             with signals_held():
                 out.add(rec if kind(rec) == "failed" else as_run(rec, "blocked", 1))
                 failures += [failure] if failure else []
+                done += 1
         if opts.hosts_bench:
             got, bad = bench.ipc_across(opts.build, hosts, opts.bench_quick,
                                         opts.mpirun_args, progress.say)
@@ -382,6 +394,9 @@ def run_across(opts, runs, env_base, progress, out, failures):
                 for rec in got:
                     out.add(rec)
                 failures += bad
+    except Interrupted as e:
+        e.done = done
+        raise
     finally:
         problems = hosts.down()
         failures += [f"removing {hosts.name}: {line}" for line in problems]

@@ -36,6 +36,7 @@ from .project import ROOT, cores
 from .records import json_lines, json_record, kind
 from .runner import Interrupted, run_child, signals_held
 from .tables import fmt, fmt_ratio, fmt_s, fmt_us, table
+from .userfile import MiB, read_text
 from .workloads import LECTURE_LIMITS
 
 PLATFORMS = os.path.join(ROOT, "scripts", "platforms")
@@ -97,17 +98,16 @@ class Platform:
         path = os.path.join(PLATFORMS, arg + ".xml")
         if os.sep not in arg and not arg.endswith(".xml") and os.path.isfile(path):
             self.name, self.path, self.shipped = arg, path, True
-        elif os.path.isfile(arg):
+        elif os.path.exists(arg):  # read_text refuses what is not a regular file
             self.name = os.path.splitext(os.path.basename(arg))[0]
             self.path, self.shipped = os.path.abspath(arg), False
         else:
             raise PlatformError("no such file, nor a shipped platform (one of "
                                 f"{', '.join(shipped()) or 'none'})")
         try:
-            with open(self.path, encoding="utf-8") as f:
-                self.text = f.read()
-        except (OSError, UnicodeDecodeError) as e:
-            raise PlatformError(f"cannot read it: {getattr(e, 'strerror', e)}") from None
+            self.text = read_text(self.path, 16 * MiB)
+        except ValueError as e:
+            raise PlatformError(f"cannot read it: {e}") from None
         body = re.sub(r"<!--.*?-->", "", self.text, flags=re.S)  # comments may name fields
         unknown = sorted(set(re.findall(r"@([A-Z_]+)@", body)) - set(FIELDS))
         if unknown:
