@@ -14,7 +14,7 @@ from .disturbance import how, run_again
 from .project import ROOT, cores
 from .records import json_record, kind, stopped_record, write_line
 from .cli import usage_error
-from .runner import Interrupted, run_child, signals_held
+from .runner import Interrupted, failure_reason, run_child, signals_held
 from .workloads import WORKLOADS
 
 # Without --timeout a run may take this long before it is stopped and counted a failure.
@@ -208,9 +208,8 @@ def run_one(opts, run, env_base, reps, where=None):
         what += f": timed out (--timeout {opts.timeout} s)"
     rec = json_record(done.stdout)
     if rec is None:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         failed["failure"] = (f"{what}: exit status {done.returncode}, no json record "
-                             f"({tail}): {shlex.join(argv)}")
+                             f"({failure_reason(done.stderr)}): {shlex.join(argv)}")
         failed.update(rusage=done.rusage, steal_s=done.steal_s)
         return failed, failed["failure"]
     rec.update(kind="run", label=lab, oversubscribed=over, command=shlex.join(argv),

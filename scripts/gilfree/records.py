@@ -8,7 +8,9 @@ from .userfile import MiB, read_text
 # Records that say how a comparison went rather than what a run measured; and those of each
 # start of a run ("attempt": every start, re-runs of a disturbed run too; "round": the start of
 # each round that a run's record joins, --order interleaved), kept beside the runs' records.
-META_KINDS = ("plan", "failed", "interrupted", "attempt", "round")
+# "end": the last line of a file that a program finished (bench_report.py's), so that a file
+# cut short says so.
+META_KINDS = ("plan", "failed", "interrupted", "attempt", "round", "end")
 RUN_FIELDS = ("backend", "workload", "class", "workers", "cores", "params", "results",
               "verified", "seq_s", "par_s", "speedup", "phases", "task_s", "reps")
 # the largest records file read: a whole comparison's records are a few MiB
@@ -92,6 +94,11 @@ def stopped_record(stop, what):
             "planned": stop.planned, "what": what, "text": text}
 
 
+def end_record(done, planned):
+    """The last record of a records file whose writer finished: what was done of what."""
+    return {"kind": "end", "done": done, "planned": planned}
+
+
 def run_fields(rec):
     """What a run or a comparison's own record lacks, or None; records of other kinds are not
     checked here."""
@@ -106,16 +113,21 @@ def run_fields(rec):
 
 
 def incomplete(path, records):
-    """Lines saying that the records of path are not a whole comparison: one that was
-    interrupted, or planned more runs than it has (killed before it could say so)."""
+    """Lines saying that the records of path are not a whole comparison or benchmark run: one
+    that was interrupted, planned more runs than it has (killed before it could say so), or
+    holds benchmarks' records without the end record bench_report.py writes last (killed, or
+    written before files said whether they were whole)."""
     def of(k):
         return [r for r in records if kind(r) == k]
-    lines = [f"{path}: incomplete: {r['text']}" for r in of("interrupted")]
+    lines = [f"{path}: incomplete: {r.get('text', 'interrupted')}" for r in of("interrupted")]
     planned = sum(r["runs"] for r in of("plan"))
     finished = len(of("run")) + len(of("failed"))
     if not lines and finished < planned:
         lines.append(f"{path}: incomplete: {finished} of {planned} runs, and no record of why "
                      "(the comparison was killed)")
+    if not lines and of("bench") and not of("plan") and not of("end"):
+        lines.append(f"{path}: incomplete: benchmarks' records without an end record (the "
+                     "run that wrote them did not finish, or is not bench_report.py's)")
     return lines
 
 

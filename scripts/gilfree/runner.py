@@ -228,3 +228,22 @@ def run_child(argv, env, timeout, peak=False):
     return Finished(argv, status, out[0].decode("utf-8", "replace"),
                     out[1].decode("utf-8", "replace"), usage(ru, peak_kb, floor),
                     steal_between(steal0, steal_ticks()))
+
+
+def _rule(line):
+    """mpirun's banner rule ("-----...") and the like: a line of nothing but - = *."""
+    return not set(line) - set("-=*")
+
+
+def failure_reason(stderr):
+    """The line of a failed run's standard error that says why, or "no output": the program's
+    own line (gilfree-...: or ...py:) where it wrote one, a rank's first; else, under mpirun's
+    banner rules, the first line of mpirun's message that is not a rule; else the last line."""
+    lines = [x.strip() for x in stderr.splitlines() if x.strip()]
+    own = [x for x in lines if x.startswith("gilfree-") or x.split(":", 1)[0].endswith(".py")]
+    if own:
+        return own[0]
+    if any(_rule(x) for x in lines):
+        said = [x for x in lines if not _rule(x)]
+        return said[0] if said else "no output"
+    return lines[-1] if lines else "no output"

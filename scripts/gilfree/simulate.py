@@ -34,7 +34,7 @@ from .crosscheck import diff_results, result_group
 from .plots import gnuplot_terminals, render, write_dat
 from .project import ROOT, cores
 from .records import json_lines, json_record, kind
-from .runner import Interrupted, run_child, signals_held
+from .runner import Interrupted, failure_reason, run_child, signals_held
 from .tables import fmt, fmt_ratio, fmt_s, fmt_us, table
 from .userfile import MiB, read_text
 from .workloads import LECTURE_LIMITS
@@ -90,6 +90,41 @@ def _radical(text):
     return out
 
 
+# SimGrid's units (xbt's parse of a value with a unit): a number, then one of these, after an
+# SI prefix (k M G T P E Z Y) or, for bytes and bits, a binary one (Ki Mi ... Yi); a bare
+# number is taken in the base unit. A speed may list several power states, comma-separated.
+_NUMBER = r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_SI, _BIN = "(?:[kKMGTPEZY])?", "(?:[kKMGTPEZY]i?)?"
+UNITS = {"speed": rf"{_NUMBER}(?:{_SI}f|{_SI}flops)?",
+         "bandwidth": rf"{_NUMBER}(?:{_BIN}Bps|{_BIN}bps)?",
+         "latency": rf"{_NUMBER}(?:w|d|h|m|s|ms|us|ns|ps)?"}
+# which attribute of which element holds which kind of value
+VALUE_ATTRS = {"cluster": {"speed": "speed", "bw": "bandwidth", "lat": "latency",
+                           "bb_bw": "bandwidth", "bb_lat": "latency",
+                           "loopback_bw": "bandwidth", "loopback_lat": "latency",
+                           "limiter_link": "bandwidth"},
+               "host": {"speed": "speed"},
+               "link": {"bandwidth": "bandwidth", "latency": "latency"},
+               "backbone": {"bandwidth": "bandwidth", "latency": "latency"}}
+
+
+def check_values(root):
+    """Raises PlatformError naming the first attribute whose value SimGrid would refuse (a
+    speed, bandwidth or latency that is not a number with one of SimGrid's units), so that a
+    well-formed platform with speed="fast" is refused before anything runs."""
+    for el in root.iter():
+        for attr, what in VALUE_ATTRS.get(el.tag, {}).items():
+            value = el.get(attr)
+            if value is None:
+                continue
+            parts = value.split(",") if what == "speed" else [value]
+            if not all(re.fullmatch(UNITS[what], x.strip()) for x in parts):
+                raise PlatformError(f"<{el.tag} id='{el.get('id', '?')}'> {attr}=\"{value}\" "
+                                    f"is not a {what} (a number and SimGrid's unit: "
+                                    + {"speed": "1.5Gf", "bandwidth": "10Gbps or 12.5GBps",
+                                       "latency": "1us"}[what] + ")")
+
+
 class Platform:
     """A platform template: its name, file and text, and its hosts (name, cores) in order
     and how the hostfile fills them."""
@@ -116,6 +151,7 @@ class Platform:
             root = ET.fromstring(self.fill({f: "1" for f in FIELDS}))
         except ET.ParseError as e:
             raise PlatformError(f"not XML: {e}") from None
+        check_values(root)
         clusters = root.findall(".//cluster")
         if not clusters or root.tag != "platform":
             raise PlatformError("no <cluster> in a <platform>: gilfree's hostfiles are made "
@@ -380,7 +416,8 @@ class Simulation:
                  # the platform's latencies and bandwidths are end-to-end MPI figures: no
                  # correction factors of SMPI's own on top
                  "--cfg=smpi/lat-factor:0:1", "--cfg=smpi/bw-factor:0:1",
-                 *COLLECTIVES, "--log=root.thres:critical"]
+                 # errors kept: SimGrid's own line says why a run aborted (sim_reason)
+                 *COLLECTIVES, "--log=root.thres:error"]
         argv, env = launch.command("smpirun", program, ranks=ranks, hostfile=hf, platform=pf,
                                    extra=extra)
         return argv, env
@@ -395,8 +432,7 @@ class Simulation:
         rec = json_record(done.stdout) if done else None
         head = f"{LABEL} {what} on {ranks} simulated ranks ({platform.name})"
         if rec is None or done.returncode != 0:
-            why = "timed out" if done is None else \
-                (done.stderr.strip().splitlines() or ["exit " + str(done.returncode)])[-1]
+            why = "timed out" if done is None else sim_reason(done)
             fail = {"kind": "failed", "label": LABEL, "workload": fn(ranks)[0], "class": "-",
                     "workers": ranks, "failure": f"{head}: {why}: {shlex.join(argv)}"}
             return fail, fail["failure"]
@@ -408,6 +444,18 @@ class Simulation:
                    command=shlex.join(argv), wall_s=round(took, 3), rusage=done.rusage,
                    oversubscribed=False, exit_status=done.returncode)
         return rec, None
+
+
+def sim_reason(done):
+    """Why a simulated run failed: SimGrid's own first error line ("Parse error at ...:
+    cannot parse number:fast"), without its clock and source prefix, else the run's own line
+    (runner.failure_reason), else its exit status."""
+    for line in done.stderr.splitlines():
+        m = re.search(r"\[[\w.]+/(?:ERROR|CRITICAL)\] (.+)", line)
+        if m:
+            return "SimGrid: " + m.group(1).strip()
+    why = failure_reason(done.stderr)
+    return f"exit {done.returncode}" if why == "no output" else why
 
 
 def measured_run(build, ranks, lst, reps, env):
