@@ -215,29 +215,30 @@ def part_baseline(build, tmp):
             check(one_line(r, "cannot start", 1) and not left.stdout.strip(),
                   f"{wl} under --nproc=3 as uid {uid}: one line, exit 1, nothing left "
                   f"({r.returncode}: {r.stderr.strip()[-300:]!r})")
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        for wl in ("sum", "primes", "resize"):
-            child = subprocess.Popen([sys.executable, BASELINE, wl, "--class", "W", "--workers",
-                                      "2", "--reps", "3"], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True, cwd=ROOT)
-            kids = []
-            for _ in range(1200):  # its workers started (the Manager's server, for sum)
-                kids = children(child.pid)
-                if kids or child.poll() is not None:
-                    break
-                time.sleep(0.05)
-            time.sleep(0.2)
-            kids = children(child.pid) or kids
-            child.send_signal(sig)
-            err = child.communicate(timeout=60)[1]
-            time.sleep(0.3)
-            left = [k for k in kids if os.path.exists(f"/proc/{k}")
-                    and not open(f"/proc/{k}/stat").read().split(")")[1].split()[0] == "Z"]
-            lines = err.strip().splitlines()
-            check(kids and child.returncode == 128 + sig and lines ==
-                  [f"py_baseline.py: interrupted by {sig.name}"] and not left,
-                  f"{wl} stopped by {sig.name}: one line, exit {128 + sig}, none of its "
-                  f"{len(kids)} children left ({child.returncode}: {lines[-3:]!r}, left {left})")
+    # sum: its workers and the Manager's server; primes: a Queue's; resize: a Pool's
+    for sig, wl in ((signal.SIGTERM, "sum"), (signal.SIGINT, "sum"), (signal.SIGHUP, "primes"),
+                    (signal.SIGINT, "resize")):
+        child = subprocess.Popen([sys.executable, BASELINE, wl, "--class", "S", "--workers",
+                                  "2", "--reps", "10"], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        kids = []
+        for _ in range(1200):  # its workers started (the Manager's server, for sum)
+            kids = children(child.pid)
+            if kids or child.poll() is not None:
+                break
+            time.sleep(0.05)
+        time.sleep(0.2)
+        kids = children(child.pid) or kids
+        child.send_signal(sig)
+        err = child.communicate(timeout=60)[1]
+        time.sleep(0.3)
+        left = [k for k in kids if os.path.exists(f"/proc/{k}")
+                and not open(f"/proc/{k}/stat").read().split(")")[1].split()[0] == "Z"]
+        lines = err.strip().splitlines()
+        check(kids and child.returncode == 128 + sig and lines ==
+              [f"py_baseline.py: interrupted by {sig.name}"] and not left,
+              f"{wl} stopped by {sig.name}: one line, exit {128 + sig}, none of its "
+              f"{len(kids)} children left ({child.returncode}: {lines[-3:]!r}, left {left})")
 
 
 def children(pid):

@@ -133,11 +133,15 @@ def manager_init():
 
 def stop_children():
     """Every child process still running (workers, a pool's, the Manager's server) killed and
-    reaped: nothing is left behind on any way out."""
-    for child in multiprocessing.active_children():
-        child.kill()
-    for child in multiprocessing.active_children():
-        child.join()
+    reaped: nothing is left behind on any way out. The workers go first: one that outlived
+    the Manager's server would print its failed call's traceback."""
+    for managers in (False, True):
+        mine = [c for c in multiprocessing.active_children()
+                if c.name.startswith("SyncManager") == managers]
+        for child in mine:
+            child.kill()
+        for child in mine:
+            child.join()
 
 
 def _manager_late(signum, frame):
