@@ -230,7 +230,11 @@ def part_baseline(build, tmp):
         time.sleep(0.2)
         kids = children(child.pid) or kids
         child.send_signal(sig)
-        err = child.communicate(timeout=60)[1]
+        try:
+            err = child.communicate(timeout=60)[1]
+        except subprocess.TimeoutExpired:
+            child.kill()
+            err = child.communicate()[1] + "\n(no end within 60 s: killed)"
         time.sleep(0.3)
         left = [k for k in kids if os.path.exists(f"/proc/{k}")
                 and not open(f"/proc/{k}/stat").read().split(")")[1].split()[0] == "Z"]

@@ -16,6 +16,7 @@ from multiprocessing.managers import SyncManager
 
 from .cli import OneLineParser, add_reps_auto_options, int_in, int_list, reps_or_auto
 from .project import cores, version
+from .runner import signals_held
 from .stats import CI_MIN, summary as stats, within_target
 from .workloads import CLASSES, WORKLOADS, class_sizes
 
@@ -174,6 +175,15 @@ def start_manager(ctx):
     return manager
 
 
+def start_all(procs):
+    """Starts every worker; a stop signal that arrives meanwhile is raised once all are
+    started, so that stop_children knows each one (a worker forked but not yet counted would
+    outlive it)."""
+    with signals_held():
+        for p in procs:
+            p.start()
+
+
 class Runner:
     """The parallel version on processes (mp) or threads (threads)."""
 
@@ -212,8 +222,7 @@ class Runner:
             result_list = [] if self.threads else self.manager.list()
             t0 = clock()
             procs = [self.worker(cpu_worker, (w, tasks[w], result_list)) for w in range(workers)]
-            for p in procs:
-                p.start()
+            start_all(procs)
             for p in procs:
                 p.join()
             out = list(result_list)
@@ -224,8 +233,7 @@ class Runner:
             t0 = clock()
             procs = [self.worker(prime_worker, (w, task_queue, result_queue))
                      for w in range(workers)]
-            for p in procs:
-                p.start()
+            start_all(procs)
             for task in tasks:
                 task_queue.put(task)
             for _ in range(workers):
@@ -236,10 +244,22 @@ class Runner:
         else:
             procs = []  # the pool joins its own
             t0 = clock()
-            pool = (multiprocessing.pool.ThreadPool(workers) if self.threads
-                    else self.ctx.Pool(processes=workers, initializer=child_signals))
-            with pool:
+            pool = None
+            try:
+                with signals_held():  # a stop signal waits until the pool's workers are known
+                    pool = (multiprocessing.pool.ThreadPool(workers) if self.threads
+                            else self.ctx.Pool(processes=workers, initializer=child_signals))
                 raw = pool.map(simulate_image_resize, tasks)
+                pool.terminate()
+            except BaseException:
+                if pool is not None and not self.threads:
+                    # Pool.terminate can wait forever on a queue's lock that a worker stopped
+                    # mid-way holds: the workers killed, and the pool's clean-up at exit dropped
+                    # (its worker handler stopped first: it would start new workers)
+                    pool._worker_handler._state = multiprocessing.pool.TERMINATE
+                    stop_children()
+                    pool._terminate.cancel()
+                raise
             ids = {}
             out = [(ids.setdefault(r[0], len(ids)),) + r[1:] for r in raw]
         t_done = clock()

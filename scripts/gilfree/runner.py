@@ -14,7 +14,7 @@ from .project import ROOT
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-_held = {"depth": 0, "signum": None}
+_held = {"depth": 0, "signum": None, "pid": None}
 
 
 class Interrupted(BaseException):
@@ -29,6 +29,12 @@ class Interrupted(BaseException):
 
 
 def _on_signal(signum, frame):
+    if os.getpid() != _held["pid"]:
+        # a forked child (a worker not yet past its own set-up): the signal's default, as if
+        # this handler had not been inherited, not a traceback of the parent's Interrupted
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     if _held["depth"]:
         _held["signum"] = _held["signum"] or signum
         return
@@ -38,6 +44,7 @@ def _on_signal(signum, frame):
 def catch_signals():
     """From now on SIGINT, SIGTERM and SIGHUP all raise Interrupted (inside signals_held(),
     at its end): one way to stop for all three."""
+    _held["pid"] = os.getpid()
     for sig in STOP_SIGNALS:
         signal.signal(sig, _on_signal)
 
