@@ -14,6 +14,9 @@ must give its results exactly (floats to the last bit), or the run fails with ex
 The json record has the shape of the C binaries' (backend "python-mp" or "python-threads").
 All times are CLOCK_MONOTONIC, the C suite's clock, which every process on the machine shares,
 so a worker's timestamps and the parent's can be subtracted.
+Exit status: 0 verified, 1 a result differs or a process, thread or the Manager cannot be
+started (one line says which), 2 bad arguments, 130, 143 or 129 stopped by SIGINT, SIGTERM or
+SIGHUP (one line; every worker and the Manager's server are stopped first).
 """
 import os
 import sys
@@ -22,4 +25,4 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gilfree import cli, pybaseline  # noqa: E402
 
 if __name__ == "__main__":
-    cli.run_main("py_baseline.py", lambda argv: pybaseline.main(argv, __doc__))
+    cli.run_main("py_baseline.py", lambda argv: pybaseline.main(argv, __doc__), signals=True)

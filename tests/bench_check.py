@@ -71,7 +71,7 @@ PINGPONG = {
 }
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import fail, status  # noqa: E402
+from checks import check, fail, failures, status  # noqa: E402
 
 
 def run(cmd, timeout=120):
@@ -218,6 +218,8 @@ def check_bad(prefix, args, what):
         fail(f"bad input {args}: exit {r.returncode}, stdout {r.stdout[:200]!r}")
     elif not any(what in ln for ln in lines):
         fail(f"bad input {args}: stderr does not name '{what}': {r.stderr!r}")
+    else:
+        check(True, f"bad input {args}: exit 2, naming '{what}'")
 
 
 def check_report(build):
@@ -254,6 +256,15 @@ def check_report(build):
         shutil.rmtree(out, ignore_errors=True)
 
 
+def counted(what, fn, *args, **kw):
+    """Runs one of the check_ functions, which say only their failures, and counts it as one
+    check passed when it found none: status() fails a script that counted nothing."""
+    before = len(failures)
+    fn(*args, **kw)
+    if len(failures) == before:
+        check(True, what)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--binary")
@@ -266,7 +277,8 @@ def main():
     p.add_argument("--mpi", help="python: also time mpiexec to MPI_Init with this gilfree-mpi")
     a = p.parse_args()
     if a.report:
-        check_report({"script": a.report[0], "dir": a.report[1]})
+        counted("bench_report.py --quick", check_report,
+                {"script": a.report[0], "dir": a.report[1]})
         return status()
     if not a.binary or not a.backend:
         p.error("--binary and --backend are needed")
@@ -292,14 +304,14 @@ def main():
         except json.JSONDecodeError as e:
             fail(f"{exp}: not one json object per line: {e}")
             continue
-        check_records(a.backend, exp, recs)
+        counted(f"{exp}: records", check_records, a.backend, exp, recs)
         print(f"{exp}: {len(recs)} records checked")
 
     if a.backend == "python":
-        check_text(prefix, "grain", bench=(),
+        counted("text table", check_text, prefix, "grain", bench=(),
                    columns=("grain_us", "grain_measured_us", "grain_off", "parent_cpu_us"))
     else:
-        check_text(prefix, "ipc")
+        counted("text table", check_text, prefix, "ipc")
         r = run(prefix + ["bench", "--help"])
         if r.returncode != 0 or "usage" not in r.stdout:
             fail(f"bench --help: exit {r.returncode}")

@@ -1,6 +1,6 @@
 """What every check script does with its checks: says each one as it goes ("ok" or "FAIL" and
 why), counts them, and ends with one summary line and its exit status (0 when all passed, 1
-when any failed). Also the command line the scripts that try several binaries share.
+when any failed or none was counted: a script that checked nothing has shown nothing). Also the command line the scripts that try several binaries share.
 
     from checks import check, fail, status
     check(rc == 2, "bad --workers refused", f"exit {rc}")
@@ -40,11 +40,12 @@ class Checks:
                 self.passed += 1
 
     def status(self):
-        """The summary line, and the exit status: 1 when any check failed, else 0."""
-        if self.passed or self.failures:
-            print(f"{self.passed} passed, {len(self.failures)} failed", flush=True)
-        else:  # a script that says only its failures
-            print("no check failed", flush=True)
+        """The summary line, and the exit status: 1 when any check failed or none was counted,
+        else 0."""
+        if not self.passed and not self.failures:
+            print("FAIL no check ran: nothing was shown", flush=True)
+            return 1
+        print(f"{self.passed} passed, {len(self.failures)} failed", flush=True)
         return 1 if self.failures else 0
 
 

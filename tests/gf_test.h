@@ -1,6 +1,8 @@
 /*
  * The CUnit runner every test program shares: register the suites a program lists, run them
- * with the basic interface, and return the number of failures as the exit status.
+ * with the basic interface, and return the exit status: 0 when every assertion passed, 1 when
+ * any failed (or the registry could not be made). Not the failure count: an exit status keeps
+ * only its low 8 bits, so 256 failures would read as success.
  */
 #ifndef GF_TEST_H
 #define GF_TEST_H
@@ -35,30 +37,36 @@ static inline int gf_test_argv(char **argv, int max, const char *first, const ch
 	return argc;
 }
 
-/* Runs one suite of tests (NULL-terminated) and returns the failure count, or -1. */
+/*
+ * Runs one suite of tests (NULL-terminated). Returns main's exit status: 0 when tests ran and
+ * none failed, 1 when any failed, none ran, or the registry could not be made.
+ */
 static inline int gf_test_main(const char *suite_name, const struct gf_test *tests)
 {
 	CU_pSuite suite;
-	int failures;
+	unsigned failures, ran;
 
 	if (CU_initialize_registry() != CUE_SUCCESS)
-		return -1;
+		return 1;
 	suite = CU_add_suite(suite_name, NULL, NULL);
 	if (!suite) {
 		CU_cleanup_registry();
-		return -1;
+		return 1;
 	}
 	for (; tests->name; tests++) {
 		if (!CU_add_test(suite, tests->name, tests->fn)) {
 			CU_cleanup_registry();
-			return -1;
+			return 1;
 		}
 	}
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
-	failures = (int)CU_get_number_of_failures();
+	failures = CU_get_number_of_failures();
+	ran = CU_get_number_of_tests_run();
 	CU_cleanup_registry();
-	return failures;
+	if (ran == 0)
+		fprintf(stderr, "%s: no test ran\n", suite_name);
+	return failures || ran == 0 ? 1 : 0;
 }
 
 #endif

@@ -17,7 +17,8 @@ from .cli import OneLineParser, int_in
 from .plots import gnuplot_terminals, line_plot
 from .project import ROOT, default_build, out_dir_problem
 from .pybench import GRAIN_OFF
-from .records import RecordsError, json_lines, read_records
+from .records import (RecordsError, end_record, incomplete, json_lines, measured, read_records,
+                      stopped_record)
 from .runner import Interrupted, run_child, signals_held
 from .stats import crossover, med
 from .slurm import bindings as slurm_bindings
@@ -112,9 +113,10 @@ def collect(build, out_dir=None, quick=False, workers=2, progress=None, experime
         stop, e.done, e.planned = e, done, len(plan)
     failures += [f"{r['backend']} {r['experiment']} {r['method']}: a checked quantity is wrong"
                  for r in records if r.get("ok") is False and not r.get("expected_race")]
-    if out_dir:
+    if out_dir:  # the last line says whether the file is whole: an end, or the interrupt
+        last = stopped_record(stop, "benchmarks") if stop else end_record(done, len(plan))
         with open(os.path.join(out_dir, "bench_records.jsonl"), "w", encoding="utf-8") as f:
-            for r in records:
+            for r in records + [last]:
                 f.write(json.dumps(r, separators=(",", ":")) + "\n")
     return records, failures, stop
 
@@ -589,9 +591,12 @@ def main(argv, doc):
     if not a.records and not os.path.isdir(os.path.join(a.build, "bin")):
         p.error(f"invalid --build '{a.build}': no bin folder")
     records, failures, stop = [], [], None
+    partial = []
     try:  # every record read and checked before anything is written
         for path in a.records or []:
-            records += read_records(path, check=bench_fields)
+            recs = read_records(path, check=bench_fields)
+            partial += incomplete(path, recs)
+            records += measured(recs)
     except RecordsError as e:
         p.error(str(e))
     out = a.out or os.path.join(ROOT, "results", time.strftime("bench-%Y-%m-%d-%H%M%S"))
@@ -608,9 +613,10 @@ def main(argv, doc):
     if stop:
         failures.insert(0, f"interrupted by {stop.name} after {stop.done} of {stop.planned} "
                            "benchmarks")
+    failures = partial + failures
     with signals_held():  # the sections of what was done are written whole
         md = bench_sections(records, out)
-        if stop:
+        if stop or partial:
             md = f"**Incomplete: {failures[0]}.**\n\n{md}"
         with open(os.path.join(out, "bench.md"), "w", encoding="utf-8") as f:
             f.write(md)

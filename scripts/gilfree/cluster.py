@@ -41,6 +41,7 @@ import time
 from . import slurm as slurm_mod
 from .cli import OneLineParser, int_in, usage_error
 from .runner import signals_held
+from .userfile import MiB, read_text
 
 PREFIX = "gfvc"
 NAME_RE = re.compile(PREFIX + r"[0-9a-f]{5,24}")
@@ -492,13 +493,7 @@ def read_hostfile(path):
     after it (slots=N, max_slots=N), # comments. ValueError naming the line when a line or the
     file is wrong."""
     hosts, slots = [], {}
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except OSError as e:
-        raise ValueError(e.strerror) from None
-    except UnicodeDecodeError:
-        raise ValueError("not UTF-8 text") from None
+    lines = read_text(path, MiB).splitlines()  # a hostfile of a million bytes is not one
     for n, line in enumerate(lines, 1):
         words = line.split("#", 1)[0].split()
         if not words:

@@ -14,7 +14,7 @@ from .disturbance import how, run_again
 from .project import ROOT, cores
 from .records import json_record, kind, stopped_record, write_line
 from .cli import usage_error
-from .runner import Interrupted, run_child, signals_held
+from .runner import Interrupted, failure_reason, run_child, signals_held
 from .workloads import WORKLOADS
 
 # Without --timeout a run may take this long before it is stopped and counted a failure.
@@ -218,7 +218,8 @@ def child_limit(opts, lab):
     if opts.timeout is None:
         return DEFAULT_LIMIT
     limit = float(opts.timeout)
-    return limit if backends.is_python(lab) else limit * 1.1 + BINARY_MARGIN
+    # a row across hosts ("mpi@spread") is its row's program
+    return limit if backends.is_python(across(lab)[0]) else limit * 1.1 + BINARY_MARGIN
 
 
 def what_run(run, where=None):
@@ -260,9 +261,8 @@ def run_one(opts, run, env_base, reps, where=None):
         what += f": timed out (--timeout {opts.timeout} s)"
     rec = json_record(done.stdout)
     if rec is None:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         failed["failure"] = (f"{what}: exit status {done.returncode}, no json record "
-                             f"({tail}): {shlex.join(argv)}")
+                             f"({failure_reason(done.stderr)}): {shlex.join(argv)}")
         failed.update(rusage=done.rusage, steal_s=done.steal_s)
         return failed, failed["failure"]
     rec.update(kind="run", label=lab, oversubscribed=over, command=shlex.join(argv),
@@ -416,7 +416,17 @@ def run_across(opts, runs, env_base, progress, out, failures):
     and the IPC benchmark between two hosts beside one host; then the hosts released (the
     cluster removed) on every way out. A cluster that cannot be built makes each run a
     "failed" record."""
-    hosts = opts.hosts
+    try:
+        _across(opts, runs, env_base, progress, out, failures)
+    except Interrupted as e:  # the runs on one host are all done by now
+        e.done, e.planned, e.what = e.done or 0, len(runs), \
+            "runs across hosts (every run on one host done)"
+        raise
+
+
+def _across(opts, runs, env_base, progress, out, failures):
+    """run_across's work; an Interrupted carries how many runs across hosts were done."""
+    hosts, done = opts.hosts, 0
     try:
         hosts.up()
     except ClusterError as e:
@@ -436,6 +446,7 @@ def run_across(opts, runs, env_base, progress, out, failures):
             with signals_held():
                 out.add(rec if kind(rec) == "failed" else as_run(rec, "blocked", 1))
                 failures += [failure] if failure else []
+                done += 1
         if opts.hosts_bench:
             got, bad = bench.ipc_across(opts.build, hosts, opts.bench_quick,
                                         opts.mpirun_args, progress.say)
@@ -443,6 +454,9 @@ def run_across(opts, runs, env_base, progress, out, failures):
                 for rec in got:
                     out.add(rec)
                 failures += bad
+    except Interrupted as e:
+        e.done = done
+        raise
     finally:
         problems = hosts.down()
         failures += [f"removing {hosts.name}: {line}" for line in problems]

@@ -8,12 +8,15 @@ import multiprocessing
 import multiprocessing.pool
 import os
 import queue
+import signal
 import sys
 import threading
 import time
+from multiprocessing.managers import SyncManager
 
 from .cli import OneLineParser, add_reps_auto_options, int_in, int_list, reps_or_auto
 from .project import cores, version
+from .runner import signals_held
 from .stats import CI_MIN, summary as stats, within_target
 from .workloads import CLASSES, WORKLOADS, class_sizes
 
@@ -101,6 +104,86 @@ def collect(result_queue, n, workers):
     return out
 
 
+# The seconds the Manager's server process may take to answer its first call: one that cannot
+# start the thread that serves a connection (a process limit counts threads) never answers.
+MANAGER_WAIT = 30
+
+
+def child_signals():
+    """In a worker process or the Manager's server: SIGINT ignored and SIGTERM and SIGHUP
+    back to their defaults, not the parent's handlers inherited by fork. The parent stops its
+    children itself (stop_children), and says the one last line."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def in_child(target, *args):
+    child_signals()
+    target(*args)
+
+
+def manager_init():
+    """The Manager's server process: the children's signals, and its standard error closed
+    to the user: a thread it cannot start is said by the parent, in one line."""
+    child_signals()
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+
+
+def stop_children():
+    """Every child process still running (workers, a pool's, the Manager's server) killed and
+    reaped: nothing is left behind on any way out. The workers go first: one that outlived
+    the Manager's server would print its failed call's traceback."""
+    for managers in (False, True):
+        mine = [c for c in multiprocessing.active_children()
+                if c.name.startswith("SyncManager") == managers]
+        for child in mine:
+            child.kill()
+        for child in mine:
+            child.join()
+
+
+def _manager_late(signum, frame):
+    raise RuntimeError(f"cannot start the Manager: its server process did not answer within "
+                       f"{MANAGER_WAIT} s (it cannot start the thread that serves a "
+                       "connection: a process limit?)")
+
+
+def start_manager(ctx):
+    """A SyncManager whose server process has been seen to answer a call, or RuntimeError."""
+    manager = SyncManager(ctx=ctx)
+    old = signal.signal(signal.SIGALRM, _manager_late)
+    signal.setitimer(signal.ITIMER_REAL, MANAGER_WAIT)
+    try:
+        manager.start(initializer=manager_init)
+        manager.list()  # the first call: a connection served by a thread of the server's
+    except BaseException as e:
+        # its server killed first: the manager's finalizer, run when it is collected, would
+        # wait forever on a server that cannot answer
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        stop_children()
+        if isinstance(e, EOFError):
+            raise RuntimeError("cannot start the Manager: its server process ended (it "
+                               "cannot start the thread that serves a connection: a process "
+                               "limit?)") from None
+        raise
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    return manager
+
+
+def start_all(procs):
+    """Starts every worker; a stop signal that arrives meanwhile is raised once all are
+    started, so that stop_children knows each one (a worker forked but not yet counted would
+    outlive it)."""
+    with signals_held():
+        for p in procs:
+            p.start()
+
+
 class Runner:
     """The parallel version on processes (mp) or threads (threads)."""
 
@@ -109,23 +192,28 @@ class Runner:
         self.threads = opts.backend == "threads"
         self.ctx = None if self.threads else multiprocessing.get_context(opts.start)
         self.manager = None
+        self.queues = []
         self.setup = {}
 
     def __enter__(self):
         if self.opts.workload == "sum" and not self.threads:
             t0 = clock()
-            self.manager = self.ctx.Manager()  # its server process lives across repetitions
+            self.manager = start_manager(self.ctx)  # its server lives across repetitions
             self.setup["manager_start"] = clock() - t0
         return self
 
-    def __exit__(self, *exc):
-        if self.manager:
+    def __exit__(self, kind, *exc):
+        if kind is None and self.manager:
             self.manager.shutdown()
+        elif kind is not None:  # an error or a stop signal: no child waited for, none kept
+            for q in self.queues:
+                q.cancel_join_thread()
+            stop_children()
 
     def worker(self, target, args):
-        if self.threads:
-            return threading.Thread(target=target, args=args)
-        return self.ctx.Process(target=target, args=args)
+        if self.threads:  # a stop signal does not wait for a thread's task to end
+            return threading.Thread(target=target, args=args, daemon=True)
+        return self.ctx.Process(target=in_child, args=(target,) + args)
 
     def run(self, tasks):
         """One repetition: [(worker, index, key, values, t_begin, t_end)], t0, t_done."""
@@ -134,19 +222,18 @@ class Runner:
             result_list = [] if self.threads else self.manager.list()
             t0 = clock()
             procs = [self.worker(cpu_worker, (w, tasks[w], result_list)) for w in range(workers)]
-            for p in procs:
-                p.start()
+            start_all(procs)
             for p in procs:
                 p.join()
             out = list(result_list)
         elif self.opts.workload == "primes":
             qmod = queue if self.threads else self.ctx
             task_queue, result_queue = qmod.Queue(), qmod.Queue()
+            self.queues = [] if self.threads else [task_queue, result_queue]
             t0 = clock()
             procs = [self.worker(prime_worker, (w, task_queue, result_queue))
                      for w in range(workers)]
-            for p in procs:
-                p.start()
+            start_all(procs)
             for task in tasks:
                 task_queue.put(task)
             for _ in range(workers):
@@ -157,10 +244,22 @@ class Runner:
         else:
             procs = []  # the pool joins its own
             t0 = clock()
-            pool = (multiprocessing.pool.ThreadPool(workers) if self.threads
-                    else self.ctx.Pool(processes=workers))
-            with pool:
+            pool = None
+            try:
+                with signals_held():  # a stop signal waits until the pool's workers are known
+                    pool = (multiprocessing.pool.ThreadPool(workers) if self.threads
+                            else self.ctx.Pool(processes=workers, initializer=child_signals))
                 raw = pool.map(simulate_image_resize, tasks)
+                pool.terminate()
+            except BaseException:
+                if pool is not None and not self.threads:
+                    # Pool.terminate can wait forever on a queue's lock that a worker stopped
+                    # mid-way holds: the workers killed, and the pool's clean-up at exit dropped
+                    # (its worker handler stopped first: it would start new workers)
+                    pool._worker_handler._state = multiprocessing.pool.TERMINATE
+                    stop_children()
+                    pool._terminate.cancel()
+                raise
             ids = {}
             out = [(ids.setdefault(r[0], len(ids)),) + r[1:] for r in raw]
         t_done = clock()
@@ -417,9 +516,18 @@ def main(argv, doc):
     opts = parse_args(argv, doc)
     try:
         rec = measure(opts)
-    except (OSError, RuntimeError) as e:
-        sys.stderr.write(f"py_baseline.py: {e}\n")
+    except OSError as e:  # fork, a pipe, a socket
+        sys.stderr.write(f"py_baseline.py: cannot start a {opts.backend} worker or its "
+                         f"plumbing: {e.strerror or e} (a process limit?)\n")
         return 1
+    except RuntimeError as e:
+        why = str(e)
+        if "can't start new thread" in why:
+            why = "cannot start a thread (a process limit counts threads too?)"
+        sys.stderr.write(f"py_baseline.py: {why}\n")
+        return 1
+    finally:
+        stop_children()
     if opts.format == "json":
         print(json.dumps(rec, separators=(",", ":")))
     elif opts.format == "csv":

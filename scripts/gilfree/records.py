@@ -3,12 +3,18 @@ reading of records files, the records a comparison writes about itself, and the 
 a comparison's records are whole."""
 import json
 
+from .userfile import MiB, read_text
+
 # Records that say how a comparison went rather than what a run measured; and those of each
 # start of a run ("attempt": every start, re-runs of a disturbed run too; "round": the start of
 # each round that a run's record joins, --order interleaved), kept beside the runs' records.
-META_KINDS = ("plan", "failed", "interrupted", "attempt", "round")
+# "end": the last line of a file that a program finished (bench_report.py's), so that a file
+# cut short says so.
+META_KINDS = ("plan", "failed", "interrupted", "attempt", "round", "end")
 RUN_FIELDS = ("backend", "workload", "class", "workers", "cores", "params", "results",
               "verified", "seq_s", "par_s", "speedup", "phases", "task_s", "reps")
+# the largest records file read: a whole comparison's records are a few MiB
+RECORDS_LIMIT = 256 * MiB
 META_FIELDS = {"plan": ("runs",), "failed": ("failure",), "interrupted": ("text",)}
 
 
@@ -29,24 +35,22 @@ def read_records(path, check=None):
     records = []
     what = f"invalid --records '{path}'"
     try:
-        with open(path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except ValueError as e:
-                    raise RecordsError(f"{what}: line {n} is not json: {e}") from None
-                if not isinstance(rec, dict):
-                    raise RecordsError(f"{what}: line {n} is not an object")
-                problem = check(rec) if check else None
-                if problem:
-                    raise RecordsError(f"{what}: line {n} {problem}")
-                records.append(rec)
-    except OSError as e:
-        raise RecordsError(f"{what}: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise RecordsError(f"{what}: not UTF-8 text") from None
+        text = read_text(path, RECORDS_LIMIT)
+    except ValueError as e:
+        raise RecordsError(f"{what}: {e}") from None
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as e:
+            raise RecordsError(f"{what}: line {n} is not json: {e}") from None
+        if not isinstance(rec, dict):
+            raise RecordsError(f"{what}: line {n} is not an object")
+        problem = check(rec) if check else None
+        if problem:
+            raise RecordsError(f"{what}: line {n} {problem}")
+        records.append(rec)
     if not records:
         raise RecordsError(f"{what}: no records")
     return records
@@ -83,9 +87,16 @@ def write_line(f, rec):
 def stopped_record(stop, what):
     """The record that says a comparison was cut short, where stop (an Interrupted) says how
     far it came."""
-    text = f"interrupted by {stop.name} after {stop.done} of {stop.planned} {what}"
+    text = f"interrupted by {stop.name}" + (
+        "" if stop.done is None or stop.planned is None or not what
+        else f" after {stop.done} of {stop.planned} {what}")
     return {"kind": "interrupted", "signal": stop.name, "done": stop.done,
             "planned": stop.planned, "what": what, "text": text}
+
+
+def end_record(done, planned):
+    """The last record of a records file whose writer finished: what was done of what."""
+    return {"kind": "end", "done": done, "planned": planned}
 
 
 def run_fields(rec):
@@ -102,16 +113,21 @@ def run_fields(rec):
 
 
 def incomplete(path, records):
-    """Lines saying that the records of path are not a whole comparison: one that was
-    interrupted, or planned more runs than it has (killed before it could say so)."""
+    """Lines saying that the records of path are not a whole comparison or benchmark run: one
+    that was interrupted, planned more runs than it has (killed before it could say so), or
+    holds benchmarks' records without the end record bench_report.py writes last (killed, or
+    written before files said whether they were whole)."""
     def of(k):
         return [r for r in records if kind(r) == k]
-    lines = [f"{path}: incomplete: {r['text']}" for r in of("interrupted")]
+    lines = [f"{path}: incomplete: {r.get('text', 'interrupted')}" for r in of("interrupted")]
     planned = sum(r["runs"] for r in of("plan"))
     finished = len(of("run")) + len(of("failed"))
     if not lines and finished < planned:
         lines.append(f"{path}: incomplete: {finished} of {planned} runs, and no record of why "
                      "(the comparison was killed)")
+    if not lines and of("bench") and not of("plan") and not of("end"):
+        lines.append(f"{path}: incomplete: benchmarks' records without an end record (the "
+                     "run that wrote them did not finish, or is not bench_report.py's)")
     return lines
 
 

@@ -14,7 +14,7 @@ from .project import ROOT
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-_held = {"depth": 0, "signum": None}
+_held = {"depth": 0, "signum": None, "pid": None}
 
 
 class Interrupted(BaseException):
@@ -29,6 +29,12 @@ class Interrupted(BaseException):
 
 
 def _on_signal(signum, frame):
+    if os.getpid() != _held["pid"]:
+        # a forked child (a worker not yet past its own set-up): the signal's default, as if
+        # this handler had not been inherited, not a traceback of the parent's Interrupted
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
     if _held["depth"]:
         _held["signum"] = _held["signum"] or signum
         return
@@ -38,6 +44,7 @@ def _on_signal(signum, frame):
 def catch_signals():
     """From now on SIGINT, SIGTERM and SIGHUP all raise Interrupted (inside signals_held(),
     at its end): one way to stop for all three."""
+    _held["pid"] = os.getpid()
     for sig in STOP_SIGNALS:
         signal.signal(sig, _on_signal)
 
@@ -228,3 +235,22 @@ def run_child(argv, env, timeout, peak=False):
     return Finished(argv, status, out[0].decode("utf-8", "replace"),
                     out[1].decode("utf-8", "replace"), usage(ru, peak_kb, floor),
                     steal_between(steal0, steal_ticks()))
+
+
+def _rule(line):
+    """mpirun's banner rule ("-----...") and the like: a line of nothing but - = *."""
+    return not set(line) - set("-=*")
+
+
+def failure_reason(stderr):
+    """The line of a failed run's standard error that says why, or "no output": the program's
+    own line (gilfree-...: or ...py:) where it wrote one, a rank's first; else, under mpirun's
+    banner rules, the first line of mpirun's message that is not a rule; else the last line."""
+    lines = [x.strip() for x in stderr.splitlines() if x.strip()]
+    own = [x for x in lines if x.startswith("gilfree-") or x.split(":", 1)[0].endswith(".py")]
+    if own:
+        return own[0]
+    if any(_rule(x) for x in lines):
+        said = [x for x in lines if not _rule(x)]
+        return said[0] if said else "no output"
+    return lines[-1] if lines else "no output"

@@ -36,8 +36,9 @@ from .crosscheck import diff_results, result_group
 from .plots import gnuplot_terminals, render, write_dat
 from .project import ROOT, cores
 from .records import json_lines, json_record, kind
-from .runner import Interrupted, run_child, signals_held
+from .runner import Interrupted, failure_reason, run_child, signals_held
 from .tables import fmt, fmt_ratio, fmt_s, fmt_us, table
+from .userfile import MiB, read_text
 from .workloads import LECTURE_LIMITS
 
 PLATFORMS = os.path.join(ROOT, "scripts", "platforms")
@@ -101,6 +102,41 @@ def _radical(text):
     return out
 
 
+# SimGrid's units (xbt's parse of a value with a unit): a number, then one of these, after an
+# SI prefix (k M G T P E Z Y) or, for bytes and bits, a binary one (Ki Mi ... Yi); a bare
+# number is taken in the base unit. A speed may list several power states, comma-separated.
+_NUMBER = r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_SI, _BIN = "(?:[kKMGTPEZY])?", "(?:[kKMGTPEZY]i?)?"
+UNITS = {"speed": rf"{_NUMBER}(?:{_SI}f|{_SI}flops)?",
+         "bandwidth": rf"{_NUMBER}(?:{_BIN}Bps|{_BIN}bps)?",
+         "latency": rf"{_NUMBER}(?:w|d|h|m|s|ms|us|ns|ps)?"}
+# which attribute of which element holds which kind of value
+VALUE_ATTRS = {"cluster": {"speed": "speed", "bw": "bandwidth", "lat": "latency",
+                           "bb_bw": "bandwidth", "bb_lat": "latency",
+                           "loopback_bw": "bandwidth", "loopback_lat": "latency",
+                           "limiter_link": "bandwidth"},
+               "host": {"speed": "speed"},
+               "link": {"bandwidth": "bandwidth", "latency": "latency"},
+               "backbone": {"bandwidth": "bandwidth", "latency": "latency"}}
+
+
+def check_values(root):
+    """Raises PlatformError naming the first attribute whose value SimGrid would refuse (a
+    speed, bandwidth or latency that is not a number with one of SimGrid's units), so that a
+    well-formed platform with speed="fast" is refused before anything runs."""
+    for el in root.iter():
+        for attr, what in VALUE_ATTRS.get(el.tag, {}).items():
+            value = el.get(attr)
+            if value is None:
+                continue
+            parts = value.split(",") if what == "speed" else [value]
+            if not all(re.fullmatch(UNITS[what], x.strip()) for x in parts):
+                raise PlatformError(f"<{el.tag} id='{el.get('id', '?')}'> {attr}=\"{value}\" "
+                                    f"is not a {what} (a number and SimGrid's unit: "
+                                    + {"speed": "1.5Gf", "bandwidth": "10Gbps or 12.5GBps",
+                                       "latency": "1us"}[what] + ")")
+
+
 class Platform:
     """A platform template: its name, file and text, and its hosts (name, cores) in order
     and how the hostfile fills them."""
@@ -109,17 +145,16 @@ class Platform:
         path = os.path.join(PLATFORMS, arg + ".xml")
         if os.sep not in arg and not arg.endswith(".xml") and os.path.isfile(path):
             self.name, self.path, self.shipped = arg, path, True
-        elif os.path.isfile(arg):
+        elif os.path.exists(arg):  # read_text refuses what is not a regular file
             self.name = os.path.splitext(os.path.basename(arg))[0]
             self.path, self.shipped = os.path.abspath(arg), False
         else:
             raise PlatformError("no such file, nor a shipped platform (one of "
                                 f"{', '.join(shipped()) or 'none'})")
         try:
-            with open(self.path, encoding="utf-8") as f:
-                self.text = f.read()
-        except (OSError, UnicodeDecodeError) as e:
-            raise PlatformError(f"cannot read it: {getattr(e, 'strerror', e)}") from None
+            self.text = read_text(self.path, 16 * MiB)
+        except ValueError as e:
+            raise PlatformError(f"cannot read it: {e}") from None
         body = re.sub(r"<!--.*?-->", "", self.text, flags=re.S)  # comments may name fields
         unknown = sorted(set(re.findall(r"@([A-Z_]+)@", body)) - set(FIELDS))
         if unknown:
@@ -128,6 +163,7 @@ class Platform:
             root = ET.fromstring(self.fill({f: "1" for f in FIELDS}))
         except ET.ParseError as e:
             raise PlatformError(f"not XML: {e}") from None
+        check_values(root)
         clusters = root.findall(".//cluster")
         if not clusters or root.tag != "platform":
             raise PlatformError("no <cluster> in a <platform>: gilfree's hostfiles are made "
@@ -581,7 +617,8 @@ class Simulation:
                  # ranks execute is charged: the same run gives the same times
                  "--cfg=smpi/simulate-computation:no",
                  *message_cfg(self.message_costs(platform)),
-                 *COLLECTIVES, "--log=root.thres:critical"]
+                 # errors kept: SimGrid's own line says why a run aborted (sim_reason)
+                 *COLLECTIVES, "--log=root.thres:error"]
         argv, env = launch.command("smpirun", program, ranks=ranks, hostfile=hf, platform=pf,
                                    extra=extra)
         # TMPDIR too: smpirun sets the system's temporary folder as smpi/tmpdir first, where
@@ -599,8 +636,7 @@ class Simulation:
         rec = json_record(done.stdout) if done else None
         head = f"{LABEL} {what} on {ranks} simulated ranks ({platform.name})"
         if rec is None or done.returncode != 0:
-            why = "timed out" if done is None else \
-                (done.stderr.strip().splitlines() or ["exit " + str(done.returncode)])[-1]
+            why = "timed out" if done is None else sim_reason(done)
             fail = {"kind": "failed", "label": LABEL, "workload": fn(ranks)[0], "class": "-",
                     "workers": ranks, "failure": f"{head}: {why}: {shlex.join(argv)}"}
             return fail, fail["failure"]
@@ -613,6 +649,18 @@ class Simulation:
                    wall_s=round(took, 3), rusage=done.rusage,
                    oversubscribed=False, exit_status=done.returncode)
         return rec, None
+
+
+def sim_reason(done):
+    """Why a simulated run failed: SimGrid's own first error line ("Parse error at ...:
+    cannot parse number:fast"), without its clock and source prefix, else the run's own line
+    (runner.failure_reason), else its exit status."""
+    for line in done.stderr.splitlines():
+        m = re.search(r"\[[\w.]+/(?:ERROR|CRITICAL)\] (.+)", line)
+        if m:
+            return "SimGrid: " + m.group(1).strip()
+    why = failure_reason(done.stderr)
+    return f"exit {done.returncode}" if why == "no output" else why
 
 
 def measured_run(build, ranks, lst, reps, env):
