@@ -143,14 +143,7 @@ static void linger(int sig)
 void gf__mpi_stop_signals(const struct gf_mpi *m, int say)
 {
 	if (m->rank != 0 && say) {
-		static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof(sa));
-		gf_last_words_mask(&sa.sa_mask);
-		sa.sa_handler = linger;
-		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-			sigaction(sigs[i], &sa, NULL);
+		gf_stop_signals_catch(linger);
 		return;
 	}
 	if (say) {

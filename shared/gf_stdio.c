@@ -104,14 +104,19 @@ static void on_stop(int sig)
 	_exit(128 + sig);
 }
 
-void gf_stop_signals_install(void)
+void gf_stop_signals_catch(void (*handler)(int))
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	gf_last_words_mask(&sa.sa_mask);
-	sa.sa_handler = on_stop;
+	sa.sa_handler = handler;
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
+}
+
+void gf_stop_signals_install(void)
+{
+	gf_stop_signals_catch(on_stop);
 }

@@ -49,6 +49,13 @@ const char *gf_last_words_prog(void);
  */
 void gf_stop_signals_install(void);
 
+/*
+ * Installs handler for SIGINT, SIGTERM and SIGHUP, each blocking the signals of last words
+ * (gf_last_words_mask) while it runs: gf_stop_signals_install's way, for a process that ends
+ * otherwise (an MPI rank that waits for mpirun's SIGKILL).
+ */
+void gf_stop_signals_catch(void (*handler)(int));
+
 /* "SIGINT", "SIGTERM" or "SIGHUP" for those three, "a signal" for any other. */
 const char *gf_signal_name(int sig);
 

@@ -7,6 +7,7 @@ when any failed or none was counted: a script that checked nothing has shown not
     ...
     sys.exit(status())
 """
+import time
 
 
 class Checks:
@@ -55,6 +56,21 @@ fail = _ALL.fail
 verdicts = _ALL.verdicts
 status = _ALL.status
 failures = _ALL.failures
+
+
+def text_when_written(path, deadline):
+    """The text of path, stripped, once a child has written some (it may not exist yet), or
+    None when the monotonic clock passes deadline first."""
+    while time.monotonic() < deadline:
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read().strip()
+            if text:
+                return text
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return None
 
 
 def add_binary_args(ap):

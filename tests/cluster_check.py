@@ -42,6 +42,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from gilfree import cluster, launch  # noqa: E402
+from checks import text_when_written  # noqa: E402
 
 VCLUSTER = os.path.join(ROOT, "scripts", "vcluster.py")
 MPI_ENV = dict(os.environ, **launch.MPI_ENV)
@@ -322,19 +323,6 @@ def start_run(hosts, inner, name_file):
                             env=MPI_ENV, start_new_session=True)
 
 
-def name_in(path, deadline):
-    while time.monotonic() < deadline:
-        try:
-            with open(path, encoding="utf-8") as f:
-                name = f.read().strip()
-            if name:
-                return name
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return None
-
-
 def finished(child, what, status):
     try:
         out, err = child.communicate(timeout=120)
@@ -353,7 +341,7 @@ def run_to_end(tmp, links, what, inner, status):
     path = os.path.join(tmp, what.replace(" ", "_"))
     child = start_run(2, inner, path)
     out, _ = finished(child, what, status)
-    name = name_in(path, time.monotonic() + 1)
+    name = text_when_written(path, time.monotonic() + 1)
     if check(name is not None, f"{what}: the command ran on a cluster ({name})"):
         nothing_left(name, links, what)
     return out
@@ -363,7 +351,7 @@ def interrupted(tmp, links, sig):
     what = f"{sig.name} mid-run"
     path = os.path.join(tmp, sig.name)
     child = start_run(2, "exec mpirun -np 2 --map-by node sleep 300", path)
-    name = name_in(path, time.monotonic() + 60)
+    name = text_when_written(path, time.monotonic() + 60)
     if not check(name is not None, f"{what}: the command started on a cluster"):
         os.killpg(child.pid, signal.SIGKILL)
         child.communicate()
@@ -417,7 +405,7 @@ def side_by_side(tmp, links):
     paths = [os.path.join(tmp, f"side{k}") for k in (1, 2)]
     children = [start_run(2, "mpirun -np 2 --map-by node hostname", p) for p in paths]
     outs = [finished(c, f"side by side {k}", 0)[0] for k, c in enumerate(children, 1)]
-    names = [name_in(p, time.monotonic() + 1) for p in paths]
+    names = [text_when_written(p, time.monotonic() + 1) for p in paths]
     check(None not in names and names[0] != names[1], f"side by side: two names {names}")
     for k, (name, out) in enumerate(zip(names, outs), 1):
         check(sorted(out.split()) == ["node1", "node2"], f"side by side {k}: ran on node1, "
@@ -529,7 +517,7 @@ def compare_hostfile(build, tmp, links):
     check(x is not None and x["verified"] is True and
           {p["host"] for p in x.get("placement", [])} == {"node1", "node2"},
           "compare.py --hostfile --mpirun-args '--map-by node': primes on node1 and node2")
-    name = name_in(path, time.monotonic() + 1)
+    name = text_when_written(path, time.monotonic() + 1)
     if name:
         nothing_left(name, links, "after compare.py --hostfile")
 

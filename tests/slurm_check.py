@@ -32,7 +32,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import check, fail, status  # noqa: E402
+from checks import check, fail, status, text_when_written  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -176,19 +176,6 @@ def part_srun(build):
 # ---- leftovers -----------------------------------------------------------------------------------
 
 
-def wait_name(path, deadline):
-    while time.monotonic() < deadline:
-        try:
-            with open(path, encoding="utf-8") as f:
-                name = f.read().strip()
-            if name:
-                return name
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return None
-
-
 def start_run(args, inner, name_file, out=subprocess.PIPE):
     """vcluster.py run 2 ARGS -- sh -c INNER, which first writes the cluster's name; out
     DEVNULL for a run whose owner is to be killed (its command would hold the pipes open)."""
@@ -201,7 +188,7 @@ def start_run(args, inner, name_file, out=subprocess.PIPE):
 def sigterm_mid_step(tmp):
     path = os.path.join(tmp, "term")
     child = start_run(["--slurm"], "exec srun -N 2 -n 2 sleep 300", path)
-    name = wait_name(path, time.monotonic() + 120)
+    name = text_when_written(path, time.monotonic() + 120)
     if not check(name is not None, "SIGTERM: the cluster came up"):
         os.killpg(child.pid, signal.SIGKILL)
         child.communicate()
@@ -249,7 +236,7 @@ def killed_owner(tmp, args):
     what = " ".join(["owner of run 2"] + args + ["killed"])
     path = os.path.join(tmp, "killed" + "".join(args))
     child = start_run(args, "sleep 300", path, subprocess.DEVNULL)
-    name = wait_name(path, time.monotonic() + 120)
+    name = text_when_written(path, time.monotonic() + 120)
     if not check(name is not None, f"{what}: the cluster came up"):
         os.killpg(child.pid, signal.SIGKILL)
         child.wait()
