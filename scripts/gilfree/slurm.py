@@ -14,7 +14,8 @@ cluster by its name (cluster.remove) finds and ends them even after its owner wa
 - Each slurmd gets a mount namespace with its own tmpfs on /tmp, as a real node has its own
   /tmp: PMIx's per-step folders (spmix_appdir_<uid>_<job>.<step>) would collide in a shared
   one. Slurm's own files are therefore outside /tmp, in the cluster's state folder
-  (cluster.STATE/NAME); and the programs run under srun must be outside /tmp too.
+  (cluster.STATE/NAME); the folders under /tmp that hold the working folder or the project
+  (a clone in /tmp) are bound back into each host's /tmp, so its binaries still run there.
 - slurmd is started with nsenter --net (not `ip netns exec`, which mounts a /sys without
   /sys/fs/cgroup, where slurmd refuses to start).
 - Ports: each cluster's daemons listen on its own namespaces' addresses, so clusters cannot
@@ -27,6 +28,8 @@ import shutil
 import signal
 import subprocess
 import time
+
+from . import project
 
 DAEMONS = ("munged", "slurmctld", "slurmd", "srun", "sbatch", "scontrol", "sinfo")
 READY_S = 60.0  # a daemon's start, on a machine loaded by other work
@@ -196,11 +199,14 @@ class Slurm:
         self._spawn("slurmctld", self.vc.ns("head"), [
             "unshare", "--uts", "--", "sh", "-c", 'hostname head && exec slurmctld -D -f "$0"',
             self.conf])
+        keep = kept_in_tmp([os.getcwd(), project.ROOT])
         for h in self.vc.hosts:
+            stage = os.path.join(self.folder, f"kept-{h}")
+            os.makedirs(stage, exist_ok=True)
             self._spawn(f"slurmd-{h}", self.vc.ns(h), [
                 "unshare", "--uts", "--mount", "--propagation", "private", "--", "sh", "-c",
-                'mount -t tmpfs -o mode=1777 tmpfs /tmp && hostname "$1" && '
-                'exec slurmd -D -f "$0" -N "$1"', self.conf, h])
+                KEEP_TMP + 'hostname "$1" && exec slurmd -D -f "$0" -N "$1"',
+                self.conf, h, stage] + keep)
         want = set(self.vc.hosts)
         self._wait_for(f"slurmd on {', '.join(self.vc.hosts)}",
                        lambda: want <= self.idle_nodes())
@@ -221,6 +227,33 @@ class Slurm:
                 except ProcessLookupError:
                     pass
         self.children = []
+
+
+# A slurmd's own /tmp ("$2" a folder outside /tmp to stage in, "$3"... the folders under /tmp
+# that its jobs must still see): each such folder is bound to the stage, the tmpfs mounted,
+# and the folder bound back at its place. All in the slurmd's own mount namespace, which ends
+# with it.
+KEEP_TMP = (
+    'stage=$2; i=0; for d in "$@"; do i=$((i + 1)); [ $i -gt 2 ] || continue; '
+    'mkdir -p "$stage/$i" && mount --bind "$d" "$stage/$i" || exit 1; done; '
+    'mount -t tmpfs -o mode=1777 tmpfs /tmp || exit 1; '
+    'i=0; for d in "$@"; do i=$((i + 1)); [ $i -gt 2 ] || continue; '
+    'mkdir -p "$d" && mount --bind "$stage/$i" "$d" || exit 1; done; ')
+
+
+def kept_in_tmp(paths):
+    """The folders right under /tmp that hold any of paths (the working folder, the project
+    with its build), which a virtual Slurm host's own /tmp would otherwise hide: a clone in
+    /tmp still runs its binaries under srun."""
+    tmp = os.path.realpath("/tmp")
+    keep = []
+    for p in paths:
+        rel = os.path.relpath(os.path.realpath(p), tmp)
+        if rel != "." and not rel.startswith(".."):
+            top = os.path.join(tmp, rel.split(os.sep)[0])
+            if top not in keep:
+                keep.append(top)
+    return keep
 
 
 def stop_recorded(folder, grace=5.0):
