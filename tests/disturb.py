@@ -192,19 +192,32 @@ def planted(args):
           f"planted, text: one 'disturbed:' line: {lines} {text.stderr!r}")
 
 
+SHORT_TRIES = 3
+
+
 def planted_short(args):
     """A spinner on worker 1's CPU beside short tasks (class S): the tasks run at a full core
     once they run, so the shares alone miss it; the late start of the worker it holds back,
-    or the wall time far above the workers' CPU time, marks the run."""
+    or the wall time far above the workers' CPU time, marks the run. A task of 0.7 ms can fit
+    whole in one of the worker's time slices, ranks that wait awake included, so that a run
+    of 10 repetitions may honestly see no disturbance: one of SHORT_TRIES runs must be
+    marked, and every run's fields must agree with each other."""
+    seen = []
     with Spinner(CPUS[1 % len(CPUS)]):
-        rec = record(args, 2, ["sum", "--reps", "10", "--bind"], "planted, class S")
-    if rec:
-        d = rec["disturbance"]
-        check(rec["verified"] and rec["disturbed"] is True,
-              f"planted, class S: disturbed {rec['disturbed']}: late starts "
-              f"{d['late_start_reps']}, shares below the threshold {d['reps_disturbed']} "
-              f"of {d['reps']}")
-        consistent(rec, 2, 10, True, "planted, class S")
+        for k in range(SHORT_TRIES):
+            rec = record(args, 2, ["sum", "--reps", "10", "--bind"],
+                         f"planted, class S, run {k + 1}")
+            if not rec:
+                return
+            consistent(rec, 2, 10, True, f"planted, class S, run {k + 1}")
+            d = rec["disturbance"]
+            seen.append(f"verified {rec['verified']}, disturbed {rec['disturbed']}: late "
+                        f"starts {d['late_start_reps']}, "
+                        f"shares below the threshold {d['reps_disturbed']} of {d['reps']}")
+            if rec["verified"] and rec["disturbed"] is True:
+                break
+    check(seen and seen[-1].startswith("verified True, disturbed True"),
+          f"planted, class S: marked disturbed in one of {SHORT_TRIES} runs: {seen}")
 
 
 def fields(args):
