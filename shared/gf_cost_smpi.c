@@ -5,8 +5,10 @@
  * iterations times a weight, the operations one iteration is worth in the unit of the host's
  * speed (smpi/host-speed and the platform's speed: the calibration's, one multiply and one
  * add of sum's loop, so sum's weight is 2). simulate.py times each kernel on one core of this
- * machine once per run and passes the weights in GF_SIM_COST ("sum=2,primes=W,resize=W");
- * without it the nominal weights below are charged.
+ * machine once and passes the weights in GF_SIM_COST ("sum=2,primes=W,resize=W,task=W");
+ * without it the nominal weights below are charged. task is the work of one task outside its
+ * kernel's iterations (gf_task_run's clock reads, its result, the kernel's call), charged
+ * once per task whatever its kernel: it is what sets the time of tasks of a microsecond.
  *
  * The iterations: sum, n; resize, its pixels (width x height / 100, one square root and one
  * add each); primes, per number below the limit one for its integer square root and one per
@@ -26,8 +28,9 @@
 #include "gf_kernels.h"
 #include "gf_workload.h"
 
-static const char *const names[] = { "sum", "primes", "resize" };
-static double weight[3] = { 2.0, 1.0, 1.0 };
+enum { TASK = 3, WEIGHTS = 4 }; /* the weights: one per gf_workload, then one per task */
+static const char *const names[WEIGHTS] = { "sum", "primes", "resize", "task" };
+static double weight[WEIGHTS] = { 2.0, 1.0, 1.0, 0.0 };
 
 int gf_cost_init(char *err, size_t errlen)
 {
@@ -47,23 +50,25 @@ int gf_cost_init(char *err, size_t errlen)
 		size_t k = 0;
 		double v;
 
-		while (eq && k < 3 &&
+		while (eq && k < WEIGHTS &&
 		       (strlen(names[k]) != (size_t)(eq - item) ||
 			strncmp(item, names[k], (size_t)(eq - item)) != 0))
 			k++;
-		if (!eq || k == 3) {
-			snprintf(
-				err, errlen,
-				"invalid GF_SIM_COST '%s': '%s' is not sum=W, primes=W or resize=W",
-				env, item);
+		if (!eq || k == WEIGHTS) {
+			snprintf(err, errlen,
+				 "invalid GF_SIM_COST '%s': '%s' is not sum=W, primes=W, resize=W "
+				 "or "
+				 "task=W",
+				 env, item);
 			return -EINVAL;
 		}
 		v = strtod(eq + 1, &end);
-		if (end == eq + 1 || *end != '\0' || !isfinite(v) || v <= 0.0 || v > 1e9) {
+		/* a kernel's iteration costs something; a task's own work may be nothing */
+		if (end == eq + 1 || *end != '\0' || !isfinite(v) || v > 1e9 ||
+		    (k == TASK ? v < 0.0 : v <= 0.0)) {
 			snprintf(err, errlen,
-				 "invalid GF_SIM_COST '%s': '%s' is not a weight above 0, at most "
-				 "1e9",
-				 env, eq + 1);
+				 "invalid GF_SIM_COST '%s': '%s' is not a weight %s 0, at most 1e9",
+				 env, eq + 1, k == TASK ? "of at least" : "above");
 			return -EINVAL;
 		}
 		weight[k] = v;
@@ -102,7 +107,7 @@ static double primes_iterations(int64_t limit)
 
 void gf_cost_charge(const struct gf_task *task)
 {
-	double iterations = 0.0;
+	double iterations = 0.0, ops;
 
 	switch ((enum gf_workload)task->workload) {
 	case GF_SUM:
@@ -118,6 +123,9 @@ void gf_cost_charge(const struct gf_task *task)
 		break;
 	}
 	}
-	if ((unsigned)task->workload < 3 && iterations > 0.0)
-		smpi_execute_flops(iterations * weight[task->workload]);
+	if ((unsigned)task->workload >= TASK)
+		return;
+	ops = iterations * weight[task->workload] + weight[TASK];
+	if (ops > 0.0)
+		smpi_execute_flops(ops);
 }

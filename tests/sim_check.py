@@ -191,7 +191,8 @@ def test_determinism(build, tmp):
             off = [(k, x, y) for k, x, y in pairs if abs(x - y) > 0.01 * max(x, y)]
             check(not off, f"{one[2]}, 64 ranks twice: the same times within 1% {off[:3]}")
         # each task's simulated time is its modelled operations at the calibrated speed
-        want = sim.cal["weights"]["resize"] / sim.cal["host_speed"] * (96 * 54 // 100)
+        w = sim.cal["weights"]
+        want = (w["resize"] * (96 * 54 // 100) + w.get("task", 0.0)) / sim.cal["host_speed"]
         tasks = b.get("task_s") or []
         # (SMPI charges a reading of its clock, smpi/wtime, 10 ns a reading by default)
         check(tasks and all(abs(t - want) <= 0.01 * want + 2e-8 for t in tasks),
@@ -235,6 +236,7 @@ def test_limits(build, tmp):
         ("gilfree-mpi", ["sum", "--workers", "1025"], None, "'1025': too large (at most 1024)"),
         (simulate.SIM_BINARY, ["sum"], {"GF_SIM_COST": "sum=2,primes=-1"}, "'-1'"),
         (simulate.SIM_BINARY, ["sum"], {"GF_SIM_COST": "sums=2"}, "'sums=2'"),
+        (simulate.SIM_BINARY, ["sum"], {"GF_SIM_COST": "sum=2,task=-0.5"}, "'-0.5'"),
     ]
     for binary, args, env, needle in cases:
         rc, lines = one_rank(build, tmp, binary, args, env)
@@ -256,6 +258,12 @@ def test_bad(build, tmp):
     notxml = os.path.join(tmp, "notxml.xml")
     with open(notxml, "w", encoding="utf-8") as f:
         f.write("not a platform\n")
+    kept = os.path.join(tmp, "kept.jsonl")  # an earlier simulation's calibration records
+    with open(kept, "w", encoding="utf-8") as f:
+        f.write(json.dumps({"kind": "sim_calibration", "host_speed": 1e9,
+                            "weights": {"sum": 2}}) + "\n")
+        f.write(json.dumps({"kind": "sim_pingpong", "lat_s": 1e-6, "bw_Bps": 1e9,
+                            "sweep": [[8, 1e-6]]}) + "\n")
     cases = [
         (["--simulate", os.path.join(tmp, "missing.xml")], "missing.xml"),
         (["--simulate", "no-such-platform"], "no-such-platform"),
@@ -271,6 +279,9 @@ def test_bad(build, tmp):
         (["--simulate", "ib-edr-16", "--sim-ranks", "512"], "512 ranks"),
         (["--simulate", "this-machine", "--sim-ranks", "1024"], "1024 ranks"),
         (["--sim-ranks", "16"], "--sim-ranks needs --simulate"),
+        (["--sim-recalibrate"], "--sim-recalibrate needs --simulate"),
+        (["--simulate", "ib-edr-16", "--sim-calibration", kept, "--sim-recalibrate"],
+         "--sim-recalibrate"),
     ]
     for args, needle in cases:
         out = os.path.join(tmp, "bad-out")
@@ -281,6 +292,7 @@ def test_bad(build, tmp):
               and not os.path.exists(out),
               f"bad {args}: exit 2, one line naming {needle!r} ({p.returncode}: {lines[:2]})")
     os.unlink(notxml)
+    os.unlink(kept)
     check_clean(tmp, "bad")
 
 
@@ -318,6 +330,12 @@ def test_compare(build, tmp):
           "measured runs")
     check(any(r.get("kind") == "sim_calibration" and r["host_speed"] > 0 for r in recs),
           "the calibrated speed recorded")
+    # calibrated once: kept in the build folder for the next simulation, or taken from there
+    cal = next((r for r in recs if r.get("kind") == "sim_calibration"), {})
+    kept = simulate.stored(build, True)
+    check(kept is not None and (cal.get("stored_in") or cal.get("reused_from"))
+          == simulate.store_path(build, True) and kept[0]["weights"] == cal["weights"],
+          f"the calibration kept in {simulate.store_path(build, True)} and recorded as such")
     check(os.path.isfile(os.path.join(out, "sim", "platform-ib-edr-16.xml")) and
           os.path.isfile(os.path.join(out, "sim", "hostfile-ib-edr-16-64.txt")),
           "platform and hostfile in the results folder")

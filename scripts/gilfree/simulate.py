@@ -20,6 +20,7 @@ A platform template is a SimGrid platform file with @NAME@ fields filled in at r
     markdown = simulate.section(sim_records, {"records": records, "out_dir": out_dir})
 """
 import argparse
+import json
 import math
 import os
 import re
@@ -65,6 +66,17 @@ CAL_REPS = 9
 # (the cost model of shared/gf_cost_smpi.c): primes to one limit, resize of a few images.
 CAL_PRIMES = 200_000
 CAL_IMAGES = ("--images", "192", "--width", "1920", "--height", "1080")
+# A task's own work outside its kernel's iterations (gf_task_run's two clock reads, its
+# result, the call): many images of one iteration each, whose time beyond that iteration is
+# the task's. It sets the time of tasks of a microsecond (resize-short's 96x54 images: some
+# 55 ns a task here, a third of the task).
+CAL_TASKS = ("--images", "100000", "--width", "10", "--height", "10")
+# Where a simulation keeps its calibration and ping-pong, in the build folder, for the next
+# simulation on this machine with these binaries (calibrated once: the same simulation then
+# gives the same times, whatever the machine's load when it runs again). CAL_FORMAT names the
+# cost model: a stored calibration of another model is measured again.
+CAL_STORE = "sim-calibration{}.json"
+CAL_FORMAT = 2
 # Timed repetitions of a simulated run. A task charges its modelled operations, not the time
 # this machine took (smpi/simulate-computation:no), so every repetition gives the same time:
 # one is enough.
@@ -263,6 +275,10 @@ def add_args(p):
                    help="with --simulate: take the calibration and the ping-pong of an "
                    "earlier simulation (its records.jsonl) instead of measuring them: the "
                    "same simulation then gives the same times, whatever the machine's load")
+    p.add_argument("--sim-recalibrate", action="store_true",
+                   help="with --simulate: measure the calibration and the ping-pong again, "
+                   "not the ones an earlier simulation with this build kept in it "
+                   f"({CAL_STORE.format('')}), and keep the new ones")
     p.add_argument("--sim-lists", type=list_names, metavar="L",
                    help="with --simulate: only these task lists, comma-separated (of "
                    + ", ".join(k for k, *_ in task_lists(False)) + "; with --sim-quick of "
@@ -302,11 +318,14 @@ def check_options(p, opts):
     one line, exit 2)."""
     given = [n for n in ("sim_ranks", "sim_reps", "sim_lists", "sim_calibration")
              if getattr(opts, n, None) is not None]
+    given += [n for n in ("sim_quick", "sim_recalibrate") if getattr(opts, n, False)]
     if opts.simulate is None:
-        if given or opts.sim_quick:
-            name = given[0] if given else "sim_quick"
-            p.error(f"--{name.replace('_', '-')} needs --simulate")
+        if given:
+            p.error(f"--{given[0].replace('_', '-')} needs --simulate")
         return
+    if opts.sim_calibration is not None and getattr(opts, "sim_recalibrate", False):
+        p.error("--sim-calibration takes an earlier calibration, --sim-recalibrate measures "
+                "a new one: give one or the other")
     if opts.sim_ranks is None:
         opts.sim_ranks = [r for r in DEFAULT_RANKS if r <= opts.simulate.cores] or [1]
     big = [r for r in opts.sim_ranks if r > opts.simulate.cores]
@@ -393,40 +412,125 @@ VALIDATE_RANKS = (1, 2)
 def calibrate(build, env):
     """This machine's core speed in operations per second: a fixed amount of sum's loop (CAL_N
     iterations of a multiply and an add) on one worker, its least CPU time of CAL_REPS
-    repetitions. Returns (the "sim_calibration" record, or None, and a failure line or None)."""
+    repetitions; then each other kernel's weight (operations per iteration at that speed) and
+    a task's own weight (CAL_TASKS). Returns (the "sim_calibration" record, or None, and a
+    failure line or None)."""
     exe = next(p for p in (os.path.join(build, "bin", b) for b in ("gilfree-omp",
                                                                   "gilfree-posix"))
                if os.access(p, os.X_OK))
-    argv = [exe, "sum", "--workers", "1", "--n", str(CAL_N), "--reps", str(CAL_REPS),
-            "--format", "json"]
-    done = run_child(argv, env, 300)
-    rec = json_record(done.stdout) if done else None
-    if rec is None or done.returncode != 0 or not rec.get("verified"):
+
+    def one(wl, args):
+        argv = [exe, wl, "--workers", "1", *args, "--reps", str(CAL_REPS), "--format", "json"]
+        done = run_child(argv, env, 300)
+        rec = json_record(done.stdout) if done else None
+        if rec is None or done.returncode != 0 or not rec.get("verified"):
+            return None, argv
+        return rec, argv
+
+    rec, argv = one("sum", ["--n", str(CAL_N)])
+    if rec is None:
         return None, f"calibration failed: {shlex.join(argv)}"
     seq = stats.timing(rec, "seq_s")
     speed = CAL_OPS * CAL_N / cpu_seconds(rec)
     weights, how = {"sum": float(CAL_OPS)}, {}
     for wl, args, iters in (("primes", ["--limits", str(CAL_PRIMES)],
                              primes_iterations(CAL_PRIMES)),
-                            ("resize", list(CAL_IMAGES), resize_iterations(CAL_IMAGES))):
-        kargv = [exe, wl, "--workers", "1", *args, "--reps", str(CAL_REPS), "--format", "json"]
-        done = run_child(kargv, env, 300)
-        krec = json_record(done.stdout) if done else None
-        if krec is None or done.returncode != 0 or not krec.get("verified"):
+                            ("resize", list(CAL_IMAGES), resize_iterations(CAL_IMAGES)),
+                            ("task", list(CAL_TASKS), resize_iterations(CAL_TASKS))):
+        krec, kargv = one("resize" if wl == "task" else wl, args)
+        if krec is None:
             return None, f"calibration failed: {shlex.join(kargv)}"
-        kseq = stats.timing(krec, "seq_s")
-        weights[wl] = speed * cpu_seconds(krec) / iters
-        how[wl] = {"command": shlex.join(kargv), "iterations": iters, "seq_s": kseq,
-                   "cpu_s": cpu_seconds(krec)}
+        ops = speed * cpu_seconds(krec)
+        if wl == "task":
+            # beyond its one iteration, at resize's weight: the task's own operations (none
+            # when the tiny images took no longer than their iterations)
+            tasks = int(dict(zip(args[::2], args[1::2]))["--images"])
+            weights[wl] = max(0.0, (ops - iters * weights["resize"]) / tasks)
+        else:
+            weights[wl] = ops / iters
+        how[wl] = {"command": shlex.join(kargv), "iterations": iters,
+                   "seq_s": stats.timing(krec, "seq_s"), "cpu_s": cpu_seconds(krec)}
     return {"kind": "sim_calibration", "host_speed": speed, "unit": "operations/s",
-            "weights": weights, "kernels": how,
+            "weights": weights, "kernels": how, "format": CAL_FORMAT,
+            "made": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "n": CAL_N, "ops_per_iteration": CAL_OPS, "reps": CAL_REPS, "seq_s": seq,
             "cpu_s": cpu_seconds(rec),
             "binary": os.path.basename(exe), "command": shlex.join(argv),
             "how": (f"{os.path.basename(exe)} sum on one worker, n={CAL_N:,} iterations of a "
-                    f"multiply and an add ({CAL_OPS * CAL_N:,} operations), the median of "
-                    f"{CAL_REPS} timed repetitions on one worker after a warm-up, the least CPU "
-                    "time of one")}, None
+                    f"multiply and an add ({CAL_OPS * CAL_N:,} operations), "
+                    f"{CAL_REPS} timed repetitions after a warm-up, the least CPU time of "
+                    "one")}, None
+
+
+def machine_key(build):
+    """What a stored calibration holds for: this machine (its name, processor model and
+    cores) and the binaries that measured it (their sizes and times of change)."""
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            model = next((ln.split(":", 1)[1].strip() for ln in f
+                          if ln.startswith("model name")), "")
+    except OSError:
+        pass
+    bins = {}
+    for b in ("gilfree-omp", "gilfree-posix", "gilfree-mpi"):
+        try:
+            st = os.stat(os.path.join(build, "bin", b))
+            bins[b] = [st.st_size, st.st_mtime_ns]
+        except OSError:
+            pass
+    return {"format": CAL_FORMAT, "host": os.uname().nodename, "cpu": model,
+            "cores": cores(), "binaries": bins}
+
+
+def store_path(build, quick):
+    return os.path.join(build, CAL_STORE.format("-quick" if quick else ""))
+
+
+def stored(build, quick):
+    """(calibration, ping-pong) stored by an earlier simulation with this build on this
+    machine (store()), or None: none, unreadable, or made for another machine, binary or cost
+    model."""
+    path = store_path(build, quick)
+    try:
+        with open(path, encoding="utf-8") as f:
+            got = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(got, dict) or got.get("key") != machine_key(build):
+        return None
+    cal, ping = got.get("calibration"), got.get("pingpong")
+    if not isinstance(cal, dict) or not isinstance(ping, dict) or not cal.get("weights") \
+            or not ping.get("sweep"):
+        return None
+    return {**cal, "reused_from": path}, {**ping, "reused_from": path}
+
+
+def store(build, quick, cal, ping):
+    """Keeps cal and ping for the next simulation (stored()): written whole or not at all (a
+    temporary file beside it, renamed; removed should anything fail). Returns the path, or
+    None when the build folder cannot hold it."""
+    path = store_path(build, quick)
+    fd, tmp = None, None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=build, prefix=".sim-calibration-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            fd = None
+            json.dump({"key": machine_key(build), "calibration": cal, "pingpong": ping}, f,
+                      indent=1)
+        os.replace(tmp, path)
+        tmp = None
+        return path
+    except OSError:
+        return None
+    finally:
+        if fd is not None:
+            os.close(fd)
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 def cpu_seconds(rec):
@@ -468,7 +572,8 @@ def resize_iterations(args):
 
 
 def cost_env(cal):
-    """GF_SIM_COST for gilfree-mpi-sim: each kernel's operations per iteration."""
+    """GF_SIM_COST for gilfree-mpi-sim: each kernel's operations per iteration, and a task's
+    own (an earlier calibration's may have none)."""
     return ",".join(f"{k}={v:.6g}" for k, v in sorted(cal["weights"].items()))
 
 
@@ -734,69 +839,129 @@ def vcluster_runs(records):
     return runs, vc
 
 
-def vcluster_platforms(sim, vc, records):
-    """The virtual cluster as platforms (one per mapping), written into the results folder:
-    its hosts, each with its share of this machine's cores (which the virtual hosts share;
-    more ranks than cores share a simulated core as they share a real one), and between hosts
-    the latency and bandwidth of the ping-pong measured across two of them (bench ipc, 2
-    hosts). Returns {"spread": Platform, "packed": Platform, "record": fields}, or None when
-    that ping-pong is missing."""
+def vcluster_link(records):
+    """(latency, bandwidth, sweep) of the ping-pong measured across two virtual hosts (bench
+    ipc, 2 hosts) among records, or None."""
     ping = [r for r in records if kind(r) == "hosts_bench" and r.get("where") != "one host"
             and r.get("method") == "mpi_pingpong" and "size" in r]
     if not ping:
         return None
-    lat, bw = link_figures(sweep(ping))
-    hosts = vc["hosts"]
-    # the virtual hosts share this machine's cores: each its share, so that more ranks than
-    # cores share a simulated core as they share a real one
-    each = max(1, cores() // len(hosts))
+    pts = sweep(ping)
+    return (*link_figures(pts), pts)
+
+
+def host_counts(run, hosts):
+    """{host: ranks} of a measured run across the virtual cluster, from its placement (else
+    its ranks dealt as its mapping deals them over hosts hosts)."""
+    got = {}
+    for p in run.get("placement") or []:
+        if p.get("host"):
+            got[p["host"]] = got.get(p["host"], 0) + 1
+    if sum(got.values()) == run["workers"]:
+        return got
+    n = run["workers"]
+    if run.get("mapping") == "packed":
+        per = max(1, math.ceil(n / hosts))
+        return {f"h{i}": min(per, n - i * per) for i in range(hosts) if n > i * per}
+    return {f"h{i}": n // hosts + (i < n % hosts) for i in range(min(hosts, n))}
+
+
+def vcluster_platform(sim, vc, link, run):
+    """A measured run across the virtual cluster as a platform of its own, written into the
+    results folder: its hosts, their ranks placed as they were, and this machine's cores
+    shared among them in proportion to their ranks (the virtual hosts are namespaces of this
+    machine: 4 ranks on 2 cores get half a core each, whichever hosts they are on; a host
+    that held every rank gets every core); between hosts the latency and bandwidth of the
+    ping-pong measured across two of them. Returns the Platform."""
+    lat, bw, pts = link
+    counts = sorted(host_counts(run, len(vc["hosts"])).values(), reverse=True)
+    ranks, here = sum(counts), cores()
+    # one core count for all hosts (a <cluster>): the busiest host's share
+    each = max(1, min(here, round(here * counts[0] / ranks)))
+    mapping = run.get("mapping", "spread")
+    name = f"vcluster-{mapping}-{ranks}"
     text = (f"<?xml version='1.0'?>\n<!DOCTYPE platform SYSTEM "
-            f"\"https://simgrid.org/simgrid.dtd\">\n<!-- The virtual cluster {vc['name']}, "
-            f"made from measurements of this machine at run time: speed calibrated, "
-            f"each host {each} of this machine's {cores()} cores (the hosts share them), "
-            f"ranks past the cores sharing them as they do here; between "
-            f"two hosts the MPI ping-pong measured across them (half of its one-way latency "
-            f"on each host's link), within a host this machine's own ping-pong. -->\n"
+            f"\"https://simgrid.org/simgrid.dtd\">\n<!-- The virtual cluster {vc['name']} as "
+            f"{ranks} ranks ({mapping}) used it, made from measurements of this machine at "
+            f"run time: speed calibrated; its {len(counts)} hosts held "
+            f"{'+'.join(map(str, counts))} ranks and share this machine's {here} cores, so "
+            f"each gets {each} (in proportion to its ranks); between two hosts the MPI "
+            f"ping-pong measured across them (half of its one-way latency on each host's "
+            f"link), within a host this machine's own ping-pong. -->\n"
             f"<platform version=\"4.1\">\n  <cluster id=\"vc\" prefix=\"node\" suffix=\"\" "
-            f"radical=\"1-{len(hosts)}\" speed=\"{sim.values['SPEED']}\" core=\"{each}\" "
-            f"bw=\"{bw:.6g}Bps\" lat=\"{lat / 2:.6g}s\" bb_bw=\"{bw * len(hosts):.6g}Bps\" "
+            f"radical=\"1-{len(counts)}\" speed=\"{sim.values['SPEED']}\" core=\"{each}\" "
+            f"bw=\"{bw:.6g}Bps\" lat=\"{lat / 2:.6g}s\" bb_bw=\"{bw * len(counts):.6g}Bps\" "
             f"bb_lat=\"0s\" loopback_bw=\"{sim.values['LOOP_BW']}\" "
             f"loopback_lat=\"{sim.values['LOOP_LAT']}\"/>\n</platform>\n")
-    path = os.path.join(sim.dir, "platform-vcluster.xml")
+    path = os.path.join(sim.dir, f"platform-{name}.xml")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
-    out = {}
-    for mapping in ("spread", "packed"):
-        p = Platform(path)
-        p.name, p.fill_mode = f"vcluster-{mapping}", mapping
-        p.messages, p.sweep, p.link = "measured", sweep(ping), (lat, bw)
-        # the hostfile's slots of each virtual host, as mpirun had them: packed fills each
-        # host's slots in turn, spread deals one rank per host round after round
-        p.hosts = [(h, (vc.get("slots") or cores()) if mapping == "packed" else MAX_RANKS)
-                   for h, _ in p.hosts]
-        out[mapping] = p
-    out["record"] = {"hosts": len(hosts), "cores": each * len(hosts), "fill": "as measured",
-                     "file": os.path.relpath(path, os.path.dirname(sim.dir)),
-                     "lat_s": lat, "bw_Bps": bw}
-    return out
+    p = Platform(path)
+    p.name, p.fill_mode = name, mapping
+    p.messages, p.sweep, p.link = "measured", pts, (lat, bw)
+    # each host's slots as the run had them: packed fills each in turn, spread deals one
+    # rank per host round after round
+    p.hosts = [(h, c) for (h, _), c in zip(p.hosts, counts)]
+    return p
 
 
-def vcluster_steps(runs, platforms, opts):
-    """The steps that simulate each measured run across the virtual cluster."""
+def vcluster_record(sim, vc, link):
+    """The "sim_platform" record of the virtual cluster's platforms."""
+    lat, bw, pts = link
+    return {"kind": "sim_platform", "platform": "vcluster", "template": None,
+            "shipped": False, "hosts": len(vc["hosts"]), "cores": cores(),
+            "fill": "as measured", "file": os.path.join("sim", "platform-vcluster-*.xml"),
+            "lat_s": lat, "bw_Bps": bw, "messages_from": "measured",
+            "messages": messages(pts, lat, bw)}
+
+
+def vcluster_steps(runs, vc, link, opts):
+    """The steps that simulate each measured run across the virtual cluster, each on a
+    platform of its own (vcluster_platform)."""
     from .backends import get
     from .matrix import across
     steps = []
     for r in runs:
-        base, mapping = across(label(r))
+        base, _ = across(label(r))
         args = [r["workload"], "--class", r["class"], *get(base).options]
         key = f"{label(r)} {r['workload']} {r['class']}"
         lst = (key, "vcluster", f"{r['workload']} class {r['class']} ({label(r)})",
                lambda p, args=args: list(args))
         steps.append((f"{LABEL} {lst[2]}, {r['workers']} ranks on the virtual cluster",
-                      lambda s, env, lst=lst, r=r, mapping=mapping:
-                      s.run(platforms[mapping], r["workers"], lst, r.get("reps", opts.reps),
-                            "vcluster", env)))
+                      lambda s, env, lst=lst, r=r:
+                      s.run(vcluster_platform(s, vc, link, r), r["workers"], lst,
+                            r.get("reps", opts.reps), "vcluster", env)))
     return steps
+
+
+def calibration(opts, env, progress):
+    """(calibration, ping-pong, failure line or None) of a simulation: --sim-calibration's
+    records; else what an earlier simulation with this build stored (stored()), unless
+    --sim-recalibrate; else measured now (calibrate(), pingpong()) and stored."""
+    if getattr(opts, "sim_calibration", None):
+        cal, ping = opts.sim_calibration
+        src = ping["_from"]
+        progress.say(f"simulation: the calibration of {src}")
+        return ({**cal, "reused_from": src},
+                {**{k: v for k, v in ping.items() if k != "_from"}, "reused_from": src}, None)
+    if not getattr(opts, "sim_recalibrate", False):
+        got = stored(opts.build, opts.sim_quick)
+        if got:
+            progress.say(f"simulation: the calibration made {got[0].get('made', '?')}, kept "
+                         f"in {got[0]['reused_from']} (--sim-recalibrate measures it again)")
+            return got[0], got[1], None
+    progress.say("simulation: calibrating this machine's core speed")
+    cal, bad = calibrate(opts.build, env)
+    if bad:
+        return None, None, bad
+    progress.say("simulation: MPI ping-pong of 2 ranks on this machine")
+    ping, bad = pingpong(opts.build, env, opts.sim_quick)
+    if bad:
+        return None, None, bad
+    path = store(opts.build, opts.sim_quick, cal, ping)
+    if path:
+        cal = {**cal, "stored_in": path}
+    return cal, ping, None
 
 
 def run(opts, out_dir, writer, progress, measured=()):
@@ -808,22 +973,10 @@ def run(opts, out_dir, writer, progress, measured=()):
     env = dict(os.environ)
     env.pop("OMP_NUM_THREADS", None)
     steps = plan(opts)
-    vc_runs, vc_platforms = vcluster_runs(measured)
+    vc_runs, vc_cluster = vcluster_runs(measured)
     failures, done, sim = [], 0, None
     try:
-        if getattr(opts, "sim_calibration", None):
-            cal, ping = opts.sim_calibration
-            src = ping["_from"]
-            cal = {**cal, "reused_from": src}
-            ping = {**{k: v for k, v in ping.items() if k != "_from"}, "reused_from": src}
-            bad = None
-            progress.say(f"simulation: the calibration of {cal['reused_from']}")
-        else:
-            progress.say("simulation: calibrating this machine's core speed")
-            cal, bad = calibrate(opts.build, env)
-        if cal and not getattr(opts, "sim_calibration", None):
-            progress.say("simulation: MPI ping-pong of 2 ranks on this machine")
-            ping, bad = pingpong(opts.build, env, opts.sim_quick)
+        cal, ping, bad = calibration(opts, env, progress)
         if bad:
             writer.add({"kind": "failed", "label": LABEL, "workload": "-", "class": "-",
                         "workers": 0, "failure": f"simulation not run: {bad}"})
@@ -839,14 +992,10 @@ def run(opts, out_dir, writer, progress, measured=()):
                         "fill": p.fill_mode, "values": sim.values,
                         "messages_from": p.messages, "messages": sim.message_costs(p),
                         "file": os.path.relpath(sim.files(p, 1)[0], out_dir)})
-        if vc_runs:
-            made = vcluster_platforms(sim, vc_platforms, measured)
-            if made:
-                steps += vcluster_steps(vc_runs, made, opts)
-                writer.add({"kind": "sim_platform", "platform": "vcluster",
-                            "template": None, "shipped": False, **made["record"],
-                            "messages_from": "measured",
-                            "messages": sim.message_costs(made["spread"])})
+        link = vcluster_link(measured) if vc_runs else None
+        if link:
+            steps += vcluster_steps(vc_runs, vc_cluster, link, opts)
+            writer.add(vcluster_record(sim, vc_cluster, link))
         for what, fn in steps:
             progress.say(what)
             rec, failure = fn(sim, env)
@@ -1091,7 +1240,8 @@ def section(recs, ctx):
                    + ", ".join(f"{k} {v:.3g}" for k, v in sorted(cal.get("weights", {})
                                                                   .items()))
                    + " (iterations: sum's n; primes, per number one for its root and one per "
-                   "trial division; resize, width x height / 100 per image).")
+                   "trial division; resize, width x height / 100 per image; task: once per "
+                   "task, its own work outside the kernel's iterations). " + _cal_origin(cal))
         out.append("")
     if ping:
         out.append(f"This machine's MPI ping-pong (2 ranks, shared memory): "
@@ -1126,6 +1276,22 @@ def section(recs, ctx):
     return "\n".join(out)
 
 
+def _cal_origin(cal):
+    """Where the calibration of a report comes from: measured in this run, kept from an
+    earlier one, or taken from --sim-calibration's records."""
+    made = f"made {cal['made']}" if cal.get("made") else "made by an earlier simulation"
+    src = cal.get("reused_from")
+    if src and os.path.basename(src).startswith("sim-calibration"):
+        return (f"This calibration was {made} and kept in {src} for the simulations of this "
+                "build on this machine, so that they give the same times whatever the "
+                "machine's load when they run; `--sim-recalibrate` measures it again.")
+    if src:
+        return f"This calibration ({made}) is taken from {src} (--sim-calibration)."
+    return ("It was measured in this run" + (f" and kept in {cal['stored_in']} for the next "
+                                             "simulation of this build" if cal.get("stored_in")
+                                             else "") + ".")
+
+
 def _validation_section(records, plats):
     """The validation's tables (this machine, and the virtual cluster where it ran) and the
     sentence on how far to trust the projection."""
@@ -1149,10 +1315,10 @@ def _validation_section(records, plats):
     if vc_rows:
         vc = plats.get("vcluster", {})
         out += ["The runs across the virtual cluster (Across hosts), measured there and "
-                f"simulated on a platform made of it ({vc.get('file', '?')}: each host its "
-                "share of this machine's cores, ranks past them sharing a core as they do "
-                "here; between hosts the message costs fitted to the ping-pong sweep "
-                "measured across "
+                f"simulated on a platform made of it for each run ({vc.get('file', '?')}: "
+                "its hosts holding the ranks as they were placed, and sharing this machine's "
+                "cores in proportion to their ranks, as the virtual hosts share them; between "
+                "hosts the message costs fitted to the ping-pong sweep measured across "
                 f"two of them, {fmt_us(vc.get('lat_s', 0) * 1e6)} one way and "
                 f"{fmt(vc.get('bw_Bps', 0) / 1e6, ' MB/s')}):", "",
                 table(["run", "ranks", "measured parallel s", "simulated parallel s", "error",
