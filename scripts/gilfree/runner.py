@@ -202,13 +202,13 @@ def run_child(argv, env, timeout, peak=False):
     steal0 = steal_ticks()
     floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = argv
-    if peak and time_floor() is not None:
-        fd, meter = tempfile.mkstemp(prefix="gilfree-peak-")
-        os.close(fd)
-        start, floor = [TIME, "-q", "-f", "%M", "-o", meter, "--"] + argv, time_floor()
     deadline = time.monotonic() + timeout
     try:
-        with signals_held():
+        with signals_held():  # a stop signal must not fall between the meter and the try
+            if peak and time_floor() is not None:
+                fd, meter = tempfile.mkstemp(prefix="gilfree-peak-")
+                os.close(fd)
+                start, floor = [TIME, "-q", "-f", "%M", "-o", meter, "--"] + argv, time_floor()
             child = subprocess.Popen(start, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=env, cwd=ROOT, start_new_session=True)
         out = _read_all(child, deadline)
