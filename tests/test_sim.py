@@ -3,7 +3,8 @@
 platform templates (each parsed, its fields known, its hosts and cores), the hostfiles' two
 placements, --sim-ranks' list, where a task list stops scaling under gilfree-mpi's split, the
 pairing of measured and simulated runs and the trust sentence from their errors, on records
-made here."""
+made here; the virtual cluster's platform of each run, and the calibration kept in the build
+folder."""
 import argparse
 import os
 import sys
@@ -195,6 +196,86 @@ class Validation(unittest.TestCase):
         self.assertIn("15% in the median", text)
         self.assertIn("estimates", text)  # between 10% and 30%: estimates, not figures
         self.assertIn("nothing says", simulate.trust_sentence([]))
+
+
+class VirtualCluster(unittest.TestCase):
+    """Each run across the virtual cluster on a platform of its own: its hosts hold the ranks
+    as they were placed, and share this machine's cores in proportion to them."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp()
+        self.sim = argparse.Namespace(dir=self.tmp, values={
+            "SPEED": "1e9f", "CORES": 2, "LOOP_LAT": "1us", "LOOP_BW": "1GBps"})
+        self.vc = {"name": "vc", "hosts": ["a", "b"]}
+        self.link = (10e-6, 1e9, [(8, 10e-6), (65536, 70e-6)])
+
+    def tearDown(self):
+        for f in os.listdir(self.tmp):
+            os.unlink(os.path.join(self.tmp, f))
+        os.rmdir(self.tmp)
+
+    def run_of(self, mapping, hosts):
+        return {"workers": len(hosts), "mapping": mapping,
+                "placement": [{"worker": i, "host": h} for i, h in enumerate(hosts)]}
+
+    def test_counts_from_the_placement_else_the_mapping(self):
+        self.assertEqual(simulate.host_counts(self.run_of("spread", "abab"), 2),
+                         {"a": 2, "b": 2})
+        self.assertEqual(sorted(simulate.host_counts({"workers": 3, "mapping": "spread"},
+                                                     2).values()), [1, 2])
+        self.assertEqual(list(simulate.host_counts({"workers": 3, "mapping": "packed"},
+                                                   2).values()), [2, 1])
+
+    def test_cores_shared_in_proportion_to_the_ranks(self):
+        cores = os.sysconf("SC_NPROCESSORS_ONLN")
+        # every rank on one host: that host gets every core
+        p = simulate.vcluster_platform(self.sim, self.vc, self.link,
+                                       self.run_of("packed", "aa"))
+        self.assertEqual(p.hosts, [("node1", 2)])
+        self.assertIn(f'core="{cores}"', p.text)
+        self.assertEqual(p.slots(2), ["node1", "node1"])
+        # spread over two hosts: each host its half of the cores, the ranks dealt in turn
+        p = simulate.vcluster_platform(self.sim, self.vc, self.link,
+                                       self.run_of("spread", "abababab"))
+        self.assertIn(f'core="{max(1, round(cores / 2))}"', p.text)
+        self.assertEqual(p.slots(4), ["node1", "node2", "node1", "node2"])
+        self.assertEqual(p.name, "vcluster-spread-8")
+        self.assertEqual(p.messages, "measured")
+
+
+class KeptCalibration(unittest.TestCase):
+    """The calibration kept in the build folder is taken back only for the same machine,
+    binaries and cost model, and is written whole or not at all."""
+
+    def test_round_trip_and_key(self):
+        with tempfile.TemporaryDirectory() as build:
+            os.mkdir(os.path.join(build, "bin"))
+            cal = {"kind": "sim_calibration", "host_speed": 5e9, "weights": {"sum": 2.0}}
+            ping = {"kind": "sim_pingpong", "lat_s": 1e-6, "bw_Bps": 1e9, "sweep": [[8, 1e-6]]}
+            self.assertIsNone(simulate.stored(build, False))
+            path = simulate.store(build, False, cal, ping)
+            self.assertEqual(path, simulate.store_path(build, False))
+            self.assertEqual(sorted(os.listdir(build)), ["bin", os.path.basename(path)])
+            got = simulate.stored(build, False)
+            self.assertEqual(got[0]["weights"], cal["weights"])
+            self.assertEqual(got[0]["reused_from"], path)
+            self.assertIsNone(simulate.stored(build, True))  # the quick sweep's is another
+            # a binary changed: measured again
+            with open(os.path.join(build, "bin", "gilfree-mpi"), "w", encoding="utf-8") as f:
+                f.write("x")
+            self.assertIsNone(simulate.stored(build, False))
+            # another cost model: measured again
+            simulate.store(build, False, cal, ping)
+            self.assertIsNotNone(simulate.stored(build, False))
+            old = simulate.CAL_FORMAT
+            simulate.CAL_FORMAT = old + 1
+            try:
+                self.assertIsNone(simulate.stored(build, False))
+            finally:
+                simulate.CAL_FORMAT = old
+            # a folder that cannot hold it: None, and nothing left there
+            self.assertIsNone(simulate.store(os.path.join(build, "none"), False, cal, ping))
+            self.assertEqual(sorted(x for x in os.listdir(build) if x.startswith(".")), [])
 
 
 if __name__ == "__main__":
