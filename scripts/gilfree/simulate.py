@@ -6,9 +6,9 @@ runs: the same runs simulated and measured on this machine), and the report's se
 
 Every time in a simulated record is simulated time: each task runs for real (its result is
 checked), then charges its kernel's modelled operations (shared/gf_cost_smpi.c, weights in
-GF_SIM_COST, calibrated here once per run) to its simulated core, whose speed is this
-machine's core speed; nothing else a rank executes is charged (smpi/simulate-computation:no),
-so the same simulation gives the same times. Each message costs what the platform's network
+GF_SIM_COST, calibrated here once per build and machine and kept in the build folder) to its
+simulated core, whose speed is this machine's core speed; nothing else a rank executes is
+charged (smpi/simulate-computation:no), so the same simulation gives the same times. Each message costs what the platform's network
 and the message costs fitted to a ping-pong sweep (messages()) give it.
 
 A platform template is a SimGrid platform file with @NAME@ fields filled in at run time:
