@@ -8,8 +8,9 @@ Every time in a simulated record is simulated time: each task runs for real (its
 checked), then charges its kernel's modelled operations (shared/gf_cost_smpi.c, weights in
 GF_SIM_COST, calibrated here once per build and machine and kept in the build folder) to its
 simulated core, whose speed is this machine's core speed; nothing else a rank executes is
-charged (smpi/simulate-computation:no), so the same simulation gives the same times. Each message costs what the platform's network
-and the message costs fitted to a ping-pong sweep (messages()) give it.
+charged (smpi/simulate-computation:no), so the same simulation gives the same times. Each
+message costs what the platform's network and the message costs fitted to a ping-pong sweep
+(messages()) give it.
 
 A platform template is a SimGrid platform file with @NAME@ fields filled in at run time:
 @SPEED@ (the calibrated core speed), @CORES@ (this machine's cores), @LOOP_LAT@ and
@@ -74,7 +75,7 @@ CAL_IMAGES = ("--images", "192", "--width", "1920", "--height", "1080")
 # by their sequential loop (a plain loop of the tasks on one thread, the least of CAL_REPS
 # repetitions: a run's CPU time holds its other threads' too, some 30 us, half the loop's time
 # here); the time beyond the one iteration is the task's own. It sets the time of tasks of a
-# microsecond (resize-short's 96x54 images: some 60 ns a task here, two fifths of the task).
+# microsecond (resize-short's 96x54 images: some 56 ns a task here, a third of the task).
 CAL_TASKS = ("--images", "4096", "--width", "10", "--height", "10")
 # Where a simulation keeps its calibration and ping-pong, in the build folder, for the next
 # simulation on this machine with these binaries (calibrated once: the same simulation then
@@ -464,8 +465,7 @@ def calibrate(build, env):
             "binary": os.path.basename(exe), "command": shlex.join(argv),
             "how": (f"{os.path.basename(exe)} sum on one worker, n={CAL_N:,} iterations of a "
                     f"multiply and an add ({CAL_OPS * CAL_N:,} operations), "
-                    f"{CAL_REPS} timed repetitions after a warm-up, the least CPU time of "
-                    "one")}, None
+                    f"{CAL_REPS} timed repetitions after a warm-up")}, None
 
 
 def machine_key(build):
@@ -1347,14 +1347,18 @@ def _validation_section(records, plats):
                        "measured speedup", "simulated speedup",
                        "compute: measured CPU, simulated's error",
                        f"phase off most (past {MISS_PCT:.0f}%)"], vc_rows)]
-        pairs = vcluster_pairs(records)
-        within = [e for e, (m, _) in zip(vc_errors, pairs) if m["workers"] <= cores()]
-        out += [f"The virtual cluster: {error_summary(vc_errors)}; of them the runs of no "
-                f"more ranks than this machine's {cores()} cores: "
-                f"{error_summary(within, goal=False)}. "
-                "Past the cores, the ranks that wait for a message poll for it on the cores "
-                "the others compute and send on, a cost the platform's shared cores do not "
-                "model (the phase off most is then the scatter or the compute).", ""]
+        # the cores of the machine the virtual hosts shared, as the simulation recorded them
+        n = vc.get("cores") or cores()
+        within = [e for e, (m, _) in zip(vc_errors, vcluster_pairs(records))
+                  if m["workers"] <= n]
+        line = f"The virtual cluster: {error_summary(vc_errors)}"
+        if len(within) < len(vc_errors):
+            line += (f"; of them the runs of no more ranks than this machine's {n} cores: "
+                     f"{error_summary(within, goal=False)}. Past the cores, the ranks that "
+                     "wait for a message poll for it on the cores the others compute and "
+                     "send on, a cost the platform's shared cores do not model (the phase off "
+                     "most is then the scatter or the compute)")
+        out += [line + ".", ""]
         if vc_worst and (not worst or abs(max(vc_errors, key=abs)) > abs(max(errors, key=abs))):
             worst = vc_worst
     elif [r for r in records if kind(r) == "run" and "@" in label(r)]:
