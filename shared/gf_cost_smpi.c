@@ -56,9 +56,8 @@ int gf_cost_init(char *err, size_t errlen)
 			k++;
 		if (!eq || k == WEIGHTS) {
 			snprintf(err, errlen,
-				 "invalid GF_SIM_COST '%s': '%s' is not sum=W, primes=W, resize=W "
-				 "or "
-				 "task=W",
+				 "invalid GF_SIM_COST '%s': '%s' is not NAME=W, NAME one of sum, "
+				 "primes, resize, task",
 				 env, item);
 			return -EINVAL;
 		}
