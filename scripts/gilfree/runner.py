@@ -7,7 +7,6 @@ import resource
 import selectors
 import signal
 import subprocess
-import tempfile
 import time
 
 from .project import ROOT
@@ -115,13 +114,21 @@ def steal_between(before, after):
 TIME = "/usr/bin/time"
 
 
-def _time_peak(path):
-    """The peak GNU time wrote to path, in KB, or None."""
+def _time_peak(fd):
+    """The peak GNU time wrote to the pipe fd (read end) by the time it exited, in KB, or
+    None."""
+    os.set_blocking(fd, False)
     try:
-        with open(path, encoding="ascii") as f:
-            return int(f.read().split()[-1])
-    except (OSError, ValueError, IndexError):
+        return int(os.read(fd, 256).decode("ascii").split()[-1])
+    except (OSError, ValueError, IndexError, UnicodeDecodeError):
         return None
+
+
+def _time_argv(argv, fd):
+    """argv started through GNU time, which writes the peak memory to the pipe fd (write
+    end): a pipe, not a file, so that nothing is left behind even when this process is
+    killed with SIGKILL."""
+    return [TIME, "-q", "-f", "%M", "-o", f"/dev/fd/{fd}", "--"] + argv
 
 
 @functools.lru_cache(maxsize=None)
@@ -130,14 +137,16 @@ def time_floor():
     GNU time is not installed or does not take -q -f -o."""
     if not os.access(TIME, os.X_OK):
         return None
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "peak")
-        try:
-            subprocess.run([TIME, "-q", "-f", "%M", "-o", path, "--", "true"],
-                           capture_output=True, timeout=30, check=True)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return _time_peak(path)
+    r, w = os.pipe()
+    try:
+        subprocess.run(_time_argv(["true"], w), capture_output=True, timeout=30, check=True,
+                       pass_fds=(w,))
+        return _time_peak(r)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    finally:
+        os.close(r)
+        os.close(w)
 
 
 def usage(ru, peak_kb, floor_kb):
@@ -198,7 +207,7 @@ def run_child(argv, env, timeout, peak=False):
     goes (mpirun's ranks too), so no run outlives the comparison; a stop signal that arrives
     while the child starts waits until it can be stopped. peak: the child is started through
     GNU time where it is installed, for a peak memory of its own (TIME)."""
-    child, meter = None, None
+    child, meter = None, ()
     steal0 = steal_ticks()
     floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = argv
@@ -206,17 +215,17 @@ def run_child(argv, env, timeout, peak=False):
     try:
         with signals_held():  # a stop signal must not fall between the meter and the try
             if peak and time_floor() is not None:
-                fd, meter = tempfile.mkstemp(prefix="gilfree-peak-")
-                os.close(fd)
-                start, floor = [TIME, "-q", "-f", "%M", "-o", meter, "--"] + argv, time_floor()
+                meter = os.pipe()  # (read end, write end): GNU time's output
+                start, floor = _time_argv(argv, meter[1]), time_floor()
             child = subprocess.Popen(start, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=env, cwd=ROOT, start_new_session=True)
+                                     env=env, cwd=ROOT, start_new_session=True,
+                                     pass_fds=meter[1:])
         out = _read_all(child, deadline)
         reaped = _reap(child, deadline) if out is not None else None
         if reaped is None:
             raise subprocess.TimeoutExpired(argv, timeout)
         status, ru = reaped
-        peak_kb = _time_peak(meter) if meter else None
+        peak_kb = _time_peak(meter[0]) if meter else None
     except BaseException as e:
         if child is not None:
             with signals_held():  # a second signal must not cut the stopping short
@@ -228,8 +237,8 @@ def run_child(argv, env, timeout, peak=False):
         if child is not None:
             child.stdout.close()
             child.stderr.close()
-        if meter:
-            os.unlink(meter)
+        for fd in meter:
+            os.close(fd)
     if meter and peak_kb is None:  # time could not say: this process's floor, then
         floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return Finished(argv, status, out[0].decode("utf-8", "replace"),
