@@ -87,6 +87,32 @@ def armed(pid):
     return catches(pid, signal.SIGALRM)
 
 
+INIT_TRIES = 3  # runs of a case whose other ranks must leave MPI_Init once one is stopped
+
+
+def stop_armed(cmd, stop, ranks):
+    """Starts cmd (a job of ranks ranks) and stops rank stop with SIGSTOP once its --timeout
+    is armed; then every other rank must arm too (within 10 s), since one still in MPI_Init,
+    where no --timeout runs yet, may wait there for the stopped rank (a loaded full suite run
+    saw such a job still running 32 s past its deadline). Where one does not, the stopped
+    rank is continued, the job ends as it will, and it runs again, INIT_TRIES runs in all.
+    Returns (the Job, the stopped rank's pid or None)."""
+    for attempt in range(INIT_TRIES):
+        job = Job(cmd)
+        pid = job.find(stop, armed)
+        if not pid:
+            return job, None
+        os.kill(pid, signal.SIGSTOP)
+        limit = time.monotonic() - job.start + 10.0
+        if all(job.find(r, armed, limit=limit) for r in range(ranks) if r != stop):
+            return job, pid
+        os.kill(pid, signal.SIGCONT)
+        job.end(BOUND)
+        print(f"  try {attempt + 1} of {INIT_TRIES}: a rank was still in MPI_Init when rank "
+              f"{stop} was stopped; again")
+    return Job(cmd), None
+
+
 def cpu_ticks(pid):
     stat = proc_file(pid, "stat").decode(errors="replace")
     fields = stat[stat.rfind(")") + 2:].split()
@@ -124,7 +150,7 @@ class Job:
             _, err = self.p.communicate(timeout=limit)
             rc = self.p.returncode
         except subprocess.TimeoutExpired:
-            rc, err = "hang", ""
+            rc, err = "hang", None
         took = time.monotonic() - self.start
         left = []
         for _ in range(50):  # the kernel reaps orphans a moment after mpirun's exit
@@ -139,7 +165,8 @@ class Job:
                 os.killpg(self.p.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            self.p.communicate()
+            _, rest = self.p.communicate()
+            err = rest if err is None else err  # what a hung job said, for its failure line
         self.tmp.cleanup()
         return rc, err, took, [proc_file(p, "cmdline").split(b"\0")[0] for p in left]
 
@@ -183,22 +210,29 @@ def computing(pid, window=0.2):
 
 def stop_case(launch, workload, extra, tasks, where):
     """One rank stopped: where 'armed' (before the set-up) or 'computing' (in a repetition)."""
-    timeout, reps, cls = (2, 5, "S") if where == "armed" else (10, 8, "W")
+    # armed: 100 repetitions of class S, so that a rank 1 caught late (the test descheduled
+    # for some milliseconds on a loaded machine) is still stopped inside the run: with 5, a
+    # whole resize run (0.4 ms of work a repetition) could end first, and mpirun then waited
+    # on the stopped rank 1 with no deadline left to end it
+    timeout, reps, cls = (2, 100, "S") if where == "armed" else (10, 8, "W")
     cmd = launch(2) + [workload, *extra, "--class", cls, "--timeout", str(timeout), "--reps",
                        str(reps)]
     name = f"stop rank 1 {where}: {' '.join(cmd[-9:])}"
-    job = Job(cmd)
-    pid = job.find(1, armed)
-    if pid and where == "computing":
-        pid = job.find(1, computing)
-    if pid:
-        os.kill(pid, signal.SIGSTOP)
+    if where == "armed":
+        job, pid = stop_armed(cmd, 1, 2)
+    else:
+        job = Job(cmd)
+        pid = job.find(1, armed) and job.find(1, computing)
+        if pid:
+            os.kill(pid, signal.SIGSTOP)
     rc, err, took, left = job.end(timeout + BOUND)
     if not pid:
-        return f"{name}: rank 1 never {where} (exit {rc}, stderr {err!r})", err
+        return (f"{name}: rank 1 never {where}"
+                + (" with rank 0 past MPI_Init" if where == "armed" else "")
+                + f" (exit {rc}, stderr {err!r})"), err
     if where == "armed":
         want = (r"gilfree-mpi: --timeout 2 s passed in (the set-up|the warm-up|repetition \d+"
-                r" of 5): rank 1 \(of 2\) did not answer( \(given tasks? [\d, .]+\))?; "
+                rf" of {reps}): rank 1 \(of 2\) did not answer( \(given tasks? [\d, .]+\))?; "
                 r"aborting the job")
     else:
         want = (rf"gilfree-mpi: --timeout 10 s passed in (the warm-up|repetition \d+ of {reps})"
@@ -228,10 +262,7 @@ def stop_root_case(launch):
     (seen in full suite runs) both. So: a non-root rank's line first, then up to three more
     from that list."""
     cmd = launch(3) + ["sum", "--timeout", "2"]
-    job = Job(cmd)
-    pid = job.find(0, armed)
-    if pid:
-        os.kill(pid, signal.SIGSTOP)
+    job, _ = stop_armed(cmd, 0, 3)
     rc, err, took, left = job.end(2 + BOUND)
     want = r"gilfree-mpi: rank [12]: --timeout 2 s passed( in [a-z0-9 -]+)?; stopping"
     # rank 0's last resort names no phase where its watch had none yet (seen: "--timeout 2
