@@ -5,6 +5,7 @@ import itertools
 import json
 import math
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.pool
 import os
 import queue
@@ -152,8 +153,12 @@ def _manager_late(signum, frame):
 
 
 def start_manager(ctx):
-    """A SyncManager whose server process has been seen to answer a call, or RuntimeError."""
-    manager = SyncManager(ctx=ctx)
+    """A SyncManager whose server process has been seen to answer a call, or RuntimeError.
+    Its socket's address is made here, in this process's own temporary folder, which this
+    process removes as it exits: a server that made its own, and was then killed by
+    stop_children, left a pymp-* folder in /tmp."""
+    address = multiprocessing.connection.arbitrary_address("AF_UNIX")
+    manager = SyncManager(address=address, ctx=ctx)
     old = signal.signal(signal.SIGALRM, _manager_late)
     signal.setitimer(signal.ITIMER_REAL, MANAGER_WAIT)
     try:
