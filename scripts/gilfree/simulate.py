@@ -926,7 +926,15 @@ def vcluster_steps(runs, vc, link, opts):
     platform of its own (vcluster_platform)."""
     from .backends import get
     from .matrix import across
-    steps = []
+    steps, made = [], {}
+
+    def platform(s, r):
+        """The run's platform, made once for all runs of its placement (its workloads')."""
+        key = (r.get("mapping"), tuple(sorted(host_counts(r, len(vc["hosts"])).values())))
+        if key not in made:
+            made[key] = vcluster_platform(s, vc, link, r)
+        return made[key]
+
     for r in runs:
         base, _ = across(label(r))
         args = [r["workload"], "--class", r["class"], *get(base).options]
@@ -935,7 +943,7 @@ def vcluster_steps(runs, vc, link, opts):
                lambda p, args=args: list(args))
         steps.append((f"{LABEL} {lst[2]}, {r['workers']} ranks on the virtual cluster",
                       lambda s, env, lst=lst, r=r:
-                      s.run(vcluster_platform(s, vc, link, r), r["workers"], lst,
+                      s.run(platform(s, r), r["workers"], lst,
                             r.get("reps", opts.reps), "vcluster", env)))
     return steps
 
