@@ -203,9 +203,17 @@ def part_baseline(build, tmp):
         print("skip (limit): needs root, setpriv, prlimit and a python3 outside /root")
     else:
         uid = uid_free()
+        # the scripts copied where that uid can read them: a checkout in a folder of mode
+        # 0700 (mktemp -d) is closed to it
+        shared = tempfile.mkdtemp(prefix="gilfree-outside-scripts-")
+        os.chmod(shared, 0o755)
+        scripts = os.path.join(shared, "scripts")
+        shutil.copytree(os.path.dirname(BASELINE), scripts,
+                        ignore=shutil.ignore_patterns("__pycache__"))
         for wl in ("sum", "primes", "resize"):
             argv = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "prlimit",
-                    "--nproc=3", py, BASELINE, wl, "--workers", "2", "--reps", "1"]
+                    "--nproc=3", py, os.path.join(scripts, os.path.basename(BASELINE)), wl,
+                    "--workers", "2", "--reps", "1"]
             try:
                 r = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd="/")
             except subprocess.TimeoutExpired:
@@ -215,6 +223,7 @@ def part_baseline(build, tmp):
             check(one_line(r, "cannot start", 1) and not left.stdout.strip(),
                   f"{wl} under --nproc=3 as uid {uid}: one line, exit 1, nothing left "
                   f"({r.returncode}: {r.stderr.strip()[-300:]!r})")
+        shutil.rmtree(shared)
     # sum: its workers and the Manager's server; primes: a Queue's; resize: a Pool's
     for sig, wl in ((signal.SIGTERM, "sum"), (signal.SIGINT, "sum"), (signal.SIGHUP, "primes"),
                     (signal.SIGINT, "resize")):
