@@ -195,7 +195,7 @@ def planted(args):
           f"planted, text: one 'disturbed:' line: {lines} {text.stderr!r}")
 
 
-SHORT_TRIES = 3
+SHORT_TRIES = 5
 
 
 def planted_short(args):
