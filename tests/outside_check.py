@@ -224,11 +224,14 @@ def part_baseline(build, tmp):
                   f"{wl} under --nproc=3 as uid {uid}: one line, exit 1, nothing left "
                   f"({r.returncode}: {r.stderr.strip()[-300:]!r})")
         shutil.rmtree(shared)
-    # sum: its workers and the Manager's server; primes: a Queue's; resize: a Pool's
-    for sig, wl in ((signal.SIGTERM, "sum"), (signal.SIGINT, "sum"), (signal.SIGHUP, "primes"),
-                    (signal.SIGINT, "resize")):
+    # sum: its workers and the Manager's server; primes: a Queue's; resize: a Pool's. The
+    # parallel repetitions, which come after every sequential one, last a second or more
+    # past the 0.2 s wait once the children are seen: 10 of resize's, 20 ms each, once ended
+    # before the signal came.
+    for sig, wl, reps in ((signal.SIGTERM, "sum", 10), (signal.SIGINT, "sum", 10),
+                          (signal.SIGHUP, "primes", 10), (signal.SIGINT, "resize", 100)):
         child = subprocess.Popen([sys.executable, BASELINE, wl, "--class", "S", "--workers",
-                                  "2", "--reps", "10"], stdout=subprocess.DEVNULL,
+                                  "2", "--reps", str(reps)], stdout=subprocess.DEVNULL,
                                  stderr=subprocess.PIPE, text=True, cwd=ROOT)
         kids = []
         for _ in range(1200):  # its workers started (the Manager's server, for sum)
