@@ -204,7 +204,7 @@ def planted_short(args):
     or the wall time far above the workers' CPU time, marks the run. A task of 0.7 ms can fit
     whole in one of the worker's time slices, ranks that wait awake included, so that a run
     of 10 repetitions may honestly see no disturbance: one of SHORT_TRIES runs must be
-    marked, and every run's fields must agree with each other. The run goes at nice 10, some
+    marked, and every run's fields must agree with each other. The run goes at nice 10, about
     a ninth of the spinner's weight: at equal priority the scheduler may let a worker that
     wakes from its wait run its whole task first, so that beside other work (a full suite
     run) 3 runs of 10 repetitions were seen with no late start and every share 1.0; with a
