@@ -9,3 +9,12 @@ double gf_clock_now(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+
+double gf_clock_cpu(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return -1.0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

@@ -14,4 +14,11 @@
 /* Seconds since an arbitrary fixed point, from CLOCK_MONOTONIC. Thread- and fork-safe. */
 double gf_clock_now(void);
 
+/*
+ * The calling thread's CPU time in seconds, on gf_clock_now's scale, or -1 where the two do
+ * not compare (the simulated build, whose gf_clock_now is simulated time): so that a share of
+ * a core, CPU time over gf_clock_now's wall time, is known only where it means something.
+ */
+double gf_clock_cpu(void);
+
 #endif

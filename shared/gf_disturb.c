@@ -270,7 +270,7 @@ static int late_rep(const struct gf_disturb *d, int k, double wall, double start
 }
 
 int gf_disturb_judge_late(struct gf_disturb *d, const double *wall, const double *start,
-			  const double *seq, int nseq)
+			  const double *seq, const double *seq_cpu, int nseq)
 {
 	struct gf_stats st;
 
@@ -285,7 +285,9 @@ int gf_disturb_judge_late(struct gf_disturb *d, const double *wall, const double
 			return rc;
 		for (int k = 0; k < nseq; k++)
 			d->seq_reps_disturbed +=
-				st.median > 0 && seq[k] > GF_DISTURB_SEQ * st.median;
+				(st.median > 0 && seq[k] > GF_DISTURB_SEQ * st.median) ||
+				(seq_cpu && seq_cpu[k] >= 0 && seq[k] > 0 &&
+				 seq_cpu[k] < GF_DISTURB_FACTOR * seq[k]);
 	}
 	d->disturbed = d->reps_disturbed > 0 || d->late_start_reps > 0 || d->seq_reps_disturbed > 0;
 	return 0;
@@ -433,8 +435,11 @@ void gf_disturb_text_mark(FILE *f, const struct gf_disturb *d)
 		sep = "; ";
 	}
 	if (d->seq_reps_disturbed)
-		fprintf(f, "%s%d of %d sequential repetitions above %.0f times their median", sep,
-			d->seq_reps_disturbed, d->seq_reps, GF_DISTURB_SEQ);
+		fprintf(f,
+			"%s%d of %d sequential repetitions above %.0f times their median or "
+			"below %.0f%% of a core",
+			sep, d->seq_reps_disturbed, d->seq_reps, GF_DISTURB_SEQ,
+			100 * GF_DISTURB_FACTOR);
 	fputc('\n', f);
 }
 

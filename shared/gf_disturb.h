@@ -35,7 +35,12 @@
 #define GF_DISTURB_LATE      2.0
 #define GF_DISTURB_LATE_WALL 4.0
 
-/* A sequential repetition is disturbed above this many times the sequential median. */
+/*
+ * A sequential repetition is disturbed above this many times the sequential median, or where
+ * its CPU time is known and below GF_DISTURB_FACTOR of its wall time: the loop runs alone on
+ * its core, and a neighbour that takes part of that core slows every repetition alike, which
+ * the median cannot see (on one core, a loop at half a core made MPI's sum read 1.6x-2.5x).
+ */
 #define GF_DISTURB_SEQ 2.0
 
 /* The calling thread's CPU time in seconds (CLOCK_THREAD_CPUTIME_ID), or -1. */
@@ -115,11 +120,12 @@ int gf_disturb_judge(struct gf_disturb *d, const double *busy);
 /*
  * After gf_disturb_judge: the late starts, from each timed repetition's wall time wall[rep]
  * and its start start[rep] (NULL, or negative: unknown), and the sequential repetitions
- * seq[0..nseq) against their median (GF_DISTURB_LATE, GF_DISTURB_SEQ); either makes the run
+ * seq[0..nseq) against their median and, where seq_cpu (NULL, or negative: unknown) gives
+ * their CPU time, against a full core (GF_DISTURB_LATE, GF_DISTURB_SEQ); either makes the run
  * disturbed. Returns 0 or -ENOMEM.
  */
 int gf_disturb_judge_late(struct gf_disturb *d, const double *wall, const double *start,
-			  const double *seq, int nseq);
+			  const double *seq, const double *seq_cpu, int nseq);
 
 /*
  * The record's parts, each for d or, where d is NULL, for a run that measured nothing:

@@ -17,6 +17,7 @@ struct run_state {
 	struct gf_result *want; /* the sequential baseline, sorted */
 	struct gf_result *got;  /* one parallel repetition */
 	double *seq_samples;    /* per repetition */
+	double *seq_cpu;        /* per repetition: the loop's CPU time, -1 unknown */
 	double *par_samples;
 	double *start_samples; /* per repetition: its start ("start" phase, or the ranks'),
 				  -1 unknown */
@@ -49,6 +50,7 @@ static void state_free(struct run_state *s)
 	free(s->want);
 	free(s->got);
 	free(s->seq_samples);
+	free(s->seq_cpu);
 	free(s->par_samples);
 	free(s->start_samples);
 	free(s->task_samples);
@@ -68,6 +70,7 @@ static int state_alloc(struct run_state *s, const struct gf_options *o)
 	s->want = calloc(n, sizeof(*s->want));
 	s->got = calloc(n, sizeof(*s->got));
 	s->seq_samples = calloc(reps, sizeof(double));
+	s->seq_cpu = calloc(reps, sizeof(double));
 	s->par_samples = calloc(reps, sizeof(double));
 	s->start_samples = malloc(reps * sizeof(double));
 	for (size_t k = 0; s->start_samples && k < reps; k++)
@@ -81,9 +84,9 @@ static int state_alloc(struct run_state *s, const struct gf_options *o)
 	gf_where_host(host, sizeof(host));
 	if (gf_disturb_alloc(&s->dist, o->workers, o->reps, host, gf_bind_cpus()))
 		return -ENOMEM;
-	if (!s->want || !s->got || !s->seq_samples || !s->par_samples || !s->start_samples ||
-	    !s->task_samples || !s->task_median || !s->task_min || !s->busy_samples ||
-	    !s->busy_median || !s->phase_samples)
+	if (!s->want || !s->got || !s->seq_samples || !s->seq_cpu || !s->par_samples ||
+	    !s->start_samples || !s->task_samples || !s->task_median || !s->task_min ||
+	    !s->busy_samples || !s->busy_median || !s->phase_samples)
 		return -ENOMEM;
 	return 0;
 }
@@ -94,10 +97,11 @@ static int state_alloc(struct run_state *s, const struct gf_options *o)
  */
 static void run_sequential(struct run_state *s, const struct gf_options *o, int rep)
 {
-	double t0;
+	double t0, cpu0;
 
 	gf_watchdog_where("in the sequential baseline");
 	gf_watchdog_waits_watch(0); /* no wait runs here to see the deadline: no grace */
+	cpu0 = gf_clock_cpu();
 	t0 = gf_clock_now();
 	gf_watchdog_tasks(s->ntasks);
 	for (size_t i = 0; i < s->ntasks; i++) {
@@ -105,8 +109,13 @@ static void run_sequential(struct run_state *s, const struct gf_options *o, int 
 		if (rep >= 0)
 			s->task_samples[i * (size_t)o->reps + (size_t)rep] = s->want[i].seconds;
 	}
-	if (rep >= 0)
+	if (rep >= 0) {
+		double cpu1;
+
 		s->seq_samples[rep] = gf_clock_now() - t0;
+		cpu1 = gf_clock_cpu();
+		s->seq_cpu[rep] = cpu0 >= 0 && cpu1 >= 0 ? cpu1 - cpu0 : -1.0;
+	}
 	gf_results_sort(s->want, s->ntasks);
 }
 
@@ -451,7 +460,7 @@ static int summarise(struct run_state *s, const struct gf_options *o, const stru
 		rc = gf_disturb_judge(&s->dist, s->busy_samples);
 	if (!rc)
 		rc = gf_disturb_judge_late(&s->dist, s->par_samples, s->start_samples,
-					   s->seq_samples, s->nseq);
+					   s->seq_samples, s->seq_cpu, s->nseq);
 	if (!rc)
 		rc = gf_stats_compute(s->seq_samples, nseq, &report->seq);
 	if (!rc)

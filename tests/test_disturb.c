@@ -221,7 +221,7 @@ static void test_late(void)
 	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge(&d, busy), 0);
 	CU_ASSERT_EQUAL(d.reps_disturbed, 0);
 	CU_ASSERT(!d.disturbed);
-	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge_late(&d, wall, start, seq, 5), 0);
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge_late(&d, wall, start, seq, NULL, 5), 0);
 	CU_ASSERT_EQUAL(d.late_start_reps, 2); /* the long start, and the long wall */
 	CU_ASSERT_EQUAL(d.seq_reps_disturbed, 1);
 	CU_ASSERT(d.disturbed);
@@ -235,15 +235,48 @@ static void test_late(void)
 	/* 2 workers on 1 core: a start of 2.5 s is what sharing it takes, not lateness */
 	d.place[0].cores = d.place[1].cores = 1;
 	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge(&d, busy), 0);
-	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge_late(&d, wall, start, calm, 3), 0);
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge_late(&d, wall, start, calm, NULL, 3), 0);
 	CU_ASSERT_EQUAL(d.late_start_reps, 0);
 	CU_ASSERT_EQUAL(d.seq_reps_disturbed, 0);
 	CU_ASSERT(!d.disturbed);
 	/* a core each again, starts unknown and no sequential samples: the long wall alone */
 	d.place[0].cores = d.place[1].cores = 2;
 	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge(&d, busy), 0);
-	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge_late(&d, wall, NULL, NULL, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge_late(&d, wall, NULL, NULL, NULL, 0), 0);
 	CU_ASSERT_EQUAL(d.late_start_reps, 1);
+	gf_disturb_free(&d);
+}
+
+/*
+ * A sequential loop that a neighbour holds to half a core in every repetition: the median
+ * moves with it, so only the loop's CPU time against its wall time sees it; an unknown CPU
+ * time (the simulated build's) judges nothing.
+ */
+static void test_seq_share(void)
+{
+	const double busy[2] = { 1, 1 }, wall[1] = { 1.1 };
+	const double seq[3] = { 2, 2.1, 1.9 }, half[3] = { 1, 1.05, 0.95 },
+		     full[3] = { 1.99, 2.1, 1.89 }, unknown[3] = { -1, -1, -1 };
+	struct gf_disturb d;
+	char *s;
+
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_alloc(&d, 2, 1, "a", 2), 0);
+	gf_disturb_rep_begin(&d);
+	d.rep_cpu[0] = d.rep_cpu[1] = 1;
+	gf_disturb_rep_end(&d, 0, 0);
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge(&d, busy), 0);
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge_late(&d, wall, NULL, seq, half, 3), 0);
+	CU_ASSERT_EQUAL(d.seq_reps_disturbed, 3);
+	CU_ASSERT(d.disturbed);
+	s = render(&d, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "3 of 3 sequential repetitions above 2 times their "
+					 "median or below 90% of a core"));
+	free(s);
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge_late(&d, wall, NULL, seq, full, 3), 0);
+	CU_ASSERT_EQUAL(d.seq_reps_disturbed, 0);
+	CU_ASSERT(!d.disturbed);
+	CU_ASSERT_EQUAL_FATAL(gf_disturb_judge_late(&d, wall, NULL, seq, unknown, 3), 0);
+	CU_ASSERT_EQUAL(d.seq_reps_disturbed, 0);
 	gf_disturb_free(&d);
 }
 
@@ -347,17 +380,10 @@ static void test_bind_cpu(void)
 int main(void)
 {
 	static const struct gf_test tests[] = {
-		GF_TEST(test_procstat_parse),
-		GF_TEST(test_cpu_clocks),
-		GF_TEST(test_judge),
-		GF_TEST(test_judge_unknown),
-		GF_TEST(test_expected_share),
-		GF_TEST(test_hosts),
-		GF_TEST(test_machine),
-		GF_TEST(test_render),
-		GF_TEST(test_bind_cpu),
-		GF_TEST(test_late),
-		{ NULL, NULL },
+		GF_TEST(test_procstat_parse), GF_TEST(test_cpu_clocks),     GF_TEST(test_judge),
+		GF_TEST(test_judge_unknown),  GF_TEST(test_expected_share), GF_TEST(test_hosts),
+		GF_TEST(test_machine),        GF_TEST(test_render),         GF_TEST(test_bind_cpu),
+		GF_TEST(test_late),           GF_TEST(test_seq_share),      { NULL, NULL },
 	};
 
 	return gf_test_main("disturb", tests);
