@@ -7,6 +7,8 @@ import resource
 import selectors
 import signal
 import subprocess
+import sys
+import threading
 import time
 
 from .project import ROOT
@@ -40,10 +42,25 @@ def _on_signal(signum, frame):
     raise Interrupted(signum)
 
 
+def _unraisable(u, _default=sys.unraisablehook):
+    """An Interrupted raised where Python prints and drops exceptions (a __del__ or a weakref
+    callback: a multiprocessing Pool's, collected mid-run) is sent again as its signal, to be
+    raised where it stops the run; a SIGINT once ended a py_baseline.py run with a traceback
+    and exit 0 that way. It is sent from a thread 10 ms on, since a signal sent from here is
+    handled before this hook returns, inside it."""
+    if isinstance(u.exc_value, Interrupted) and os.getpid() == _held["pid"]:
+        again = threading.Timer(0.01, os.kill, (os.getpid(), u.exc_value.signum))
+        again.daemon = True
+        again.start()
+        return
+    _default(u)
+
+
 def catch_signals():
     """From now on SIGINT, SIGTERM and SIGHUP all raise Interrupted (inside signals_held(),
     at its end): one way to stop for all three."""
     _held["pid"] = os.getpid()
+    sys.unraisablehook = _unraisable
     for sig in STOP_SIGNALS:
         signal.signal(sig, _on_signal)
 
